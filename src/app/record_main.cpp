@@ -1,0 +1,19 @@
+#include <spdlog/spdlog.h>
+
+#include "app/app.hpp"
+#include "backend/backend.hpp"
+#include "record/recorder.hpp"
+
+namespace chronicle::app {
+
+int run_record(const Config& config, const std::string& job_id) {
+  setup_logging(config);
+  auto backend = open_backend(config);
+  if (!backend) {
+    spdlog::error("{}", backend.error().message);
+    return 1;
+  }
+  return record::run_recorder(config, *backend->store, *backend->objects, job_id);
+}
+
+}  // namespace chronicle::app

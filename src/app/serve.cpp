@@ -1,0 +1,110 @@
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "app/app.hpp"
+#include "backend/backend.hpp"
+#include "core/service.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/process_launcher.hpp"
+#include "dispatch/reaper.hpp"
+#include "http/server.hpp"
+#include "sys/process.hpp"
+#include "sys/resolve.hpp"
+
+namespace chronicle::app {
+namespace fs = std::filesystem;
+
+void setup_logging(const Config& config) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+namespace {
+
+fs::path find_web_root(const Config& config) {
+  if (!config.web_root.empty()) return config.web_root;
+  const fs::path exe_dir = sys::self_executable().parent_path();
+  for (const auto& candidate : {exe_dir / "../share/chronicle/web", exe_dir / "web", exe_dir / "../web/dist"}) {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate / "index.html", ec)) return fs::weakly_canonical(candidate, ec);
+  }
+  return {};
+}
+
+}  // namespace
+
+int run_serve(Config config, const std::optional<fs::path>& config_file) {
+  setup_logging(config);
+  config.web_root = find_web_root(config);
+  std::error_code ec;
+  for (const auto& dir : {config.data_dir, config.recordings_dir(), config.work_dir(), config.logs_dir()}) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      spdlog::error("cannot create {}: {}", dir.string(), ec.message());
+      return 1;
+    }
+  }
+  config.data_dir = fs::canonical(config.data_dir);
+
+  // Signals are taken by one thread with sigwait(); every other thread inherits the block.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto backend = open_backend(config);
+  if (!backend) {
+    spdlog::error("{}", backend.error().message);
+    return 1;
+  }
+  dispatch::ProcessLauncher launcher(config, config_file);
+  Resolver resolver = sys::resolve_host;
+  JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
+                     UrlPolicy{config.allow_private_networks}, resolver);
+  http::Metrics metrics;
+  dispatch::DispatchStats stats;
+  http::Router router(config, service, metrics, [&stats] {
+    return std::map<std::string, std::uint64_t>{{"chronicle_dispatch_received_total", stats.received.load()},
+                                                {"chronicle_dispatch_launched_total", stats.launched.load()},
+                                                {"chronicle_dispatch_rejected_total", stats.rejected.load()},
+                                                {"chronicle_recoveries_total", stats.recovered.load()}};
+  });
+  http::HttpServer server(config, router, *backend->store, metrics);
+  if (auto listening = server.listen(config.listen); !listening) {
+    spdlog::error("{}", listening.error().message);
+    return 1;
+  }
+
+  dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
+  dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats, [&launcher] { launcher.reap(); });
+  dispatcher.start(2);
+  reaper.start();
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (sig != 0) spdlog::info("received {}, shutting down (recordings keep going)", strsignal(sig));
+    server.stop();
+  });
+
+  spdlog::info("chronicle serving on http://{} data={} backend={} web={} max_recordings={}", config.listen,
+               config.data_dir.string(), config.backend, config.web_root.empty() ? "built-in page" : config.web_root.string(),
+               config.max_concurrent_recordings);
+  server.run();
+
+  dispatcher.stop();
+  reaper.stop();
+  // Wake the signal thread if the server stopped for another reason.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace chronicle::app

@@ -1,0 +1,24 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+
+#include "core/ports.hpp"
+
+namespace chronicle::blob {
+
+// Objects are files under a root directory; keys are relative paths.
+class FsObjectStore final : public ObjectStore {
+ public:
+  explicit FsObjectStore(std::filesystem::path root);
+
+  Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key) override;
+  Result<ObjectInfo> stat(const std::string& key) override;
+  Result<Ok> remove(const std::string& key) override;
+  std::optional<std::filesystem::path> local_path(const std::string& key) override;
+
+ private:
+  std::optional<std::filesystem::path> resolve(const std::string& key) const;
+  std::filesystem::path root_;
+};
+
+}  // namespace chronicle::blob

@@ -1,0 +1,299 @@
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "core/time.hpp"
+
+namespace chronicle::cli {
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "chronicle: " << message << "\n";
+  return 1;
+}
+
+int fail(const Error& e) { return fail(e.message); }
+
+std::string str(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+bool terminal(const std::string& status) { return status == "completed" || status == "failed" || status == "canceled"; }
+
+std::string ago(const std::string& rfc3339) {
+  auto t = from_rfc3339(rfc3339);
+  if (!t) return "";
+  return std::to_string(static_cast<long long>(std::max(0.0, seconds_between(*t, now())))) + "s ago";
+}
+
+void print_job(const nlohmann::json& j) {
+  std::cout << "id:        " << str(j, "id") << "\n"
+            << "url:       " << str(j, "url") << "\n";
+  if (!str(j, "name").empty()) std::cout << "name:      " << str(j, "name") << "\n";
+  if (!str(j, "title").empty()) std::cout << "title:     " << str(j, "title") << "\n";
+  std::cout << "status:    " << str(j, "status") << "\n"
+            << "created:   " << str(j, "created_at") << "\n";
+  if (!str(j, "started_at").empty()) std::cout << "started:   " << str(j, "started_at") << "\n";
+  if (!str(j, "heartbeat_at").empty())
+    std::cout << "heartbeat: " << str(j, "heartbeat_at") << " (" << ago(str(j, "heartbeat_at")) << ")\n";
+  if (!str(j, "finished_at").empty()) std::cout << "finished:  " << str(j, "finished_at") << "\n";
+  const auto bytes = j.value("bytes", std::uint64_t{0});
+  const double duration = j.value("duration_s", 0.0);
+  std::cout << "recorded:  " << human_bytes(bytes) << ", " << human_duration(duration) << ", "
+            << human_bitrate(bytes, duration) << "\n";
+  if (j.contains("error") && j["error"].is_object())
+    std::cout << "error:     " << str(j["error"], "message") << " [" << str(j["error"], "code") << "]\n";
+  if (j.contains("recording") && j["recording"].is_object()) {
+    const auto& r = j["recording"];
+    std::cout << "file:      " << str(r, "key") << " (" << human_bytes(r.value("size", std::uint64_t{0})) << ")\n"
+              << "sha256:    " << str(r, "sha256") << "\n"
+              << "download:  " << str(r, "url") << "\n";
+  }
+  if (j.contains("torrent") && j["torrent"].is_object()) std::cout << "magnet:    " << str(j["torrent"], "magnet") << "\n";
+}
+
+// Draws live progress: one redrawn line on a terminal, a line per change otherwise.
+class ProgressView {
+ public:
+  ProgressView() : tty_(::isatty(STDERR_FILENO) != 0) {}
+  void show(const nlohmann::json& job) {
+    const std::string line = progress_line(job);
+    if (line == last_) return;
+    last_ = line;
+    if (tty_) std::cerr << "\r\033[2K" << line << std::flush;
+    else std::cerr << line << "\n";
+  }
+  void done() {
+    if (tty_ && !last_.empty()) std::cerr << "\n";
+  }
+
+ private:
+  bool tty_;
+  std::string last_;
+};
+
+// Follows one job until it reaches a final status, redrawing its progress. Reconnects if the
+// event stream drops; reads the job again after each (re)connect so nothing is missed.
+Result<nlohmann::json> follow_job(Client& client, const std::string& id, ProgressView& view) {
+  nlohmann::json job;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto current = client.call("GET", "/api/v1/jobs/" + id);
+    if (!current) return current.error();
+    job = *current;
+    view.show(job);
+    if (terminal(str(job, "status"))) return job;
+    std::string last_id;
+    auto followed = client.follow_events("/api/v1/events?job=" + id, last_id, [&](const ServerEvent& e) {
+      last_id = e.id;
+      if (e.event == "job_deleted") return false;
+      auto data = nlohmann::json::parse(e.data, nullptr, false);
+      if (data.is_discarded() || str(data, "id") != id) return true;
+      job = data;
+      view.show(job);
+      return !terminal(str(job, "status"));
+    });
+    if (terminal(str(job, "status"))) return job;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return job;
+}
+
+}  // namespace
+
+std::string human_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::string human_duration(double seconds) {
+  const auto total = static_cast<long long>(std::floor(std::max(0.0, seconds)));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", total / 3600, (total / 60) % 60, total % 60);
+  return buf;
+}
+
+std::string human_bitrate(std::uint64_t bytes, double seconds) {
+  if (seconds <= 0.05) return "-- bit/s";
+  const double bits = static_cast<double>(bytes) * 8 / seconds;
+  char buf[32];
+  if (bits >= 1e6) std::snprintf(buf, sizeof buf, "%.2f Mbit/s", bits / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.0f kbit/s", bits / 1e3);
+  return buf;
+}
+
+std::string progress_line(const nlohmann::json& job) {
+  const std::string status = str(job, "status");
+  const auto bytes = job.value("bytes", std::uint64_t{0});
+  const double duration = job.value("duration_s", 0.0);
+  std::string line = str(job, "id").substr(0, 10) + "  " + status;
+  line.resize(std::max<std::size_t>(line.size(), 22), ' ');
+  line += "  " + human_bytes(bytes) + "  " + human_duration(duration) + "  " + human_bitrate(bytes, duration);
+  if (!terminal(status) && !str(job, "heartbeat_at").empty()) line += "  heartbeat " + ago(str(job, "heartbeat_at"));
+  if (job.contains("error") && job["error"].is_object()) line += "  — " + str(job["error"], "message");
+  return line;
+}
+
+int cmd_submit(Client& client, const SubmitOptions& o) {
+  nlohmann::json body{{"url", o.url}};
+  if (!o.name.empty()) body["name"] = o.name;
+  if (!o.prefix.empty()) body["prefix"] = o.prefix;
+  auto created = client.call("POST", "/api/v1/jobs", body);
+  if (!created) return fail(created.error());
+  nlohmann::json job = *created;
+  if (!o.wait) {
+    if (o.json) std::cout << job.dump() << "\n";
+    else std::cout << str(job, "id") << "\n";
+    return 0;
+  }
+  if (!o.json) std::cerr << "submitted " << str(job, "id") << " (" << o.url << ")\n";
+  ProgressView view;
+  auto final_job = follow_job(client, str(job, "id"), view);
+  view.done();
+  if (!final_job) return fail(final_job.error());
+  if (o.json) std::cout << final_job->dump() << "\n";
+  else print_job(*final_job);
+  const std::string status = str(*final_job, "status");
+  if (status == "completed") return 0;
+  std::cerr << "chronicle: job " << str(*final_job, "id") << " ended " << status;
+  if (final_job->contains("error") && (*final_job)["error"].is_object())
+    std::cerr << ": " << str((*final_job)["error"], "message");
+  std::cerr << "\n";
+  return 1;
+}
+
+int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
+  std::string path = "/api/v1/jobs?limit=" + std::to_string(limit);
+  if (!status.empty()) path += "&status=" + status;
+  auto page = client.call("GET", path);
+  if (!page) return fail(page.error());
+  if (json) {
+    std::cout << page->dump() << "\n";
+    return 0;
+  }
+  const auto& jobs = (*page)["jobs"];
+  if (jobs.empty()) {
+    std::cout << "no jobs\n";
+    return 0;
+  }
+  std::printf("%-26s  %-10s  %10s  %9s  %s\n", "ID", "STATUS", "SIZE", "DURATION", "NAME / URL");
+  for (const auto& j : jobs) {
+    std::string label = !str(j, "name").empty() ? str(j, "name") : !str(j, "title").empty() ? str(j, "title") : str(j, "url");
+    std::printf("%-26s  %-10s  %10s  %9s  %s\n", str(j, "id").c_str(), str(j, "status").c_str(),
+                human_bytes(j.value("bytes", std::uint64_t{0})).c_str(), human_duration(j.value("duration_s", 0.0)).c_str(),
+                label.c_str());
+  }
+  return 0;
+}
+
+int cmd_show(Client& client, const std::string& id, bool json) {
+  auto job = client.call("GET", "/api/v1/jobs/" + id);
+  if (!job) return fail(job.error());
+  if (json) std::cout << job->dump() << "\n";
+  else print_job(*job);
+  return 0;
+}
+
+int cmd_stop(Client& client, const std::string& id, bool json) {
+  auto job = client.call("POST", "/api/v1/jobs/" + id + "/stop");
+  if (!job) return fail(job.error());
+  if (json) std::cout << job->dump() << "\n";
+  else if (str(*job, "status") == "canceled") std::cout << id << " canceled\n";
+  else std::cout << id << " stopping; what was recorded will be kept\n";
+  return 0;
+}
+
+int cmd_rm(Client& client, const std::string& id, bool json) {
+  auto r = client.call("DELETE", "/api/v1/jobs/" + id);
+  if (!r) return fail(r.error());
+  if (json) std::cout << r->dump() << "\n";
+  else std::cout << id << " deleted\n";
+  return 0;
+}
+
+int cmd_watch(Client& client, const std::string& id, bool json) {
+  if (!id.empty()) {
+    ProgressView view;
+    auto final_job = follow_job(client, id, view);
+    view.done();
+    if (!final_job) return fail(final_job.error());
+    if (json) std::cout << final_job->dump() << "\n";
+    return 0;
+  }
+  // Every job: one line per change, until interrupted.
+  std::string last_id;
+  for (;;) {
+    auto r = client.follow_events("/api/v1/events", last_id, [&](const ServerEvent& e) {
+      if (!e.id.empty()) last_id = e.id;
+      if (json) {
+        std::cout << nlohmann::json{{"event", e.event}, {"data", nlohmann::json::parse(e.data, nullptr, false)}}.dump()
+                  << std::endl;
+        return true;
+      }
+      auto data = nlohmann::json::parse(e.data, nullptr, false);
+      if (data.is_discarded()) return true;
+      if (e.event == "job_deleted") std::cout << str(data, "id").substr(0, 10) << "  deleted" << std::endl;
+      else std::cout << progress_line(data) << std::endl;
+      return true;
+    });
+    if (!r) {
+      std::cerr << "chronicle: " << r.error().message << "; retrying in 3 s\n";
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+    } else {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output) {
+  auto job = client.call("GET", "/api/v1/jobs/" + id);
+  if (!job) return fail(job.error());
+  std::string target = output;
+  if (target.empty()) {
+    if (torrent) target = id + ".torrent";
+    else if ((*job)["recording"].is_object())
+      target = std::filesystem::path(str((*job)["recording"], "key")).filename().string();
+    else
+      return fail("job " + id + " has no recording yet (status: " + str(*job, "status") + ")");
+  }
+  const std::string partial = target == "-" ? target : target + ".part";
+  std::FILE* out = target == "-" ? stdout : std::fopen(partial.c_str(), "wb");
+  if (!out) return fail("cannot write " + partial);
+  const bool tty = ::isatty(STDERR_FILENO) != 0 && target != "-";
+  auto last_draw = std::chrono::steady_clock::now();
+  auto r = client.download("/api/v1/jobs/" + id + (torrent ? "/torrent" : "/recording"), out,
+                           [&](std::uint64_t got, std::uint64_t total) {
+                             if (!tty || std::chrono::steady_clock::now() - last_draw < std::chrono::milliseconds(200))
+                               return;
+                             last_draw = std::chrono::steady_clock::now();
+                             std::cerr << "\r\033[2K" << human_bytes(got);
+                             if (total) std::cerr << " / " << human_bytes(total);
+                             std::cerr << std::flush;
+                           });
+  if (target != "-") std::fclose(out);
+  if (tty) std::cerr << "\r\033[2K";
+  if (!r) {
+    if (target != "-") std::remove(partial.c_str());
+    return fail(r.error());
+  }
+  if (target != "-") {
+    if (std::rename(partial.c_str(), target.c_str()) != 0) return fail("cannot rename " + partial + " to " + target);
+    std::cerr << "saved " << target << "\n";
+  }
+  return 0;
+}
+
+}  // namespace chronicle::cli

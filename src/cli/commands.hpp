@@ -1,0 +1,30 @@
+#pragma once
+// The CLI's subcommands. Each returns the process exit code: 0 on success, non-zero with a
+// one-line message on stderr otherwise. With --json, stdout holds exactly one JSON document.
+#include <optional>
+#include <string>
+
+#include "cli/client.hpp"
+
+namespace chronicle::cli {
+
+struct SubmitOptions {
+  std::string url, name, prefix;
+  bool wait = false;
+  bool json = false;
+};
+int cmd_submit(Client& client, const SubmitOptions& o);
+int cmd_ls(Client& client, const std::string& status, int limit, bool json);
+int cmd_show(Client& client, const std::string& id, bool json);
+int cmd_stop(Client& client, const std::string& id, bool json);
+int cmd_rm(Client& client, const std::string& id, bool json);
+int cmd_watch(Client& client, const std::string& id, bool json);
+int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output);
+
+// Rendering helpers (exposed for tests).
+std::string human_bytes(std::uint64_t bytes);
+std::string human_duration(double seconds);
+std::string human_bitrate(std::uint64_t bytes, double seconds);
+std::string progress_line(const nlohmann::json& job);
+
+}  // namespace chronicle::cli

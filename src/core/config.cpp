@@ -1,0 +1,112 @@
+#include "core/config.hpp"
+
+#include <cstdlib>
+#include <toml++/toml.h>
+
+namespace chronicle {
+namespace {
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? v : nullptr;
+}
+
+bool truthy(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+
+Result<double> number(const char* name, const std::string& text) {
+  try {
+    size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    return make_error("invalid_config", std::string(name) + " must be a number, got '" + text + "'");
+  }
+}
+
+}  // namespace
+
+std::string Config::effective_public_url() const {
+  std::string url = public_url.empty() ? "http://" + listen : public_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+std::filesystem::path default_data_dir() {
+  if (const char* xdg = env("XDG_DATA_HOME")) return std::filesystem::path(xdg) / "chronicle";
+  if (const char* home = env("HOME")) return std::filesystem::path(home) / ".local/share/chronicle";
+  return "chronicle-data";
+}
+
+Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
+  Config c;
+  c.data_dir = default_data_dir();
+  if (file) {
+    toml::table t;
+    try {
+      t = toml::parse_file(file->string());
+    } catch (const toml::parse_error& e) {
+      return make_error("invalid_config", "cannot read " + file->string() + ": " + std::string(e.description()));
+    }
+    if (auto v = t["data_dir"].value<std::string>()) c.data_dir = *v;
+    if (auto v = t["listen"].value<std::string>()) c.listen = *v;
+    if (auto v = t["public_url"].value<std::string>()) c.public_url = *v;
+    if (auto v = t["allow_private_networks"].value<bool>()) c.allow_private_networks = *v;
+    if (auto v = t["token"].value<std::string>()) c.token = *v;
+    if (auto v = t["backend"].value<std::string>()) c.backend = *v;
+    if (auto v = t["max_concurrent_recordings"].value<int64_t>()) c.max_concurrent_recordings = static_cast<int>(*v);
+    if (auto v = t["heartbeat_interval_s"].value<double>()) c.heartbeat_interval_s = *v;
+    if (auto v = t["heartbeat_stale_s"].value<double>()) c.heartbeat_stale_s = *v;
+    if (auto v = t["probe_timeout_s"].value<double>()) c.probe_timeout_s = *v;
+    if (auto v = t["max_receive_count"].value<int64_t>()) c.max_receive_count = static_cast<int>(*v);
+    if (auto v = t["ytdlp"].value<std::string>()) c.ytdlp = *v;
+    if (auto v = t["ffmpeg"].value<std::string>()) c.ffmpeg = *v;
+    if (auto v = t["ytdlp_format"].value<std::string>()) c.ytdlp_format = *v;
+    if (auto v = t["web_root"].value<std::string>()) c.web_root = *v;
+    if (auto v = t["max_body_bytes"].value<int64_t>()) c.max_body_bytes = static_cast<std::size_t>(*v);
+    if (auto v = t["log_level"].value<std::string>()) c.log_level = *v;
+  }
+  if (const char* v = env("CHRONICLE_DATA")) c.data_dir = v;
+  if (const char* v = env("CHRONICLE_LISTEN")) c.listen = v;
+  if (const char* v = env("CHRONICLE_PUBLIC_URL")) c.public_url = v;
+  if (const char* v = env("CHRONICLE_ALLOW_PRIVATE_NETWORKS")) c.allow_private_networks = truthy(v);
+  if (const char* v = env("CHRONICLE_TOKEN")) c.token = v;
+  if (const char* v = env("CHRONICLE_BACKEND")) c.backend = v;
+  if (const char* v = env("CHRONICLE_YTDLP")) c.ytdlp = v;
+  if (const char* v = env("CHRONICLE_FFMPEG")) c.ffmpeg = v;
+  if (const char* v = env("CHRONICLE_YTDLP_FORMAT")) c.ytdlp_format = v;
+  if (const char* v = env("CHRONICLE_WEB_ROOT")) c.web_root = v;
+  if (const char* v = env("CHRONICLE_LOG_LEVEL")) c.log_level = v;
+  struct NumericEnv {
+    const char* name;
+    double* target;
+  };
+  double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count;
+  for (auto [name, target] : {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
+                              NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
+                              NumericEnv{"CHRONICLE_PROBE_TIMEOUT", &c.probe_timeout_s},
+                              NumericEnv{"CHRONICLE_MAX_RECORDINGS", &max_rec},
+                              NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}}) {
+    if (const char* v = env(name)) {
+      auto n = number(name, v);
+      if (!n) return n.error();
+      *target = *n;
+    }
+  }
+  c.max_concurrent_recordings = static_cast<int>(max_rec);
+  c.max_receive_count = static_cast<int>(max_recv);
+  return c;
+}
+
+Result<Ok> validate(const Config& c) {
+  if (c.backend != "embedded" && c.backend != "aws")
+    return make_error("invalid_config", "backend must be 'embedded' or 'aws', got '" + c.backend + "'");
+  if (c.max_concurrent_recordings < 1) return make_error("invalid_config", "max_concurrent_recordings must be >= 1");
+  if (c.heartbeat_interval_s <= 0) return make_error("invalid_config", "heartbeat interval must be positive");
+  if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)
+    return make_error("invalid_config", "heartbeat_stale_s must be at least twice the heartbeat interval");
+  if (c.listen.find(':') == std::string::npos) return make_error("invalid_config", "listen must be HOST:PORT");
+  return Ok{};
+}
+
+}  // namespace chronicle

@@ -1,0 +1,11 @@
+#pragma once
+#include <string>
+
+namespace chronicle {
+
+// Job ids are ULIDs (26 characters of Crockford base32): time-ordered, so sorting ids
+// sorts jobs by creation time and an id doubles as a pagination cursor.
+std::string new_job_id();
+bool looks_like_job_id(const std::string& s);
+
+}  // namespace chronicle

@@ -1,0 +1,136 @@
+#include "core/job.hpp"
+
+#include <array>
+
+namespace chronicle {
+namespace {
+constexpr std::array<std::string_view, 7> kStatusNames{"pending",   "starting", "recording", "uploading",
+                                                       "completed", "failed",   "canceled"};
+
+nlohmann::json time_or_null(const std::optional<TimePoint>& t) {
+  return t ? nlohmann::json(to_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+std::optional<TimePoint> time_from(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return from_rfc3339(it->get<std::string>());
+}
+}  // namespace
+
+std::string_view to_string(JobStatus s) { return kStatusNames[static_cast<size_t>(s)]; }
+
+std::optional<JobStatus> parse_status(std::string_view s) {
+  for (size_t i = 0; i < kStatusNames.size(); ++i)
+    if (kStatusNames[i] == s) return static_cast<JobStatus>(i);
+  return std::nullopt;
+}
+
+bool is_terminal(JobStatus s) {
+  return s == JobStatus::completed || s == JobStatus::failed || s == JobStatus::canceled;
+}
+
+bool is_active(JobStatus s) {
+  return s == JobStatus::pending || s == JobStatus::starting || s == JobStatus::recording;
+}
+
+bool can_transition(JobStatus from, JobStatus to) {
+  using S = JobStatus;
+  switch (from) {
+    case S::pending:
+      return to == S::starting || to == S::canceled || to == S::failed;
+    case S::starting:
+      // canceled: a stop arrived before a single byte was recorded, so there is nothing to keep.
+      return to == S::recording || to == S::failed || to == S::canceled || to == S::uploading;
+    case S::recording:
+      return to == S::uploading || to == S::failed;
+    case S::uploading:
+      return to == S::completed || to == S::failed;
+    case S::completed:
+    case S::failed:
+    case S::canceled:
+      return false;
+  }
+  return false;
+}
+
+Result<Ok> transition(Job& job, JobStatus to, TimePoint at) {
+  if (!can_transition(job.status, to))
+    return make_error("invalid_transition", "job " + job.id + " cannot go from " + std::string(to_string(job.status)) +
+                                                " to " + std::string(to_string(to)));
+  job.status = to;
+  job.updated_at = at;
+  if (to == JobStatus::starting && !job.started_at) job.started_at = at;
+  if (is_terminal(to)) job.finished_at = at;
+  return Ok{};
+}
+
+nlohmann::json to_public_json(const Job& job) {
+  nlohmann::json j;
+  j["id"] = job.id;
+  j["url"] = job.url;
+  j["name"] = job.name;
+  j["prefix"] = job.prefix;
+  j["status"] = to_string(job.status);
+  j["title"] = job.title.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.title);
+  j["created_at"] = to_rfc3339(job.created_at);
+  j["started_at"] = time_or_null(job.started_at);
+  j["updated_at"] = time_or_null(job.updated_at);
+  j["heartbeat_at"] = time_or_null(job.heartbeat_at);
+  j["finished_at"] = time_or_null(job.finished_at);
+  j["bytes"] = job.bytes;
+  j["duration_s"] = job.duration_s;
+  j["stop_requested"] = job.stop_requested;
+  j["error"] = job.error ? nlohmann::json{{"code", job.error->code}, {"message", job.error->message}}
+                         : nlohmann::json(nullptr);
+  if (job.recording) {
+    j["recording"] = {{"key", job.recording->key},
+                      {"size", job.recording->size},
+                      {"sha256", job.recording->sha256},
+                      {"url", job.recording->url}};
+  } else {
+    j["recording"] = nullptr;
+  }
+  j["torrent"] = job.torrent;
+  return j;
+}
+
+nlohmann::json to_storage_json(const Job& job) {
+  nlohmann::json j = to_public_json(job);
+  j["version"] = job.version;
+  j["recorder_ref"] = job.recorder_ref;
+  j["protocol"] = job.protocol;
+  return j;
+}
+
+Job from_storage_json(const nlohmann::json& j) {
+  Job job;
+  job.id = j.value("id", "");
+  job.url = j.value("url", "");
+  job.name = j.value("name", "");
+  job.prefix = j.value("prefix", "");
+  job.status = parse_status(j.value("status", "pending")).value_or(JobStatus::pending);
+  if (j.contains("title") && j["title"].is_string()) job.title = j["title"].get<std::string>();
+  job.created_at = time_from(j, "created_at").value_or(TimePoint{});
+  job.started_at = time_from(j, "started_at");
+  job.updated_at = time_from(j, "updated_at");
+  job.heartbeat_at = time_from(j, "heartbeat_at");
+  job.finished_at = time_from(j, "finished_at");
+  job.bytes = j.value("bytes", std::uint64_t{0});
+  job.duration_s = j.value("duration_s", 0.0);
+  job.stop_requested = j.value("stop_requested", false);
+  if (j.contains("error") && j["error"].is_object())
+    job.error = Error{j["error"].value("code", ""), j["error"].value("message", "")};
+  if (j.contains("recording") && j["recording"].is_object()) {
+    const auto& r = j["recording"];
+    job.recording = StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""),
+                                    r.value("url", "")};
+  }
+  job.torrent = j.value("torrent", nlohmann::json(nullptr));
+  job.version = j.value("version", std::int64_t{0});
+  job.recorder_ref = j.value("recorder_ref", "");
+  job.protocol = j.value("protocol", "");
+  return job;
+}
+
+}  // namespace chronicle

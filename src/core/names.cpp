@@ -1,0 +1,69 @@
+#include "core/names.hpp"
+
+#include <sstream>
+
+namespace chronicle {
+namespace {
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+}  // namespace
+
+Result<Ok> validate_name(const std::string& name) {
+  if (name.size() > kMaxNameLength)
+    return make_error("invalid_name", "name is longer than " + std::to_string(kMaxNameLength) + " bytes");
+  for (unsigned char c : name) {
+    if (is_control(c)) return make_error("invalid_name", "name contains control characters");
+    if (c == '/' || c == '\\') return make_error("invalid_name", "name must not contain '/' or '\\'");
+  }
+  if (name.find("..") != std::string::npos) return make_error("invalid_name", "name must not contain '..'");
+  if (!name.empty() && name.front() == '.') return make_error("invalid_name", "name must not begin with '.'");
+  if (!name.empty() && name.front() == '-') return make_error("invalid_name", "name must not begin with '-'");
+  return Ok{};
+}
+
+Result<Ok> validate_prefix(const std::string& prefix) {
+  if (prefix.size() > kMaxPrefixLength)
+    return make_error("invalid_prefix", "prefix is longer than " + std::to_string(kMaxPrefixLength) + " bytes");
+  if (prefix.empty()) return Ok{};
+  if (prefix.front() == '/') return make_error("invalid_prefix", "prefix must be relative (no leading '/')");
+  std::stringstream ss(prefix);
+  std::string segment;
+  while (std::getline(ss, segment, '/')) {
+    if (segment.empty()) return make_error("invalid_prefix", "prefix has an empty segment ('//')");
+    auto ok = validate_name(segment);
+    if (!ok) return make_error("invalid_prefix", "prefix segment '" + segment + "': " + ok.error().message);
+  }
+  if (prefix.back() == '/') return Ok{};
+  return Ok{};
+}
+
+std::string sanitize_component(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (is_control(c) || c == '/' || c == '\\' || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' ||
+        c == '>' || c == '|')
+      out.push_back('_');
+    else
+      out.push_back(static_cast<char>(c));
+  }
+  while (out.find("..") != std::string::npos) out.replace(out.find(".."), 2, "_");
+  while (!out.empty() && (out.front() == '.' || out.front() == '-' || out.front() == ' ')) out.erase(0, 1);
+  while (!out.empty() && (out.back() == ' ' || out.back() == '.')) out.pop_back();
+  if (out.size() > kMaxNameLength) out.resize(kMaxNameLength);
+  if (out.empty()) out = "recording";
+  return out;
+}
+
+std::string recording_key(const std::string& prefix, const std::string& name, const std::string& id) {
+  std::string key;
+  std::stringstream ss(prefix);
+  std::string segment;
+  while (std::getline(ss, segment, '/')) {
+    if (segment.empty()) continue;
+    key += sanitize_component(segment) + "/";
+  }
+  key += sanitize_component(name.empty() ? id : name) + ".mkv";
+  return key;
+}
+
+}  // namespace chronicle

@@ -1,0 +1,23 @@
+#pragma once
+#include <string>
+
+#include "core/result.hpp"
+
+namespace chronicle {
+
+inline constexpr std::size_t kMaxNameLength = 120;
+inline constexpr std::size_t kMaxPrefixLength = 200;
+
+// API-level checks: a name or prefix that could escape the storage root is refused with a
+// clear error rather than silently rewritten.
+Result<Ok> validate_name(const std::string& name);
+Result<Ok> validate_prefix(const std::string& prefix);  // segments separated by '/'
+
+// Storage-level defence in depth: always yields a safe single path component (never empty,
+// never "." or "..", no '/', '\\' or control characters).
+std::string sanitize_component(const std::string& s);
+
+// "<prefix>/<name or id>.mkv" with every segment sanitized.
+std::string recording_key(const std::string& prefix, const std::string& name, const std::string& id);
+
+}  // namespace chronicle

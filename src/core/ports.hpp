@@ -1,0 +1,122 @@
+#pragma once
+// The small interfaces between the core and its adapters. Each has an embedded adapter
+// (SQLite, a directory, child processes) and an aws adapter; the core sees only these.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/job.hpp"
+#include "core/result.hpp"
+
+namespace chronicle {
+
+struct JobPage {
+  std::vector<Job> jobs;
+  std::optional<std::string> next_cursor;
+};
+
+struct ListQuery {
+  std::optional<JobStatus> status;
+  std::size_t limit = 50;
+  std::optional<std::string> cursor;  // list jobs created strictly before this one
+};
+
+struct ChangeBatch {
+  std::vector<Job> jobs;  // changed jobs, oldest change first
+  std::int64_t cursor = 0;
+};
+
+struct CreateOutcome {
+  Job job;
+  bool created = false;  // false: an active job for the same URL already existed
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  // Atomically: returns the active job with the same URL if there is one, else inserts `job`.
+  virtual Result<CreateOutcome> create_or_get_active(const Job& job) = 0;
+  virtual Result<std::optional<Job>> get(const std::string& id) = 0;
+  virtual Result<JobPage> list(const ListQuery& query) = 0;
+  // Compare-and-set: writes `job` only if the stored version equals job.version, then bumps
+  // job.version. Returns false (and writes nothing) when someone else wrote first.
+  virtual Result<bool> replace_if_version(Job& job) = 0;
+  virtual Result<bool> remove(const std::string& id) = 0;
+  // Jobs with status in `statuses` (unpaginated; used by the reaper and metrics).
+  virtual Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) = 0;
+  virtual Result<std::map<JobStatus, std::int64_t>> count_by_status() = 0;
+  // A change feed: every write gets a sequence number; returns jobs written after `cursor`.
+  // A negative cursor returns no jobs, only the current head of the feed.
+  virtual Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) = 0;
+};
+
+struct QueueMessage {
+  std::string job_id;
+  std::string receipt;
+  int receive_count = 0;
+};
+
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
+  // dedup_id: a message with the same id sent again while the first is queued is dropped.
+  virtual Result<Ok> send(const std::string& job_id, const std::string& dedup_id) = 0;
+  // Waits up to `wait` for a message; it stays invisible to others for `visibility`.
+  // Messages received more than the configured limit go to the dead-letter queue instead.
+  virtual Result<std::optional<QueueMessage>> receive(std::chrono::seconds visibility,
+                                                       std::chrono::milliseconds wait) = 0;
+  virtual Result<Ok> ack(const QueueMessage& message) = 0;
+  virtual Result<Ok> extend_visibility(const QueueMessage& message, std::chrono::seconds visibility) = 0;
+  // Removes and returns messages that were dead-lettered, so their jobs can say why.
+  virtual Result<std::vector<QueueMessage>> take_dead_letters() = 0;
+};
+
+struct ObjectInfo {
+  std::string key;
+  std::uint64_t size = 0;
+};
+
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual Result<Ok> write(std::span<const std::byte> data) = 0;
+  // Publishes the object under a key that did not exist yet: the desired key, or the
+  // desired key with a numeric suffix. Never overwrites.
+  virtual Result<ObjectInfo> commit() = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  virtual Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key) = 0;
+  virtual Result<ObjectInfo> stat(const std::string& key) = 0;
+  virtual Result<Ok> remove(const std::string& key) = 0;
+  // Where the bytes can be read directly, if the store is local.
+  virtual std::optional<std::filesystem::path> local_path(const std::string& key) = 0;
+};
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // Starts a recorder for the job; returns a handle stored in Job::recorder_ref.
+  virtual Result<std::string> launch(const Job& job) = 0;
+  // Asks the recorder to stop and finalize what it has.
+  virtual Result<Ok> request_stop(const Job& job) = 0;
+  // Whether the recorder behind `recorder_ref` is known to have exited. nullopt: unknown.
+  virtual std::optional<bool> has_exited(const std::string& recorder_ref) = 0;
+};
+
+// Read-modify-write with compare-and-set, retried on conflicts. `change` returns an error to
+// abort without writing (e.g. the job is no longer in the expected status).
+Result<Job> update_job(JobStore& store, const std::string& id, const std::function<Result<Ok>(Job&)>& change,
+                       int attempts = 8);
+
+}  // namespace chronicle

@@ -1,0 +1,86 @@
+#include "core/service.hpp"
+
+#include "core/ids.hpp"
+#include "core/names.hpp"
+
+namespace chronicle {
+
+Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
+  auto url = check_url(request.url, policy_, resolver_);
+  if (!url) return url.error();
+  if (auto n = validate_name(request.name); !n) return n.error();
+  if (auto p = validate_prefix(request.prefix); !p) return p.error();
+
+  Job job;
+  job.id = new_job_id();
+  job.url = request.url;
+  job.name = request.name;
+  job.prefix = request.prefix;
+  job.status = JobStatus::pending;
+  job.created_at = now();
+  job.updated_at = job.created_at;
+  auto outcome = store_.create_or_get_active(job);
+  if (!outcome) return outcome;
+  if (outcome->created) {
+    auto sent = queue_.send(outcome->job.id, outcome->job.id);
+    if (!sent) {
+      // Without a queue message nobody would ever pick the job up: say so and end it.
+      (void)update_job(store_, outcome->job.id, [&](Job& j) -> Result<Ok> {
+        auto t = transition(j, JobStatus::failed, now());
+        j.error = Error{"queue_error", "could not queue the job: " + sent.error().message};
+        return t;
+      });
+      return sent.error();
+    }
+  }
+  return outcome;
+}
+
+Result<Job> JobService::get(const std::string& id) {
+  auto job = store_.get(id);
+  if (!job) return job.error();
+  if (!job.value()) return make_error("not_found", "no job with id '" + id + "'");
+  return *job.value();
+}
+
+Result<JobPage> JobService::list(const ListQuery& query) { return store_.list(query); }
+
+Result<Job> JobService::stop(const std::string& id) {
+  auto updated = update_job(store_, id, [](Job& j) -> Result<Ok> {
+    if (is_terminal(j.status))
+      return make_error("conflict", "job is already " + std::string(to_string(j.status)) + "; nothing to stop");
+    j.stop_requested = true;
+    if (j.status == JobStatus::pending) {
+      j.error = Error{"canceled", "canceled before it started"};
+      return transition(j, JobStatus::canceled, now());
+    }
+    return Ok{};
+  });
+  if (!updated) {
+    if (updated.error().code == "not_found") return make_error("not_found", "no job with id '" + id + "'");
+    return updated;
+  }
+  if (launcher_ && !updated->recorder_ref.empty() &&
+      (updated->status == JobStatus::starting || updated->status == JobStatus::recording)) {
+    // The recorder also sees stop_requested at its next heartbeat; the signal is just faster.
+    (void)launcher_->request_stop(*updated);
+  }
+  return updated;
+}
+
+Result<Job> JobService::remove(const std::string& id) {
+  auto job = get(id);
+  if (!job) return job;
+  if (!is_terminal(job->status))
+    return make_error("conflict", "job is " + std::string(to_string(job->status)) + "; stop it before deleting it");
+  if (job->recording) {
+    auto r = objects_.remove(job->recording->key);
+    if (!r) return r.error();
+  }
+  if (job->torrent.is_object() && job->torrent.contains("key")) (void)objects_.remove(job->torrent["key"]);
+  auto removed = store_.remove(id);
+  if (!removed) return removed.error();
+  return job;
+}
+
+}  // namespace chronicle

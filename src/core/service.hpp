@@ -1,0 +1,49 @@
+#pragma once
+// The use cases behind the API and the Lambda: parse → call the service → render.
+#include <optional>
+#include <string>
+
+#include "core/ports.hpp"
+#include "core/url_policy.hpp"
+
+namespace chronicle {
+
+struct SubmitRequest {
+  std::string url;
+  std::string name;
+  std::string prefix;
+};
+
+class JobService {
+ public:
+  JobService(JobStore& store, JobQueue& queue, ObjectStore& objects, Launcher* launcher, UrlPolicy policy,
+             Resolver resolver)
+      : store_(store),
+        queue_(queue),
+        objects_(objects),
+        launcher_(launcher),
+        policy_(policy),
+        resolver_(std::move(resolver)) {}
+
+  // 201-worthy (created) or the existing active job for the same URL.
+  Result<CreateOutcome> submit(const SubmitRequest& request);
+  Result<Job> get(const std::string& id);
+  Result<JobPage> list(const ListQuery& query);
+  // Cancels a pending job; asks a running recorder to stop and keep what it recorded.
+  Result<Job> stop(const std::string& id);
+  // Removes a finished job and its stored files.
+  Result<Job> remove(const std::string& id);
+
+  JobStore& store() { return store_; }
+  ObjectStore& objects() { return objects_; }
+
+ private:
+  JobStore& store_;
+  JobQueue& queue_;
+  ObjectStore& objects_;
+  Launcher* launcher_;
+  UrlPolicy policy_;
+  Resolver resolver_;
+};
+
+}  // namespace chronicle

@@ -1,0 +1,179 @@
+#include "core/url_policy.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace chronicle {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool in_v4(const IpAddress& a, std::uint8_t b0, std::uint8_t b1, int prefix_bits) {
+  const std::uint32_t addr = (std::uint32_t{a.bytes[0]} << 24) | (std::uint32_t{a.bytes[1]} << 16) |
+                             (std::uint32_t{a.bytes[2]} << 8) | a.bytes[3];
+  const std::uint32_t net = (std::uint32_t{b0} << 24) | (std::uint32_t{b1} << 16);
+  const std::uint32_t mask = prefix_bits == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix_bits);
+  return (addr & mask) == (net & mask);
+}
+
+AddressClass classify_v4(const IpAddress& a) {
+  const auto& b = a.bytes;
+  // Metadata services of AWS (EC2, ECS task), GCP/Azure (same address) and Alibaba.
+  if ((b[0] == 169 && b[1] == 254 && b[2] == 169 && b[3] == 254) ||
+      (b[0] == 169 && b[1] == 254 && b[2] == 170 && b[3] == 2) ||
+      (b[0] == 100 && b[1] == 100 && b[2] == 100 && b[3] == 200))
+    return AddressClass::metadata;
+  if (in_v4(a, 0, 0, 8)) return AddressClass::unspecified;
+  if (in_v4(a, 127, 0, 8)) return AddressClass::loopback;
+  if (in_v4(a, 10, 0, 8) || in_v4(a, 172, 16, 12) || in_v4(a, 192, 168, 16) || in_v4(a, 100, 64, 10))
+    return AddressClass::private_network;
+  if (in_v4(a, 169, 254, 16)) return AddressClass::link_local;
+  if (in_v4(a, 224, 0, 4)) return AddressClass::multicast;
+  if (in_v4(a, 240, 0, 4) || in_v4(a, 192, 0, 24) || in_v4(a, 198, 18, 15)) return AddressClass::reserved;
+  return AddressClass::global;
+}
+
+}  // namespace
+
+std::string IpAddress::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+std::optional<IpAddress> parse_ip_literal(const std::string& host) {
+  IpAddress a;
+  if (inet_pton(AF_INET, host.c_str(), a.bytes.data()) == 1) return a;
+  a.v6 = true;
+  if (inet_pton(AF_INET6, host.c_str(), a.bytes.data()) == 1) return a;
+  return std::nullopt;
+}
+
+AddressClass classify(const IpAddress& a) {
+  if (!a.v6) return classify_v4(a);
+  const auto& b = a.bytes;
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(b.data(), kMapped, 12) == 0) {
+    IpAddress v4;
+    std::copy(b.begin() + 12, b.end(), v4.bytes.begin());
+    return classify_v4(v4);
+  }
+  const bool all_zero_but_last = std::all_of(b.begin(), b.end() - 1, [](auto x) { return x == 0; });
+  if (all_zero_but_last && b[15] == 0) return AddressClass::unspecified;
+  if (all_zero_but_last && b[15] == 1) return AddressClass::loopback;
+  // fd00:ec2::254 is the EC2 metadata service over IPv6.
+  static constexpr std::uint8_t kEc2[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  if (std::memcmp(b.data(), kEc2, 16) == 0) return AddressClass::metadata;
+  if ((b[0] & 0xfe) == 0xfc) return AddressClass::private_network;
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return AddressClass::link_local;
+  if (b[0] == 0xff) return AddressClass::multicast;
+  // 64:ff9b::/96 (NAT64) embeds an IPv4 address that must obey the same rules.
+  static constexpr std::uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (std::memcmp(b.data(), kNat64, 12) == 0) {
+    IpAddress v4;
+    std::copy(b.begin() + 12, b.end(), v4.bytes.begin());
+    return classify_v4(v4);
+  }
+  return AddressClass::global;
+}
+
+Result<ParsedUrl> parse_url(const std::string& url) {
+  if (url.empty()) return make_error("invalid_url", "url is empty");
+  if (url.size() > kMaxUrlLength)
+    return make_error("invalid_url", "url is longer than " + std::to_string(kMaxUrlLength) + " characters");
+  if (url.front() == '-') return make_error("invalid_url", "url must not begin with '-'");
+  for (unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f) return make_error("invalid_url", "url contains spaces or control characters");
+
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos || scheme_end == 0)
+    return make_error("invalid_url", "url must look like scheme://host/path");
+  ParsedUrl p;
+  p.scheme = lower(url.substr(0, scheme_end));
+  if (p.scheme != "http" && p.scheme != "https" && p.scheme != "rtmp" && p.scheme != "rtmps")
+    return make_error("unsupported_scheme", "scheme '" + p.scheme + "' is not supported; use http, https, rtmp or rtmps");
+
+  const auto authority_start = scheme_end + 3;
+  auto authority_end = url.find_first_of("/?#", authority_start);
+  if (authority_end == std::string::npos) authority_end = url.size();
+  std::string authority = url.substr(authority_start, authority_end - authority_start);
+  p.rest = url.substr(authority_end);
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  if (authority.empty()) return make_error("invalid_url", "url has no host");
+
+  std::string port_text;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return make_error("invalid_url", "unterminated IPv6 address in url");
+    p.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return make_error("invalid_url", "unexpected text after IPv6 address");
+      port_text = authority.substr(close + 2);
+    }
+    if (!parse_ip_literal(p.host) || !parse_ip_literal(p.host)->v6)
+      return make_error("invalid_url", "'" + p.host + "' is not an IPv6 address");
+  } else {
+    const auto colon = authority.rfind(':');
+    if (colon != std::string::npos) {
+      port_text = authority.substr(colon + 1);
+      p.host = authority.substr(0, colon);
+    } else {
+      p.host = authority;
+    }
+  }
+  p.host = lower(p.host);
+  if (p.host.empty()) return make_error("invalid_url", "url has no host");
+  for (unsigned char c : p.host)
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%'))
+      return make_error("invalid_url", "host '" + p.host + "' contains characters not allowed in a host name");
+  if (authority.back() == ':' && port_text.empty()) return make_error("invalid_url", "url has an empty port");
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit))
+      return make_error("invalid_url", "port '" + port_text + "' is not a number");
+    const int port = std::stoi(port_text);
+    if (port < 1 || port > 65535) return make_error("invalid_url", "port " + port_text + " is out of range");
+    p.port = static_cast<std::uint16_t>(port);
+  }
+  return p;
+}
+
+Result<ParsedUrl> check_url(const std::string& url, const UrlPolicy& policy, const Resolver& resolve) {
+  auto parsed = parse_url(url);
+  if (!parsed) return parsed;
+  std::vector<IpAddress> addresses;
+  if (auto literal = parse_ip_literal(parsed->host)) {
+    addresses.push_back(*literal);
+  } else {
+    auto resolved = resolve(parsed->host);
+    if (!resolved) return resolved.error();
+    addresses = std::move(resolved.value());
+    if (addresses.empty()) return make_error("unresolvable_host", "host '" + parsed->host + "' has no address");
+  }
+  for (const auto& a : addresses) {
+    const auto cls = classify(a);
+    if (cls == AddressClass::global) continue;
+    if (cls == AddressClass::metadata)
+      return make_error("forbidden_address", "'" + parsed->host + "' is a cloud metadata address (" + a.to_string() +
+                                                 "); chronicle never records from it");
+    const bool local = cls == AddressClass::loopback || cls == AddressClass::private_network ||
+                       cls == AddressClass::link_local;
+    if (local && policy.allow_private_networks) continue;
+    const char* what = cls == AddressClass::loopback          ? "a loopback"
+                       : cls == AddressClass::private_network ? "a private-network"
+                       : cls == AddressClass::link_local      ? "a link-local"
+                       : cls == AddressClass::multicast       ? "a multicast"
+                                                              : "a reserved";
+    std::string message = "'" + parsed->host + "' resolves to " + what + " address (" + a.to_string() + ")";
+    if (local) message += "; set CHRONICLE_ALLOW_PRIVATE_NETWORKS=1 to record from local networks";
+    return make_error("forbidden_address", message);
+  }
+  return parsed;
+}
+
+}  // namespace chronicle

@@ -1,0 +1,46 @@
+#pragma once
+// Which URLs chronicle agrees to record. Pure logic: name resolution is passed in, so the
+// core stays free of I/O and the rules are unit-testable with any address.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace chronicle {
+
+inline constexpr std::size_t kMaxUrlLength = 2048;
+
+struct ParsedUrl {
+  std::string scheme;  // lower-case
+  std::string host;    // without brackets for IPv6 literals, lower-case
+  std::optional<std::uint16_t> port;
+  std::string rest;  // path, query and fragment as given
+};
+
+struct IpAddress {
+  bool v6 = false;
+  std::array<std::uint8_t, 16> bytes{};  // v4 uses the first four
+  std::string to_string() const;
+};
+
+enum class AddressClass { global, loopback, private_network, link_local, metadata, unspecified, multicast, reserved };
+
+Result<ParsedUrl> parse_url(const std::string& url);
+std::optional<IpAddress> parse_ip_literal(const std::string& host);
+AddressClass classify(const IpAddress& address);
+
+using Resolver = std::function<Result<std::vector<IpAddress>>(const std::string& host)>;
+
+struct UrlPolicy {
+  bool allow_private_networks = false;
+};
+
+// Checks syntax, scheme and, through `resolve`, every address the host names.
+// Cloud metadata endpoints are refused even when private networks are allowed.
+Result<ParsedUrl> check_url(const std::string& url, const UrlPolicy& policy, const Resolver& resolve);
+
+}  // namespace chronicle

@@ -1,0 +1,153 @@
+#include "dispatch/dispatcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "record/probe.hpp"
+
+namespace chronicle::dispatch {
+namespace {
+
+Result<Job> fail_job(JobStore& store, const std::string& id, const Error& error) {
+  return update_job(store, id, [&](Job& j) -> Result<Ok> {
+    auto t = transition(j, JobStatus::failed, now());
+    if (t) j.error = error;
+    return t;
+  });
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
+                       DispatchStats& stats)
+    : config_(config), store_(store), queue_(queue), launcher_(launcher), resolver_(std::move(resolver)), stats_(stats) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start(int workers) {
+  running_ = true;
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { run(); });
+}
+
+void Dispatcher::stop() {
+  running_ = false;
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+bool Dispatcher::has_capacity() {
+  auto counts = store_.count_by_status();
+  if (!counts) return false;
+  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] + (*counts)[JobStatus::uploading];
+  // Jobs this process is probing are already counted as "starting".
+  return busy < config_.max_concurrent_recordings;
+}
+
+void Dispatcher::fail_dead_letters() {
+  auto dead = queue_.take_dead_letters();
+  if (!dead) return;
+  for (const auto& m : *dead) {
+    auto r = fail_job(store_, m.job_id,
+                      Error{"dispatch_failed", "could not be dispatched after " + std::to_string(m.receive_count - 1) +
+                                                   " attempts; moved to the dead-letter queue"});
+    if (r) spdlog::warn("job {} dead-lettered after {} deliveries", m.job_id, m.receive_count - 1);
+  }
+}
+
+void Dispatcher::run() {
+  while (running_) {
+    fail_dead_letters();
+    if (!has_capacity()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      continue;
+    }
+    const auto visibility = std::chrono::seconds(static_cast<long long>(config_.probe_timeout_s) + 30);
+    auto message = queue_.receive(visibility, std::chrono::milliseconds(500));
+    if (!message) {
+      spdlog::error("queue receive failed: {}", message.error().message);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    if (!message->has_value()) continue;
+    handle(**message);
+  }
+}
+
+void Dispatcher::handle(const QueueMessage& message) {
+  ++stats_.received;
+  const std::string& id = message.job_id;
+  const auto takeover_after = std::chrono::milliseconds(static_cast<long long>((config_.probe_timeout_s + 10) * 1000));
+
+  // The claim: pending -> starting is a compare-and-set, so a message delivered twice (or two
+  // dispatchers) can never start two recorders. A job stuck in `starting` without a recorder
+  // (serve died mid-probe) is taken over once its claim is old enough.
+  bool not_mine = false;
+  auto claimed = update_job(store_, id, [&](Job& j) -> Result<Ok> {
+    if (j.status == JobStatus::pending) return transition(j, JobStatus::starting, now());
+    if (j.status == JobStatus::starting && j.recorder_ref.empty() && j.updated_at &&
+        now() - *j.updated_at > takeover_after)
+      return Ok{};
+    not_mine = true;
+    return make_error("skip", "job is " + std::string(to_string(j.status)));
+  });
+  if (!claimed) {
+    if (claimed.error().code == "not_found" || not_mine) (void)queue_.ack(message);
+    return;
+  }
+  Job job = *claimed;
+  if (job.stop_requested) {
+    (void)update_job(store_, id, [](Job& j) -> Result<Ok> {
+      j.error = Error{"canceled", "canceled before recording started"};
+      return transition(j, JobStatus::canceled, now());
+    });
+    (void)queue_.ack(message);
+    return;
+  }
+
+  spdlog::info("job {}: probing {}", id, job.url);
+  // Names can point somewhere else by now: the policy is checked again before any fetch.
+  auto allowed = check_url(job.url, UrlPolicy{config_.allow_private_networks}, resolver_);
+  Result<record::StreamInfo> info = allowed ? record::probe_stream(config_, job.url) : Result<record::StreamInfo>(allowed.error());
+  if (!info) {
+    ++stats_.rejected;
+    spdlog::info("job {}: rejected: {}", id, info.error().message);
+    (void)fail_job(store_, id, info.error());
+    (void)queue_.ack(message);
+    return;
+  }
+
+  bool canceled = false;
+  auto probed = update_job(store_, id, [&](Job& j) -> Result<Ok> {
+    if (j.status != JobStatus::starting) return make_error("skip", "job left starting");
+    j.title = info->title;
+    j.protocol = info->protocol;
+    j.heartbeat_at = now();
+    if (j.stop_requested) {
+      canceled = true;
+      j.error = Error{"canceled", "canceled before recording started"};
+      return transition(j, JobStatus::canceled, now());
+    }
+    return Ok{};
+  });
+  if (!probed || canceled) {
+    (void)queue_.ack(message);
+    return;
+  }
+
+  auto ref = launcher_.launch(*probed);
+  if (!ref) {
+    spdlog::error("job {}: launch failed: {}", id, ref.error().message);
+    (void)fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message});
+    (void)queue_.ack(message);
+    return;
+  }
+  ++stats_.launched;
+  (void)update_job(store_, id, [&](Job& j) -> Result<Ok> {
+    j.recorder_ref = *ref;
+    return Ok{};
+  });
+  spdlog::info("job {}: recorder launched ({}) title=\"{}\"", id, *ref, info->title);
+  (void)queue_.ack(message);
+}
+
+}  // namespace chronicle::dispatch

@@ -1,0 +1,48 @@
+#pragma once
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/ports.hpp"
+#include "core/url_policy.hpp"
+
+namespace chronicle::dispatch {
+
+struct DispatchStats {
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> launched{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> recovered{0};
+};
+
+// Takes jobs from the queue, claims each with a conditional pending -> starting write,
+// probes the URL with yt-dlp and launches a recorder, keeping at most
+// max_concurrent_recordings jobs in starting/recording/uploading.
+class Dispatcher {
+ public:
+  Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
+             DispatchStats& stats);
+  ~Dispatcher();
+  void start(int workers);
+  void stop();
+
+  // One queue message, start to end (exposed for tests).
+  void handle(const QueueMessage& message);
+
+ private:
+  void run();
+  bool has_capacity();
+  void fail_dead_letters();
+
+  const Config& config_;
+  JobStore& store_;
+  JobQueue& queue_;
+  Launcher& launcher_;
+  Resolver resolver_;
+  DispatchStats& stats_;
+  std::atomic<bool> running_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace chronicle::dispatch

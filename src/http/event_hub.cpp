@@ -1,0 +1,49 @@
+#include "http/event_hub.hpp"
+
+namespace chronicle::http {
+
+std::shared_ptr<Subscriber> EventHub::subscribe(boost::asio::any_io_executor ex, std::optional<std::string> filter) {
+  auto s = std::make_shared<Subscriber>(ex);
+  s->job_filter = std::move(filter);
+  subscribers_.push_back(s);
+  return s;
+}
+
+void EventHub::unsubscribe(const std::shared_ptr<Subscriber>& s) { subscribers_.remove(s); }
+
+std::string EventHub::frame(const std::string& event, const std::string& data, std::optional<std::int64_t> id) {
+  std::string f = "event: " + event + "\n";
+  if (id) f += "id: " + std::to_string(*id) + "\n";
+  f += "data: " + data + "\n\n";  // JSON from nlohmann::dump() never contains a raw newline
+  return f;
+}
+
+void EventHub::deliver(const std::string& job_id, const std::string& f) {
+  for (auto& s : subscribers_) {
+    if (s->job_filter && *s->job_filter != job_id) continue;
+    // A client that cannot keep up is dropped rather than allowed to grow without bound.
+    if (s->pending.size() > 10000) {
+      s->closed = true;
+    } else {
+      s->pending.push_back(f);
+    }
+    s->wake.cancel();
+  }
+}
+
+void EventHub::publish_job(const Job& job, std::int64_t seq) {
+  deliver(job.id, frame("job", to_public_json(job).dump(), seq));
+}
+
+void EventHub::publish_deleted(const std::string& job_id) {
+  deliver(job_id, frame("job_deleted", nlohmann::json{{"id", job_id}}.dump(), std::nullopt));
+}
+
+void EventHub::close_all() {
+  for (auto& s : subscribers_) {
+    s->closed = true;
+    s->wake.cancel();
+  }
+}
+
+}  // namespace chronicle::http

@@ -1,0 +1,41 @@
+#pragma once
+// Fan-out of job changes to SSE clients. Lives on the server's I/O thread only: the change
+// poller and every SSE session run there, so no locking is needed.
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/ports.hpp"
+
+namespace chronicle::http {
+
+struct Subscriber {
+  explicit Subscriber(boost::asio::any_io_executor ex) : wake(ex) { wake.expires_at(boost::asio::steady_timer::time_point::max()); }
+  std::optional<std::string> job_filter;
+  std::deque<std::string> pending;  // formatted SSE frames
+  boost::asio::steady_timer wake;
+  bool closed = false;
+};
+
+class EventHub {
+ public:
+  std::shared_ptr<Subscriber> subscribe(boost::asio::any_io_executor ex, std::optional<std::string> job_filter);
+  void unsubscribe(const std::shared_ptr<Subscriber>& s);
+  void publish_job(const Job& job, std::int64_t seq);
+  void publish_deleted(const std::string& job_id);
+  void close_all();
+  std::size_t size() const { return subscribers_.size(); }
+
+  static std::string frame(const std::string& event, const std::string& data, std::optional<std::int64_t> id);
+
+ private:
+  void deliver(const std::string& job_id, const std::string& frame);
+  std::list<std::shared_ptr<Subscriber>> subscribers_;
+};
+
+}  // namespace chronicle::http

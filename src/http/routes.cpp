@@ -1,0 +1,344 @@
+#include "http/routes.hpp"
+
+#include <openssl/crypto.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/ids.hpp"
+
+namespace chronicle::http {
+namespace bhttp = boost::beast::http;
+namespace {
+
+unsigned status_for(const Error& e) {
+  const std::string& c = e.code;
+  if (c == "not_found") return 404;
+  if (c == "conflict") return 409;
+  if (c == "storage_error" || c == "queue_error") return 503;
+  return 400;
+}
+
+Reply json_reply(unsigned status, const nlohmann::json& body) {
+  Reply r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+bool is_mutating(bhttp::verb v) {
+  return v == bhttp::verb::post || v == bhttp::verb::put || v == bhttp::verb::patch || v == bhttp::verb::delete_;
+}
+
+std::string content_type_for(const std::filesystem::path& p) {
+  const auto ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json" || ext == ".map") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".webmanifest") return "application/manifest+json";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+constexpr const char* kFallbackPage = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>chronicle</title>
+<style>body{background:#000;color:#e5e5e5;font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem}
+code{background:#111;padding:.1rem .3rem;border-radius:4px}a{color:#a3b55a}</style></head>
+<body><h1>chronicle</h1>
+<p>The server is running. The dashboard has not been built into this installation
+(build <code>web/</code> or set <code>CHRONICLE_WEB_ROOT</code>).</p>
+<p>API: <a href="/api/v1/jobs">/api/v1/jobs</a> · events: <a href="/api/v1/events">/api/v1/events</a> ·
+<a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
+<p>Record a stream: <code>chronicle submit URL --wait</code></p></body></html>
+)html";
+
+}  // namespace
+
+Reply error_reply(unsigned status, const std::string& code, const std::string& message) {
+  return json_reply(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+std::optional<std::string> percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+        return std::nullopt;
+      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(const std::string& query) {
+  std::map<std::string, std::string> out;
+  std::stringstream ss(query);
+  std::string pair;
+  while (std::getline(ss, pair, '&')) {
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto k = percent_decode(pair.substr(0, eq));
+    auto v = percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1));
+    if (k && v) out[*k] = *v;
+  }
+  return out;
+}
+
+std::optional<std::optional<ByteRange>> parse_range(const std::string& header, std::uint64_t size) {
+  if (!header.starts_with("bytes=")) return std::nullopt;
+  const std::string spec = header.substr(6);
+  if (spec.find(',') != std::string::npos) return std::nullopt;  // multiple ranges: send it all
+  const auto dash = spec.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  const std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  auto number = [](const std::string& t) -> std::optional<std::uint64_t> {
+    if (t.empty() || t.size() > 19 || t.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoull(t);
+  };
+  ByteRange r;
+  if (a.empty()) {  // suffix: the last N bytes
+    auto n = number(b);
+    if (!n) return std::nullopt;
+    if (*n == 0 || size == 0) return std::optional<ByteRange>();
+    r.first = *n >= size ? 0 : size - *n;
+    r.last = size - 1;
+    return std::optional<ByteRange>(r);
+  }
+  auto first = number(a);
+  if (!first) return std::nullopt;
+  if (*first >= size) return std::optional<ByteRange>();
+  r.first = *first;
+  r.last = size - 1;
+  if (!b.empty()) {
+    auto last = number(b);
+    if (!last || *last < *first) return std::nullopt;
+    r.last = std::min(*last, size - 1);
+  }
+  return std::optional<ByteRange>(r);
+}
+
+Reply Router::handle(const Request& req) {
+  const std::string target(req.target());
+  const auto qpos = target.find('?');
+  auto path = percent_decode(target.substr(0, qpos));
+  if (!path || path->empty() || path->front() != '/') return error_reply(400, "bad_request", "malformed request path");
+  const auto query = qpos == std::string::npos ? std::map<std::string, std::string>{} : parse_query(target.substr(qpos + 1));
+
+  if (*path == "/healthz") return json_reply(200, {{"status", "ok"}});
+  if (*path == "/metrics") {
+    Reply r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.render(service_.store(), counters_ ? counters_() : std::map<std::string, std::uint64_t>{});
+    return r;
+  }
+  if (path->starts_with("/api/")) {
+    if (is_mutating(req.method()) && !config_.token.empty()) {
+      const std::string auth(req[bhttp::field::authorization]);
+      const std::string expected = "Bearer " + config_.token;
+      if (auth.size() != expected.size() || CRYPTO_memcmp(auth.data(), expected.data(), auth.size()) != 0) {
+        Reply r = error_reply(401, "unauthorized", "this server needs 'Authorization: Bearer <token>' to change jobs");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+      }
+    }
+    return api(req, *path, query);
+  }
+  if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
+    return error_reply(405, "method_not_allowed", "only GET is allowed here");
+  return static_file(*path);
+}
+
+Reply Router::api(const Request& req, const std::string& path, const std::map<std::string, std::string>& query) {
+  const auto m = req.method();
+  const bool read = m == bhttp::verb::get || m == bhttp::verb::head;
+  auto not_allowed = [](const char* allowed) {
+    Reply r = error_reply(405, "method_not_allowed", std::string("use ") + allowed);
+    r.headers.emplace_back("Allow", allowed);
+    return r;
+  };
+
+  if (path == "/api/v1/jobs" || path == "/api/v1/jobs/") {
+    if (m == bhttp::verb::post) return submit(req);
+    if (read) return list(query);
+    return not_allowed("GET, POST");
+  }
+  if (path == "/api/v1/events") {
+    if (!read) return not_allowed("GET");
+    Reply r;
+    r.event_stream = true;
+    if (auto it = query.find("job"); it != query.end() && !it->second.empty()) r.event_job_filter = it->second;
+    return r;
+  }
+  constexpr std::string_view kJobs = "/api/v1/jobs/";
+  if (path.starts_with(kJobs)) {
+    std::string rest = path.substr(kJobs.size());
+    std::string action;
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+      action = rest.substr(slash + 1);
+      rest = rest.substr(0, slash);
+    }
+    const std::string& id = rest;
+    if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no job with id '" + id + "'");
+    if (action.empty()) {
+      if (read) {
+        auto job = service_.get(id);
+        if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
+        return json_reply(200, to_public_json(*job));
+      }
+      if (m == bhttp::verb::delete_) {
+        auto removed = service_.remove(id);
+        if (!removed) return error_reply(status_for(removed.error()), removed.error().code, removed.error().message);
+        Reply r = json_reply(200, {{"deleted", id}});
+        r.deleted_job_id = id;
+        return r;
+      }
+      return not_allowed("GET, DELETE");
+    }
+    if (action == "stop") {
+      if (m != bhttp::verb::post) return not_allowed("POST");
+      auto stopped = service_.stop(id);
+      if (!stopped) return error_reply(status_for(stopped.error()), stopped.error().code, stopped.error().message);
+      return json_reply(202, to_public_json(*stopped));
+    }
+    if (action == "recording") {
+      if (!read) return not_allowed("GET");
+      return recording(id);
+    }
+    if (action == "torrent") {
+      if (!read) return not_allowed("GET");
+      auto job = service_.get(id);
+      if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
+      if (!job->torrent.is_object() || !job->torrent.contains("key"))
+        return error_reply(404, "not_found", "job " + id + " has no torrent");
+      auto p = service_.objects().local_path(job->torrent["key"].get<std::string>());
+      if (!p) return error_reply(404, "not_found", "the torrent of job " + id + " is not stored locally");
+      Reply r;
+      r.content_type = "application/x-bittorrent";
+      r.file = *p;
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id + ".torrent\"");
+      return r;
+    }
+  }
+  return error_reply(404, "not_found", "no such endpoint: " + path);
+}
+
+Reply Router::submit(const Request& req) {
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(req.body());
+  } catch (const nlohmann::json::parse_error& e) {
+    return error_reply(400, "invalid_json", std::string("request body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object()) return error_reply(400, "invalid_body", "request body must be a JSON object");
+  auto text_field = [&](const char* key, bool required) -> std::optional<Reply> {
+    if (!body.contains(key) || body[key].is_null()) {
+      if (required) return error_reply(400, "invalid_body", std::string("field '") + key + "' is required");
+      return std::nullopt;
+    }
+    if (!body[key].is_string()) return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
+    return std::nullopt;
+  };
+  for (auto [key, required] : {std::pair{"url", true}, std::pair{"name", false}, std::pair{"prefix", false}})
+    if (auto bad = text_field(key, required)) return *bad;
+
+  SubmitRequest s;
+  s.url = body["url"].get<std::string>();
+  if (body.contains("name") && body["name"].is_string()) s.name = body["name"].get<std::string>();
+  if (body.contains("prefix") && body["prefix"].is_string()) s.prefix = body["prefix"].get<std::string>();
+  auto outcome = service_.submit(s);
+  if (!outcome) return error_reply(status_for(outcome.error()), outcome.error().code, outcome.error().message);
+  Reply r = json_reply(outcome->created ? 201 : 200, to_public_json(outcome->job));
+  r.headers.emplace_back("Location", "/api/v1/jobs/" + outcome->job.id);
+  return r;
+}
+
+Reply Router::list(const std::map<std::string, std::string>& query) {
+  ListQuery q;
+  if (auto it = query.find("status"); it != query.end() && !it->second.empty()) {
+    auto s = parse_status(it->second);
+    if (!s) return error_reply(400, "invalid_status", "unknown status '" + it->second + "'");
+    q.status = s;
+  }
+  if (auto it = query.find("limit"); it != query.end()) {
+    const auto& t = it->second;
+    if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos || std::stoi(t) < 1 ||
+        std::stoi(t) > 500)
+      return error_reply(400, "invalid_limit", "limit must be a number from 1 to 500");
+    q.limit = static_cast<std::size_t>(std::stoi(t));
+  }
+  if (auto it = query.find("cursor"); it != query.end() && !it->second.empty()) {
+    if (!looks_like_job_id(it->second)) return error_reply(400, "invalid_cursor", "cursor is not a job id");
+    q.cursor = it->second;
+  }
+  auto page = service_.list(q);
+  if (!page) return error_reply(status_for(page.error()), page.error().code, page.error().message);
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : page->jobs) jobs.push_back(to_public_json(j));
+  return json_reply(200, {{"jobs", jobs},
+                          {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json(nullptr)}});
+}
+
+Reply Router::recording(const std::string& id) {
+  auto job = service_.get(id);
+  if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
+  if (!job->recording)
+    return error_reply(404, "not_found", "job " + id + " has no stored recording (status: " +
+                                             std::string(to_string(job->status)) + ")");
+  auto p = service_.objects().local_path(job->recording->key);
+  if (!p) return error_reply(404, "not_found", "the recording of job " + id + " is not stored locally");
+  Reply r;
+  r.content_type = job->recording->key.ends_with(".mkv") ? "video/x-matroska" : "video/mp2t";
+  r.file = *p;
+  const auto filename = std::filesystem::path(job->recording->key).filename().string();
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  r.headers.emplace_back("ETag", "\"" + job->recording->sha256 + "\"");
+  return r;
+}
+
+Reply Router::static_file(const std::string& path) {
+  const auto& root = config_.web_root;
+  std::error_code ec;
+  if (root.empty() || !std::filesystem::is_regular_file(root / "index.html", ec)) {
+    if (path == "/" || path == "/index.html") {
+      Reply r;
+      r.content_type = "text/html; charset=utf-8";
+      r.body = kFallbackPage;
+      return r;
+    }
+    return error_reply(404, "not_found", "no such page: " + path);
+  }
+  // Reject traversal before touching the filesystem; then confirm the canonical path.
+  if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos)
+    return error_reply(400, "bad_request", "invalid path");
+  auto candidate = root / path.substr(1);
+  const auto canonical_root = std::filesystem::weakly_canonical(root, ec);
+  const auto canonical = std::filesystem::weakly_canonical(candidate, ec);
+  const bool inside = canonical.string().starts_with(canonical_root.string());
+  Reply r;
+  if (inside && path != "/" && std::filesystem::is_regular_file(canonical, ec)) {
+    r.file = canonical;
+    r.content_type = content_type_for(canonical);
+    // Vite puts a content hash in asset names, so they can be cached for good.
+    if (path.starts_with("/assets/")) r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+    return r;
+  }
+  if (path.starts_with("/assets/")) return error_reply(404, "not_found", "no such asset: " + path);
+  r.file = root / "index.html";  // SPA fallback: the client router handles the path
+  r.content_type = "text/html; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+}  // namespace chronicle::http

@@ -1,0 +1,67 @@
+#pragma once
+// Request -> reply, independent of the transport: parse, call the service, render.
+#include <boost/beast/http.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/service.hpp"
+#include "http/metrics.hpp"
+
+namespace chronicle::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+struct Reply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::filesystem::path> file;  // stream this file instead of body (Range honoured)
+  bool event_stream = false;                  // hand the connection to the event stream
+  std::optional<std::string> event_job_filter;
+  std::optional<std::string> deleted_job_id;  // to announce on the event stream
+};
+
+Reply error_reply(unsigned status, const std::string& code, const std::string& message);
+
+class Router {
+ public:
+  Router(const Config& config, JobService& service, Metrics& metrics,
+         std::function<std::map<std::string, std::uint64_t>()> counters)
+      : config_(config), service_(service), metrics_(metrics), counters_(std::move(counters)) {}
+
+  Reply handle(const Request& request);
+
+ private:
+  Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
+  Reply submit(const Request& request);
+  Reply list(const std::map<std::string, std::string>& query);
+  Reply recording(const std::string& id);
+  Reply static_file(const std::string& path);
+
+  const Config& config_;
+  JobService& service_;
+  Metrics& metrics_;
+  std::function<std::map<std::string, std::uint64_t>()> counters_;
+};
+
+// Percent-decoding and query parsing, exposed for tests.
+std::optional<std::string> percent_decode(const std::string& s);
+std::map<std::string, std::string> parse_query(const std::string& query);
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;  // inclusive
+};
+// Parses a single "bytes=" range against a file size. nullopt: no/unsupported range (send
+// everything); an empty optional inside means unsatisfiable (416).
+std::optional<std::optional<ByteRange>> parse_range(const std::string& header, std::uint64_t size);
+
+}  // namespace chronicle::http

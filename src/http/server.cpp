@@ -1,0 +1,341 @@
+#include "http/server.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <vector>
+
+namespace chronicle::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+struct FileCloser {
+  int fd;
+  ~FileCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+template <class Response>
+void apply_headers(Response& res, const Reply& reply) {
+  res.set(bhttp::field::server, "chronicle");
+  res.set(bhttp::field::content_type, reply.content_type);
+  for (const auto& [k, v] : reply.headers) res.set(k, v);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  const Config& config;
+  Router& router;
+  JobStore& store;
+  Metrics& metrics;
+  asio::io_context io{1};
+  asio::thread_pool pool{4};
+  tcp::acceptor acceptor{io};
+  EventHub hub;
+  std::int64_t feed_cursor = 0;
+  asio::steady_timer feed_timer{io};
+  std::atomic<bool> stopping{false};
+
+  Impl(const Config& c, Router& r, JobStore& s, Metrics& m) : config(c), router(r), store(s), metrics(m) {}
+
+  // Runs blocking work (storage, DNS) on the pool and resumes on the I/O thread. The optional
+  // is there because co_spawn wants a default-constructible result.
+  template <class F>
+  awaitable<std::invoke_result_t<F>> on_pool(F f) {
+    using R = std::invoke_result_t<F>;
+    auto result = co_await asio::co_spawn(
+        pool, [f = std::move(f)]() -> awaitable<std::optional<R>> { co_return std::optional<R>(f()); }, use_awaitable);
+    co_return std::move(*result);
+  }
+
+  awaitable<void> accept_loop() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || stopping) co_return;
+        continue;
+      }
+      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    }
+  }
+
+  // Polls the store's change feed and fans changes out to SSE clients. Polling (not an
+  // in-process callback) because recorders are other processes writing the same store.
+  awaitable<void> change_feed() {
+    auto head = co_await on_pool([this] { return store.changes_since(-1, 0); });
+    if (head) feed_cursor = head->cursor;
+    while (!stopping) {
+      feed_timer.expires_after(std::chrono::milliseconds(250));
+      boost::system::error_code ec;
+      co_await feed_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (stopping) co_return;
+      const auto cursor = feed_cursor;
+      auto batch = co_await on_pool([this, cursor] { return store.changes_since(cursor, 500); });
+      if (!batch) continue;
+      for (const auto& job : batch->jobs) hub.publish_job(job, batch->cursor);
+      feed_cursor = batch->cursor;
+    }
+  }
+
+  awaitable<void> write_simple(beast::tcp_stream& stream, const Request& req, const Reply& reply, bool& keep_alive) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), req.version()};
+    apply_headers(res, reply);
+    if (reply.content_type == "application/json") res.set(bhttp::field::cache_control, "no-store");
+    res.body() = reply.body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    if (req.method() == bhttp::verb::head) res.body().clear();  // Content-Length stays
+    boost::system::error_code ec;
+    if (req.method() == bhttp::verb::head) {
+      bhttp::response_serializer<bhttp::string_body> sr(res);
+      co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    } else {
+      co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    }
+    if (ec) keep_alive = false;
+  }
+
+  awaitable<unsigned> send_file(beast::tcp_stream& stream, const Request& req, const Reply& reply, bool& keep_alive) {
+    const int fd = ::open(reply.file->c_str(), O_RDONLY | O_CLOEXEC);
+    FileCloser closer{fd};
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      Reply missing = error_reply(404, "not_found", "file is gone");
+      co_await write_simple(stream, req, missing, keep_alive);
+      co_return 404u;
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t first = 0, length = size;
+    unsigned status = reply.status;
+    bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
+    apply_headers(res, reply);
+    res.set(bhttp::field::accept_ranges, "bytes");
+    const std::string range(req[bhttp::field::range]);
+    if (!range.empty()) {
+      if (auto parsed = parse_range(range, size)) {
+        if (!*parsed) {
+          Reply unsatisfiable = error_reply(416, "range_not_satisfiable", "range is outside the file");
+          unsatisfiable.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+          co_await write_simple(stream, req, unsatisfiable, keep_alive);
+          co_return 416u;
+        }
+        first = (*parsed)->first;
+        length = (*parsed)->last - first + 1;
+        status = 206;
+        res.set(bhttp::field::content_range, "bytes " + std::to_string(first) + "-" +
+                                                 std::to_string((*parsed)->last) + "/" + std::to_string(size));
+      }
+    }
+    res.result(static_cast<bhttp::status>(status));
+    res.content_length(length);
+    res.keep_alive(keep_alive);
+    boost::system::error_code ec;
+    bhttp::response_serializer<bhttp::empty_body> sr(res);
+    co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec || req.method() == bhttp::verb::head) {
+      if (ec) keep_alive = false;
+      co_return status;
+    }
+    std::vector<char> buf(256 * 1024);
+    std::uint64_t offset = first, left = length;
+    while (left > 0) {
+      const ssize_t n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size())),
+                                static_cast<off_t>(offset));
+      if (n <= 0) {
+        keep_alive = false;  // the file shrank: the response is short, so the connection must close
+        break;
+      }
+      stream.expires_after(std::chrono::seconds(60));
+      co_await asio::async_write(stream, asio::buffer(buf.data(), static_cast<std::size_t>(n)),
+                                 asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        keep_alive = false;
+        break;
+      }
+      offset += static_cast<std::uint64_t>(n);
+      left -= static_cast<std::uint64_t>(n);
+    }
+    co_return status;
+  }
+
+  awaitable<void> serve_events(beast::tcp_stream& stream, const Request& req, const Reply& reply) {
+    bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
+    res.set(bhttp::field::server, "chronicle");
+    res.set(bhttp::field::content_type, "text/event-stream");
+    res.set(bhttp::field::cache_control, "no-cache");
+    res.set("X-Accel-Buffering", "no");
+    res.keep_alive(false);  // the body runs until either side closes
+    boost::system::error_code ec;
+    stream.expires_never();
+    bhttp::response_serializer<bhttp::empty_body> sr(res);
+    co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+
+    auto sub = hub.subscribe(io.get_executor(), reply.event_job_filter);
+    ++metrics.sse_clients;
+    std::string greeting = "retry: 3000\n: connected\n\n";
+    // A reconnecting client names the last event it saw; replay what it missed.
+    const std::string last_id(req["Last-Event-ID"]);
+    if (!last_id.empty() && last_id.find_first_not_of("0123456789") == std::string::npos && last_id.size() < 19) {
+      const std::int64_t since = std::stoll(last_id);
+      auto missed = co_await on_pool([this, since] { return store.changes_since(since, 1000); });
+      if (missed)
+        for (const auto& job : missed->jobs)
+          if (!reply.event_job_filter || *reply.event_job_filter == job.id)
+            greeting += EventHub::frame("job", to_public_json(job).dump(), missed->cursor);
+    }
+    co_await asio::async_write(stream, asio::buffer(greeting), asio::redirect_error(use_awaitable, ec));
+    while (!ec && !sub->closed && !stopping) {
+      if (!sub->pending.empty()) {
+        std::string out;
+        std::size_t n = 0;
+        while (!sub->pending.empty()) {
+          out += sub->pending.front();
+          sub->pending.pop_front();
+          ++n;
+        }
+        co_await asio::async_write(stream, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+        metrics.events_sent += n;
+        continue;
+      }
+      sub->wake.expires_after(std::chrono::seconds(15));
+      boost::system::error_code wait_ec;
+      co_await sub->wake.async_wait(asio::redirect_error(use_awaitable, wait_ec));
+      if (!wait_ec) {  // quiet for 15 s: a comment keeps proxies from closing the connection
+        static const std::string ping = ": ping\n\n";
+        co_await asio::async_write(stream, asio::buffer(ping), asio::redirect_error(use_awaitable, ec));
+      }
+    }
+    hub.unsubscribe(sub);
+    --metrics.sse_clients;
+  }
+
+  awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(config.max_body_bytes);
+      parser.header_limit(32 * 1024);
+      stream.expires_after(std::chrono::seconds(60));
+      boost::system::error_code ec;
+      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+          ec == asio::error::connection_reset || ec == asio::error::eof)
+        break;
+      if (ec) {
+        const bool too_big = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
+        Reply bad = too_big ? error_reply(413, "body_too_large",
+                                          "request body is larger than " + std::to_string(config.max_body_bytes) + " bytes")
+                            : error_reply(400, "bad_request", "malformed HTTP request: " + ec.message());
+        bool keep = false;
+        Request dummy{bhttp::verb::get, "/", 11};
+        co_await write_simple(stream, dummy, bad, keep);
+        metrics.count_request("?", bad.status);
+        break;
+      }
+      Request req = parser.release();
+      const auto started = std::chrono::steady_clock::now();
+      Reply reply = co_await on_pool([this, &req] {
+        try {
+          return router.handle(req);
+        } catch (const std::exception& e) {
+          spdlog::error("handler error on {}: {}", std::string(req.target()), e.what());
+          return error_reply(500, "internal_error", "the server failed to handle this request");
+        }
+      });
+      if (reply.deleted_job_id) hub.publish_deleted(*reply.deleted_job_id);
+      bool keep_alive = req.keep_alive();
+      unsigned status = reply.status;
+      if (reply.event_stream) {
+        metrics.count_request(std::string(req.method_string()), 200);
+        spdlog::info("http method={} path={} status=200 stream=events", std::string(req.method_string()),
+                     std::string(req.target()));
+        co_await serve_events(stream, req, reply);
+        break;
+      }
+      if (reply.file) status = co_await send_file(stream, req, reply, keep_alive);
+      else co_await write_simple(stream, req, reply, keep_alive);
+      metrics.count_request(std::string(req.method_string()), status);
+      const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      if (req.target() != "/healthz" && req.target() != "/metrics")
+        spdlog::info("http method={} path={} status={} ms={:.1f}", std::string(req.method_string()),
+                     std::string(req.target()), status, ms);
+      if (!keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+};
+
+HttpServer::HttpServer(const Config& config, Router& router, JobStore& store, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, router, store, metrics)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+  impl_->pool.join();
+}
+
+Result<Ok> HttpServer::listen(const std::string& host_port) {
+  const auto colon = host_port.rfind(':');
+  std::string host = host_port.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host.empty() ? "127.0.0.1" : host, ec);
+  if (ec) return make_error("invalid_listen", "listen address '" + host + "' is not an IP address");
+  int port = 0;
+  try {
+    port = std::stoi(host_port.substr(colon + 1));
+  } catch (const std::exception&) {
+    return make_error("invalid_listen", "listen port in '" + host_port + "' is not a number");
+  }
+  auto& a = impl_->acceptor;
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("listen_failed", "cannot listen on " + host_port + ": " + ec.message());
+  return Ok{};
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::run() {
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->change_feed(), asio::detached);
+  impl_->io.run();
+}
+
+void HttpServer::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->feed_timer.cancel();
+    impl_->hub.close_all();
+    impl_->io.stop();
+  });
+}
+
+}  // namespace chronicle::http

@@ -1,0 +1,35 @@
+#pragma once
+// The HTTP front: Boost.Beast on one I/O thread with C++20 coroutines, so long-lived SSE
+// connections cost a coroutine each, not a thread. Handlers that touch storage run on a small
+// pool and resume on the I/O thread.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <cstdint>
+#include <memory>
+
+#include "core/config.hpp"
+#include "core/ports.hpp"
+#include "http/event_hub.hpp"
+#include "http/metrics.hpp"
+#include "http/routes.hpp"
+
+namespace chronicle::http {
+
+class HttpServer {
+ public:
+  HttpServer(const Config& config, Router& router, JobStore& store, Metrics& metrics);
+  ~HttpServer();
+  // Binds the listening socket; errors here mean the port is taken or the address is wrong.
+  Result<Ok> listen(const std::string& host_port);
+  std::uint16_t port() const;
+  void run();   // serves until stop()
+  void stop();  // thread-safe
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chronicle::http

@@ -1,0 +1,104 @@
+// chronicle: records livestreams on demand. This file only parses arguments.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/app.hpp"
+#include "cli/commands.hpp"
+#include "core/config.hpp"
+
+int main(int argc, char** argv) {
+  using namespace chronicle;
+  CLI::App app{"chronicle: record livestreams on demand, store them, share them over BitTorrent"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "chronicle 0.1.0");
+
+  const char* env_server = std::getenv("CHRONICLE_SERVER");
+  const char* env_token = std::getenv("CHRONICLE_TOKEN");
+  std::string server = env_server && *env_server ? env_server : "http://127.0.0.1:8080";
+  std::string token = env_token ? env_token : "";
+  app.add_option("--server", server, "chronicle server URL ($CHRONICLE_SERVER)");
+  app.add_option("--token", token, "API token for changes ($CHRONICLE_TOKEN)");
+
+  std::string config_file, data_dir, listen, job_id;
+  auto* serve = app.add_subcommand("serve", "run the API, dashboard, dispatcher and recorder supervisor");
+  serve->add_option("--config", config_file, "TOML settings file");
+  serve->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
+  serve->add_option("--listen", listen, "HOST:PORT to listen on ($CHRONICLE_LISTEN, default 127.0.0.1:8080)");
+
+  auto* record = app.add_subcommand("record", "record one job (started by serve or an ECS task)");
+  record->add_option("--job", job_id, "job id")->required();
+  record->add_option("--config", config_file, "TOML settings file");
+  record->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
+
+  cli::SubmitOptions submit_opts;
+  auto* submit = app.add_subcommand("submit", "record a live URL");
+  submit->add_option("url", submit_opts.url, "the live stream's URL")->required();
+  submit->add_option("--name", submit_opts.name, "file name for the recording");
+  submit->add_option("--prefix", submit_opts.prefix, "folder for the recording");
+  submit->add_flag("--wait", submit_opts.wait, "follow progress until the job ends");
+  submit->add_flag("--json", submit_opts.json, "print the job as JSON");
+
+  bool json = false;
+  std::string status;
+  int limit = 50;
+  auto* ls = app.add_subcommand("ls", "list jobs, newest first");
+  ls->add_option("--status", status, "only jobs with this status");
+  ls->add_option("--limit", limit, "at most this many jobs")->check(CLI::Range(1, 500));
+  ls->add_flag("--json", json, "print JSON");
+
+  std::string id;
+  auto* show = app.add_subcommand("show", "show one job");
+  show->add_option("id", id, "job id")->required();
+  show->add_flag("--json", json, "print JSON");
+  auto* stop = app.add_subcommand("stop", "stop a recording (keeps what was recorded) or cancel a pending job");
+  stop->add_option("id", id, "job id")->required();
+  stop->add_flag("--json", json, "print JSON");
+  auto* rm = app.add_subcommand("rm", "delete a finished job and its files");
+  rm->add_option("id", id, "job id")->required();
+  rm->add_flag("--json", json, "print JSON");
+  auto* watch = app.add_subcommand("watch", "follow live progress of one job, or of all jobs");
+  watch->add_option("id", id, "job id (default: all jobs)");
+  watch->add_flag("--json", json, "print JSON");
+
+  bool torrent = false;
+  std::string output;
+  auto* download = app.add_subcommand("download", "download a recording or its .torrent");
+  download->add_option("id", id, "job id")->required();
+  download->add_flag("--torrent", torrent, "download the .torrent instead of the recording");
+  download->add_option("-o,--output", output, "where to save it ('-' for stdout)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (serve->parsed() || record->parsed()) {
+    auto config = load_config(config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
+    if (!config) {
+      std::cerr << "chronicle: " << config.error().message << "\n";
+      return 2;
+    }
+    if (!data_dir.empty()) config->data_dir = data_dir;
+    if (!listen.empty()) config->listen = listen;
+    if (auto valid = validate(*config); !valid) {
+      std::cerr << "chronicle: " << valid.error().message << "\n";
+      return 2;
+    }
+    if (serve->parsed()) return app::run_serve(*config, config_file.empty() ? std::nullopt
+                                                                            : std::optional<std::filesystem::path>(config_file));
+    return app::run_record(*config, job_id);
+  }
+
+  cli::Client client(server, token);
+  if (submit->parsed()) return cli::cmd_submit(client, submit_opts);
+  if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);
+  if (show->parsed()) return cli::cmd_show(client, id, json);
+  if (stop->parsed()) return cli::cmd_stop(client, id, json);
+  if (rm->parsed()) return cli::cmd_rm(client, id, json);
+  if (watch->parsed()) return cli::cmd_watch(client, id, json);
+  if (download->parsed()) return cli::cmd_download(client, id, torrent, output);
+  return 1;
+}

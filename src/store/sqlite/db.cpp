@@ -1,0 +1,79 @@
+#include "store/sqlite/db.hpp"
+
+namespace chronicle::sqlite {
+
+Result<std::shared_ptr<Db>> Db::open(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    if (raw) sqlite3_close(raw);
+    return make_error("storage_error", "cannot open database " + path.string() + ": " + msg);
+  }
+  std::shared_ptr<Db> db(new Db(raw));
+  sqlite3_busy_timeout(raw, 15000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    auto r = db->exec(pragma);
+    if (!r) return r.error();
+  }
+  return db;
+}
+
+Db::~Db() { sqlite3_close(db_); }
+
+Result<Ok> Db::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return make_error("storage_error", "database: " + msg);
+  }
+  return Ok{};
+}
+
+Error Db::error(const std::string& context) const {
+  return make_error("storage_error", context + ": " + sqlite3_errmsg(db_));
+}
+
+Stmt::Stmt(Db& db, const char* sql) { sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr); }
+Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+
+Stmt& Stmt::bind(int i, const std::string& v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::bind(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+Stmt& Stmt::bind_null(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+int Stmt::step() { return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE; }
+std::string Stmt::text(int c) const {
+  const auto* p = sqlite3_column_text(stmt_, c);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))
+           : std::string();
+}
+std::int64_t Stmt::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Stmt::real(int c) const { return sqlite3_column_double(stmt_, c); }
+bool Stmt::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+Transaction::Transaction(Db& db) : db_(db) { began_ = static_cast<bool>(db_.exec("BEGIN IMMEDIATE")); }
+Transaction::~Transaction() {
+  if (began_ && !done_) (void)db_.exec("ROLLBACK");
+}
+Result<Ok> Transaction::commit() {
+  done_ = true;
+  return db_.exec("COMMIT");
+}
+
+}  // namespace chronicle::sqlite

@@ -1,0 +1,72 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: one connection, prepared statements, immediate
+// transactions. Several processes (serve and its recorders) share the file in WAL mode.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace chronicle::sqlite {
+
+class Db {
+ public:
+  static Result<std::shared_ptr<Db>> open(const std::filesystem::path& path);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  sqlite3* handle() { return db_; }
+  std::mutex& mutex() { return mutex_; }
+  Result<Ok> exec(const std::string& sql);
+  Error error(const std::string& context) const;
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::mutex mutex_;
+};
+
+class Stmt {
+ public:
+  Stmt(Db& db, const char* sql);
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return stmt_ != nullptr; }
+  Stmt& bind(int index, const std::string& value);
+  Stmt& bind(int index, std::int64_t value);
+  Stmt& bind(int index, double value);
+  Stmt& bind_null(int index);
+  int step();  // SQLITE_ROW, SQLITE_DONE or an error code
+  std::string text(int column) const;
+  std::int64_t integer(int column) const;
+  double real(int column) const;
+  bool is_null(int column) const;
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE takes the write lock up front, so a read-then-write cannot be raced by
+// another process between the read and the write.
+class Transaction {
+ public:
+  explicit Transaction(Db& db);
+  ~Transaction();
+  bool began() const { return began_; }
+  Result<Ok> commit();
+
+ private:
+  Db& db_;
+  bool began_ = false;
+  bool done_ = false;
+};
+
+}  // namespace chronicle::sqlite

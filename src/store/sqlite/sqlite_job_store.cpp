@@ -1,0 +1,170 @@
+#include "store/sqlite/sqlite_job_store.hpp"
+
+namespace chronicle::sqlite {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  id      TEXT PRIMARY KEY,
+  url     TEXT NOT NULL,
+  status  TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  doc     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, id);
+CREATE INDEX IF NOT EXISTS jobs_by_seq ON jobs(seq);
+CREATE INDEX IF NOT EXISTS jobs_active_url ON jobs(url) WHERE status IN ('pending', 'starting', 'recording');
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters(name, value) VALUES ('job_seq', 0);
+)sql";
+
+Job parse_doc(const std::string& doc) { return from_storage_json(nlohmann::json::parse(doc)); }
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(std::shared_ptr<Db> db) {
+  std::lock_guard lock(db->mutex());
+  auto r = db->exec(kSchema);
+  if (!r) return r.error();
+  return std::unique_ptr<SqliteJobStore>(new SqliteJobStore(std::move(db)));
+}
+
+Result<std::int64_t> SqliteJobStore::next_seq() {
+  Stmt s(*db_, "UPDATE counters SET value = value + 1 WHERE name = 'job_seq' RETURNING value");
+  if (s.step() != SQLITE_ROW) return db_->error("advance change sequence");
+  return s.integer(0);
+}
+
+Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
+  std::lock_guard lock(db_->mutex());
+  Transaction tx(*db_);
+  if (!tx.began()) return db_->error("begin");
+  {
+    Stmt s(*db_,
+           "SELECT doc FROM jobs WHERE url = ? AND status IN ('pending', 'starting', 'recording') "
+           "ORDER BY id LIMIT 1");
+    s.bind(1, job.url);
+    if (s.step() == SQLITE_ROW) return CreateOutcome{parse_doc(s.text(0)), false};
+  }
+  auto seq = next_seq();
+  if (!seq) return seq.error();
+  Job stored = job;
+  stored.version = 1;
+  Stmt ins(*db_, "INSERT INTO jobs(id, url, status, version, seq, doc) VALUES (?, ?, ?, ?, ?, ?)");
+  ins.bind(1, stored.id).bind(2, stored.url).bind(3, std::string(to_string(stored.status)));
+  ins.bind(4, stored.version).bind(5, *seq).bind(6, to_storage_json(stored).dump());
+  if (ins.step() != SQLITE_DONE) return db_->error("insert job");
+  auto c = tx.commit();
+  if (!c) return c.error();
+  return CreateOutcome{stored, true};
+}
+
+Result<std::optional<Job>> SqliteJobStore::get(const std::string& id) {
+  std::lock_guard lock(db_->mutex());
+  Stmt s(*db_, "SELECT doc FROM jobs WHERE id = ?");
+  s.bind(1, id);
+  const int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<Job>(parse_doc(s.text(0)));
+  if (rc == SQLITE_DONE) return std::optional<Job>();
+  return db_->error("read job");
+}
+
+Result<JobPage> SqliteJobStore::list(const ListQuery& q) {
+  std::lock_guard lock(db_->mutex());
+  // Ids are time-ordered (ULID), so "newest first" is "id descending" and the cursor is an id.
+  std::string sql = "SELECT doc FROM jobs WHERE 1=1";
+  if (q.status) sql += " AND status = ?1";
+  if (q.cursor) sql += " AND id < ?2";
+  sql += " ORDER BY id DESC LIMIT ?3";
+  Stmt s(*db_, sql.c_str());
+  if (q.status) s.bind(1, std::string(to_string(*q.status)));
+  if (q.cursor) s.bind(2, *q.cursor);
+  s.bind(3, static_cast<std::int64_t>(q.limit + 1));
+  JobPage page;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) page.jobs.push_back(parse_doc(s.text(0)));
+  if (rc != SQLITE_DONE) return db_->error("list jobs");
+  if (page.jobs.size() > q.limit) {
+    page.jobs.pop_back();
+    page.next_cursor = page.jobs.back().id;
+  }
+  return page;
+}
+
+Result<bool> SqliteJobStore::replace_if_version(Job& job) {
+  std::lock_guard lock(db_->mutex());
+  Transaction tx(*db_);
+  if (!tx.began()) return db_->error("begin");
+  auto seq = next_seq();
+  if (!seq) return seq.error();
+  Job stored = job;
+  stored.version = job.version + 1;
+  Stmt s(*db_, "UPDATE jobs SET status = ?, version = ?, seq = ?, doc = ? WHERE id = ? AND version = ?");
+  s.bind(1, std::string(to_string(stored.status))).bind(2, stored.version).bind(3, *seq);
+  s.bind(4, to_storage_json(stored).dump()).bind(5, stored.id).bind(6, job.version);
+  if (s.step() != SQLITE_DONE) return db_->error("update job");
+  if (sqlite3_changes(db_->handle()) != 1) return false;  // the transaction rolls back the seq bump
+  auto c = tx.commit();
+  if (!c) return c.error();
+  job.version = stored.version;
+  return true;
+}
+
+Result<bool> SqliteJobStore::remove(const std::string& id) {
+  std::lock_guard lock(db_->mutex());
+  Stmt s(*db_, "DELETE FROM jobs WHERE id = ?");
+  s.bind(1, id);
+  if (s.step() != SQLITE_DONE) return db_->error("delete job");
+  return sqlite3_changes(db_->handle()) == 1;
+}
+
+Result<std::vector<Job>> SqliteJobStore::list_by_status(const std::vector<JobStatus>& statuses) {
+  std::lock_guard lock(db_->mutex());
+  std::vector<Job> out;
+  for (auto status : statuses) {
+    Stmt s(*db_, "SELECT doc FROM jobs WHERE status = ? ORDER BY id");
+    s.bind(1, std::string(to_string(status)));
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(parse_doc(s.text(0)));
+    if (rc != SQLITE_DONE) return db_->error("list jobs by status");
+  }
+  return out;
+}
+
+Result<std::map<JobStatus, std::int64_t>> SqliteJobStore::count_by_status() {
+  std::lock_guard lock(db_->mutex());
+  std::map<JobStatus, std::int64_t> counts;
+  for (int i = 0; i <= static_cast<int>(JobStatus::canceled); ++i) counts[static_cast<JobStatus>(i)] = 0;
+  Stmt s(*db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+  while (s.step() == SQLITE_ROW)
+    if (auto st = parse_status(s.text(0))) counts[*st] = s.integer(1);
+  return counts;
+}
+
+Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size_t limit) {
+  std::lock_guard lock(db_->mutex());
+  ChangeBatch batch;
+  batch.cursor = cursor;
+  if (cursor < 0) {
+    Stmt h(*db_, "SELECT value FROM counters WHERE name = 'job_seq'");
+    batch.cursor = h.step() == SQLITE_ROW ? h.integer(0) : 0;
+    return batch;
+  }
+  Stmt s(*db_, "SELECT seq, doc FROM jobs WHERE seq > ? ORDER BY seq LIMIT ?");
+  s.bind(1, cursor).bind(2, static_cast<std::int64_t>(limit));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    batch.cursor = s.integer(0);
+    batch.jobs.push_back(parse_doc(s.text(1)));
+  }
+  if (rc != SQLITE_DONE) return db_->error("read changes");
+  if (batch.jobs.empty()) {
+    // Nothing newer: report the current head so a fresh subscriber starts from "now".
+    Stmt h(*db_, "SELECT value FROM counters WHERE name = 'job_seq'");
+    if (h.step() == SQLITE_ROW) batch.cursor = std::max(cursor, h.integer(0));
+  }
+  return batch;
+}
+
+}  // namespace chronicle::sqlite

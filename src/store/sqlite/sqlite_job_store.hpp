@@ -1,0 +1,29 @@
+#pragma once
+#include <memory>
+
+#include "core/ports.hpp"
+#include "store/sqlite/db.hpp"
+
+namespace chronicle::sqlite {
+
+// Jobs as JSON documents, with the fields we query on (status, url, seq) as columns.
+class SqliteJobStore final : public JobStore {
+ public:
+  static Result<std::unique_ptr<SqliteJobStore>> open(std::shared_ptr<Db> db);
+
+  Result<CreateOutcome> create_or_get_active(const Job& job) override;
+  Result<std::optional<Job>> get(const std::string& id) override;
+  Result<JobPage> list(const ListQuery& query) override;
+  Result<bool> replace_if_version(Job& job) override;
+  Result<bool> remove(const std::string& id) override;
+  Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) override;
+  Result<std::map<JobStatus, std::int64_t>> count_by_status() override;
+  Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) override;
+
+ private:
+  explicit SqliteJobStore(std::shared_ptr<Db> db) : db_(std::move(db)) {}
+  Result<std::int64_t> next_seq();
+  std::shared_ptr<Db> db_;
+};
+
+}  // namespace chronicle::sqlite

@@ -1,0 +1,62 @@
+#pragma once
+// Child processes, always from an argv vector (never through a shell).
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace chronicle::sys {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  // added to / replacing the inherited environment
+  std::optional<std::filesystem::path> cwd;
+  bool new_session = false;        // setsid(): survives the parent's terminal and process group
+  bool new_process_group = false;  // setpgid(0,0): lets us signal the child and its children together
+  std::optional<int> parent_death_signal;
+  bool capture_stdout = false;
+  bool capture_stderr = false;
+  std::optional<std::filesystem::path> output_file;  // stdout and stderr appended here when not captured
+};
+
+struct Child {
+  pid_t pid = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+Result<Child> spawn(const SpawnOptions& options);
+
+struct ExitStatus {
+  bool exited = false;  // false: still running (for try_wait)
+  int code = -1;        // exit code, or -1 when killed by a signal
+  int signal = 0;
+};
+
+ExitStatus wait_for(pid_t pid);
+ExitStatus try_wait(pid_t pid);  // WNOHANG
+bool is_alive(pid_t pid);        // kill(pid, 0)
+std::string describe(const ExitStatus& status);
+
+struct CaptureResult {
+  ExitStatus status;
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+// Runs to completion (or kills the whole process group at `timeout`), capturing output up
+// to `max_output` bytes per stream.
+Result<CaptureResult> run_capture(const SpawnOptions& options, std::chrono::milliseconds timeout,
+                                  std::size_t max_output = 8 << 20);
+
+// Absolute path of this executable, so children can run `chronicle record`.
+std::filesystem::path self_executable();
+
+}  // namespace chronicle::sys
