@@ -10,11 +10,11 @@ bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 Result<Ok> validate_name(const std::string& name) {
   if (name.size() > kMaxNameLength)
     return make_error("invalid_name", "name is longer than " + std::to_string(kMaxNameLength) + " bytes");
+  if (name.find("..") != std::string::npos) return make_error("invalid_name", "name must not contain '..'");
   for (unsigned char c : name) {
     if (is_control(c)) return make_error("invalid_name", "name contains control characters");
     if (c == '/' || c == '\\') return make_error("invalid_name", "name must not contain '/' or '\\'");
   }
-  if (name.find("..") != std::string::npos) return make_error("invalid_name", "name must not contain '..'");
   if (!name.empty() && name.front() == '.') return make_error("invalid_name", "name must not begin with '.'");
   if (!name.empty() && name.front() == '-') return make_error("invalid_name", "name must not begin with '-'");
   return Ok{};

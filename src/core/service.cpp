@@ -6,10 +6,11 @@
 namespace chronicle {
 
 Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
-  auto url = check_url(request.url, policy_, resolver_);
-  if (!url) return url.error();
+  // Cheap checks first: the URL check may have to resolve a host name.
   if (auto n = validate_name(request.name); !n) return n.error();
   if (auto p = validate_prefix(request.prefix); !p) return p.error();
+  auto url = check_url(request.url, policy_, resolver_);
+  if (!url) return url.error();
 
   Job job;
   job.id = new_job_id();

@@ -90,10 +90,13 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
                                    config.ytdlp_format,
                                    "--remux-video",
                                    "mkv",
-                                   "--ffmpeg-location",
-                                   config.ffmpeg,
                                    "-o",
                                    output_template};
+  // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
+  if (config.ffmpeg.find('/') != std::string::npos) {
+    argv.push_back("--ffmpeg-location");
+    argv.push_back(config.ffmpeg);
+  }
   if (job.protocol.find("m3u8") != std::string::npos) {
     // Start from the oldest segment the live playlist still lists, so the seconds between
     // submitting and the recorder starting are not lost.

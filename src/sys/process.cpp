@@ -206,7 +206,13 @@ Result<CaptureResult> run_capture(const SpawnOptions& options, std::chrono::mill
 std::filesystem::path self_executable() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path("chronicle") : p;
+  if (ec) return "chronicle";
+  // After an upgrade replaced the binary, the link reads "... (deleted)": the new file at the
+  // same path is the one to run.
+  std::string s = p.string();
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (s.ends_with(kDeleted)) s.resize(s.size() - kDeleted.size());
+  return s;
 }
 
 }  // namespace chronicle::sys

@@ -1,0 +1,234 @@
+"""Real parts for end-to-end tests: live HLS streams made by ffmpeg and served over loopback
+HTTP, a `chronicle serve` on an ephemeral port with its own data directory, and the CLI."""
+import functools
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+CHRONICLE = os.environ.get("CHRONICLE_BIN", os.path.join(os.path.dirname(__file__), "../../build/chronicle"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, interval=0.2, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class StaticServer:
+    """Serves a directory on 127.0.0.1 (for HLS segments and non-media pages)."""
+
+    def __init__(self, directory):
+        handler = functools.partial(_QuietHandler, directory=directory)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class LiveStream:
+    """A live HLS stream: ffmpeg encodes lavfi test sources in real time (-re); when it ends it
+    writes #EXT-X-ENDLIST, like a broadcaster ending a stream."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.dir = tempfile.mkdtemp(prefix="chronicle-hls-")
+        self.server = StaticServer(self.dir)
+        self.url = self.server.url("live.m3u8")
+        self.proc = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
+             "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+             "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
+             "-c:a", "aac", "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+             "-hls_flags", "delete_segments+append_list", os.path.join(self.dir, "live.m3u8")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.started = time.monotonic()
+        wait_for(lambda: os.path.exists(os.path.join(self.dir, "live.m3u8")), 15, what="first HLS segment")
+
+    def wait_end(self, timeout=None):
+        self.proc.wait(timeout=timeout or self.seconds + 30)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.server.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Chronicle:
+    """A `chronicle serve` with its own data directory on an ephemeral loopback port."""
+
+    def __init__(self, data_dir=None, env=None, allow_private=True):
+        self.data = data_dir or tempfile.mkdtemp(prefix="chronicle-data-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update({
+            "CHRONICLE_HEARTBEAT_INTERVAL": "1",
+            "CHRONICLE_HEARTBEAT_STALE": "6",
+            "CHRONICLE_PROBE_TIMEOUT": "20",
+        })
+        self.env.pop("CHRONICLE_TOKEN", None)
+        if allow_private:
+            self.env["CHRONICLE_ALLOW_PRIVATE_NETWORKS"] = "1"
+        else:
+            self.env.pop("CHRONICLE_ALLOW_PRIVATE_NETWORKS", None)
+        self.env.update(env or {})
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.data, f"serve-{time.time():.0f}.log"), "ab")
+        self.proc = subprocess.Popen(
+            [CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self._healthy, 15, what="chronicle serve to answer /healthz")
+
+    def _healthy(self):
+        try:
+            with urllib.request.urlopen(self.base + "/healthz", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop_server(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+        self.log.close()
+
+    def close(self):
+        self.stop_server()
+        # Recorders run in their own sessions on purpose; a test must not leave any behind.
+        subprocess.run(["pkill", "-KILL", "-f", f"record .*{self.data}"], check=False)
+        subprocess.run(["pkill", "-KILL", "-f", os.path.join(self.data, "work")], check=False)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    # --- HTTP -----------------------------------------------------------------------------
+    def request(self, method, path, body=None, raw=None, headers=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def api(self, method, path, body=None, **kw):
+        status, _, payload = self.request(method, path, body, **kw)
+        return status, json.loads(payload) if payload else None
+
+    def job(self, job_id):
+        status, body = self.api("GET", f"/api/v1/jobs/{job_id}")
+        assert status == 200, body
+        return body
+
+    def wait_status(self, job_id, statuses, timeout):
+        statuses = {statuses} if isinstance(statuses, str) else set(statuses)
+        return wait_for(lambda: (lambda j: j if j["status"] in statuses else None)(self.job(job_id)),
+                        timeout, what=f"job {job_id} to be {statuses}")
+
+    # --- CLI ------------------------------------------------------------------------------
+    def cli(self, *args, timeout=180, check=False):
+        env = dict(self.env)
+        env["CHRONICLE_SERVER"] = self.base
+        r = subprocess.run([CHRONICLE, *args], env=env, capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert r.returncode == 0, f"chronicle {' '.join(args)} failed: {r.stderr}"
+        return r
+
+    def recorder_pids(self, job_id):
+        r = subprocess.run(["pgrep", "-f", f"record --job {job_id}"], capture_output=True, text=True)
+        return [int(p) for p in r.stdout.split()]
+
+
+class EventLog:
+    """Collects the server's SSE events in the background, as a dashboard would see them."""
+
+    def __init__(self, base, job_id=None):
+        self.events = []
+        self.lock = threading.Lock()
+        path = "/api/v1/events" + (f"?job={job_id}" if job_id else "")
+        self.resp = urllib.request.urlopen(base + path, timeout=120)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        event, data = None, []
+        try:
+            for raw in self.resp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif line == "" and data:
+                    with self.lock:
+                        self.events.append((event, json.loads("\n".join(data))))
+                    event, data = None, []
+        except Exception:
+            pass
+
+    def jobs(self, job_id):
+        with self.lock:
+            return [d for e, d in self.events if e == "job" and d.get("id") == job_id]
+
+    def close(self):
+        try:
+            self.resp.close()
+        except Exception:
+            pass
+
+
+def ffprobe_duration(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path],
+                       capture_output=True, text=True, check=True)
+    return float(r.stdout.strip())
+
+
+def ffprobe_streams(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", path],
+                       capture_output=True, text=True, check=True)
+    return sorted(r.stdout.split())
+
+
+def decodes_cleanly(path):
+    """Decodes every frame; a file that plays has no decode errors."""
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"],
+                       capture_output=True, text=True)
+    return r.returncode == 0, r.stderr
