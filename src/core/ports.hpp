@@ -30,8 +30,9 @@ struct ListQuery {
 };
 
 struct ChangeBatch {
-  std::vector<Job> jobs;  // changed jobs, oldest change first
-  std::int64_t cursor = 0;
+  std::vector<Job> jobs;            // the job as written by each change, oldest first
+  std::vector<std::int64_t> seqs;   // the sequence number of each change
+  std::int64_t cursor = 0;          // resume after this
 };
 
 struct CreateOutcome {

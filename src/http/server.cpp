@@ -92,7 +92,7 @@ struct HttpServer::Impl {
       const auto cursor = feed_cursor;
       auto batch = co_await on_pool([this, cursor] { return store.changes_since(cursor, 500); });
       if (!batch) continue;
-      for (const auto& job : batch->jobs) hub.publish_job(job, batch->cursor);
+      for (std::size_t i = 0; i < batch->jobs.size(); ++i) hub.publish_job(batch->jobs[i], batch->seqs[i]);
       feed_cursor = batch->cursor;
     }
   }
@@ -200,9 +200,9 @@ struct HttpServer::Impl {
       const std::int64_t since = std::stoll(last_id);
       auto missed = co_await on_pool([this, since] { return store.changes_since(since, 1000); });
       if (missed)
-        for (const auto& job : missed->jobs)
-          if (!reply.event_job_filter || *reply.event_job_filter == job.id)
-            greeting += EventHub::frame("job", to_public_json(job).dump(), missed->cursor);
+        for (std::size_t i = 0; i < missed->jobs.size(); ++i)
+          if (!reply.event_job_filter || *reply.event_job_filter == missed->jobs[i].id)
+            greeting += EventHub::frame("job", to_public_json(missed->jobs[i]).dump(), missed->seqs[i]);
     }
     co_await asio::async_write(stream, asio::buffer(greeting), asio::redirect_error(use_awaitable, ec));
     while (!ec && !sub->closed && !stopping) {

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +99,11 @@ Result<Child> spawn(const SpawnOptions& o) {
     signal(SIGPIPE, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    // Descriptors of the parent (its listening socket, the database) must not leak into a
+    // child that may outlive it: a recorder holding serve's socket would block its restart.
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < 65536; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
       int e = errno;
       (void)!write(exec_pipe[1], &e, sizeof e);

@@ -54,7 +54,11 @@ Result<std::optional<QueueMessage>> SqliteJobQueue::try_receive(std::chrono::sec
     Stmt s(*db_, "SELECT id, job_id, receive_count FROM queue WHERE dead = 0 AND visible_at <= ? ORDER BY id LIMIT 1");
     s.bind(1, now_ms());
     const int rc = s.step();
-    if (rc == SQLITE_DONE) return std::optional<QueueMessage>();
+    if (rc == SQLITE_DONE) {
+      auto c = tx.commit();  // keeps any dead-lettering done above
+      if (!c) return c.error();
+      return std::optional<QueueMessage>();
+    }
     if (rc != SQLITE_ROW) return db_->error("receive");
     const std::int64_t id = s.integer(0);
     QueueMessage m{s.text(1), new_receipt(), static_cast<int>(s.integer(2)) + 1};

@@ -15,6 +15,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, id);
 CREATE INDEX IF NOT EXISTS jobs_by_seq ON jobs(seq);
 CREATE INDEX IF NOT EXISTS jobs_active_url ON jobs(url) WHERE status IN ('pending', 'starting', 'recording');
+-- Every write of a job, in order, so the event stream can report each change, not just the
+-- latest state. Trimmed to the most recent entries.
+CREATE TABLE IF NOT EXISTS job_changes (
+  seq    INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  doc    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO counters(name, value) VALUES ('job_seq', 0);
 )sql";
@@ -36,6 +43,18 @@ Result<std::int64_t> SqliteJobStore::next_seq() {
   return s.integer(0);
 }
 
+Result<Ok> SqliteJobStore::log_change(std::int64_t seq, const Job& job) {
+  Stmt s(*db_, "INSERT INTO job_changes(seq, job_id, doc) VALUES (?, ?, ?)");
+  s.bind(1, seq).bind(2, job.id).bind(3, to_storage_json(job).dump());
+  if (s.step() != SQLITE_DONE) return db_->error("log change");
+  if (seq % 1000 == 0) {
+    Stmt trim(*db_, "DELETE FROM job_changes WHERE seq <= ?");
+    trim.bind(1, seq - kChangesKept);
+    if (trim.step() != SQLITE_DONE) return db_->error("trim changes");
+  }
+  return Ok{};
+}
+
 Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
   std::lock_guard lock(db_->mutex());
   Transaction tx(*db_);
@@ -55,6 +74,7 @@ Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
   ins.bind(1, stored.id).bind(2, stored.url).bind(3, std::string(to_string(stored.status)));
   ins.bind(4, stored.version).bind(5, *seq).bind(6, to_storage_json(stored).dump());
   if (ins.step() != SQLITE_DONE) return db_->error("insert job");
+  if (auto logged = log_change(*seq, stored); !logged) return logged.error();
   auto c = tx.commit();
   if (!c) return c.error();
   return CreateOutcome{stored, true};
@@ -105,6 +125,7 @@ Result<bool> SqliteJobStore::replace_if_version(Job& job) {
   s.bind(4, to_storage_json(stored).dump()).bind(5, stored.id).bind(6, job.version);
   if (s.step() != SQLITE_DONE) return db_->error("update job");
   if (sqlite3_changes(db_->handle()) != 1) return false;  // the transaction rolls back the seq bump
+  if (auto logged = log_change(*seq, stored); !logged) return logged.error();
   auto c = tx.commit();
   if (!c) return c.error();
   job.version = stored.version;
@@ -146,16 +167,18 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
   std::lock_guard lock(db_->mutex());
   ChangeBatch batch;
   batch.cursor = cursor;
+  batch.seqs.clear();
   if (cursor < 0) {
     Stmt h(*db_, "SELECT value FROM counters WHERE name = 'job_seq'");
     batch.cursor = h.step() == SQLITE_ROW ? h.integer(0) : 0;
     return batch;
   }
-  Stmt s(*db_, "SELECT seq, doc FROM jobs WHERE seq > ? ORDER BY seq LIMIT ?");
+  Stmt s(*db_, "SELECT seq, doc FROM job_changes WHERE seq > ? ORDER BY seq LIMIT ?");
   s.bind(1, cursor).bind(2, static_cast<std::int64_t>(limit));
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
     batch.cursor = s.integer(0);
+    batch.seqs.push_back(batch.cursor);
     batch.jobs.push_back(parse_doc(s.text(1)));
   }
   if (rc != SQLITE_DONE) return db_->error("read changes");

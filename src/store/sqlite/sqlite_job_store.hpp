@@ -23,6 +23,8 @@ class SqliteJobStore final : public JobStore {
  private:
   explicit SqliteJobStore(std::shared_ptr<Db> db) : db_(std::move(db)) {}
   Result<std::int64_t> next_seq();
+  Result<Ok> log_change(std::int64_t seq, const Job& job);
+  static constexpr std::int64_t kChangesKept = 20000;
   std::shared_ptr<Db> db_;
 };
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what chronicle needs to build, run and test on Debian 12 (as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  build-essential cmake ninja-build pkg-config git ca-certificates \
+  libboost-dev libboost-system-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev \
+  libcurl4-openssl-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev \
+  ffmpeg yt-dlp python3 python3-pytest procps curl

@@ -1,0 +1,31 @@
+#include <gtest/gtest.h>
+
+#include "cli/commands.hpp"
+
+using namespace chronicle::cli;
+
+TEST(Format, HumanUnits) {
+  EXPECT_EQ(human_bytes(0), "0 B");
+  EXPECT_EQ(human_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(human_bytes(5ULL << 30), "5.0 GiB");
+  EXPECT_EQ(human_duration(3723.9), "01:02:03");
+  EXPECT_EQ(human_bitrate(250000, 1.0), "2.00 Mbit/s");
+  EXPECT_EQ(human_bitrate(1000, 0), "-- bit/s");
+}
+
+TEST(Format, ProgressLineShowsWhatAUserWatches) {
+  nlohmann::json job = {{"id", "01M86KG5H2EFXSSYY3NRPQ5ZFW"},
+                        {"status", "recording"},
+                        {"bytes", 2 * 1024 * 1024},
+                        {"duration_s", 8.0},
+                        {"heartbeat_at", nullptr},
+                        {"error", nullptr}};
+  const auto line = progress_line(job);
+  EXPECT_NE(line.find("recording"), std::string::npos);
+  EXPECT_NE(line.find("2.0 MiB"), std::string::npos);
+  EXPECT_NE(line.find("00:00:08"), std::string::npos);
+  EXPECT_NE(line.find("Mbit/s"), std::string::npos);
+  job["status"] = "failed";
+  job["error"] = {{"code", "recorder_lost"}, {"message", "the recorder died"}};
+  EXPECT_NE(progress_line(job).find("the recorder died"), std::string::npos);
+}

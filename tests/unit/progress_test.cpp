@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "record/progress.hpp"
+#include "record/recorder.hpp"
+
+using namespace chronicle;
+using namespace chronicle::record;
+
+TEST(FfmpegProgress, ParsesTheStatusLine) {
+  auto p = parse_ffmpeg_progress(
+      "frame=  250 fps= 31 q=-1.0 size=    2304kB time=00:00:10.02 bitrate=1882.4kbits/s speed=1.25x    ");
+  ASSERT_TRUE(p);
+  EXPECT_NEAR(*p->time_s, 10.02, 1e-9);
+  EXPECT_EQ(*p->size_bytes, 2304u * 1024);
+  auto final_line = parse_ffmpeg_progress("frame=  249 fps= 31 q=-1.0 Lsize=    2467kB time=01:02:03.50 bitrate=2015.7kbits/s");
+  ASSERT_TRUE(final_line);
+  EXPECT_NEAR(*final_line->time_s, 3723.5, 1e-9);
+  EXPECT_EQ(*final_line->size_bytes, 2467u * 1024);
+}
+
+TEST(FfmpegProgress, IgnoresOtherLinesAndOddValues) {
+  EXPECT_FALSE(parse_ffmpeg_progress("[hls @ 0x55] Opening 'live7.ts' for reading"));
+  EXPECT_FALSE(parse_ffmpeg_progress("[download] Destination: rec.mp4"));
+  auto early = parse_ffmpeg_progress("frame=    0 fps=0.0 q=0.0 size=       0kB time=-00:00:00.04 bitrate=N/A");
+  ASSERT_TRUE(early);
+  EXPECT_FALSE(early->time_s);
+  EXPECT_EQ(*early->size_bytes, 0u);
+  auto na = parse_ffmpeg_progress("size=N/A time=N/A bitrate=N/A");
+  EXPECT_FALSE(na);
+}
+
+TEST(ErrorLines, CarryTheReason) {
+  EXPECT_EQ(*parse_error_line("ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found\n"),
+            "[generic] Unable to download webpage: HTTP Error 404: Not Found");
+  EXPECT_FALSE(parse_error_line("WARNING: something"));
+  EXPECT_FALSE(parse_error_line("ERROR: "));
+}
+
+TEST(LineSplitter, SplitsOnCarriageReturnsAndNewlines) {
+  LineSplitter s;
+  auto a = s.feed("frame=1 time=00:00:01.00\rframe=2 time=00:00:02");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0], "frame=1 time=00:00:01.00");
+  auto b = s.feed(".00\r\n[info] done\n");
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0], "frame=2 time=00:00:02.00");
+  EXPECT_EQ(b[1], "[info] done");
+  EXPECT_FALSE(s.flush());
+  s.feed("tail");
+  EXPECT_EQ(*s.flush(), "tail");
+}
+
+TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
+  Config config;
+  Job job;
+  job.url = "https://example.com/live.m3u8";
+  job.protocol = "m3u8_native";
+  auto argv = downloader_argv(config, job, "/w/rec.%(ext)s");
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_EQ(argv[argv.size() - 2], "--") << "the URL can never be read as an option";
+  EXPECT_EQ(argv.back(), job.url);
+  auto has = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) != argv.end(); };
+  EXPECT_TRUE(has("--hls-use-mpegts"));
+  EXPECT_TRUE(has("ffmpeg"));
+  EXPECT_TRUE(has("ffmpeg_i:-live_start_index 0"));
+  EXPECT_TRUE(has("bv*+ba/b"));
+  EXPECT_FALSE(has("--ffmpeg-location")) << "a bare ffmpeg name is left to yt-dlp's PATH lookup";
+  job.protocol = "https";
+  config.ffmpeg = "/opt/ffmpeg/bin/ffmpeg";
+  argv = downloader_argv(config, job, "/w/rec.%(ext)s");
+  EXPECT_FALSE(has("ffmpeg_i:-live_start_index 0"));
+  EXPECT_TRUE(has("/opt/ffmpeg/bin/ffmpeg"));
+}

@@ -1,0 +1,39 @@
+#include <gtest/gtest.h>
+
+#include "http/routes.hpp"
+
+using namespace chronicle::http;
+
+TEST(Range, ParsesSingleRanges) {
+  auto r = parse_range("bytes=0-99", 1000);
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->first, 0u);
+  EXPECT_EQ((*r)->last, 99u);
+  r = parse_range("bytes=900-", 1000);
+  EXPECT_EQ((*r)->first, 900u);
+  EXPECT_EQ((*r)->last, 999u);
+  r = parse_range("bytes=-100", 1000);
+  EXPECT_EQ((*r)->first, 900u);
+  r = parse_range("bytes=990-5000", 1000);
+  EXPECT_EQ((*r)->last, 999u);
+  r = parse_range("bytes=-5000", 1000);
+  EXPECT_EQ((*r)->first, 0u);
+}
+
+TEST(Range, UnsatisfiableAndIgnored) {
+  auto r = parse_range("bytes=1000-", 1000);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(*r) << "past the end: 416";
+  EXPECT_FALSE(parse_range("bytes=5-2", 1000)) << "malformed: send everything";
+  EXPECT_FALSE(parse_range("bytes=0-1,5-6", 1000));
+  EXPECT_FALSE(parse_range("items=0-1", 1000));
+  EXPECT_FALSE(parse_range("bytes=abc-", 1000));
+}
+
+TEST(Query, DecodesPercentAndPlus) {
+  auto q = parse_query("status=recording&cursor=01AB&name=a%20b+c&bad=%zz");
+  EXPECT_EQ(q["status"], "recording");
+  EXPECT_EQ(q["name"], "a b c");
+  EXPECT_FALSE(q.count("bad"));
+  EXPECT_FALSE(percent_decode("%4"));
+}

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include "core/url_policy.hpp"
+
+using namespace chronicle;
+
+namespace {
+Resolver fixed(std::vector<std::string> addresses) {
+  return [addresses](const std::string&) -> Result<std::vector<IpAddress>> {
+    std::vector<IpAddress> out;
+    for (const auto& a : addresses) out.push_back(*parse_ip_literal(a));
+    return out;
+  };
+}
+Resolver no_dns = [](const std::string& host) -> Result<std::vector<IpAddress>> {
+  return make_error("unresolvable_host", "cannot resolve " + host);
+};
+}  // namespace
+
+TEST(ParseUrl, AcceptsTheSupportedSchemes) {
+  for (const char* ok : {"http://example.com/live.m3u8", "https://example.com:8443/a?b=c#d", "rtmp://host/app/key",
+                         "RTMPS://host/app", "http://[2001:db8::1]:8080/x", "https://user:pw@host/x"})
+    EXPECT_TRUE(parse_url(ok).ok()) << ok;
+  auto p = parse_url("https://User@Example.COM:8443/Path?q");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->scheme, "https");
+  EXPECT_EQ(p->host, "example.com");
+  EXPECT_EQ(*p->port, 8443);
+  EXPECT_EQ(p->rest, "/Path?q");
+}
+
+TEST(ParseUrl, RefusesWithAReason) {
+  struct Case {
+    const char* url;
+    const char* code;
+  };
+  for (auto [url, code] : std::vector<Case>{{"", "invalid_url"},
+                                            {"-o /tmp/x", "invalid_url"},
+                                            {"--exec=sh", "invalid_url"},
+                                            {"file:///etc/passwd", "unsupported_scheme"},
+                                            {"ftp://host/x", "unsupported_scheme"},
+                                            {"javascript:alert(1)", "invalid_url"},
+                                            {"http://", "invalid_url"},
+                                            {"http://host:99999/", "invalid_url"},
+                                            {"http://host:/", "invalid_url"},
+                                            {"http://ho st/", "invalid_url"},
+                                            {"http://host/\x01", "invalid_url"},
+                                            {"http://[::1/", "invalid_url"}}) {
+    auto r = parse_url(url);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.error().code, code) << url;
+  }
+  EXPECT_FALSE(parse_url("http://h/" + std::string(kMaxUrlLength, 'a')).ok());
+}
+
+TEST(Classify, KnowsTheSpecialRanges) {
+  auto cls = [](const char* a) { return classify(*parse_ip_literal(a)); };
+  EXPECT_EQ(cls("8.8.8.8"), AddressClass::global);
+  EXPECT_EQ(cls("2606:4700::1111"), AddressClass::global);
+  EXPECT_EQ(cls("127.0.0.1"), AddressClass::loopback);
+  EXPECT_EQ(cls("127.255.0.9"), AddressClass::loopback);
+  EXPECT_EQ(cls("::1"), AddressClass::loopback);
+  EXPECT_EQ(cls("10.0.0.1"), AddressClass::private_network);
+  EXPECT_EQ(cls("172.16.0.1"), AddressClass::private_network);
+  EXPECT_EQ(cls("172.31.255.255"), AddressClass::private_network);
+  EXPECT_EQ(cls("172.32.0.1"), AddressClass::global);
+  EXPECT_EQ(cls("192.168.1.1"), AddressClass::private_network);
+  EXPECT_EQ(cls("100.64.0.1"), AddressClass::private_network);
+  EXPECT_EQ(cls("fd12::1"), AddressClass::private_network);
+  EXPECT_EQ(cls("169.254.1.1"), AddressClass::link_local);
+  EXPECT_EQ(cls("fe80::1"), AddressClass::link_local);
+  EXPECT_EQ(cls("169.254.169.254"), AddressClass::metadata);
+  EXPECT_EQ(cls("169.254.170.2"), AddressClass::metadata);
+  EXPECT_EQ(cls("fd00:ec2::254"), AddressClass::metadata);
+  EXPECT_EQ(cls("0.0.0.0"), AddressClass::unspecified);
+  EXPECT_EQ(cls("::"), AddressClass::unspecified);
+  EXPECT_EQ(cls("::ffff:127.0.0.1"), AddressClass::loopback);
+  EXPECT_EQ(cls("::ffff:169.254.169.254"), AddressClass::metadata);
+  EXPECT_EQ(cls("64:ff9b::a00:1"), AddressClass::private_network);
+  EXPECT_EQ(cls("224.0.0.1"), AddressClass::multicast);
+}
+
+TEST(CheckUrl, RefusesLocalAddressesUnlessAllowed) {
+  UrlPolicy strict{false}, lenient{true};
+  EXPECT_TRUE(check_url("https://cdn.example/live.m3u8", strict, fixed({"93.184.216.34"})).ok());
+  auto r = check_url("http://127.0.0.1:8080/x", strict, no_dns);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "forbidden_address");
+  EXPECT_NE(r.error().message.find("CHRONICLE_ALLOW_PRIVATE_NETWORKS"), std::string::npos);
+  EXPECT_TRUE(check_url("http://127.0.0.1:8080/x", lenient, no_dns).ok());
+  // One bad address among several is enough to refuse (DNS can return a mix).
+  EXPECT_FALSE(check_url("http://mixed.example/", strict, fixed({"93.184.216.34", "10.0.0.5"})).ok());
+  // A name that resolves to loopback is caught too, not only literals.
+  EXPECT_FALSE(check_url("http://localhost/", strict, fixed({"127.0.0.1"})).ok());
+}
+
+TEST(CheckUrl, MetadataIsRefusedEvenWhenPrivateNetworksAreAllowed) {
+  UrlPolicy lenient{true};
+  for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
+                          "http://[::ffff:169.254.169.254]/"}) {
+    auto r = check_url(url, lenient, no_dns);
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_NE(r.error().message.find("metadata"), std::string::npos);
+  }
+  auto r = check_url("http://metadata.internal/", lenient, fixed({"169.254.169.254"}));
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(CheckUrl, UnresolvableHostSaysSo) {
+  auto r = check_url("https://nowhere.invalid/x", UrlPolicy{}, no_dns);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "unresolvable_host");
+}
