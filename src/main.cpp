@@ -87,8 +87,9 @@ int main(int argc, char** argv) {
       std::cerr << "chronicle: " << valid.error().message << "\n";
       return 2;
     }
-    if (serve->parsed()) return app::run_serve(*config, config_file.empty() ? std::nullopt
-                                                                            : std::optional<std::filesystem::path>(config_file));
+    if (serve->parsed())
+      return app::run_serve(*config,
+                            config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     return app::run_record(*config, job_id);
   }
 

@@ -82,7 +82,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   }
 
   dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
-  dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats, [&launcher] { launcher.reap(); });
+  dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats,
+                          [&launcher] { launcher.reap(); });
   dispatcher.start(2);
   reaper.start();
 
@@ -94,8 +95,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   });
 
   spdlog::info("chronicle serving on http://{} data={} backend={} web={} max_recordings={}", config.listen,
-               config.data_dir.string(), config.backend, config.web_root.empty() ? "built-in page" : config.web_root.string(),
-               config.max_concurrent_recordings);
+               config.data_dir.string(), config.backend,
+               config.web_root.empty() ? "built-in page" : config.web_root.string(), config.max_concurrent_recordings);
   server.run();
 
   dispatcher.stop();

@@ -110,9 +110,12 @@ Result<Ok> Client::follow_events(const std::string& path, const std::string& las
         const std::string field = s->line.substr(0, colon);
         std::string value = colon == std::string::npos ? "" : s->line.substr(colon + 1);
         if (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        if (field == "event") s->current.event = value;
-        else if (field == "data") s->current.data += (s->current.data.empty() ? "" : "\n") + value;
-        else if (field == "id") s->current.id = value;
+        if (field == "event")
+          s->current.event = value;
+        else if (field == "data")
+          s->current.data += (s->current.data.empty() ? "" : "\n") + value;
+        else if (field == "id")
+          s->current.id = value;
       }
       s->line.clear();
     }

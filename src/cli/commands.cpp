@@ -55,7 +55,8 @@ void print_job(const nlohmann::json& j) {
               << "sha256:    " << str(r, "sha256") << "\n"
               << "download:  " << str(r, "url") << "\n";
   }
-  if (j.contains("torrent") && j["torrent"].is_object()) std::cout << "magnet:    " << str(j["torrent"], "magnet") << "\n";
+  if (j.contains("torrent") && j["torrent"].is_object())
+    std::cout << "magnet:    " << str(j["torrent"], "magnet") << "\n";
 }
 
 // Draws live progress: one redrawn line on a terminal, a line per change otherwise.
@@ -66,8 +67,10 @@ class ProgressView {
     const std::string line = progress_line(job);
     if (line == last_) return;
     last_ = line;
-    if (tty_) std::cerr << "\r\033[2K" << line << std::flush;
-    else std::cerr << line << "\n";
+    if (tty_)
+      std::cerr << "\r\033[2K" << line << std::flush;
+    else
+      std::cerr << line << "\n";
   }
   void done() {
     if (tty_ && !last_.empty()) std::cerr << "\n";
@@ -130,8 +133,10 @@ std::string human_bitrate(std::uint64_t bytes, double seconds) {
   if (seconds <= 0.05) return "-- bit/s";
   const double bits = static_cast<double>(bytes) * 8 / seconds;
   char buf[32];
-  if (bits >= 1e6) std::snprintf(buf, sizeof buf, "%.2f Mbit/s", bits / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.0f kbit/s", bits / 1e3);
+  if (bits >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2f Mbit/s", bits / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f kbit/s", bits / 1e3);
   return buf;
 }
 
@@ -155,8 +160,10 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   if (!created) return fail(created.error());
   nlohmann::json job = *created;
   if (!o.wait) {
-    if (o.json) std::cout << job.dump() << "\n";
-    else std::cout << str(job, "id") << "\n";
+    if (o.json)
+      std::cout << job.dump() << "\n";
+    else
+      std::cout << str(job, "id") << "\n";
     return 0;
   }
   if (!o.json) std::cerr << "submitted " << str(job, "id") << " (" << o.url << ")\n";
@@ -164,8 +171,10 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   auto final_job = follow_job(client, str(job, "id"), view);
   view.done();
   if (!final_job) return fail(final_job.error());
-  if (o.json) std::cout << final_job->dump() << "\n";
-  else print_job(*final_job);
+  if (o.json)
+    std::cout << final_job->dump() << "\n";
+  else
+    print_job(*final_job);
   const std::string status = str(*final_job, "status");
   if (status == "completed") return 0;
   std::cerr << "chronicle: job " << str(*final_job, "id") << " ended " << status;
@@ -191,10 +200,12 @@ int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
   }
   std::printf("%-26s  %-10s  %10s  %9s  %s\n", "ID", "STATUS", "SIZE", "DURATION", "NAME / URL");
   for (const auto& j : jobs) {
-    std::string label = !str(j, "name").empty() ? str(j, "name") : !str(j, "title").empty() ? str(j, "title") : str(j, "url");
+    std::string label = !str(j, "name").empty()    ? str(j, "name")
+                        : !str(j, "title").empty() ? str(j, "title")
+                                                   : str(j, "url");
     std::printf("%-26s  %-10s  %10s  %9s  %s\n", str(j, "id").c_str(), str(j, "status").c_str(),
-                human_bytes(j.value("bytes", std::uint64_t{0})).c_str(), human_duration(j.value("duration_s", 0.0)).c_str(),
-                label.c_str());
+                human_bytes(j.value("bytes", std::uint64_t{0})).c_str(),
+                human_duration(j.value("duration_s", 0.0)).c_str(), label.c_str());
   }
   return 0;
 }
@@ -202,25 +213,32 @@ int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
 int cmd_show(Client& client, const std::string& id, bool json) {
   auto job = client.call("GET", "/api/v1/jobs/" + id);
   if (!job) return fail(job.error());
-  if (json) std::cout << job->dump() << "\n";
-  else print_job(*job);
+  if (json)
+    std::cout << job->dump() << "\n";
+  else
+    print_job(*job);
   return 0;
 }
 
 int cmd_stop(Client& client, const std::string& id, bool json) {
   auto job = client.call("POST", "/api/v1/jobs/" + id + "/stop");
   if (!job) return fail(job.error());
-  if (json) std::cout << job->dump() << "\n";
-  else if (str(*job, "status") == "canceled") std::cout << id << " canceled\n";
-  else std::cout << id << " stopping; what was recorded will be kept\n";
+  if (json)
+    std::cout << job->dump() << "\n";
+  else if (str(*job, "status") == "canceled")
+    std::cout << id << " canceled\n";
+  else
+    std::cout << id << " stopping; what was recorded will be kept\n";
   return 0;
 }
 
 int cmd_rm(Client& client, const std::string& id, bool json) {
   auto r = client.call("DELETE", "/api/v1/jobs/" + id);
   if (!r) return fail(r.error());
-  if (json) std::cout << r->dump() << "\n";
-  else std::cout << id << " deleted\n";
+  if (json)
+    std::cout << r->dump() << "\n";
+  else
+    std::cout << id << " deleted\n";
   return 0;
 }
 
@@ -245,8 +263,10 @@ int cmd_watch(Client& client, const std::string& id, bool json) {
       }
       auto data = nlohmann::json::parse(e.data, nullptr, false);
       if (data.is_discarded()) return true;
-      if (e.event == "job_deleted") std::cout << str(data, "id").substr(0, 10) << "  deleted" << std::endl;
-      else std::cout << progress_line(data) << std::endl;
+      if (e.event == "job_deleted")
+        std::cout << str(data, "id").substr(0, 10) << "  deleted" << std::endl;
+      else
+        std::cout << progress_line(data) << std::endl;
       return true;
     });
     if (!r) {
@@ -263,7 +283,8 @@ int cmd_download(Client& client, const std::string& id, bool torrent, const std:
   if (!job) return fail(job.error());
   std::string target = output;
   if (target.empty()) {
-    if (torrent) target = id + ".torrent";
+    if (torrent)
+      target = id + ".torrent";
     else if ((*job)["recording"].is_object())
       target = std::filesystem::path(str((*job)["recording"], "key")).filename().string();
     else

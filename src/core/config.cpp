@@ -1,7 +1,7 @@
 #include "core/config.hpp"
 
-#include <cstdlib>
 #include <toml++/toml.h>
+#include <cstdlib>
 
 namespace chronicle {
 namespace {
@@ -82,11 +82,11 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     double* target;
   };
   double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count;
-  for (auto [name, target] : {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
-                              NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
-                              NumericEnv{"CHRONICLE_PROBE_TIMEOUT", &c.probe_timeout_s},
-                              NumericEnv{"CHRONICLE_MAX_RECORDINGS", &max_rec},
-                              NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}}) {
+  for (auto [name, target] :
+       {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
+        NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
+        NumericEnv{"CHRONICLE_PROBE_TIMEOUT", &c.probe_timeout_s}, NumericEnv{"CHRONICLE_MAX_RECORDINGS", &max_rec},
+        NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}}) {
     if (const char* v = env(name)) {
       auto n = number(name, v);
       if (!n) return n.error();

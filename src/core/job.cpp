@@ -30,9 +30,7 @@ bool is_terminal(JobStatus s) {
   return s == JobStatus::completed || s == JobStatus::failed || s == JobStatus::canceled;
 }
 
-bool is_active(JobStatus s) {
-  return s == JobStatus::pending || s == JobStatus::starting || s == JobStatus::recording;
-}
+bool is_active(JobStatus s) { return s == JobStatus::pending || s == JobStatus::starting || s == JobStatus::recording; }
 
 bool can_transition(JobStatus from, JobStatus to) {
   using S = JobStatus;
@@ -81,8 +79,8 @@ nlohmann::json to_public_json(const Job& job) {
   j["bytes"] = job.bytes;
   j["duration_s"] = job.duration_s;
   j["stop_requested"] = job.stop_requested;
-  j["error"] = job.error ? nlohmann::json{{"code", job.error->code}, {"message", job.error->message}}
-                         : nlohmann::json(nullptr);
+  j["error"] =
+      job.error ? nlohmann::json{{"code", job.error->code}, {"message", job.error->message}} : nlohmann::json(nullptr);
   if (job.recording) {
     j["recording"] = {{"key", job.recording->key},
                       {"size", job.recording->size},

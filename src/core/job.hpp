@@ -45,9 +45,9 @@ struct Job {
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write
-  bool stop_requested = false;   // set by the API, honoured by dispatcher and recorder
-  std::string recorder_ref;      // launcher-specific handle: a pid, an ECS task ARN
-  std::string protocol;          // from the probe: "m3u8_native", "https", ...
+  bool stop_requested = false;  // set by the API, honoured by dispatcher and recorder
+  std::string recorder_ref;     // launcher-specific handle: a pid, an ECS task ARN
+  std::string protocol;         // from the probe: "m3u8_native", "https", ...
 };
 
 // Moves `job` to `to`, stamping the milestone times. Fails if the lifecycle forbids it.

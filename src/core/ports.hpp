@@ -30,9 +30,9 @@ struct ListQuery {
 };
 
 struct ChangeBatch {
-  std::vector<Job> jobs;            // the job as written by each change, oldest first
-  std::vector<std::int64_t> seqs;   // the sequence number of each change
-  std::int64_t cursor = 0;          // resume after this
+  std::vector<Job> jobs;           // the job as written by each change, oldest first
+  std::vector<std::int64_t> seqs;  // the sequence number of each change
+  std::int64_t cursor = 0;         // resume after this
 };
 
 struct CreateOutcome {
@@ -73,7 +73,7 @@ class JobQueue {
   // Waits up to `wait` for a message; it stays invisible to others for `visibility`.
   // Messages received more than the configured limit go to the dead-letter queue instead.
   virtual Result<std::optional<QueueMessage>> receive(std::chrono::seconds visibility,
-                                                       std::chrono::milliseconds wait) = 0;
+                                                      std::chrono::milliseconds wait) = 0;
   virtual Result<Ok> ack(const QueueMessage& message) = 0;
   virtual Result<Ok> extend_visibility(const QueueMessage& message, std::chrono::seconds visibility) = 0;
   // Removes and returns messages that were dead-lettered, so their jobs can say why.

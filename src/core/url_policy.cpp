@@ -97,7 +97,8 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   ParsedUrl p;
   p.scheme = lower(url.substr(0, scheme_end));
   if (p.scheme != "http" && p.scheme != "https" && p.scheme != "rtmp" && p.scheme != "rtmps")
-    return make_error("unsupported_scheme", "scheme '" + p.scheme + "' is not supported; use http, https, rtmp or rtmps");
+    return make_error("unsupported_scheme",
+                      "scheme '" + p.scheme + "' is not supported; use http, https, rtmp or rtmps");
 
   const auto authority_start = scheme_end + 3;
   auto authority_end = url.find_first_of("/?#", authority_start);
@@ -161,8 +162,8 @@ Result<ParsedUrl> check_url(const std::string& url, const UrlPolicy& policy, con
     if (cls == AddressClass::metadata)
       return make_error("forbidden_address", "'" + parsed->host + "' is a cloud metadata address (" + a.to_string() +
                                                  "); chronicle never records from it");
-    const bool local = cls == AddressClass::loopback || cls == AddressClass::private_network ||
-                       cls == AddressClass::link_local;
+    const bool local =
+        cls == AddressClass::loopback || cls == AddressClass::private_network || cls == AddressClass::link_local;
     if (local && policy.allow_private_networks) continue;
     const char* what = cls == AddressClass::loopback          ? "a loopback"
                        : cls == AddressClass::private_network ? "a private-network"

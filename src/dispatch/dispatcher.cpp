@@ -19,7 +19,12 @@ Result<Job> fail_job(JobStore& store, const std::string& id, const Error& error)
 
 Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
                        DispatchStats& stats)
-    : config_(config), store_(store), queue_(queue), launcher_(launcher), resolver_(std::move(resolver)), stats_(stats) {}
+    : config_(config),
+      store_(store),
+      queue_(queue),
+      launcher_(launcher),
+      resolver_(std::move(resolver)),
+      stats_(stats) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -107,7 +112,8 @@ void Dispatcher::handle(const QueueMessage& message) {
   spdlog::info("job {}: probing {}", id, job.url);
   // Names can point somewhere else by now: the policy is checked again before any fetch.
   auto allowed = check_url(job.url, UrlPolicy{config_.allow_private_networks}, resolver_);
-  Result<record::StreamInfo> info = allowed ? record::probe_stream(config_, job.url) : Result<record::StreamInfo>(allowed.error());
+  Result<record::StreamInfo> info =
+      allowed ? record::probe_stream(config_, job.url) : Result<record::StreamInfo>(allowed.error());
   if (!info) {
     ++stats_.rejected;
     spdlog::info("job {}: rejected: {}", id, info.error().message);

@@ -20,11 +20,13 @@ Reaper::~Reaper() { stop(); }
 void Reaper::start() {
   running_ = true;
   thread_ = std::thread([this] {
-    const auto tick = std::chrono::milliseconds(static_cast<long long>(std::min(config_.heartbeat_interval_s, 2.0) * 1000));
+    const auto tick =
+        std::chrono::milliseconds(static_cast<long long>(std::min(config_.heartbeat_interval_s, 2.0) * 1000));
     while (running_) {
       if (housekeeping_) housekeeping_();
       sweep();
-      for (auto waited = std::chrono::milliseconds(0); running_ && waited < tick; waited += std::chrono::milliseconds(100))
+      for (auto waited = std::chrono::milliseconds(0); running_ && waited < tick;
+           waited += std::chrono::milliseconds(100))
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });

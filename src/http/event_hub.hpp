@@ -15,7 +15,9 @@
 namespace chronicle::http {
 
 struct Subscriber {
-  explicit Subscriber(boost::asio::any_io_executor ex) : wake(ex) { wake.expires_at(boost::asio::steady_timer::time_point::max()); }
+  explicit Subscriber(boost::asio::any_io_executor ex) : wake(ex) {
+    wake.expires_at(boost::asio::steady_timer::time_point::max());
+  }
   std::optional<std::string> job_filter;
   std::deque<std::string> pending;  // formatted SSE frames
   boost::asio::steady_timer wake;

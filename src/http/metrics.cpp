@@ -17,7 +17,8 @@ std::string Metrics::render(JobStore& store, const std::map<std::string, std::ui
       << std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count() << "\n";
   out << "# HELP chronicle_jobs Jobs by status.\n# TYPE chronicle_jobs gauge\n";
   if (auto counts = store.count_by_status())
-    for (const auto& [status, n] : *counts) out << "chronicle_jobs{status=\"" << to_string(status) << "\"} " << n << "\n";
+    for (const auto& [status, n] : *counts)
+      out << "chronicle_jobs{status=\"" << to_string(status) << "\"} " << n << "\n";
   std::uint64_t live_bytes = 0;
   if (auto active = store.list_by_status({JobStatus::recording}))
     for (const auto& j : *active) live_bytes += j.bytes;
@@ -27,8 +28,7 @@ std::string Metrics::render(JobStore& store, const std::map<std::string, std::ui
       << "chronicle_sse_clients " << sse_clients.load() << "\n";
   out << "# HELP chronicle_sse_events_total Events written to event-stream clients.\n"
       << "# TYPE chronicle_sse_events_total counter\nchronicle_sse_events_total " << events_sent.load() << "\n";
-  for (const auto& [name, value] : extra)
-    out << "# TYPE " << name << " counter\n" << name << " " << value << "\n";
+  for (const auto& [name, value] : extra) out << "# TYPE " << name << " counter\n" << name << " " << value << "\n";
   out << "# HELP chronicle_http_requests_total HTTP requests by method and status.\n"
       << "# TYPE chronicle_http_requests_total counter\n";
   std::lock_guard lock(mutex_);

@@ -134,7 +134,8 @@ Reply Router::handle(const Request& req) {
   const auto qpos = target.find('?');
   auto path = percent_decode(target.substr(0, qpos));
   if (!path || path->empty() || path->front() != '/') return error_reply(400, "bad_request", "malformed request path");
-  const auto query = qpos == std::string::npos ? std::map<std::string, std::string>{} : parse_query(target.substr(qpos + 1));
+  const auto query =
+      qpos == std::string::npos ? std::map<std::string, std::string>{} : parse_query(target.substr(qpos + 1));
 
   if (*path == "/healthz") return json_reply(200, {{"status", "ok"}});
   if (*path == "/metrics") {
@@ -247,7 +248,8 @@ Reply Router::submit(const Request& req) {
       if (required) return error_reply(400, "invalid_body", std::string("field '") + key + "' is required");
       return std::nullopt;
     }
-    if (!body[key].is_string()) return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
+    if (!body[key].is_string())
+      return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
     return std::nullopt;
   };
   for (auto [key, required] : {std::pair{"url", true}, std::pair{"name", false}, std::pair{"prefix", false}})
@@ -286,16 +288,17 @@ Reply Router::list(const std::map<std::string, std::string>& query) {
   if (!page) return error_reply(status_for(page.error()), page.error().code, page.error().message);
   nlohmann::json jobs = nlohmann::json::array();
   for (const auto& j : page->jobs) jobs.push_back(to_public_json(j));
-  return json_reply(200, {{"jobs", jobs},
-                          {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json(nullptr)}});
+  return json_reply(
+      200, {{"jobs", jobs},
+            {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json(nullptr)}});
 }
 
 Reply Router::recording(const std::string& id) {
   auto job = service_.get(id);
   if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
   if (!job->recording)
-    return error_reply(404, "not_found", "job " + id + " has no stored recording (status: " +
-                                             std::string(to_string(job->status)) + ")");
+    return error_reply(404, "not_found",
+                       "job " + id + " has no stored recording (status: " + std::string(to_string(job->status)) + ")");
   auto p = service_.objects().local_path(job->recording->key);
   if (!p) return error_reply(404, "not_found", "the recording of job " + id + " is not stored locally");
   Reply r;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <vector>
@@ -142,8 +142,8 @@ struct HttpServer::Impl {
         first = (*parsed)->first;
         length = (*parsed)->last - first + 1;
         status = 206;
-        res.set(bhttp::field::content_range, "bytes " + std::to_string(first) + "-" +
-                                                 std::to_string((*parsed)->last) + "/" + std::to_string(size));
+        res.set(bhttp::field::content_range,
+                "bytes " + std::to_string(first) + "-" + std::to_string((*parsed)->last) + "/" + std::to_string(size));
       }
     }
     res.result(static_cast<bhttp::status>(status));
@@ -245,9 +245,10 @@ struct HttpServer::Impl {
         break;
       if (ec) {
         const bool too_big = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
-        Reply bad = too_big ? error_reply(413, "body_too_large",
-                                          "request body is larger than " + std::to_string(config.max_body_bytes) + " bytes")
-                            : error_reply(400, "bad_request", "malformed HTTP request: " + ec.message());
+        Reply bad = too_big
+                        ? error_reply(413, "body_too_large",
+                                      "request body is larger than " + std::to_string(config.max_body_bytes) + " bytes")
+                        : error_reply(400, "bad_request", "malformed HTTP request: " + ec.message());
         bool keep = false;
         Request dummy{bhttp::verb::get, "/", 11};
         co_await write_simple(stream, dummy, bad, keep);
@@ -274,8 +275,10 @@ struct HttpServer::Impl {
         co_await serve_events(stream, req, reply);
         break;
       }
-      if (reply.file) status = co_await send_file(stream, req, reply, keep_alive);
-      else co_await write_simple(stream, req, reply, keep_alive);
+      if (reply.file)
+        status = co_await send_file(stream, req, reply, keep_alive);
+      else
+        co_await write_simple(stream, req, reply, keep_alive);
       metrics.count_request(std::string(req.method_string()), status);
       const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       if (req.target() != "/healthz" && req.target() != "/metrics")

@@ -46,8 +46,8 @@ fs::path make_playable(const Config& config, const fs::path& input, const fs::pa
   if (input.extension() == ".mkv") return input;
   const fs::path output = work_dir / "final.mkv";
   sys::SpawnOptions o;
-  o.argv = {config.ffmpeg, "-nostdin", "-y", "-v", "error", "-i", input.string(), "-map", "0", "-c", "copy",
-            "-f", "matroska", output.string()};
+  o.argv = {config.ffmpeg, "-nostdin", "-y", "-v",   "error", "-i",       input.string(),
+            "-map",        "0",        "-c", "copy", "-f",    "matroska", output.string()};
   auto run = sys::run_capture(o, std::chrono::minutes(30));
   std::error_code ec;
   if (run && run->status.code == 0 && fs::file_size(output, ec) > 0) return output;
@@ -129,8 +129,10 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
     auto key = recording_key(claimed.prefix, claimed.name, claimed.id);
     if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
     auto s = store_recording(objects, playable, key, config.effective_public_url(), claimed.id);
-    if (s) stored = *s;
-    else storage_problem = s.error().message;
+    if (s)
+      stored = *s;
+    else
+      storage_problem = s.error().message;
   }
   auto result = update_job(store, claimed.id, [&](Job& j) -> Result<Ok> {
     if (is_terminal(j.status)) return make_error("conflict", "job already finished");
@@ -149,8 +151,8 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
       j.bytes = stored->size;
       if (duration) j.duration_s = *duration;
     } else if (!storage_problem.empty()) {
-      message += "; the partial recording could not be stored: " + storage_problem + " (it is still in " +
-                 work.string() + ")";
+      message +=
+          "; the partial recording could not be stored: " + storage_problem + " (it is still in " + work.string() + ")";
     } else {
       message += "; nothing had been recorded yet";
     }

@@ -10,16 +10,26 @@ namespace chronicle::record {
 Error stream_error(const std::string& url, const std::string& message) {
   std::string code = "not_a_stream";
   std::string reason = message;
-  if (message.find("HTTP Error 404") != std::string::npos) code = "stream_not_found";
-  else if (message.find("HTTP Error") != std::string::npos) code = "stream_unavailable";
-  else if (message.find("Unsupported URL") != std::string::npos) reason = "no audio or video found at this address";
+  if (message.find("HTTP Error 404") != std::string::npos)
+    code = "stream_not_found";
+  else if (message.find("HTTP Error") != std::string::npos)
+    code = "stream_unavailable";
+  else if (message.find("Unsupported URL") != std::string::npos)
+    reason = "no audio or video found at this address";
   return make_error(code, "not a recordable stream: " + url + " (" + reason + ")");
 }
 
 Result<StreamInfo> probe_stream(const Config& config, const std::string& url) {
   sys::SpawnOptions options;
-  options.argv = {config.ytdlp, "--ignore-config", "--no-playlist", "--no-warnings", "--dump-single-json",
-                  "-f", config.ytdlp_format, "--", url};
+  options.argv = {config.ytdlp,
+                  "--ignore-config",
+                  "--no-playlist",
+                  "--no-warnings",
+                  "--dump-single-json",
+                  "-f",
+                  config.ytdlp_format,
+                  "--",
+                  url};
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
   auto run = sys::run_capture(options, timeout);
   if (!run) return make_error("probe_failed", "cannot run yt-dlp (" + config.ytdlp + "): " + run.error().message);

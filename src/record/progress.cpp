@@ -32,10 +32,14 @@ std::optional<std::uint64_t> parse_size(std::string_view v) {
   const double n = std::strtod(text.c_str(), &end);
   std::string unit(end);
   double mult = 1;
-  if (unit == "kB" || unit == "KiB") mult = 1024;
-  else if (unit == "mB" || unit == "MiB" || unit == "MB") mult = 1024.0 * 1024;
-  else if (unit == "gB" || unit == "GiB" || unit == "GB") mult = 1024.0 * 1024 * 1024;
-  else if (!unit.empty() && unit != "B") return std::nullopt;
+  if (unit == "kB" || unit == "KiB")
+    mult = 1024;
+  else if (unit == "mB" || unit == "MiB" || unit == "MB")
+    mult = 1024.0 * 1024;
+  else if (unit == "gB" || unit == "GiB" || unit == "GB")
+    mult = 1024.0 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B")
+    return std::nullopt;
   return static_cast<std::uint64_t>(n * mult);
 }
 

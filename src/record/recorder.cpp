@@ -42,7 +42,8 @@ std::string format_seconds(double s) {
 
 // Writes heartbeat_at, bytes and duration every interval; moves starting -> recording as soon
 // as bytes flow; picks up a stop requested through the API.
-void heartbeat_loop(const Config& config, JobStore& store, const std::string& id, const fs::path& work, Shared& shared) {
+void heartbeat_loop(const Config& config, JobStore& store, const std::string& id, const fs::path& work,
+                    Shared& shared) {
   const auto interval = std::chrono::milliseconds(static_cast<long long>(config.heartbeat_interval_s * 1000));
   while (!shared.finished) {
     const std::uint64_t on_disk = output_bytes(work);
@@ -78,20 +79,10 @@ Result<Job> set_status(JobStore& store, const std::string& id, JobStatus to, con
 }  // namespace
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template) {
-  std::vector<std::string> argv = {config.ytdlp,
-                                   "--ignore-config",
-                                   "--no-playlist",
-                                   "--newline",
-                                   "--no-colors",
-                                   "--downloader",
-                                   "ffmpeg",
-                                   "--hls-use-mpegts",
-                                   "-f",
-                                   config.ytdlp_format,
-                                   "--remux-video",
-                                   "mkv",
-                                   "-o",
-                                   output_template};
+  std::vector<std::string> argv = {config.ytdlp,  "--ignore-config",   "--no-playlist", "--newline",
+                                   "--no-colors", "--downloader",      "ffmpeg",        "--hls-use-mpegts",
+                                   "-f",          config.ytdlp_format, "--remux-video", "mkv",
+                                   "-o",          output_template};
   // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
   if (config.ffmpeg.find('/') != std::string::npos) {
     argv.push_back("--ffmpeg-location");
@@ -132,8 +123,9 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   std::error_code ec;
   fs::create_directories(work, ec);
   if (ec) {
-    (void)set_status(store, job_id, JobStatus::failed,
-                     [&](Job& j) { j.error = Error{"storage_error", "cannot create " + work.string()}; });
+    (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
+      j.error = Error{"storage_error", "cannot create " + work.string()};
+    });
     return 1;
   }
 
@@ -146,8 +138,9 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   spdlog::info("job {}: starting downloader for {}", job_id, job.url);
   auto child = sys::spawn(options);
   if (!child) {
-    (void)set_status(store, job_id, JobStatus::failed,
-                     [&](Job& j) { j.error = Error{"recorder_error", child.error().message}; });
+    (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
+      j.error = Error{"recorder_error", child.error().message};
+    });
     return 1;
   }
   std::ofstream(downloader_pgid_file(work)) << child->pid << "\n";
@@ -208,7 +201,8 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   }
   const auto exit_status = sys::wait_for(child->pid);
   // ffmpeg may outlive yt-dlp for a moment after a SIGINT: let the whole group finish writing.
-  for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const bool stopped = interrupted_at.has_value();
   spdlog::info("job {}: downloader finished ({}){}", job_id, sys::describe(exit_status), stopped ? " after stop" : "");
 

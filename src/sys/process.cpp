@@ -1,9 +1,9 @@
 #include "sys/process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
-#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -80,18 +80,24 @@ Result<Child> spawn(const SpawnOptions& o) {
     return make_error("spawn_failed", errno_text("fork"));
   }
   if (pid == 0) {
-    if (o.new_session) setsid();
-    else if (o.new_process_group) setpgid(0, 0);
+    if (o.new_session)
+      setsid();
+    else if (o.new_process_group)
+      setpgid(0, 0);
     if (o.parent_death_signal) {
       prctl(PR_SET_PDEATHSIG, *o.parent_death_signal);
       if (getppid() != parent) _exit(127);
     }
     int devnull = ::open("/dev/null", O_RDWR);
     dup2(devnull, 0);
-    if (o.capture_stdout) dup2(out_pipe[1], 1);
-    else dup2(out_file >= 0 ? out_file : devnull, 1);
-    if (o.capture_stderr) dup2(err_pipe[1], 2);
-    else dup2(out_file >= 0 ? out_file : devnull, 2);
+    if (o.capture_stdout)
+      dup2(out_pipe[1], 1);
+    else
+      dup2(out_file >= 0 ? out_file : devnull, 1);
+    if (o.capture_stderr)
+      dup2(err_pipe[1], 2);
+    else
+      dup2(out_file >= 0 ? out_file : devnull, 2);
     // Signals ignored or blocked by the parent must not leak into the child.
     sigset_t none;
     sigemptyset(&none);
@@ -183,7 +189,8 @@ Result<CaptureResult> run_capture(const SpawnOptions& options, std::chrono::mill
   int open_fds = 2;
   char buf[16384];
   while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
       ::kill(-child->pid, SIGKILL);

@@ -12,7 +12,8 @@ TEST(FfmpegProgress, ParsesTheStatusLine) {
   ASSERT_TRUE(p);
   EXPECT_NEAR(*p->time_s, 10.02, 1e-9);
   EXPECT_EQ(*p->size_bytes, 2304u * 1024);
-  auto final_line = parse_ffmpeg_progress("frame=  249 fps= 31 q=-1.0 Lsize=    2467kB time=01:02:03.50 bitrate=2015.7kbits/s");
+  auto final_line =
+      parse_ffmpeg_progress("frame=  249 fps= 31 q=-1.0 Lsize=    2467kB time=01:02:03.50 bitrate=2015.7kbits/s");
   ASSERT_TRUE(final_line);
   EXPECT_NEAR(*final_line->time_s, 3723.5, 1e-9);
   EXPECT_EQ(*final_line->size_bytes, 2467u * 1024);

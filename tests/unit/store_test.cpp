@@ -45,9 +45,7 @@ TEST_F(StoreTest, SameUrlWhileActiveIsOneJob) {
   EXPECT_FALSE(second->created);
   EXPECT_EQ(second->job.id, first->job.id);
   // Once finished, the same URL may be recorded again.
-  ASSERT_TRUE(update_job(*store, first->job.id, [](Job& j) {
-                return transition(j, JobStatus::canceled, now());
-              }).ok());
+  ASSERT_TRUE(update_job(*store, first->job.id, [](Job& j) { return transition(j, JobStatus::canceled, now()); }).ok());
   auto third = store->create_or_get_active(make_job("http://a/live"));
   EXPECT_TRUE(third->created);
 }
@@ -83,7 +81,8 @@ TEST_F(StoreTest, ConcurrentClaimsStartAJobOnce) {
 
 TEST_F(StoreTest, ListsNewestFirstWithCursor) {
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(store->create_or_get_active(make_job("http://a/" + std::to_string(i)))->job.id);
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(store->create_or_get_active(make_job("http://a/" + std::to_string(i)))->job.id);
   auto page = store->list(ListQuery{std::nullopt, 2, std::nullopt});
   ASSERT_EQ(page->jobs.size(), 2u);
   EXPECT_EQ(page->jobs[0].id, ids[4]);
@@ -98,7 +97,8 @@ TEST_F(StoreTest, ListsNewestFirstWithCursor) {
 TEST_F(StoreTest, ChangeFeedReportsEveryChangeInOrder) {
   const auto head = store->changes_since(-1, 0)->cursor;
   auto created = store->create_or_get_active(make_job("http://a/live"));
-  ASSERT_TRUE(update_job(*store, created->job.id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  ASSERT_TRUE(
+      update_job(*store, created->job.id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
   ASSERT_TRUE(update_job(*store, created->job.id, [](Job& j) { return transition(j, JobStatus::failed, now()); }).ok());
   auto batch = store->changes_since(head, 100);
   ASSERT_EQ(batch->jobs.size(), 3u);

@@ -96,8 +96,8 @@ TEST(CheckUrl, RefusesLocalAddressesUnlessAllowed) {
 
 TEST(CheckUrl, MetadataIsRefusedEvenWhenPrivateNetworksAreAllowed) {
   UrlPolicy lenient{true};
-  for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/",
-                          "http://[::ffff:169.254.169.254]/"}) {
+  for (const char* url :
+       {"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://[::ffff:169.254.169.254]/"}) {
     auto r = check_url(url, lenient, no_dns);
     ASSERT_FALSE(r.ok()) << url;
     EXPECT_NE(r.error().message.find("metadata"), std::string::npos);

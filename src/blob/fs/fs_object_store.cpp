@@ -22,8 +22,7 @@ std::string with_suffix(const std::string& key, int n) {
   if (n == 0) return key;
   const auto slash = key.rfind('/');
   const auto dot = key.rfind('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
-    return key + "-" + std::to_string(n);
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return key + "-" + std::to_string(n);
   return key.substr(0, dot) + "-" + std::to_string(n) + key.substr(dot);
 }
 
