@@ -30,6 +30,7 @@ struct Shared {
   std::atomic<double> duration_s{0};
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> finished{false};
+  std::atomic<bool> announced_recording{false};  // the job has been moved to `recording`
   std::mutex mutex;
   std::condition_variable wake;
 };
@@ -59,9 +60,12 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
       return Ok{};
     });
     if (r && r->stop_requested) shared.stop_requested = true;
+    if (r && r->status != JobStatus::starting) shared.announced_recording = true;
     if (!r && r.error().code != "finished") spdlog::warn("heartbeat failed: {}", r.error().message);
     std::unique_lock lock(shared.mutex);
-    shared.wake.wait_for(lock, interval, [&] { return shared.finished.load(); });
+    // Woken early when the first bytes arrive, so `recording` shows without waiting a tick.
+    shared.wake.wait_for(lock, interval,
+                         [&] { return shared.finished.load() || (!shared.announced_recording && shared.bytes > 0); });
   }
 }
 
@@ -159,6 +163,15 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     if (auto p = parse_ffmpeg_progress(line)) {
       if (p->time_s && *p->time_s > shared.duration_s) shared.duration_s = *p->time_s;
       if (p->size_bytes && *p->size_bytes > shared.bytes) shared.bytes = *p->size_bytes;
+      if (!shared.announced_recording && shared.bytes == 0) {
+        const auto on_disk = output_bytes(work);
+        if (on_disk > 0) shared.bytes = on_disk;
+      }
+      if (!shared.announced_recording && shared.bytes > 0) {
+        // Taking the lock orders this with the waiter's predicate check: no lost wakeup.
+        { std::lock_guard lock(shared.mutex); }
+        shared.wake.notify_all();
+      }
       const auto t = std::chrono::steady_clock::now();
       if (t - last_log > std::chrono::seconds(30)) {
         last_log = t;
