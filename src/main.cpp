@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
   record->add_option("--config", config_file, "TOML settings file");
   record->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
 
+  auto* seed = app.add_subcommand("seed", "run a standalone seeding node for stored recordings");
+  seed->add_option("--config", config_file, "TOML settings file");
+  seed->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
+
   cli::SubmitOptions submit_opts;
   auto* submit = app.add_subcommand("submit", "record a live URL");
   submit->add_option("url", submit_opts.url, "the live stream's URL")->required();
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  if (serve->parsed() || record->parsed()) {
+  if (serve->parsed() || record->parsed() || seed->parsed()) {
     auto config = load_config(config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     if (!config) {
       std::cerr << "chronicle: " << config.error().message << "\n";
@@ -90,6 +94,7 @@ int main(int argc, char** argv) {
     if (serve->parsed())
       return app::run_serve(*config,
                             config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
+    if (seed->parsed()) return app::run_seed(*config);
     return app::run_record(*config, job_id);
   }
 

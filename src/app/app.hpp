@@ -11,5 +11,6 @@ namespace chronicle::app {
 void setup_logging(const Config& config);
 int run_serve(Config config, const std::optional<std::filesystem::path>& config_file);
 int run_record(const Config& config, const std::string& job_id);
+int run_seed(const Config& config);
 
 }  // namespace chronicle::app

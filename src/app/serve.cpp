@@ -13,6 +13,8 @@
 #include "http/server.hpp"
 #include "sys/process.hpp"
 #include "sys/resolve.hpp"
+#include "torrent/seeder.hpp"
+#include "torrent/tracker.hpp"
 
 namespace chronicle::app {
 namespace fs = std::filesystem;
@@ -41,7 +43,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   setup_logging(config);
   config.web_root = find_web_root(config);
   std::error_code ec;
-  for (const auto& dir : {config.data_dir, config.recordings_dir(), config.work_dir(), config.logs_dir()}) {
+  for (const auto& dir :
+       {config.data_dir, config.recordings_dir(), config.work_dir(), config.logs_dir(), config.seed_state_dir()}) {
     fs::create_directories(dir, ec);
     if (ec) {
       spdlog::error("cannot create {}: {}", dir.string(), ec.message());
@@ -69,11 +72,19 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
                      UrlPolicy{config.allow_private_networks}, resolver);
   http::Metrics metrics;
   dispatch::DispatchStats stats;
-  http::Router router(config, service, metrics, [&stats] {
-    return std::map<std::string, std::uint64_t>{{"chronicle_dispatch_received_total", stats.received.load()},
-                                                {"chronicle_dispatch_launched_total", stats.launched.load()},
-                                                {"chronicle_dispatch_rejected_total", stats.rejected.load()},
-                                                {"chronicle_recoveries_total", stats.recovered.load()}};
+  std::optional<torrent::TrackerSupervisor> tracker;
+  std::optional<torrent::Seeder> seeder;
+  http::Router router(config, service, metrics, [&] {
+    std::map<std::string, std::uint64_t> m{{"chronicle_dispatch_received_total", stats.received.load()},
+                                           {"chronicle_dispatch_launched_total", stats.launched.load()},
+                                           {"chronicle_dispatch_rejected_total", stats.rejected.load()},
+                                           {"chronicle_recoveries_total", stats.recovered.load()}};
+    if (seeder) m.merge(seeder->counters());
+    if (tracker) m["chronicle_tracker_restarts_total"] = tracker->restarts();
+    return m;
+  });
+  router.set_seeding_info([&seeder](const std::string& id) -> std::optional<nlohmann::json> {
+    return seeder ? seeder->stats(id) : std::nullopt;
   });
   http::HttpServer server(config, router, *backend->store, metrics);
   if (auto listening = server.listen(config.listen); !listening) {
@@ -86,6 +97,21 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
                           [&launcher] { launcher.reap(); });
   dispatcher.start(2);
   reaper.start();
+  // The built-in tracker runs only when no external tracker is configured.
+  if (config.tracker_enabled && config.trackers.empty()) {
+    tracker.emplace(config, *backend->store);
+    tracker->start();
+  }
+  if (config.seed_enabled && config.torrent_enabled) {
+    seeder.emplace(config, *backend->store, *backend->objects);
+    seeder->set_before_add([&tracker] {
+      if (tracker) tracker->sync_whitelist();
+    });
+    if (auto started = seeder->start(); !started) {
+      spdlog::error("{}", started.error().message);
+      seeder.reset();
+    }
+  }
 
   std::thread signal_thread([&] {
     int sig = 0;
@@ -101,6 +127,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
 
   dispatcher.stop();
   reaper.stop();
+  if (seeder) seeder->stop();
+  if (tracker) tracker->stop();
   // Wake the signal thread if the server stopped for another reason.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();

@@ -32,6 +32,22 @@ std::string Config::effective_public_url() const {
   return url;
 }
 
+std::string Config::public_host() const {
+  std::string url = effective_public_url();
+  const auto start = url.find("://");
+  std::string rest = start == std::string::npos ? url : url.substr(start + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (!rest.empty() && rest.front() == '[') return rest.substr(0, rest.find(']') + 1);
+  return rest.substr(0, rest.rfind(':') == std::string::npos ? rest.size() : rest.rfind(':'));
+}
+
+std::vector<std::string> Config::announce_urls() const {
+  if (!trackers.empty()) return trackers;
+  if (!tracker_enabled) return {};
+  const std::string port = tracker_listen.substr(tracker_listen.rfind(':') + 1);
+  return {"http://" + public_host() + ":" + port + "/announce", "udp://" + public_host() + ":" + port + "/announce"};
+}
+
 std::filesystem::path default_data_dir() {
   if (const char* xdg = env("XDG_DATA_HOME")) return std::filesystem::path(xdg) / "chronicle";
   if (const char* home = env("HOME")) return std::filesystem::path(home) / ".local/share/chronicle";
@@ -65,6 +81,24 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["web_root"].value<std::string>()) c.web_root = *v;
     if (auto v = t["max_body_bytes"].value<int64_t>()) c.max_body_bytes = static_cast<std::size_t>(*v);
     if (auto v = t["log_level"].value<std::string>()) c.log_level = *v;
+    if (auto v = t["torrent_enabled"].value<bool>()) c.torrent_enabled = *v;
+    if (auto v = t["torrent_hybrid"].value<bool>()) c.torrent_hybrid = *v;
+    if (auto* arr = t["trackers"].as_array())
+      for (auto& el : *arr)
+        if (auto v = el.value<std::string>()) c.trackers.push_back(*v);
+    if (auto v = t["tracker_enabled"].value<bool>()) c.tracker_enabled = *v;
+    if (auto v = t["tracker_listen"].value<std::string>()) c.tracker_listen = *v;
+    if (auto v = t["opentracker"].value<std::string>()) c.opentracker = *v;
+    if (auto v = t["seed_enabled"].value<bool>()) c.seed_enabled = *v;
+    if (auto v = t["seed_listen"].value<std::string>()) c.seed_listen = *v;
+    if (auto v = t["seed_dht"].value<bool>()) c.seed_dht = *v;
+    if (auto v = t["seed_lsd"].value<bool>()) c.seed_lsd = *v;
+    if (auto v = t["seed_upnp"].value<bool>()) c.seed_upnp = *v;
+    if (auto v = t["seed_natpmp"].value<bool>()) c.seed_natpmp = *v;
+    if (auto v = t["seed_ratio_limit"].value<double>()) c.seed_ratio_limit = *v;
+    if (auto v = t["seed_time_limit_s"].value<double>()) c.seed_time_limit_s = *v;
+    if (auto v = t["seed_active_limit"].value<int64_t>()) c.seed_active_limit = static_cast<int>(*v);
+    if (auto v = t["torrent_watch_dir"].value<std::string>()) c.torrent_watch_dir = *v;
   }
   if (const char* v = env("CHRONICLE_DATA")) c.data_dir = v;
   if (const char* v = env("CHRONICLE_LISTEN")) c.listen = v;
@@ -77,11 +111,34 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   if (const char* v = env("CHRONICLE_YTDLP_FORMAT")) c.ytdlp_format = v;
   if (const char* v = env("CHRONICLE_WEB_ROOT")) c.web_root = v;
   if (const char* v = env("CHRONICLE_LOG_LEVEL")) c.log_level = v;
+  struct BoolEnv {
+    const char* name;
+    bool* target;
+  };
+  for (auto [name, target] :
+       {BoolEnv{"CHRONICLE_TORRENT", &c.torrent_enabled}, BoolEnv{"CHRONICLE_TORRENT_HYBRID", &c.torrent_hybrid},
+        BoolEnv{"CHRONICLE_TRACKER", &c.tracker_enabled}, BoolEnv{"CHRONICLE_SEED", &c.seed_enabled},
+        BoolEnv{"CHRONICLE_SEED_DHT", &c.seed_dht}, BoolEnv{"CHRONICLE_SEED_LSD", &c.seed_lsd},
+        BoolEnv{"CHRONICLE_SEED_UPNP", &c.seed_upnp}, BoolEnv{"CHRONICLE_SEED_NATPMP", &c.seed_natpmp}})
+    if (const char* v = env(name)) *target = truthy(v);
+  if (const char* v = env("CHRONICLE_TRACKERS")) {
+    c.trackers.clear();
+    std::string list = v;
+    for (std::size_t start = 0; start <= list.size();) {
+      const auto comma = std::min(list.find(',', start), list.size());
+      if (comma > start) c.trackers.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  if (const char* v = env("CHRONICLE_TRACKER_LISTEN")) c.tracker_listen = v;
+  if (const char* v = env("CHRONICLE_OPENTRACKER")) c.opentracker = v;
+  if (const char* v = env("CHRONICLE_SEED_LISTEN")) c.seed_listen = v;
+  if (const char* v = env("CHRONICLE_TORRENT_WATCH_DIR")) c.torrent_watch_dir = v;
   struct NumericEnv {
     const char* name;
     double* target;
   };
-  double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count;
+  double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count, active = c.seed_active_limit;
   for (auto [name, target] :
        {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
         NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
@@ -95,6 +152,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   }
   c.max_concurrent_recordings = static_cast<int>(max_rec);
   c.max_receive_count = static_cast<int>(max_recv);
+  c.seed_active_limit = static_cast<int>(active);
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -29,11 +30,32 @@ struct Config {
   std::size_t max_body_bytes = 64 * 1024;  // request bodies above this get 413
   std::string log_level = "info";          // CHRONICLE_LOG_LEVEL
 
+  // BitTorrent
+  bool torrent_enabled = true;  // CHRONICLE_TORRENT: make a .torrent per recording
+  // Hybrid v1+v2 torrents are opt-in: Debian 12's aria2c (1.36) computes a wrong infohash for
+  // them and its transmission (3.00) refuses them, so v1 is what ordinary clients can use.
+  bool torrent_hybrid = false;                  // CHRONICLE_TORRENT_HYBRID: hybrid v1+v2 instead of v1
+  std::vector<std::string> trackers;            // CHRONICLE_TRACKERS (comma-separated): external announce URLs
+  bool tracker_enabled = true;                  // CHRONICLE_TRACKER: run and supervise opentracker
+  std::string tracker_listen = "0.0.0.0:6969";  // CHRONICLE_TRACKER_LISTEN (TCP and UDP)
+  std::string opentracker = "opentracker";      // CHRONICLE_OPENTRACKER
+  bool seed_enabled = true;                     // CHRONICLE_SEED: seed completed recordings from serve
+  std::string seed_listen = "0.0.0.0:6881";     // CHRONICLE_SEED_LISTEN
+  bool seed_dht = false, seed_lsd = false, seed_upnp = false, seed_natpmp = false;  // CHRONICLE_SEED_DHT, ...
+  double seed_ratio_limit = 0;              // CHRONICLE_SEED_RATIO: stop seeding a torrent at this ratio (0: never)
+  double seed_time_limit_s = 0;             // CHRONICLE_SEED_TIME: stop seeding after this long (0: never)
+  int seed_active_limit = 200;              // CHRONICLE_SEED_ACTIVE: torrents seeding at once
+  std::filesystem::path torrent_watch_dir;  // CHRONICLE_TORRENT_WATCH_DIR: copy each .torrent here
+
   std::filesystem::path db_path() const { return data_dir / "chronicle.db"; }
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }
   std::filesystem::path work_dir() const { return data_dir / "work"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
+  std::filesystem::path seed_state_dir() const { return data_dir / "seed"; }
   std::string effective_public_url() const;
+  std::string public_host() const;
+  // The announce URLs put into new torrents: the configured trackers, else the built-in one.
+  std::vector<std::string> announce_urls() const;
 };
 
 std::filesystem::path default_data_dir();

@@ -129,6 +129,13 @@ std::optional<std::optional<ByteRange>> parse_range(const std::string& header, s
   return std::optional<ByteRange>(r);
 }
 
+nlohmann::json Router::render(const Job& job) const {
+  auto j = to_public_json(job);
+  if (seeding_ && j["torrent"].is_object())
+    if (auto s = seeding_(job.id)) j["torrent"]["seeding"] = *s;
+  return j;
+}
+
 Reply Router::handle(const Request& req) {
   const std::string target(req.target());
   const auto qpos = target.find('?');
@@ -196,7 +203,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (read) {
         auto job = service_.get(id);
         if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
-        return json_reply(200, to_public_json(*job));
+        return json_reply(200, render(*job));
       }
       if (m == bhttp::verb::delete_) {
         auto removed = service_.remove(id);
@@ -287,7 +294,7 @@ Reply Router::list(const std::map<std::string, std::string>& query) {
   auto page = service_.list(q);
   if (!page) return error_reply(status_for(page.error()), page.error().code, page.error().message);
   nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& j : page->jobs) jobs.push_back(to_public_json(j));
+  for (const auto& j : page->jobs) jobs.push_back(render(j));
   return json_reply(
       200, {{"jobs", jobs},
             {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json(nullptr)}});

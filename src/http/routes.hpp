@@ -38,6 +38,8 @@ class Router {
       : config_(config), service_(service), metrics_(metrics), counters_(std::move(counters)) {}
 
   Reply handle(const Request& request);
+  // Live seeding state merged into a job's torrent JSON (from the seeder, when one runs).
+  void set_seeding_info(std::function<std::optional<nlohmann::json>(const std::string&)> f) { seeding_ = std::move(f); }
 
  private:
   Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
@@ -45,11 +47,13 @@ class Router {
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
   Reply static_file(const std::string& path);
+  nlohmann::json render(const Job& job) const;
 
   const Config& config_;
   JobService& service_;
   Metrics& metrics_;
   std::function<std::map<std::string, std::uint64_t>()> counters_;
+  std::function<std::optional<nlohmann::json>(const std::string&)> seeding_;
 };
 
 // Percent-decoding and query parsing, exposed for tests.

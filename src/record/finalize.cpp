@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <thread>
@@ -11,6 +14,8 @@
 #include "core/names.hpp"
 #include "sys/process.hpp"
 #include "sys/sha256.hpp"
+#include "torrent/creator.hpp"
+#include "torrent/hasher.hpp"
 
 namespace chronicle::record {
 namespace fs = std::filesystem;
@@ -69,18 +74,27 @@ std::optional<double> media_duration(const Config& config, const fs::path& file)
   }
 }
 
-Result<StoredRecording> store_recording(ObjectStore& objects, const fs::path& file, const std::string& desired_key,
-                                        const std::string& public_url, const std::string& job_id) {
+Result<StoredResult> store_recording(const Config& config, ObjectStore& objects, const fs::path& file,
+                                     const std::string& desired_key, const std::string& job_id,
+                                     const std::string& title) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error("storage_error", "cannot read " + file.string());
+  struct stat st {};
+  ::fstat(fd, &st);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   auto writer = objects.create(desired_key);
   if (!writer) {
     ::close(fd);
     return writer.error();
   }
+  std::optional<torrent::PieceHasher> hasher;
+  if (config.torrent_enabled && size > 0)
+    hasher.emplace(size, torrent::choose_piece_size(size), true, config.torrent_hybrid,
+                   std::max(1u, std::thread::hardware_concurrency()));
   sys::Sha256 sha;
-  std::vector<std::byte> buf(1 << 20);
+  std::vector<std::byte> buf(4 << 20);
+  std::uint64_t read_total = 0;
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
@@ -91,6 +105,10 @@ Result<StoredRecording> store_recording(ObjectStore& objects, const fs::path& fi
     if (n == 0) break;
     const std::span<const std::byte> chunk(buf.data(), static_cast<std::size_t>(n));
     sha.update(chunk);
+    // The file can only have grown since fstat if a writer is still at it; hash what was measured.
+    if (hasher && read_total < size)
+      hasher->feed(chunk.first(std::min<std::uint64_t>(chunk.size(), size - read_total)));
+    read_total += chunk.size();
     auto w = (*writer)->write(chunk);
     if (!w) {
       ::close(fd);
@@ -100,7 +118,42 @@ Result<StoredRecording> store_recording(ObjectStore& objects, const fs::path& fi
   ::close(fd);
   auto info = (*writer)->commit();
   if (!info) return info.error();
-  return StoredRecording{info->key, info->size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"};
+  const std::string public_url = config.effective_public_url();
+  StoredResult result{
+      StoredRecording{info->key, info->size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
+      nullptr};
+  if (!hasher || read_total != size) return result;
+
+  torrent::TorrentSpec spec;
+  spec.file_name = fs::path(info->key).filename().string();
+  spec.file_size = size;
+  spec.piece_size = hasher->piece_size();
+  spec.trackers = config.announce_urls();
+  spec.web_seeds = {result.recording.url};
+  spec.comment = title.empty() ? "Recorded by chronicle" : title + " (recorded by chronicle)";
+  auto made = torrent::make_torrent(spec, hasher->finish());
+  if (!made) {
+    spdlog::warn("job {}: no torrent: {}", job_id, made.error().message);
+    return result;
+  }
+  std::string torrent_key = info->key.substr(0, info->key.rfind('.')) + ".torrent";
+  auto torrent_writer = objects.create(torrent_key);
+  if (torrent_writer) {
+    (void)(*torrent_writer)->write(std::as_bytes(std::span(made->bencoded.data(), made->bencoded.size())));
+    auto stored = (*torrent_writer)->commit();
+    if (stored) {
+      result.torrent =
+          torrent::torrent_json(*made, spec, stored->key, public_url + "/api/v1/jobs/" + job_id + "/torrent");
+      if (!config.torrent_watch_dir.empty()) {
+        std::error_code ec;
+        fs::create_directories(config.torrent_watch_dir, ec);
+        std::ofstream(config.torrent_watch_dir / (job_id + ".torrent"), std::ios::binary) << made->bencoded;
+      }
+      return result;
+    }
+    spdlog::warn("job {}: cannot store the torrent: {}", job_id, stored.error().message);
+  }
+  return result;
 }
 
 void stop_leftover_downloader(const fs::path& work_dir) {
@@ -120,7 +173,7 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
                              const std::string& reason) {
   const fs::path work = job_work_dir(config, claimed.id);
   stop_leftover_downloader(work);
-  std::optional<StoredRecording> stored;
+  std::optional<StoredResult> stored;
   std::optional<double> duration;
   std::string storage_problem;
   if (auto partial = find_output(work)) {
@@ -128,7 +181,7 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
     duration = media_duration(config, playable);
     auto key = recording_key(claimed.prefix, claimed.name, claimed.id);
     if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-    auto s = store_recording(objects, playable, key, config.effective_public_url(), claimed.id);
+    auto s = store_recording(config, objects, playable, key, claimed.id, claimed.title);
     if (s)
       stored = *s;
     else
@@ -147,8 +200,9 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.1f", duration.value_or(0));
       message += "; the " + std::string(secs) + " s recorded before that are kept";
-      j.recording = stored;
-      j.bytes = stored->size;
+      j.recording = stored->recording;
+      j.torrent = stored->torrent;
+      j.bytes = stored->recording.size;
       if (duration) j.duration_s = *duration;
     } else if (!storage_problem.empty()) {
       message +=

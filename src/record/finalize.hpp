@@ -26,10 +26,17 @@ std::filesystem::path make_playable(const Config& config, const std::filesystem:
                                     const std::filesystem::path& work_dir);
 std::optional<double> media_duration(const Config& config, const std::filesystem::path& file);
 
-// One read pass: SHA-256 and the object-store write are fed from the same buffer.
-Result<StoredRecording> store_recording(ObjectStore& objects, const std::filesystem::path& file,
-                                        const std::string& desired_key, const std::string& public_url,
-                                        const std::string& job_id);
+struct StoredResult {
+  StoredRecording recording;
+  nlohmann::json torrent;  // null when no torrent was made
+};
+
+// One read pass feeds the SHA-256, the torrent piece hashes and the object-store write; the
+// .torrent is then stored beside the recording. A torrent that cannot be made is logged and
+// left out: it never costs the recording.
+Result<StoredResult> store_recording(const Config& config, ObjectStore& objects, const std::filesystem::path& file,
+                                     const std::string& desired_key, const std::string& job_id,
+                                     const std::string& title);
 
 // Stops a leftover downloader process group, if its pid file names a live yt-dlp.
 void stop_leftover_downloader(const std::filesystem::path& work_dir);

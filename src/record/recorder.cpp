@@ -260,7 +260,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   const auto duration = media_duration(config, playable);
   std::string key = recording_key(job.prefix, job.name, job.id);
   if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-  auto stored = store_recording(objects, playable, key, config.effective_public_url(), job_id);
+  auto stored = store_recording(config, objects, playable, key, job_id, job.title);
   finish_heartbeat();
   if (!stored) {
     (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
@@ -272,8 +272,9 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
 
   const bool clean = exit_status.code == 0 || stopped;
   auto done = set_status(store, job_id, clean ? JobStatus::completed : JobStatus::failed, [&](Job& j) {
-    j.recording = *stored;
-    j.bytes = stored->size;
+    j.recording = stored->recording;
+    j.torrent = stored->torrent;
+    j.bytes = stored->recording.size;
     if (duration) j.duration_s = *duration;
     if (!clean) {
       const std::string reason = last_error.empty() ? "yt-dlp " + sys::describe(exit_status) : last_error;
@@ -285,8 +286,9 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     spdlog::error("job {}: cannot record the result: {}", job_id, done.error().message);
     return 1;
   }
-  spdlog::info("job {}: {} key={} bytes={} duration_s={} sha256={}", job_id, to_string(done->status), stored->key,
-               stored->size, format_seconds(done->duration_s), stored->sha256);
+  spdlog::info("job {}: {} key={} bytes={} duration_s={} sha256={} torrent={}", job_id, to_string(done->status),
+               stored->recording.key, stored->recording.size, format_seconds(done->duration_s),
+               stored->recording.sha256, stored->torrent.is_object() ? stored->torrent["infohash_v1"].dump() : "none");
   fs::remove_all(work, ec);
   return 0;
 }

@@ -1,0 +1,35 @@
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include "app/app.hpp"
+#include "backend/backend.hpp"
+#include "torrent/seeder.hpp"
+
+namespace chronicle::app {
+
+int run_seed(const Config& config) {
+  setup_logging(config);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto backend = open_backend(config);
+  if (!backend) {
+    spdlog::error("{}", backend.error().message);
+    return 1;
+  }
+  torrent::Seeder seeder(config, *backend->store, *backend->objects);
+  if (auto started = seeder.start(); !started) {
+    spdlog::error("{}", started.error().message);
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, saving resume data and stopping", strsignal(sig));
+  seeder.stop();
+  return 0;
+}
+
+}  // namespace chronicle::app

@@ -1,0 +1,108 @@
+#include "torrent/tracker.hpp"
+
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
+#include "sys/process.hpp"
+
+namespace chronicle::torrent {
+
+TrackerSupervisor::~TrackerSupervisor() { stop(); }
+
+namespace {
+std::filesystem::path work_dir(const Config& c) { return c.seed_state_dir() / "tracker"; }
+}  // namespace
+
+void TrackerSupervisor::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(work_dir(config_), ec);
+  sync_whitelist();
+  thread_ = std::thread([this] { run(); });
+  sync_thread_ = std::thread([this] {
+    while (!stopping_) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_.load(); });
+      lock.unlock();
+      if (!stopping_) sync_whitelist();
+    }
+  });
+}
+
+void TrackerSupervisor::sync_whitelist() {
+  auto jobs = store_.list_by_status({JobStatus::uploading, JobStatus::completed, JobStatus::failed});
+  if (!jobs) return;
+  std::set<std::string> hashes;
+  for (const auto& j : *jobs) {
+    if (!j.torrent.is_object()) continue;
+    if (j.torrent.value("infohash_v1", nlohmann::json()).is_string()) hashes.insert(j.torrent["infohash_v1"]);
+    // Hybrid peers also announce the v2 hash, truncated to 20 bytes.
+    if (j.torrent.value("infohash_v2", nlohmann::json()).is_string())
+      hashes.insert(j.torrent["infohash_v2"].get<std::string>().substr(0, 40));
+  }
+  std::lock_guard lock(whitelist_mutex_);
+  if (hashes == whitelisted_) return;
+  const auto file = work_dir(config_) / "whitelist";
+  {
+    std::ofstream out(file.string() + ".tmp");
+    for (const auto& h : hashes) out << h << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::rename(file.string() + ".tmp", file, ec);
+  whitelisted_ = std::move(hashes);
+  if (const int pid = pid_; pid > 0) ::kill(pid, SIGHUP);  // opentracker reloads its access list
+}
+
+void TrackerSupervisor::stop() {
+  stopping_ = true;
+  if (const int pid = pid_; pid > 0) ::kill(pid, SIGTERM);
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (sync_thread_.joinable()) sync_thread_.join();
+}
+
+void TrackerSupervisor::run() {
+  const auto colon = config_.tracker_listen.rfind(':');
+  std::string host = config_.tracker_listen.substr(0, colon);
+  const std::string port = config_.tracker_listen.substr(colon + 1);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const auto work = work_dir(config_);
+  auto backoff = std::chrono::seconds(1);
+  bool first = true;
+  while (!stopping_) {
+    sys::SpawnOptions o;
+    // opentracker chroots into -d and then drops to "nobody"; inside the chroot the access
+    // list is /whitelist, readable after the drop whatever the permissions above it.
+    o.argv = {config_.opentracker, "-p", port, "-P", port, "-d", work.string(), "-w", "/whitelist"};
+    if (!host.empty() && host != "*") {
+      o.argv.push_back("-i");
+      o.argv.push_back(host);
+    }
+    o.cwd = work;
+    o.new_process_group = true;
+    o.parent_death_signal = SIGTERM;  // the tracker never outlives serve
+    o.output_file = config_.logs_dir() / "opentracker.log";
+    const auto started = std::chrono::steady_clock::now();
+    auto child = sys::spawn(o);
+    if (!child) {
+      spdlog::error("tracker: {}", child.error().message);
+    } else {
+      pid_ = child->pid;
+      if (!first) ++restarts_;
+      first = false;
+      spdlog::info("tracker: opentracker pid {} on {} (tcp+udp)", child->pid, config_.tracker_listen);
+      const auto status = sys::wait_for(child->pid);
+      pid_ = 0;
+      if (stopping_) break;
+      spdlog::warn("tracker: opentracker exited ({}); restarting in {} s", sys::describe(status), backoff.count());
+      if (std::chrono::steady_clock::now() - started > std::chrono::minutes(1)) backoff = std::chrono::seconds(1);
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, backoff, [&] { return stopping_.load(); });
+    backoff = std::min(backoff * 2, std::chrono::seconds(30));
+  }
+}
+
+}  // namespace chronicle::torrent

@@ -1,0 +1,44 @@
+#pragma once
+// Runs opentracker (Debian's package) as a supervised child: restarted with backoff if it
+// dies, stopped with serve. Debian builds opentracker in whitelist mode, so the supervisor
+// keeps its access list equal to the infohashes of the torrents in the store.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <set>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/ports.hpp"
+
+namespace chronicle::torrent {
+
+class TrackerSupervisor {
+ public:
+  TrackerSupervisor(const Config& config, JobStore& store) : config_(config), store_(store) {}
+  ~TrackerSupervisor();
+  void start();
+  void stop();
+  std::uint64_t restarts() const { return restarts_; }
+  // Brings opentracker's access list up to date with the store now (also done every 0.5 s).
+  void sync_whitelist();
+  bool running() const { return pid_ > 0; }
+
+ private:
+  void run();
+  const Config& config_;
+  JobStore& store_;
+  std::mutex whitelist_mutex_;
+  std::set<std::string> whitelisted_;
+  std::thread sync_thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> pid_{0};
+  std::atomic<std::uint64_t> restarts_{0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+};
+
+}  // namespace chronicle::torrent
