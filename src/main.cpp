@@ -36,6 +36,16 @@ int main(int argc, char** argv) {
   seed->add_option("--config", config_file, "TOML settings file");
   seed->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
 
+  app::MakeTorrentOptions torrent_opts;
+  auto* make_torrent = app.add_subcommand("torrent", "make a .torrent for a file with chronicle's creator");
+  make_torrent->add_option("file", torrent_opts.file, "the file")->required();
+  make_torrent->add_option("-o,--output", torrent_opts.output, "where to write it (default FILE.torrent)");
+  make_torrent->add_flag("--hybrid", torrent_opts.hybrid, "hybrid v1+v2 instead of v1");
+  make_torrent->add_option("--piece-size", torrent_opts.piece_size, "bytes, a power of two (default: from the size)");
+  make_torrent->add_option("--threads", torrent_opts.threads, "hashing threads (default: one per core)");
+  make_torrent->add_option("--tracker", torrent_opts.trackers, "announce URL (repeatable)");
+  make_torrent->add_option("--web-seed", torrent_opts.web_seeds, "BEP 19 web seed URL (repeatable)");
+
   cli::SubmitOptions submit_opts;
   auto* submit = app.add_subcommand("submit", "record a live URL");
   submit->add_option("url", submit_opts.url, "the live stream's URL")->required();
@@ -97,6 +107,8 @@ int main(int argc, char** argv) {
     if (seed->parsed()) return app::run_seed(*config);
     return app::run_record(*config, job_id);
   }
+
+  if (make_torrent->parsed()) return app::run_make_torrent(torrent_opts);
 
   cli::Client client(server, token);
   if (submit->parsed()) return cli::cmd_submit(client, submit_opts);

@@ -1,8 +1,10 @@
 #pragma once
 // Wiring of modules into the long-running roles; main.cpp only parses arguments.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 
@@ -12,5 +14,15 @@ void setup_logging(const Config& config);
 int run_serve(Config config, const std::optional<std::filesystem::path>& config_file);
 int run_record(const Config& config, const std::string& job_id);
 int run_seed(const Config& config);
+
+struct MakeTorrentOptions {
+  std::string file, output;
+  bool hybrid = false;
+  std::uint32_t piece_size = 0;  // 0: chosen from the file size
+  unsigned threads = 0;          // 0: one per core
+  std::vector<std::string> trackers, web_seeds;
+};
+// `chronicle torrent FILE`: the recorder's torrent creator on any file.
+int run_make_torrent(const MakeTorrentOptions& options);
 
 }  // namespace chronicle::app

@@ -93,27 +93,33 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
     hasher.emplace(size, torrent::choose_piece_size(size), true, config.torrent_hybrid,
                    std::max(1u, std::thread::hardware_concurrency()));
   sys::Sha256 sha;
-  std::vector<std::byte> buf(4 << 20);
+  std::vector<std::byte> own_buffer(hasher ? 0 : 4 << 20);
   std::uint64_t read_total = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    // With a hasher, bytes are read straight into its piece buffer and the SHA-256 and the
+    // store write use them from there: one read, no copy.
+    const bool into_hasher = hasher && read_total < size;
+    std::span<std::byte> into = into_hasher ? hasher->writable() : std::span<std::byte>(own_buffer);
+    if (into.empty()) {  // the file grew past its measured size: finish with a plain buffer
+      own_buffer.resize(4 << 20);
+      into = own_buffer;
+    }
+    const ssize_t n = ::read(fd, into.data(), into.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       ::close(fd);
       return make_error("storage_error", "read error on " + file.string());
     }
     if (n == 0) break;
-    const std::span<const std::byte> chunk(buf.data(), static_cast<std::size_t>(n));
+    const std::span<const std::byte> chunk(into.data(), static_cast<std::size_t>(n));
     sha.update(chunk);
-    // The file can only have grown since fstat if a writer is still at it; hash what was measured.
-    if (hasher && read_total < size)
-      hasher->feed(chunk.first(std::min<std::uint64_t>(chunk.size(), size - read_total)));
-    read_total += chunk.size();
     auto w = (*writer)->write(chunk);
     if (!w) {
       ::close(fd);
       return w.error();
     }
+    if (into_hasher && into.data() != own_buffer.data()) hasher->commit(chunk.size());
+    read_total += chunk.size();
   }
   ::close(fd);
   auto info = (*writer)->commit();

@@ -93,6 +93,18 @@ void PieceHasher::feed(std::span<const std::byte> data) {
   }
 }
 
+std::span<std::byte> PieceHasher::writable() {
+  const auto left_in_file = file_size_ - fed_;
+  const std::size_t room = std::min<std::uint64_t>(piece_size_ - current_.size, left_in_file);
+  return std::span<std::byte>(current_.data.data() + current_.size, room);
+}
+
+void PieceHasher::commit(std::size_t n) {
+  current_.size += n;
+  fed_ += n;
+  if (current_.size == piece_size_) submit_current();
+}
+
 void PieceHasher::submit_current() {
   Job job = std::move(current_);
   job.index = next_index_++;

@@ -38,6 +38,10 @@ class PieceHasher {
 
   // Bytes of the file, in order. Blocks only when all piece buffers are busy.
   void feed(std::span<const std::byte> data);
+  // Zero-copy feeding: read up to writable().size() bytes straight into it, use them for
+  // anything else (they stay valid until commit), then commit(n).
+  std::span<std::byte> writable();
+  void commit(std::size_t n);
   // Waits for every piece; throws if fewer bytes than file_size were fed.
   PieceHashes finish();
 
