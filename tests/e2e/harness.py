@@ -100,6 +100,9 @@ class Chronicle:
             "CHRONICLE_HEARTBEAT_INTERVAL": "1",
             "CHRONICLE_HEARTBEAT_STALE": "6",
             "CHRONICLE_PROBE_TIMEOUT": "20",
+            # The tracker and the seeder listen on loopback too, on ports of their own.
+            "CHRONICLE_TRACKER_LISTEN": f"127.0.0.1:{free_port()}",
+            "CHRONICLE_SEED_LISTEN": f"127.0.0.1:{free_port()}",
         })
         self.env.pop("CHRONICLE_TOKEN", None)
         if allow_private:
