@@ -58,6 +58,7 @@ Result<Ok> transition(Job& job, JobStatus to, TimePoint at) {
                                                 " to " + std::string(to_string(to)));
   job.status = to;
   job.updated_at = at;
+  job.milestones.emplace(std::string(to_string(to)), at);
   if (to == JobStatus::starting && !job.started_at) job.started_at = at;
   if (is_terminal(to)) job.finished_at = at;
   return Ok{};
@@ -90,6 +91,10 @@ nlohmann::json to_public_json(const Job& job) {
     j["recording"] = nullptr;
   }
   j["torrent"] = job.torrent;
+  nlohmann::json milestones = nlohmann::json::object();
+  milestones["pending"] = to_rfc3339(job.created_at);
+  for (const auto& [status, at] : job.milestones) milestones[status] = to_rfc3339(at);
+  j["milestones"] = milestones;
   return j;
 }
 
@@ -125,6 +130,10 @@ Job from_storage_json(const nlohmann::json& j) {
                                     r.value("url", "")};
   }
   job.torrent = j.value("torrent", nlohmann::json(nullptr));
+  if (j.contains("milestones") && j["milestones"].is_object())
+    for (const auto& [status, at] : j["milestones"].items())
+      if (at.is_string() && status != "pending")
+        if (auto t = from_rfc3339(at.get<std::string>())) job.milestones.emplace(status, *t);
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");

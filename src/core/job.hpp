@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ struct Job {
   std::optional<Error> error;
   std::optional<StoredRecording> recording;
   nlohmann::json torrent;  // null until a torrent exists
+  // When the job entered each status it went through, for timelines: {"recording": "..."}.
+  std::map<std::string, TimePoint> milestones;
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

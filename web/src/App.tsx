@@ -1,0 +1,157 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Radio } from "lucide-react";
+import { Button } from "@/components/ui/button";
+import { api, ApiError, subscribe, token, type Connection } from "@/lib/api";
+import { STATUSES, type Job, type JobStatus } from "@/lib/types";
+import { JobCard } from "@/features/JobCard";
+import { JobDetails } from "@/features/JobDetails";
+import { NewRecordingDialog } from "@/features/NewRecordingDialog";
+import { TokenDialog } from "@/features/TokenDialog";
+
+type Filter = JobStatus | "all" | "active";
+
+export default function App() {
+  const [jobs, setJobs] = useState<Map<string, Job>>(new Map());
+  const [filter, setFilter] = useState<Filter>("all");
+  const [selected, setSelected] = useState<string | null>(null);
+  const [connection, setConnection] = useState<Connection>("connecting");
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [now, setNow] = useState(Date.now());
+  const [askToken, setAskToken] = useState(false);
+  const retry = useRef<(() => Promise<unknown>) | null>(null);
+
+  const upsert = useCallback((job: Job) => setJobs((m) => new Map(m).set(job.id, job)), []);
+  const resync = useCallback(() => {
+    api
+      .listJobs()
+      .then(({ jobs }) => {
+        setJobs(new Map(jobs.map((j) => [j.id, j])));
+        setLoadError(null);
+      })
+      .catch((e) => setLoadError(e instanceof ApiError ? e.message : String(e)));
+  }, []);
+
+  useEffect(() => {
+    resync();
+    return subscribe(
+      {
+        onJob: upsert,
+        onDeleted: (id) => setJobs((m) => ((m = new Map(m)), m.delete(id), m)),
+        onResync: resync,
+      },
+      setConnection,
+    );
+  }, [resync, upsert]);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+
+  // Any change the server refuses for lack of a token asks for it once, then retries.
+  const guarded = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
+    try {
+      return await action();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        retry.current = action;
+        setAskToken(true);
+      }
+      throw e;
+    }
+  }, []);
+
+  const visible = useMemo(() => {
+    const all = [...jobs.values()].sort((a, b) => (a.id < b.id ? 1 : -1)); // ids sort by creation time
+    if (filter === "all") return all;
+    if (filter === "active") return all.filter((j) => ["pending", "starting", "recording", "uploading"].includes(j.status));
+    return all.filter((j) => j.status === filter);
+  }, [jobs, filter]);
+
+  const counts = useMemo(() => {
+    const c: Record<string, number> = { all: jobs.size, active: 0 };
+    for (const j of jobs.values()) {
+      c[j.status] = (c[j.status] ?? 0) + 1;
+      if (["pending", "starting", "recording", "uploading"].includes(j.status)) c.active++;
+    }
+    return c;
+  }, [jobs]);
+
+  const selectedJob = selected ? (jobs.get(selected) ?? null) : null;
+
+  return (
+    <div className="mx-auto max-w-7xl px-4 pb-16 sm:px-6">
+      <header className="flex flex-wrap items-center justify-between gap-4 py-6">
+        <div className="flex items-center gap-3">
+          <Radio className="size-6 text-primary" aria-hidden />
+          <h1 className="text-xl font-semibold tracking-tight">chronicle</h1>
+          <span
+            className={`flex items-center gap-1.5 text-xs ${connection === "live" ? "text-live" : "text-muted"}`}
+            data-testid="connection"
+            data-state={connection}
+          >
+            <span className={`size-2 rounded-full ${connection === "live" ? "live-dot bg-live" : "bg-muted"}`} />
+            {connection === "live" ? "live" : connection === "polling" ? "polling every 5 s" : "connecting…"}
+          </span>
+        </div>
+        <NewRecordingDialog
+          submit={(req) => guarded(() => api.submit(req))}
+          onSubmitted={(job) => (upsert(job), setSelected(null))}
+        />
+      </header>
+
+      <nav className="mb-6 flex gap-2 overflow-x-auto pb-1" aria-label="Filter by status">
+        {(["all", "active", ...STATUSES] as Filter[]).map((f) => (
+          <Button
+            key={f}
+            variant={filter === f ? "default" : "outline"}
+            size="sm"
+            onClick={() => setFilter(f)}
+            aria-pressed={filter === f}
+          >
+            {f} <span className="opacity-70">{counts[f] ?? 0}</span>
+          </Button>
+        ))}
+      </nav>
+
+      {loadError && <p className="mb-6 rounded-md bg-danger-bg px-4 py-3 text-sm text-danger">{loadError}</p>}
+
+      {visible.length === 0 ? (
+        <div className="rounded-xl border border-dashed border-border px-6 py-20 text-center" data-testid="empty-state">
+          <p className="font-medium">{jobs.size === 0 ? "Nothing recorded yet" : `No ${filter} jobs`}</p>
+          <p className="mt-1 text-sm text-muted">
+            {jobs.size === 0 ? "Paste a live URL into “New recording” and chronicle takes it from there." : "Try another filter."}
+          </p>
+        </div>
+      ) : (
+        <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
+          {visible.map((job) => (
+            <JobCard key={job.id} job={job} now={now} onOpen={() => setSelected(job.id)} />
+          ))}
+        </section>
+      )}
+
+      <JobDetails
+        job={selectedJob}
+        now={now}
+        onClose={() => setSelected(null)}
+        onStop={async (id) => upsert(await guarded(() => api.stop(id)))}
+        onDelete={async (id) => {
+          await guarded(() => api.remove(id));
+          setSelected(null);
+          setJobs((m) => ((m = new Map(m)), m.delete(id), m));
+        }}
+      />
+
+      <TokenDialog
+        open={askToken}
+        onCancel={() => setAskToken(false)}
+        onSave={(t) => {
+          token.set(t);
+          setAskToken(false);
+          retry.current?.().then(resync).catch(() => undefined);
+        }}
+      />
+    </div>
+  );
+}

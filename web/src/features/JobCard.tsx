@@ -1,0 +1,59 @@
+import { Card } from "@/components/ui/card";
+import { formatBitrate, formatBytes, formatDuration, heartbeatAge, isActive } from "@/lib/format";
+import type { Job } from "@/lib/types";
+import { StatusBadge } from "./StatusBadge";
+
+export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: () => void }) {
+  const hb = isActive(job.status) ? heartbeatAge(job.heartbeat_at, now) : null;
+  const label = job.name || job.title || job.url;
+  return (
+    <Card
+      role="button"
+      tabIndex={0}
+      onClick={onOpen}
+      onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen()}
+      className="cursor-pointer p-4 transition-colors hover:bg-card-hover"
+      data-testid="job-card"
+      data-job-id={job.id}
+    >
+      <div className="flex items-start justify-between gap-3">
+        <div className="min-w-0">
+          <h3 className="truncate font-medium" title={label}>
+            {label}
+          </h3>
+          <p className="truncate text-xs text-muted" title={job.url}>
+            {job.url}
+          </p>
+        </div>
+        <StatusBadge status={job.status} />
+      </div>
+      <dl className="mt-4 grid grid-cols-3 gap-2 text-sm">
+        <div>
+          <dt className="text-xs text-muted">Size</dt>
+          <dd className="font-mono tabular-nums" data-testid="job-bytes" data-bytes={job.bytes}>
+            {formatBytes(job.bytes)}
+          </dd>
+        </div>
+        <div>
+          <dt className="text-xs text-muted">Duration</dt>
+          <dd className="font-mono tabular-nums">{formatDuration(job.duration_s)}</dd>
+        </div>
+        <div>
+          <dt className="text-xs text-muted">Bitrate</dt>
+          <dd className="font-mono tabular-nums">{formatBitrate(job.bytes, job.duration_s)}</dd>
+        </div>
+      </dl>
+      {hb && (
+        <p className={`mt-3 text-xs ${hb.stale ? "text-warning" : "text-muted"}`} data-testid="heartbeat">
+          {hb.stale ? "⚠ heartbeat stale: " : "heartbeat "}
+          {hb.text}
+        </p>
+      )}
+      {job.error && (
+        <p className="mt-3 rounded-md bg-danger-bg px-3 py-2 text-xs text-danger" data-testid="job-error">
+          {job.error.message}
+        </p>
+      )}
+    </Card>
+  );
+}

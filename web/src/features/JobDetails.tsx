@@ -1,0 +1,157 @@
+import { useState } from "react";
+import { Copy, Download, Magnet, Square, Trash2 } from "lucide-react";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
+import { api } from "@/lib/api";
+import { formatBitrate, formatBytes, formatDuration, formatTime, heartbeatAge, isActive } from "@/lib/format";
+import type { Job, JobStatus } from "@/lib/types";
+import { StatusBadge } from "./StatusBadge";
+
+const TIMELINE: JobStatus[] = ["pending", "starting", "recording", "uploading"];
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="grid grid-cols-[7rem_1fr] gap-2 py-1.5 text-sm">
+      <dt className="text-muted">{label}</dt>
+      <dd className="min-w-0 break-all">{children}</dd>
+    </div>
+  );
+}
+
+export function JobDetails({
+  job,
+  now,
+  onClose,
+  onStop,
+  onDelete,
+}: {
+  job: Job | null;
+  now: number;
+  onClose: () => void;
+  onStop: (id: string) => Promise<void>;
+  onDelete: (id: string) => Promise<void>;
+}) {
+  const [confirm, setConfirm] = useState<"stop" | "delete" | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!job) return null;
+  const final: JobStatus = job.status === "failed" || job.status === "canceled" ? job.status : "completed";
+  const steps = [...TIMELINE, final];
+  const hb = isActive(job.status) ? heartbeatAge(job.heartbeat_at, now) : null;
+
+  const act = async (what: "stop" | "delete") => {
+    setError(null);
+    try {
+      if (what === "stop") await onStop(job.id);
+      else await onDelete(job.id);
+      setConfirm(null);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  return (
+    <Dialog open onOpenChange={(o) => !o && (setConfirm(null), onClose())}>
+      <DialogContent side="right" data-testid="job-details">
+        <div className="flex items-center gap-3 pr-6">
+          <DialogTitle className="truncate">{job.name || job.title || job.id}</DialogTitle>
+          <StatusBadge status={job.status} />
+        </div>
+        <DialogDescription className="mt-1 break-all">{job.url}</DialogDescription>
+
+        <ol className="mt-6 space-y-3" aria-label="Timeline">
+          {steps.map((s) => {
+            const at = job.milestones?.[s];
+            return (
+              <li key={s} className="flex items-center gap-3 text-sm">
+                <span className={`size-2.5 rounded-full ${at ? (s === "failed" ? "bg-danger" : "bg-primary") : "bg-border"}`} />
+                <span className={at ? "" : "text-muted"}>{s}</span>
+                <span className="ml-auto text-xs text-muted">{at ? formatTime(at) : ""}</span>
+              </li>
+            );
+          })}
+        </ol>
+
+        {job.error && <p className="mt-5 rounded-md bg-danger-bg px-3 py-2 text-sm text-danger">{job.error.message}</p>}
+
+        <dl className="mt-6 border-t border-border pt-4">
+          <Row label="Size">{formatBytes(job.recording?.size ?? job.bytes)}</Row>
+          <Row label="Duration">{formatDuration(job.duration_s)}</Row>
+          <Row label="Bitrate">{formatBitrate(job.bytes, job.duration_s)}</Row>
+          {hb && <Row label="Heartbeat">{hb.text}</Row>}
+          {job.recording && (
+            <>
+              <Row label="File">{job.recording.key}</Row>
+              <Row label="SHA-256">
+                <span className="font-mono text-xs">{job.recording.sha256}</span>
+              </Row>
+            </>
+          )}
+          {job.torrent?.seeding && (
+            <Row label="Seeding">
+              {job.torrent.seeding.state}, {job.torrent.seeding.peers} peers, {formatBytes(job.torrent.seeding.uploaded)} up, ratio{" "}
+              {job.torrent.seeding.ratio.toFixed(2)}
+            </Row>
+          )}
+        </dl>
+
+        <div className="mt-6 flex flex-wrap gap-2">
+          {job.recording && (
+            <Button asChild variant="outline" size="sm">
+              <a href={api.recordingUrl(job.id)} download data-testid="download-recording">
+                <Download /> Recording
+              </a>
+            </Button>
+          )}
+          {job.torrent && (
+            <>
+              <Button asChild variant="outline" size="sm">
+                <a href={api.torrentUrl(job.id)} download data-testid="download-torrent">
+                  <Magnet /> .torrent
+                </a>
+              </Button>
+              <Button
+                variant="outline"
+                size="sm"
+                onClick={() => navigator.clipboard?.writeText(job.torrent!.magnet).then(() => setCopied(true))}
+              >
+                <Copy /> {copied ? "Copied" : "Copy magnet"}
+              </Button>
+            </>
+          )}
+        </div>
+
+        <div className="mt-8 border-t border-border pt-4">
+          {confirm ? (
+            <div className="space-y-3" role="alertdialog">
+              <p className="text-sm">
+                {confirm === "stop"
+                  ? job.status === "pending"
+                    ? "Cancel this job?"
+                    : "Stop recording? What was recorded so far is kept."
+                  : "Delete this job and its files? This cannot be undone."}
+              </p>
+              <div className="flex gap-2">
+                <Button variant="destructive" size="sm" onClick={() => act(confirm)} data-testid="confirm">
+                  Yes, {confirm}
+                </Button>
+                <Button variant="ghost" size="sm" onClick={() => setConfirm(null)}>
+                  Keep it
+                </Button>
+              </div>
+            </div>
+          ) : isActive(job.status) ? (
+            <Button variant="destructive" size="sm" onClick={() => setConfirm("stop")} disabled={job.stop_requested} data-testid="stop">
+              <Square /> {job.stop_requested ? "Stopping…" : job.status === "pending" ? "Cancel" : "Stop"}
+            </Button>
+          ) : (
+            <Button variant="destructive" size="sm" onClick={() => setConfirm("delete")} data-testid="delete">
+              <Trash2 /> Delete
+            </Button>
+          )}
+          {error && <p className="mt-3 text-sm text-danger">{error}</p>}
+        </div>
+      </DialogContent>
+    </Dialog>
+  );
+}

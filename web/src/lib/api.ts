@@ -1,0 +1,88 @@
+// The only module that knows the server's URLs.
+import type { Job } from "./types";
+
+const TOKEN_KEY = "chronicle.token";
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const token = {
+  get: () => localStorage.getItem(TOKEN_KEY) ?? "",
+  set: (t: string) => localStorage.setItem(TOKEN_KEY, t),
+  clear: () => localStorage.removeItem(TOKEN_KEY),
+};
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const t = token.get();
+  if (t && method !== "GET") headers.Authorization = `Bearer ${t}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, "unreachable", "The chronicle server cannot be reached.");
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = data?.error;
+    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `The server answered ${res.status}.`);
+  }
+  return data as T;
+}
+
+export const api = {
+  listJobs: (limit = 200) => call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?limit=${limit}`),
+  getJob: (id: string) => call<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),
+  submit: (req: { url: string; name?: string; prefix?: string }) => call<Job>("POST", "/api/v1/jobs", req),
+  stop: (id: string) => call<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/stop`),
+  remove: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`),
+  recordingUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording`,
+  torrentUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent`,
+};
+
+export type Connection = "live" | "polling" | "connecting";
+
+// Live updates over SSE; EventSource reconnects by itself. While it is down, the list is
+// polled every `pollMs` so the page never goes stale.
+export function subscribe(
+  handlers: { onJob: (job: Job) => void; onDeleted: (id: string) => void; onResync: () => void },
+  onConnection: (c: Connection) => void,
+  pollMs = 5000,
+): () => void {
+  let poll: ReturnType<typeof setInterval> | undefined;
+  const startPolling = () => {
+    if (poll) return;
+    onConnection("polling");
+    poll = setInterval(handlers.onResync, pollMs);
+  };
+  const stopPolling = () => {
+    if (poll) clearInterval(poll);
+    poll = undefined;
+  };
+  if (typeof EventSource === "undefined") {
+    startPolling();
+    return stopPolling;
+  }
+  const source = new EventSource("/api/v1/events");
+  onConnection("connecting");
+  source.onopen = () => {
+    stopPolling();
+    onConnection("live");
+    handlers.onResync(); // catch up on anything missed while disconnected
+  };
+  source.onerror = () => startPolling();
+  source.addEventListener("job", (e) => handlers.onJob(JSON.parse((e as MessageEvent).data)));
+  source.addEventListener("job_deleted", (e) => handlers.onDeleted(JSON.parse((e as MessageEvent).data).id));
+  return () => {
+    source.close();
+    stopPolling();
+  };
+}

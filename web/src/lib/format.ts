@@ -1,0 +1,68 @@
+import type { JobStatus } from "./types";
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+export function formatBitrate(bytes: number, seconds: number): string {
+  if (seconds <= 0.05 || bytes <= 0) return "—";
+  const bits = (bytes * 8) / seconds;
+  return bits >= 1e6 ? `${(bits / 1e6).toFixed(2)} Mbit/s` : `${Math.round(bits / 1e3)} kbit/s`;
+}
+
+// A heartbeat older than this is shown as stale (the server recovers it at 30 s by default).
+export const STALE_AFTER_S = 15;
+
+export function heartbeatAge(iso: string | null, now: number): { text: string; stale: boolean } | null {
+  if (!iso) return null;
+  const age = Math.max(0, (now - Date.parse(iso)) / 1000);
+  const text = age < 60 ? `${Math.floor(age)}s ago` : `${Math.floor(age / 60)}m ago`;
+  return { text, stale: age > STALE_AFTER_S };
+}
+
+export function formatTime(iso: string | null): string {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString();
+}
+
+// The same rules the server applies first (it also checks where the host points).
+export function validateUrl(raw: string): string | null {
+  const url = raw.trim();
+  if (!url) return "Enter the address of a live stream.";
+  if (url.startsWith("-")) return "A URL cannot begin with '-'.";
+  if (url.length > 2048) return "That URL is longer than 2048 characters.";
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "That does not look like a URL (e.g. https://example.com/live.m3u8).";
+  }
+  if (!["http:", "https:", "rtmp:", "rtmps:"].includes(parsed.protocol))
+    return `${parsed.protocol.replace(":", "")} is not supported; use http, https, rtmp or rtmps.`;
+  if (!parsed.hostname) return "The URL has no host.";
+  return null;
+}
+
+export function validateName(name: string): string | null {
+  if (name.includes("..")) return "A name cannot contain '..'.";
+  if (/[\/\\]/.test(name)) return "A name cannot contain '/' or '\\'.";
+  if (/[\x00-\x1f\x7f]/.test(name)) return "A name cannot contain control characters.";
+  if (name.length > 120) return "A name is at most 120 characters.";
+  return null;
+}
+
+export const ACTIVE: JobStatus[] = ["pending", "starting", "recording", "uploading"];
+export const isActive = (s: JobStatus) => ACTIVE.includes(s);
