@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs, builds and runs the whole test suite (unit, integration, e2e) under CTest.
+# Installs, builds and runs the whole test suite (unit, integration, e2e, browser) under CTest.
+# Screenshots of the dashboard are written to build/artifacts/screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 cd build
 ctest --output-on-failure --timeout 900 "$@"

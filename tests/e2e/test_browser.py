@@ -1,0 +1,25 @@
+"""The dashboard in Debian's Chromium (playwright-core) against a real serve and a real live
+stream: submit through the modal, watch the card record, stop it, download its files."""
+import json
+import os
+import subprocess
+
+HERE = os.path.dirname(__file__)
+SCRIPT = os.path.join(HERE, "..", "browser", "dashboard.mjs")
+ARTIFACTS = os.environ.get("CHRONICLE_ARTIFACTS", os.path.join(HERE, "..", "artifacts", "screenshots"))
+
+
+def test_dashboard_submit_watch_stop_download(chronicle, make_stream):
+    stream = make_stream(120)
+    r = subprocess.run(["node", SCRIPT, chronicle.base, stream.url, ARTIFACTS], capture_output=True, text=True,
+                       timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = json.loads(r.stdout.strip().splitlines()[-1])
+    print(f"\ndashboard: {m}")
+    assert m["bytes_seen"][0] < m["bytes_seen"][1] < m["bytes_seen"][2]
+    job = chronicle.job(m["job_id"])
+    assert job["status"] == "completed" and job["name"] == "browser test"
+    assert job["recording"]["size"] == m["recording_bytes"]
+    for name in ["empty-desktop", "modal-desktop", "list-recording-desktop", "details-recording-desktop",
+                 "details-completed-desktop", "list-phone", "modal-phone", "details-phone"]:
+        assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name
