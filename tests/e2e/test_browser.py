@@ -20,6 +20,18 @@ def test_dashboard_submit_watch_stop_download(chronicle, make_stream):
     job = chronicle.job(m["job_id"])
     assert job["status"] == "completed" and job["name"] == "browser test"
     assert job["recording"]["size"] == m["recording_bytes"]
+    # Served by chronicle itself: hashed assets cache for good, client routes fall back to the app.
+    status, headers, page = chronicle.request("GET", "/")
+    assert status == 200 and b'<div id="root">' in page
+    asset = page.split(b'src="')[1].split(b'"')[0].decode()
+    status, headers, _ = chronicle.request("GET", asset)
+    assert status == 200 and "immutable" in headers["Cache-Control"] and "javascript" in headers["Content-Type"]
+    status, headers, fallback = chronicle.request("GET", "/jobs/some/client/route")
+    assert status == 200 and fallback == page and headers["Cache-Control"] == "no-cache"
+    status, _, _ = chronicle.request("GET", "/assets/missing.js")
+    assert status == 404
+    status, _, _ = chronicle.request("GET", "/../../etc/passwd")
+    assert status in (400, 404)
     for name in ["empty-desktop", "modal-desktop", "list-recording-desktop", "details-recording-desktop",
                  "details-completed-desktop", "list-phone", "modal-phone", "details-phone"]:
         assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Radio } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { api, ApiError, subscribe, token, type Connection } from "@/lib/api";
+import { api, ApiError, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
 import { STATUSES, type Job, type JobStatus } from "@/lib/types";
 import { JobCard } from "@/features/JobCard";
 import { JobDetails } from "@/features/JobDetails";
@@ -91,7 +91,7 @@ export default function App() {
             data-state={connection}
           >
             <span className={`size-2 rounded-full ${connection === "live" ? "live-dot bg-live" : "bg-muted"}`} />
-            {connection === "live" ? "live" : connection === "polling" ? "polling every 5 s" : "connecting…"}
+            {connection === "live" ? "live" : connection === "polling" ? `polling every ${POLL_MS / 1000} s` : "connecting…"}
           </span>
         </div>
         <NewRecordingDialog

@@ -50,12 +50,15 @@ export const api = {
 
 export type Connection = "live" | "polling" | "connecting";
 
+// Build-time setting: VITE_POLL_INTERVAL_MS=10000 npm run build
+export const POLL_MS = Number(import.meta.env.VITE_POLL_INTERVAL_MS ?? 5000) || 5000;
+
 // Live updates over SSE; EventSource reconnects by itself. While it is down, the list is
 // polled every `pollMs` so the page never goes stale.
 export function subscribe(
   handlers: { onJob: (job: Job) => void; onDeleted: (id: string) => void; onResync: () => void },
   onConnection: (c: Connection) => void,
-  pollMs = 5000,
+  pollMs = POLL_MS,
 ): () => void {
   let poll: ReturnType<typeof setInterval> | undefined;
   const startPolling = () => {
