@@ -22,19 +22,20 @@ int main(int argc, char** argv) {
   app.add_option("--token", token, "API token for changes ($CHRONICLE_TOKEN)");
 
   std::string config_file, data_dir, listen, job_id;
-  auto* serve = app.add_subcommand("serve", "run the API, dashboard, dispatcher and recorder supervisor");
-  serve->add_option("--config", config_file, "TOML settings file");
-  serve->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
+  // The roles that run against a data directory share how it and the settings are found.
+  auto add_role = [&](const char* name, const char* description) {
+    auto* role = app.add_subcommand(name, description);
+    role->add_option("--config", config_file, "TOML settings file");
+    role->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
+    return role;
+  };
+  auto* serve = add_role("serve", "run the API, dashboard, dispatcher and recorder supervisor");
   serve->add_option("--listen", listen, "HOST:PORT to listen on ($CHRONICLE_LISTEN, default 127.0.0.1:8080)");
 
-  auto* record = app.add_subcommand("record", "record one job (started by serve or an ECS task)");
+  auto* record = add_role("record", "record one job (started by serve or an ECS task)");
   record->add_option("--job", job_id, "job id")->required();
-  record->add_option("--config", config_file, "TOML settings file");
-  record->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
 
-  auto* seed = app.add_subcommand("seed", "run a standalone seeding node for stored recordings");
-  seed->add_option("--config", config_file, "TOML settings file");
-  seed->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
+  auto* seed = add_role("seed", "run a standalone seeding node for stored recordings");
 
   app::MakeTorrentOptions torrent_opts;
   auto* make_torrent = app.add_subcommand("torrent", "make a .torrent for a file with chronicle's creator");

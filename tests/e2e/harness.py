@@ -1,6 +1,7 @@
 """Real parts for end-to-end tests: live HLS streams made by ffmpeg and served over loopback
 HTTP, a `chronicle serve` on an ephemeral port with its own data directory, and the CLI."""
 import functools
+import hashlib
 import http.server
 import json
 import os
@@ -216,6 +217,14 @@ class EventLog:
             self.resp.close()
         except Exception:
             pass
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def ffprobe_duration(path):

@@ -1,19 +1,10 @@
 """The product path through the CLI, with a real live stream: submit -> record -> store."""
-import hashlib
 import json
 import os
 import signal
 import time
 
-from harness import EventLog, decodes_cleanly, ffprobe_duration, ffprobe_streams, wait_for
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from harness import EventLog, decodes_cleanly, ffprobe_duration, ffprobe_streams, sha256_of, wait_for
 
 
 def test_live_stream_recorded_to_the_end(chronicle, make_stream, tmp_path):

@@ -14,15 +14,7 @@ import urllib.parse
 import pytest
 
 import bencode
-from harness import Chronicle, LiveStream, free_port, wait_for
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from harness import Chronicle, LiveStream, free_port, sha256_of, wait_for
 
 
 def torrent_env(**extra):
