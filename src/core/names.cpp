@@ -54,6 +54,14 @@ std::string sanitize_component(const std::string& s) {
   return out;
 }
 
+std::string key_with_suffix(const std::string& key, int n) {
+  if (n == 0) return key;
+  const auto slash = key.rfind('/');
+  const auto dot = key.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return key + "-" + std::to_string(n);
+  return key.substr(0, dot) + "-" + std::to_string(n) + key.substr(dot);
+}
+
 std::string recording_key(const std::string& prefix, const std::string& name, const std::string& id) {
   std::string key;
   std::stringstream ss(prefix);

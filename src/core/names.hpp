@@ -17,6 +17,9 @@ Result<Ok> validate_prefix(const std::string& prefix);  // segments separated by
 // never "." or "..", no '/', '\\' or control characters).
 std::string sanitize_component(const std::string& s);
 
+// The n-th alternative to an object key that is taken: "a/b.mkv" -> "a/b-1.mkv" (n = 0: the key).
+std::string key_with_suffix(const std::string& key, int n);
+
 // "<prefix>/<name or id>.mkv" with every segment sanitized.
 std::string recording_key(const std::string& prefix, const std::string& name, const std::string& id);
 

@@ -97,11 +97,14 @@ class ObjectWriter {
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
-  virtual Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key) = 0;
+  // size_hint: the expected size when known, so large objects get large enough parts.
+  virtual Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key, std::uint64_t size_hint = 0) = 0;
   virtual Result<ObjectInfo> stat(const std::string& key) = 0;
   virtual Result<Ok> remove(const std::string& key) = 0;
   // Where the bytes can be read directly, if the store is local.
   virtual std::optional<std::filesystem::path> local_path(const std::string& key) = 0;
+  // A URL a client can download the object from directly (e.g. presigned), if the store has one.
+  virtual std::optional<std::string> download_url(const std::string& /*key*/) { return std::nullopt; }
 };
 
 class Launcher {

@@ -307,7 +307,16 @@ Reply Router::recording(const std::string& id) {
     return error_reply(404, "not_found",
                        "job " + id + " has no stored recording (status: " + std::string(to_string(job->status)) + ")");
   auto p = service_.objects().local_path(job->recording->key);
-  if (!p) return error_reply(404, "not_found", "the recording of job " + id + " is not stored locally");
+  if (!p) {
+    // Stores that are not local (S3) hand out a presigned URL instead of streaming through us.
+    if (auto url = service_.objects().download_url(job->recording->key)) {
+      Reply r;
+      r.status = 302;
+      r.headers.emplace_back("Location", *url);
+      return r;
+    }
+    return error_reply(404, "not_found", "the recording of job " + id + " is not stored locally");
+  }
   Reply r;
   r.content_type = job->recording->key.ends_with(".mkv") ? "video/x-matroska" : "video/mp2t";
   r.file = *p;

@@ -83,7 +83,7 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   ::fstat(fd, &st);
   const auto size = static_cast<std::uint64_t>(st.st_size);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto writer = objects.create(desired_key);
+  auto writer = objects.create(desired_key, size);
   if (!writer) {
     ::close(fd);
     return writer.error();

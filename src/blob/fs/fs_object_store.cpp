@@ -7,6 +7,8 @@
 #include <cstring>
 #include <random>
 
+#include "core/names.hpp"
+
 namespace chronicle::blob {
 namespace fs = std::filesystem;
 namespace {
@@ -16,14 +18,6 @@ bool safe_key(const std::string& key) {
   for (const auto& part : fs::path(key))
     if (part == ".." || part == "." || part.empty()) return false;
   return true;
-}
-
-std::string with_suffix(const std::string& key, int n) {
-  if (n == 0) return key;
-  const auto slash = key.rfind('/');
-  const auto dot = key.rfind('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return key + "-" + std::to_string(n);
-  return key.substr(0, dot) + "-" + std::to_string(n) + key.substr(dot);
 }
 
 class FsWriter final : public ObjectWriter {
@@ -57,7 +51,7 @@ class FsWriter final : public ObjectWriter {
     ::close(fd_);
     fd_ = -1;
     for (int n = 0; n < 10000; ++n) {
-      const std::string key = with_suffix(key_, n);
+      const std::string key = key_with_suffix(key_, n);
       const fs::path target = root_ / key;
       std::error_code ec;
       fs::create_directories(target.parent_path(), ec);
@@ -94,7 +88,7 @@ std::optional<fs::path> FsObjectStore::resolve(const std::string& key) const {
   return root_ / key;
 }
 
-Result<std::unique_ptr<ObjectWriter>> FsObjectStore::create(const std::string& desired_key) {
+Result<std::unique_ptr<ObjectWriter>> FsObjectStore::create(const std::string& desired_key, std::uint64_t) {
   if (!safe_key(desired_key) || desired_key.starts_with(".incoming"))
     return make_error("invalid_key", "object key '" + desired_key + "' is not a safe relative path");
   static thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -11,7 +11,7 @@ class FsObjectStore final : public ObjectStore {
  public:
   explicit FsObjectStore(std::filesystem::path root);
 
-  Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key) override;
+  Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key, std::uint64_t size_hint = 0) override;
   Result<ObjectInfo> stat(const std::string& key) override;
   Result<Ok> remove(const std::string& key) override;
   std::optional<std::filesystem::path> local_path(const std::string& key) override;

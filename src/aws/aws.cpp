@@ -1,0 +1,199 @@
+#include "aws/aws.hpp"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include <strings.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+
+namespace chronicle::aws {
+namespace {
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
+size_t collect_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t collect_header(char* data, size_t size, size_t n, void* user) {
+  std::string line(data, size * n);
+  const auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of("\r\n \t") + 1);
+    (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
+  }
+  return size * n;
+}
+
+std::string hex(const unsigned char* p, unsigned int n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out.push_back(kHex[p[i] >> 4]);
+    out.push_back(kHex[p[i] & 15]);
+  }
+  return out;
+}
+
+std::string hmac(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+}  // namespace
+
+Settings Settings::from_environment() {
+  Settings s;
+  if (const char* v = env("AWS_REGION"))
+    s.region = v;
+  else if (const char* d = env("AWS_DEFAULT_REGION"))
+    s.region = d;
+  if (const char* v = env("AWS_ENDPOINT_URL")) s.endpoint = v;
+  while (!s.endpoint.empty() && s.endpoint.back() == '/') s.endpoint.pop_back();
+  if (const char* v = env("AWS_ACCESS_KEY_ID")) s.access_key = v;
+  if (const char* v = env("AWS_SECRET_ACCESS_KEY")) s.secret_key = v;
+  if (const char* v = env("AWS_SESSION_TOKEN")) s.session_token = v;
+  return s;
+}
+
+Result<Response> Client::send(const Request& r) const {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  if (!curl) return make_error("aws_error", "cannot create an HTTP handle");
+  Response response;
+  curl_slist* headers = nullptr;
+  bool has_type = false;
+  for (const auto& [k, v] : r.headers) {
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
+    has_type |= strcasecmp(k.c_str(), "content-type") == 0;
+  }
+  // Otherwise libcurl labels a body as a urlencoded form, and servers may parse it away.
+  if (!has_type && !r.body.empty()) headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
+  if (!settings_.session_token.empty())
+    headers = curl_slist_append(headers, ("x-amz-security-token: " + settings_.session_token).c_str());
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, &curl_slist_free_all);
+  const std::string sigv4 = "aws:amz:" + settings_.region + ":" + r.service;
+  const std::string userpwd = settings_.access_key + ":" + settings_.secret_key;
+  curl_easy_setopt(curl.get(), CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl.get(), CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &response.headers);
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 300L);
+  if (r.method == "HEAD") curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+  if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+  }
+  const CURLcode rc = curl_easy_perform(curl.get());
+  if (rc != CURLE_OK) return make_error("aws_unreachable", r.service + " at " + r.url + ": " + curl_easy_strerror(rc));
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::string uri_encode(std::string_view s, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string hex_sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return hex(md, len);
+}
+
+std::string presign_get(const Settings& s, const std::string& service, const std::string& url, std::chrono::seconds ttl,
+                        std::chrono::system_clock::time_point now) {
+  const auto scheme_end = url.find("://");
+  const auto path_start = url.find('/', scheme_end + 3);
+  const std::string host = url.substr(scheme_end + 3, path_start - scheme_end - 3);
+  const std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
+
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[9], stamp[17];
+  std::strftime(date, sizeof date, "%Y%m%d", &tm);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  const std::string scope = std::string(date) + "/" + s.region + "/" + service + "/aws4_request";
+
+  std::vector<std::pair<std::string, std::string>> query = {{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+                                                            {"X-Amz-Credential", s.access_key + "/" + scope},
+                                                            {"X-Amz-Date", stamp},
+                                                            {"X-Amz-Expires", std::to_string(ttl.count())},
+                                                            {"X-Amz-SignedHeaders", "host"}};
+  if (!s.session_token.empty()) query.emplace_back("X-Amz-Security-Token", s.session_token);
+  std::sort(query.begin(), query.end());
+  std::string canonical_query;
+  for (const auto& [k, v] : query)
+    canonical_query += (canonical_query.empty() ? "" : "&") + uri_encode(k, false) + "=" + uri_encode(v, false);
+
+  const std::string canonical_request =
+      "GET\n" + path + "\n" + canonical_query + "\nhost:" + host + "\n\nhost\nUNSIGNED-PAYLOAD";
+  const std::string to_sign =
+      "AWS4-HMAC-SHA256\n" + std::string(stamp) + "\n" + scope + "\n" + hex_sha256(canonical_request);
+  std::string key = hmac("AWS4" + s.secret_key, date);
+  key = hmac(key, s.region);
+  key = hmac(key, service);
+  key = hmac(key, "aws4_request");
+  const std::string sig = hmac(key, to_sign);
+  return url.substr(0, path_start) + path + "?" + canonical_query + "&X-Amz-Signature=" +
+         hex(reinterpret_cast<const unsigned char*>(sig.data()), static_cast<unsigned>(sig.size()));
+}
+
+Error parse_error(const Response& r, const std::string& context) {
+  std::string code = "http_" + std::to_string(r.status), message;
+  pugi::xml_document doc;
+  if (!r.body.empty() && doc.load_buffer(r.body.data(), r.body.size())) {
+    auto err = doc.child("Error");
+    if (!err) err = doc.first_child().child("Error");
+    if (err) {
+      if (*err.child_value("Code")) code = err.child_value("Code");
+      message = err.child_value("Message");
+    }
+  } else if (auto j = nlohmann::json::parse(r.body, nullptr, false); j.is_object()) {
+    std::string type = j.value("__type", j.value("code", ""));
+    if (const auto hash = type.rfind('#'); hash != std::string::npos) type = type.substr(hash + 1);
+    if (!type.empty()) code = type;
+    message = j.value("message", j.value("Message", ""));
+  }
+  return make_error(code,
+                    context + ": " + (message.empty() ? code : message) + " (HTTP " + std::to_string(r.status) + ")");
+}
+
+}  // namespace chronicle::aws

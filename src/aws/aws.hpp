@@ -1,0 +1,63 @@
+#pragma once
+// AWS over HTTPS with libcurl: requests are signed by libcurl (CURLOPT_AWS_SIGV4); presigned
+// URLs (query signing, which libcurl does not do) are computed here. All AWS wire code lives
+// in this module; Debian has no AWS SDK for C++.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace chronicle::aws {
+
+struct Settings {
+  std::string region = "us-east-1";
+  std::string endpoint;  // AWS_ENDPOINT_URL: any S3-compatible or emulated endpoint; empty = AWS
+  std::string access_key, secret_key, session_token;
+  // Reads AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
+  // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+  static Settings from_environment();
+};
+
+struct Request {
+  std::string service;  // "s3", "sqs", "dynamodb", "ecs"
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string_view body;  // must outlive the call
+};
+
+struct Response {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+class Client {
+ public:
+  explicit Client(Settings settings) : settings_(std::move(settings)) {}
+  const Settings& settings() const { return settings_; }
+  // Transport errors are errors; any HTTP answer is a Response.
+  Result<Response> send(const Request& request) const;
+
+ private:
+  Settings settings_;
+};
+
+// RFC 3986 encoding as SigV4 wants it; '/' kept when encoding a path.
+std::string uri_encode(std::string_view s, bool keep_slash);
+std::string hex_sha256(std::string_view data);
+
+// A SigV4 presigned GET URL for `url` (scheme://host[:port]/path), valid for `ttl`.
+std::string presign_get(const Settings& settings, const std::string& service, const std::string& url,
+                        std::chrono::seconds ttl, std::chrono::system_clock::time_point now);
+
+// The code and message of an AWS XML or JSON error body.
+Error parse_error(const Response& response, const std::string& context);
+
+}  // namespace chronicle::aws

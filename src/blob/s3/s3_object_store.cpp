@@ -1,0 +1,282 @@
+#include "blob/s3/s3_object_store.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pugixml.hpp>
+
+#include <deque>
+#include <future>
+#include <thread>
+
+#include "core/names.hpp"
+
+namespace chronicle::blob {
+namespace {
+
+constexpr std::uint64_t kMaxParts = 10000;
+
+std::string content_type_for(const std::string& key) {
+  if (key.ends_with(".mkv")) return "video/x-matroska";
+  if (key.ends_with(".ts")) return "video/mp2t";
+  if (key.ends_with(".torrent")) return "application/x-bittorrent";
+  return "application/octet-stream";
+}
+
+// Retries what S3 asks to retry (throttling, 5xx, connection trouble) with exponential backoff.
+Result<aws::Response> send_with_retry(const aws::Client& client, const aws::Request& request, int attempts = 5) {
+  auto delay = std::chrono::milliseconds(200);
+  for (int i = 1;; ++i) {
+    auto r = client.send(request);
+    const bool retry = !r || r->status >= 500 || r->status == 429;
+    if (!retry || i == attempts) return r;
+    std::this_thread::sleep_for(delay);
+    delay *= 2;
+  }
+}
+
+class S3Writer final : public ObjectWriter {
+ public:
+  S3Writer(S3ObjectStore& store, std::string desired_key, std::uint64_t size_hint)
+      : store_(store), desired_(std::move(desired_key)) {
+    // Parts grow with the object so that 10,000 of them always cover it.
+    part_size_ = std::max(store.options().min_part_size, (size_hint + kMaxParts - 1) / kMaxParts);
+    part_size_ = (part_size_ + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+    buffer_.reserve(part_size_);
+  }
+  ~S3Writer() override {
+    if (!upload_id_.empty() && !completed_) abort_upload();
+  }
+
+  Result<Ok> write(std::span<const std::byte> data) override {
+    const auto* p = reinterpret_cast<const char*>(data.data());
+    std::size_t left = data.size();
+    while (left > 0) {
+      const std::size_t n = std::min<std::size_t>(left, part_size_ - buffer_.size());
+      buffer_.append(p, n);
+      p += n;
+      left -= n;
+      size_ += n;
+      if (buffer_.size() == part_size_) {
+        if (auto r = flush_part(); !r) return r;
+      }
+    }
+    return Ok{};
+  }
+
+  Result<ObjectInfo> commit() override {
+    if (upload_id_.empty()) return put_single();
+    if (!buffer_.empty() || parts_.empty())
+      if (auto r = flush_part(); !r) return r.error();
+    for (auto& f : in_flight_)
+      if (auto r = f.get(); !r) return r.error();
+    in_flight_.clear();
+    std::string xml = "<CompleteMultipartUpload>";
+    for (std::size_t i = 0; i < etags_.size(); ++i)
+      xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags_[i] + "</ETag></Part>";
+    xml += "</CompleteMultipartUpload>";
+    auto r = send_with_retry(store_.client(),
+                             {"s3",
+                              "POST",
+                              store_.object_url(key_) + "?uploadId=" + upload_id_,
+                              {{"Content-Type", "application/xml"}, {"x-amz-content-sha256", aws::hex_sha256(xml)}},
+                              xml});
+    if (!r) return r.error();
+    // S3 can answer 200 with an error document for CompleteMultipartUpload.
+    if (!r->ok() || r->body.find("<Error>") != std::string::npos)
+      return aws::parse_error(*r, "complete the upload of " + key_);
+    completed_ = true;
+    return ObjectInfo{key_, size_};
+  }
+
+ private:
+  // The first free key: the desired one or one with a numeric suffix.
+  Result<std::string> free_key(int start) {
+    for (int n = start; n < 10000; ++n) {
+      const std::string key = key_with_suffix(desired_, n);
+      auto head = store_.stat(key);
+      if (!head && head.error().code == "not_found") return key;
+      if (!head) return head.error();
+    }
+    return make_error("storage_error", "too many objects named like " + desired_);
+  }
+
+  Result<ObjectInfo> put_single() {
+    for (int attempt = 0; attempt < 10000;) {
+      auto key = free_key(attempt);
+      if (!key) return key.error();
+      auto r = send_with_retry(store_.client(), {"s3",
+                                                 "PUT",
+                                                 store_.object_url(*key),
+                                                 {{"If-None-Match", "*"},
+                                                  {"Content-Type", content_type_for(*key)},
+                                                  {"x-amz-content-sha256", aws::hex_sha256(buffer_)}},
+                                                 buffer_});
+      if (!r) return r.error();
+      if (r->status == 412) {  // someone took the key between our HEAD and PUT: next suffix
+        ++attempt;
+        continue;
+      }
+      if (!r->ok()) return aws::parse_error(*r, "store " + *key);
+      completed_ = true;
+      return ObjectInfo{*key, size_};
+    }
+    return make_error("storage_error", "too many objects named like " + desired_);
+  }
+
+  Result<Ok> start_multipart() {
+    auto key = free_key(0);
+    if (!key) return key.error();
+    key_ = *key;
+    auto r = send_with_retry(store_.client(),
+                             {"s3",
+                              "POST",
+                              store_.object_url(key_) + "?uploads=",
+                              {{"Content-Type", content_type_for(key_)}, {"x-amz-content-sha256", aws::hex_sha256("")}},
+                              {}});
+    if (!r) return r.error();
+    if (!r->ok()) return aws::parse_error(*r, "start the upload of " + key_);
+    pugi::xml_document doc;
+    doc.load_buffer(r->body.data(), r->body.size());
+    upload_id_ = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+    if (upload_id_.empty()) return make_error("storage_error", "S3 returned no upload id for " + key_);
+    return Ok{};
+  }
+
+  Result<Ok> flush_part() {
+    if (upload_id_.empty())
+      if (auto r = start_multipart(); !r) return r;
+    // Keep a bounded number of parts in flight: wait for the oldest when full.
+    while (static_cast<int>(in_flight_.size()) >= store_.options().parts_in_flight) {
+      auto r = in_flight_.front().get();
+      in_flight_.pop_front();
+      if (!r) return r;
+    }
+    const int number = static_cast<int>(etags_.size()) + 1;
+    etags_.emplace_back();
+    auto part = std::make_shared<std::string>(std::move(buffer_));
+    buffer_ = std::string();
+    buffer_.reserve(part_size_);
+    const std::string url =
+        store_.object_url(key_) + "?partNumber=" + std::to_string(number) + "&uploadId=" + upload_id_;
+    std::string* etag = &etags_.back();
+    in_flight_.push_back(std::async(std::launch::async, [this, part, url, etag, number]() -> Result<Ok> {
+      auto r = send_with_retry(store_.client(),
+                               {"s3", "PUT", url, {{"x-amz-content-sha256", aws::hex_sha256(*part)}}, *part});
+      if (!r) return r.error();
+      if (!r->ok()) return aws::parse_error(*r, "upload part " + std::to_string(number) + " of " + key_);
+      *etag = r->headers["etag"];
+      return Ok{};
+    }));
+    parts_.push_back(number);
+    return Ok{};
+  }
+
+  void abort_upload() {
+    for (auto& f : in_flight_) (void)f.get();
+    in_flight_.clear();
+    (void)store_.client().send({"s3",
+                                "DELETE",
+                                store_.object_url(key_) + "?uploadId=" + upload_id_,
+                                {{"x-amz-content-sha256", aws::hex_sha256("")}},
+                                {}});
+  }
+
+  S3ObjectStore& store_;
+  std::string desired_, key_, upload_id_, buffer_;
+  std::uint64_t part_size_ = 0, size_ = 0;
+  std::deque<std::string> etags_;  // deque: stable addresses while parts are in flight
+  std::vector<int> parts_;
+  std::deque<std::future<Result<Ok>>> in_flight_;
+  bool completed_ = false;
+};
+
+}  // namespace
+
+S3ObjectStore::S3ObjectStore(aws::Client client, S3Options options)
+    : client_(std::move(client)), options_(std::move(options)) {}
+
+std::string S3ObjectStore::bucket_url() const {
+  const auto& s = client_.settings();
+  std::string endpoint = s.endpoint.empty() ? "https://s3." + s.region + ".amazonaws.com" : s.endpoint;
+  if (options_.path_style) return endpoint + "/" + options_.bucket;
+  const auto scheme_end = endpoint.find("://") + 3;
+  return endpoint.substr(0, scheme_end) + options_.bucket + "." + endpoint.substr(scheme_end);
+}
+
+std::string S3ObjectStore::object_url(const std::string& key) const {
+  return bucket_url() + "/" + aws::uri_encode(key, true);
+}
+
+Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::create(const std::string& desired_key, std::uint64_t size_hint) {
+  if (desired_key.empty() || desired_key.front() == '/' || desired_key.find("..") != std::string::npos)
+    return make_error("invalid_key", "object key '" + desired_key + "' is not a safe relative path");
+  return std::unique_ptr<ObjectWriter>(std::make_unique<S3Writer>(*this, desired_key, size_hint));
+}
+
+Result<ObjectInfo> S3ObjectStore::stat(const std::string& key) {
+  auto r =
+      send_with_retry(client_, {"s3", "HEAD", object_url(key), {{"x-amz-content-sha256", aws::hex_sha256("")}}, {}});
+  if (!r) return r.error();
+  if (r->status == 404) return make_error("not_found", "no object " + key);
+  if (!r->ok()) return aws::parse_error(*r, "look up " + key);
+  return ObjectInfo{key, std::stoull(r->headers.count("content-length") ? r->headers["content-length"] : "0")};
+}
+
+Result<Ok> S3ObjectStore::remove(const std::string& key) {
+  auto r =
+      send_with_retry(client_, {"s3", "DELETE", object_url(key), {{"x-amz-content-sha256", aws::hex_sha256("")}}, {}});
+  if (!r) return r.error();
+  if (!r->ok() && r->status != 404) return aws::parse_error(*r, "delete " + key);
+  return Ok{};
+}
+
+std::optional<std::string> S3ObjectStore::download_url(const std::string& key) {
+  return aws::presign_get(client_.settings(), "s3", object_url(key), options_.presign_ttl,
+                          std::chrono::system_clock::now());
+}
+
+Result<std::string> S3ObjectStore::read_range(const std::string& key, std::uint64_t first, std::uint64_t last) {
+  auto r = send_with_retry(client_, {"s3",
+                                     "GET",
+                                     object_url(key),
+                                     {{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)},
+                                      {"x-amz-content-sha256", aws::hex_sha256("")}},
+                                     {}});
+  if (!r) return r.error();
+  if (r->status == 404) return make_error("not_found", "no object " + key);
+  if (!r->ok()) return aws::parse_error(*r, "read " + key);
+  return std::move(r->body);
+}
+
+Result<std::vector<ObjectInfo>> S3ObjectStore::list(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  std::string token;
+  do {
+    std::string url = bucket_url() + "?list-type=2&prefix=" + aws::uri_encode(prefix, false);
+    if (!token.empty()) url += "&continuation-token=" + aws::uri_encode(token, false);
+    auto r = send_with_retry(client_, {"s3", "GET", url, {{"x-amz-content-sha256", aws::hex_sha256("")}}, {}});
+    if (!r) return r.error();
+    if (!r->ok()) return aws::parse_error(*r, "list " + prefix);
+    pugi::xml_document doc;
+    doc.load_buffer(r->body.data(), r->body.size());
+    auto result = doc.child("ListBucketResult");
+    for (auto c : result.children("Contents"))
+      out.push_back(ObjectInfo{c.child_value("Key"), std::stoull(c.child_value("Size"))});
+    token = std::string(result.child_value("IsTruncated")) == "true" ? result.child_value("NextContinuationToken") : "";
+  } while (!token.empty());
+  return out;
+}
+
+Result<Ok> S3ObjectStore::create_bucket() {
+  const auto& region = client_.settings().region;
+  std::string body;
+  if (region != "us-east-1")
+    body = "<CreateBucketConfiguration><LocationConstraint>" + region +
+           "</LocationConstraint></CreateBucketConfiguration>";
+  auto r =
+      send_with_retry(client_, {"s3", "PUT", bucket_url(), {{"x-amz-content-sha256", aws::hex_sha256(body)}}, body});
+  if (!r) return r.error();
+  if (r->ok() || r->body.find("BucketAlreadyOwnedByYou") != std::string::npos) return Ok{};
+  return aws::parse_error(*r, "create bucket " + options_.bucket);
+}
+
+}  // namespace chronicle::blob

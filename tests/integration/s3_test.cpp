@@ -1,0 +1,167 @@
+// The S3 ObjectStore against a real moto_server (a local AWS emulator) on loopback.
+#include <curl/curl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+#include "blob/s3/s3_object_store.hpp"
+#include "core/ids.hpp"
+#include "sys/process.hpp"
+
+using namespace chronicle;
+
+namespace {
+
+int free_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+std::string http_get(const std::string& url, long* status) {
+  std::string body;
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(
+      c, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
+        static_cast<std::string*>(u)->append(d, s * n);
+        return s * n;
+      });
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+  curl_easy_cleanup(c);
+  return body;
+}
+
+class MotoS3 : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    port_ = free_port();
+    sys::SpawnOptions o;
+    o.argv = {"moto_server", "-H", "127.0.0.1", "-p", std::to_string(port_)};
+    o.new_process_group = true;
+    auto child = sys::spawn(o);
+    ASSERT_TRUE(child.ok()) << child.error().message;
+    pid_ = child->pid;
+    for (int i = 0; i < 100; ++i) {
+      long status = 0;
+      http_get("http://127.0.0.1:" + std::to_string(port_) + "/moto-api/", &status);
+      if (status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "moto_server did not start";
+  }
+  static void TearDownTestSuite() {
+    ::kill(-pid_, SIGTERM);
+    sys::wait_for(pid_);
+  }
+
+  aws::Settings settings() const {
+    aws::Settings s;
+    s.endpoint = "http://127.0.0.1:" + std::to_string(port_);
+    s.access_key = "testing";
+    s.secret_key = "testing";
+    return s;
+  }
+  blob::S3ObjectStore store(std::uint64_t min_part = 8ull << 20) {
+    blob::S3Options o;
+    o.bucket = "chronicle-" + new_job_id().substr(16);
+    std::transform(o.bucket.begin(), o.bucket.end(), o.bucket.begin(), ::tolower);
+    o.min_part_size = min_part;
+    blob::S3ObjectStore s(aws::Client(settings()), o);
+    EXPECT_TRUE(s.create_bucket().ok());
+    EXPECT_TRUE(s.create_bucket().ok()) << "creating the bucket again is fine";
+    return s;
+  }
+  static std::string put(blob::S3ObjectStore& s, const std::string& key, const std::string& body) {
+    auto w = s.create(key, body.size());
+    EXPECT_TRUE(w.ok());
+    EXPECT_TRUE((*w)->write(std::as_bytes(std::span(body.data(), body.size()))).ok());
+    auto info = (*w)->commit();
+    EXPECT_TRUE(info.ok()) << info.error().message;
+    return info->key;
+  }
+
+  static inline int port_ = 0;
+  static inline pid_t pid_ = -1;
+};
+
+std::string random_bytes(std::size_t n) {
+  std::string s(n, '\0');
+  std::mt19937_64 rng(n);
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+}  // namespace
+
+TEST_F(MotoS3, SmallObjectRoundTrip) {
+  auto s = store();
+  const std::string body = "hello, chronicle";
+  EXPECT_EQ(put(s, "shows/ep 1.mkv", body), "shows/ep 1.mkv");
+  EXPECT_EQ(s.stat("shows/ep 1.mkv")->size, body.size());
+  EXPECT_EQ(*s.read_range("shows/ep 1.mkv", 7, 15), "chronicle");
+  auto listed = s.list("shows/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, "shows/ep 1.mkv");
+  ASSERT_TRUE(s.remove("shows/ep 1.mkv").ok());
+  EXPECT_EQ(s.stat("shows/ep 1.mkv").error().code, "not_found");
+}
+
+TEST_F(MotoS3, NeverOverwrites) {
+  auto s = store();
+  EXPECT_EQ(put(s, "rec.mkv", "first"), "rec.mkv");
+  EXPECT_EQ(put(s, "rec.mkv", "second"), "rec-1.mkv");
+  EXPECT_EQ(*s.read_range("rec.mkv", 0, 4), "first");
+}
+
+TEST_F(MotoS3, MultipartUploadOfSeveralParts) {
+  auto s = store(5ull << 20);
+  const auto body = random_bytes((13ull << 20) + 12345);  // three parts of 5 MiB, the last shorter
+  EXPECT_EQ(put(s, "big.mkv", body), "big.mkv");
+  EXPECT_EQ(s.stat("big.mkv")->size, body.size());
+  std::string back;
+  for (std::uint64_t off = 0; off < body.size(); off += 4 << 20)
+    back += *s.read_range("big.mkv", off, std::min<std::uint64_t>(off + (4 << 20), body.size()) - 1);
+  EXPECT_TRUE(back == body) << "bytes differ after a multipart round trip";
+}
+
+TEST_F(MotoS3, PresignedUrlDownloadsWithoutCredentials) {
+  auto s = store();
+  const auto body = random_bytes(100000);
+  put(s, "dir/presigned.mkv", body);
+  auto url = s.download_url("dir/presigned.mkv");
+  ASSERT_TRUE(url);
+  EXPECT_NE(url->find("X-Amz-Signature="), std::string::npos);
+  long status = 0;
+  EXPECT_TRUE(http_get(*url, &status) == body);
+  EXPECT_EQ(status, 200);
+  // moto does not verify signatures, so a tampered URL proves nothing here; the signing itself
+  // is checked against AWS's published example in tests/unit/aws_test.cpp.
+}
+
+TEST_F(MotoS3, ErrorsSayWhatWentWrong) {
+  blob::S3Options o;
+  o.bucket = "no-such-bucket-here";
+  blob::S3ObjectStore s(aws::Client(settings()), o);
+  auto w = s.create("x.mkv");
+  ASSERT_TRUE(w.ok());
+  (void)(*w)->write(std::as_bytes(std::span("x", 1)));
+  auto r = (*w)->commit();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "NoSuchBucket");
+  EXPECT_NE(r.error().message.find("x.mkv"), std::string::npos);
+}
