@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   record->add_option("--job", job_id, "job id")->required();
 
   auto* seed = add_role("seed", "run a standalone seeding node for stored recordings");
+  auto* provision = add_role("provision", "create the S3 bucket and SQS queues (idempotent)");
 
   app::MakeTorrentOptions torrent_opts;
   auto* make_torrent = app.add_subcommand("torrent", "make a .torrent for a file with chronicle's creator");
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  if (serve->parsed() || record->parsed() || seed->parsed()) {
+  if (serve->parsed() || record->parsed() || seed->parsed() || provision->parsed()) {
     auto config = load_config(config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     if (!config) {
       std::cerr << "chronicle: " << config.error().message << "\n";
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
       return app::run_serve(*config,
                             config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     if (seed->parsed()) return app::run_seed(*config);
+    if (provision->parsed()) return app::run_provision(*config);
     return app::run_record(*config, job_id);
   }
 

@@ -14,6 +14,8 @@ void setup_logging(const Config& config);
 int run_serve(Config config, const std::optional<std::filesystem::path>& config_file);
 int run_record(const Config& config, const std::string& job_id);
 int run_seed(const Config& config);
+// `chronicle provision`: creates the AWS resources idempotently and says what is there.
+int run_provision(const Config& config);
 
 struct MakeTorrentOptions {
   std::string file, output;

@@ -99,6 +99,10 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["seed_time_limit_s"].value<double>()) c.seed_time_limit_s = *v;
     if (auto v = t["seed_active_limit"].value<int64_t>()) c.seed_active_limit = static_cast<int>(*v);
     if (auto v = t["torrent_watch_dir"].value<std::string>()) c.torrent_watch_dir = *v;
+    if (auto v = t["s3_bucket"].value<std::string>()) c.s3_bucket = *v;
+    if (auto v = t["s3_addressing"].value<std::string>()) c.s3_addressing = *v;
+    if (auto v = t["sqs_queue"].value<std::string>()) c.sqs_queue = *v;
+    if (auto v = t["sqs_dead_letter_queue"].value<std::string>()) c.sqs_dead_letter_queue = *v;
   }
   if (const char* v = env("CHRONICLE_DATA")) c.data_dir = v;
   if (const char* v = env("CHRONICLE_LISTEN")) c.listen = v;
@@ -134,6 +138,10 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   if (const char* v = env("CHRONICLE_OPENTRACKER")) c.opentracker = v;
   if (const char* v = env("CHRONICLE_SEED_LISTEN")) c.seed_listen = v;
   if (const char* v = env("CHRONICLE_TORRENT_WATCH_DIR")) c.torrent_watch_dir = v;
+  if (const char* v = env("CHRONICLE_S3_BUCKET")) c.s3_bucket = v;
+  if (const char* v = env("CHRONICLE_S3_ADDRESSING")) c.s3_addressing = v;
+  if (const char* v = env("CHRONICLE_SQS_QUEUE")) c.sqs_queue = v;
+  if (const char* v = env("CHRONICLE_SQS_DLQ")) c.sqs_dead_letter_queue = v;
   struct NumericEnv {
     const char* name;
     double* target;

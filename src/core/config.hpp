@@ -47,6 +47,12 @@ struct Config {
   int seed_active_limit = 200;              // CHRONICLE_SEED_ACTIVE: torrents seeding at once
   std::filesystem::path torrent_watch_dir;  // CHRONICLE_TORRENT_WATCH_DIR: copy each .torrent here
 
+  // AWS backend (credentials, region and endpoint come from the standard AWS_* variables)
+  std::string s3_bucket = "chronicle-recordings";                 // CHRONICLE_S3_BUCKET
+  std::string s3_addressing = "auto";                             // CHRONICLE_S3_ADDRESSING: auto | path | virtual
+  std::string sqs_queue = "chronicle-jobs.fifo";                  // CHRONICLE_SQS_QUEUE
+  std::string sqs_dead_letter_queue = "chronicle-jobs-dlq.fifo";  // CHRONICLE_SQS_DLQ
+
   std::filesystem::path db_path() const { return data_dir / "chronicle.db"; }
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }
   std::filesystem::path work_dir() const { return data_dir / "work"; }

@@ -11,70 +11,15 @@
 
 #include "blob/s3/s3_object_store.hpp"
 #include "core/ids.hpp"
-#include "sys/process.hpp"
+#include "integration/moto.hpp"
 
 using namespace chronicle;
+using chronicle::test_support::http_get;
 
 namespace {
 
-int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-std::string http_get(const std::string& url, long* status) {
-  std::string body;
-  CURL* c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(
-      c, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
-        static_cast<std::string*>(u)->append(d, s * n);
-        return s * n;
-      });
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-  curl_easy_cleanup(c);
-  return body;
-}
-
-class MotoS3 : public ::testing::Test {
+class MotoS3 : public test_support::MotoTest {
  protected:
-  static void SetUpTestSuite() {
-    port_ = free_port();
-    sys::SpawnOptions o;
-    o.argv = {"moto_server", "-H", "127.0.0.1", "-p", std::to_string(port_)};
-    o.new_process_group = true;
-    auto child = sys::spawn(o);
-    ASSERT_TRUE(child.ok()) << child.error().message;
-    pid_ = child->pid;
-    for (int i = 0; i < 100; ++i) {
-      long status = 0;
-      http_get("http://127.0.0.1:" + std::to_string(port_) + "/moto-api/", &status);
-      if (status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL() << "moto_server did not start";
-  }
-  static void TearDownTestSuite() {
-    ::kill(-pid_, SIGTERM);
-    sys::wait_for(pid_);
-  }
-
-  aws::Settings settings() const {
-    aws::Settings s;
-    s.endpoint = "http://127.0.0.1:" + std::to_string(port_);
-    s.access_key = "testing";
-    s.secret_key = "testing";
-    return s;
-  }
   blob::S3ObjectStore store(std::uint64_t min_part = 8ull << 20) {
     blob::S3Options o;
     o.bucket = "chronicle-" + new_job_id().substr(16);
@@ -93,9 +38,6 @@ class MotoS3 : public ::testing::Test {
     EXPECT_TRUE(info.ok()) << info.error().message;
     return info->key;
   }
-
-  static inline int port_ = 0;
-  static inline pid_t pid_ = -1;
 };
 
 std::string random_bytes(std::size_t n) {
