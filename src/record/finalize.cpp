@@ -127,7 +127,7 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   const std::string public_url = config.effective_public_url();
   StoredResult result{
       StoredRecording{info->key, info->size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
-      nullptr};
+      nullptr, std::nullopt};
   if (!hasher || read_total != size) return result;
 
   torrent::TorrentSpec spec;
@@ -162,6 +162,16 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   return result;
 }
 
+Result<StoredResult> finalize_output(const Config& config, ObjectStore& objects, const Job& job,
+                                     const fs::path& output) {
+  const fs::path playable = make_playable(config, output, job_work_dir(config, job.id));
+  std::string key = recording_key(job.prefix, job.name, job.id);
+  if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
+  auto stored = store_recording(config, objects, playable, key, job.id, job.title);
+  if (stored) stored->duration_s = media_duration(config, playable);
+  return stored;
+}
+
 void stop_leftover_downloader(const fs::path& work_dir) {
   std::ifstream in(downloader_pgid_file(work_dir));
   pid_t pgid = 0;
@@ -180,14 +190,9 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
   const fs::path work = job_work_dir(config, claimed.id);
   stop_leftover_downloader(work);
   std::optional<StoredResult> stored;
-  std::optional<double> duration;
   std::string storage_problem;
   if (auto partial = find_output(work)) {
-    const fs::path playable = make_playable(config, *partial, work);
-    duration = media_duration(config, playable);
-    auto key = recording_key(claimed.prefix, claimed.name, claimed.id);
-    if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-    auto s = store_recording(config, objects, playable, key, claimed.id, claimed.title);
+    auto s = finalize_output(config, objects, claimed, *partial);
     if (s)
       stored = *s;
     else
@@ -204,12 +209,12 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
     std::string message = reason;
     if (stored) {
       char secs[32];
-      std::snprintf(secs, sizeof secs, "%.1f", duration.value_or(0));
+      std::snprintf(secs, sizeof secs, "%.1f", stored->duration_s.value_or(0));
       message += "; the " + std::string(secs) + " s recorded before that are kept";
       j.recording = stored->recording;
       j.torrent = stored->torrent;
       j.bytes = stored->recording.size;
-      if (duration) j.duration_s = *duration;
+      if (stored->duration_s) j.duration_s = *stored->duration_s;
     } else if (!storage_problem.empty()) {
       message +=
           "; the partial recording could not be stored: " + storage_problem + " (it is still in " + work.string() + ")";

@@ -28,7 +28,8 @@ std::optional<double> media_duration(const Config& config, const std::filesystem
 
 struct StoredResult {
   StoredRecording recording;
-  nlohmann::json torrent;  // null when no torrent was made
+  nlohmann::json torrent;            // null when no torrent was made
+  std::optional<double> duration_s;  // measured on the stored file (set by finalize_output)
 };
 
 // One read pass feeds the SHA-256, the torrent piece hashes and the object-store write; the
@@ -37,6 +38,12 @@ struct StoredResult {
 Result<StoredResult> store_recording(const Config& config, ObjectStore& objects, const std::filesystem::path& file,
                                      const std::string& desired_key, const std::string& job_id,
                                      const std::string& title);
+
+// The whole finalize for what a downloader left (`output`, in the job's work directory): made
+// playable, measured, and stored under the job's key (".ts" when it cannot be remuxed) with
+// its torrent. Shared by the recorder and by the recovery of lost recorders.
+Result<StoredResult> finalize_output(const Config& config, ObjectStore& objects, const Job& job,
+                                     const std::filesystem::path& output);
 
 // Stops a leftover downloader process group, if its pid file names a live yt-dlp.
 void stop_leftover_downloader(const std::filesystem::path& work_dir);

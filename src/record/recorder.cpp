@@ -256,11 +256,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     spdlog::error("job {}: cannot mark uploading: {}", job_id, up.error().message);
     return 1;
   }
-  const fs::path playable = make_playable(config, *output, work);
-  const auto duration = media_duration(config, playable);
-  std::string key = recording_key(job.prefix, job.name, job.id);
-  if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-  auto stored = store_recording(config, objects, playable, key, job_id, job.title);
+  auto stored = finalize_output(config, objects, job, *output);
   finish_heartbeat();
   if (!stored) {
     (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
@@ -275,7 +271,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     j.recording = stored->recording;
     j.torrent = stored->torrent;
     j.bytes = stored->recording.size;
-    if (duration) j.duration_s = *duration;
+    if (stored->duration_s) j.duration_s = *stored->duration_s;
     if (!clean) {
       const std::string reason = last_error.empty() ? "yt-dlp " + sys::describe(exit_status) : last_error;
       j.error = Error{"stream_interrupted", "the recording stopped early (" + reason + "); the " +
