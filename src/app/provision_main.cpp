@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 #include "blob/s3/s3_object_store.hpp"
 #include "queue/sqs/sqs_job_queue.hpp"
+#include "store/dynamodb/dynamodb_job_store.hpp"
 
 namespace chronicle::app {
 
@@ -32,7 +33,14 @@ int run_provision(const Config& config) {
   }
   std::cout << "queue " << config.sqs_queue << ": ready (FIFO, visibility " << visibility << " s, dead letters to "
             << config.sqs_dead_letter_queue << " after " << config.max_receive_count << " receives)\n";
-  std::cout << "DynamoDB job table: not provisioned by this version yet\n";
+  if (auto r = dynamodb::DynamoJobStore::provision(aws::Client(settings),
+                                                   {config.dynamodb_table, config.job_retention_days});
+      !r) {
+    std::cerr << "chronicle: " << r.error().message << "\n";
+    return 1;
+  }
+  std::cout << "table " << config.dynamodb_table << ": ready (GSIs list, by_status, feed; TTL on expires_at, "
+            << config.job_retention_days << " days for finished jobs)\n";
   return 0;
 }
 

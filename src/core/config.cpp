@@ -103,6 +103,8 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["s3_addressing"].value<std::string>()) c.s3_addressing = *v;
     if (auto v = t["sqs_queue"].value<std::string>()) c.sqs_queue = *v;
     if (auto v = t["sqs_dead_letter_queue"].value<std::string>()) c.sqs_dead_letter_queue = *v;
+    if (auto v = t["dynamodb_table"].value<std::string>()) c.dynamodb_table = *v;
+    if (auto v = t["job_retention_days"].value<int64_t>()) c.job_retention_days = static_cast<int>(*v);
   }
   if (const char* v = env("CHRONICLE_DATA")) c.data_dir = v;
   if (const char* v = env("CHRONICLE_LISTEN")) c.listen = v;
@@ -142,16 +144,20 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   if (const char* v = env("CHRONICLE_S3_ADDRESSING")) c.s3_addressing = v;
   if (const char* v = env("CHRONICLE_SQS_QUEUE")) c.sqs_queue = v;
   if (const char* v = env("CHRONICLE_SQS_DLQ")) c.sqs_dead_letter_queue = v;
+  if (const char* v = env("CHRONICLE_DYNAMODB_TABLE")) c.dynamodb_table = v;
   struct NumericEnv {
     const char* name;
     double* target;
   };
-  double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count, active = c.seed_active_limit;
+  double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count, active = c.seed_active_limit,
+         retention = c.job_retention_days;
   for (auto [name, target] :
        {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
         NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
         NumericEnv{"CHRONICLE_PROBE_TIMEOUT", &c.probe_timeout_s}, NumericEnv{"CHRONICLE_MAX_RECORDINGS", &max_rec},
-        NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}}) {
+        NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}, NumericEnv{"CHRONICLE_SEED_RATIO", &c.seed_ratio_limit},
+        NumericEnv{"CHRONICLE_SEED_TIME", &c.seed_time_limit_s}, NumericEnv{"CHRONICLE_SEED_ACTIVE", &active},
+        NumericEnv{"CHRONICLE_JOB_RETENTION_DAYS", &retention}}) {
     if (const char* v = env(name)) {
       auto n = number(name, v);
       if (!n) return n.error();
@@ -161,6 +167,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   c.max_concurrent_recordings = static_cast<int>(max_rec);
   c.max_receive_count = static_cast<int>(max_recv);
   c.seed_active_limit = static_cast<int>(active);
+  c.job_retention_days = static_cast<int>(retention);
   return c;
 }
 

@@ -52,6 +52,8 @@ struct Config {
   std::string s3_addressing = "auto";                             // CHRONICLE_S3_ADDRESSING: auto | path | virtual
   std::string sqs_queue = "chronicle-jobs.fifo";                  // CHRONICLE_SQS_QUEUE
   std::string sqs_dead_letter_queue = "chronicle-jobs-dlq.fifo";  // CHRONICLE_SQS_DLQ
+  std::string dynamodb_table = "chronicle-jobs";                  // CHRONICLE_DYNAMODB_TABLE
+  int job_retention_days = 90;  // CHRONICLE_JOB_RETENTION_DAYS: finished jobs expire (DynamoDB TTL)
 
   std::filesystem::path db_path() const { return data_dir / "chronicle.db"; }
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }

@@ -41,7 +41,8 @@ def aws_cli(endpoint, env, *args):
 def test_provision_is_idempotent_and_creates_what_chronicle_needs(moto, tmp_path):
     endpoint, env = moto
     env = dict(env, CHRONICLE_S3_BUCKET="provision-test", CHRONICLE_SQS_QUEUE="prov-jobs.fifo",
-               CHRONICLE_SQS_DLQ="prov-jobs-dlq.fifo", CHRONICLE_MAX_RECEIVES="3")
+               CHRONICLE_SQS_DLQ="prov-jobs-dlq.fifo", CHRONICLE_MAX_RECEIVES="3",
+               CHRONICLE_DYNAMODB_TABLE="prov-jobs")
     for attempt in range(2):
         t0 = time.monotonic()
         r = subprocess.run([CHRONICLE, "provision", "--data", str(tmp_path)], env=env, capture_output=True, text=True,
@@ -49,6 +50,7 @@ def test_provision_is_idempotent_and_creates_what_chronicle_needs(moto, tmp_path
         assert r.returncode == 0, r.stderr
         assert "bucket provision-test: ready" in r.stdout
         assert "queue prov-jobs.fifo: ready" in r.stdout and "prov-jobs-dlq.fifo after 3 receives" in r.stdout
+        assert "table prov-jobs: ready" in r.stdout
         print(f"\nprovision run {attempt + 1}: {time.monotonic() - t0:.2f}s")
     aws_cli(endpoint, env, "s3api", "head-bucket", "--bucket", "provision-test")
     url = aws_cli(endpoint, env, "sqs", "get-queue-url", "--queue-name", "prov-jobs.fifo")["QueueUrl"]
@@ -56,6 +58,10 @@ def test_provision_is_idempotent_and_creates_what_chronicle_needs(moto, tmp_path
     assert attrs["FifoQueue"] == "true"
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"].endswith(":prov-jobs-dlq.fifo") and int(redrive["maxReceiveCount"]) == 3
+    table = aws_cli(endpoint, env, "dynamodb", "describe-table", "--table-name", "prov-jobs")["Table"]
+    assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"list", "by_status", "feed"}
+    ttl = aws_cli(endpoint, env, "dynamodb", "describe-time-to-live", "--table-name", "prov-jobs")
+    assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
 
 def test_provision_without_credentials_says_what_is_missing(tmp_path):

@@ -1,0 +1,295 @@
+#include "store/dynamodb/dynamodb_job_store.hpp"
+
+#include <chrono>
+
+namespace chronicle::dynamodb {
+namespace {
+
+using json = nlohmann::json;
+
+json S(const std::string& v) { return {{"S", v}}; }
+json N(std::int64_t v) { return {{"N", std::to_string(v)}}; }
+
+std::int64_t epoch_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string endpoint(const aws::Client& c) {
+  const auto& s = c.settings();
+  return s.endpoint.empty() ? "https://dynamodb." + s.region + ".amazonaws.com/" : s.endpoint + "/";
+}
+
+Result<json> dynamo(const aws::Client& c, const std::string& action, const json& body) {
+  const std::string payload = body.dump();
+  auto r = c.send({"dynamodb",
+                   "POST",
+                   endpoint(c),
+                   {{"X-Amz-Target", "DynamoDB_20120810." + action}, {"Content-Type", "application/x-amz-json-1.0"}},
+                   payload});
+  if (!r) return r.error();
+  if (!r->ok()) return aws::parse_error(*r, "DynamoDB " + action);
+  auto parsed = json::parse(r->body.empty() ? "{}" : r->body, nullptr, false);
+  if (parsed.is_discarded())
+    return make_error("aws_error", "DynamoDB " + action + " answered something that is not JSON");
+  return parsed;
+}
+
+Job job_from_item(const json& item) { return from_storage_json(json::parse(item["doc"]["S"].get<std::string>())); }
+
+bool condition_failed(const Error& e) {
+  return e.code == "ConditionalCheckFailedException" || e.code == "TransactionCanceledException";
+}
+
+}  // namespace
+
+Result<json> DynamoJobStore::call(const std::string& action, const json& body) const {
+  return dynamo(client_, action, body);
+}
+
+Result<Ok> DynamoJobStore::provision(const aws::Client& c, const TableOptions& o) {
+  const json gsi_projection = {{"ProjectionType", "ALL"}};
+  auto created = dynamo(
+      c, "CreateTable",
+      {{"TableName", o.table},
+       {"BillingMode", "PAY_PER_REQUEST"},
+       {"AttributeDefinitions",
+        {{{"AttributeName", "pk"}, {"AttributeType", "S"}},
+         {{"AttributeName", "list_pk"}, {"AttributeType", "S"}},
+         {{"AttributeName", "id"}, {"AttributeType", "S"}},
+         {{"AttributeName", "status"}, {"AttributeType", "S"}},
+         {{"AttributeName", "feed_pk"}, {"AttributeType", "S"}},
+         {{"AttributeName", "seq"}, {"AttributeType", "N"}}}},
+       {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}},
+       {"GlobalSecondaryIndexes",
+        {{{"IndexName", "list"},
+          {"KeySchema",
+           {{{"AttributeName", "list_pk"}, {"KeyType", "HASH"}}, {{"AttributeName", "id"}, {"KeyType", "RANGE"}}}},
+          {"Projection", gsi_projection}},
+         {{"IndexName", "by_status"},
+          {"KeySchema",
+           {{{"AttributeName", "status"}, {"KeyType", "HASH"}}, {{"AttributeName", "id"}, {"KeyType", "RANGE"}}}},
+          {"Projection", gsi_projection}},
+         {{"IndexName", "feed"},
+          {"KeySchema",
+           {{{"AttributeName", "feed_pk"}, {"KeyType", "HASH"}}, {{"AttributeName", "seq"}, {"KeyType", "RANGE"}}}},
+          {"Projection", gsi_projection}}}}});
+  if (!created && created.error().code != "ResourceInUseException") return created.error();
+  auto ttl = dynamo(
+      c, "UpdateTimeToLive",
+      {{"TableName", o.table}, {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "expires_at"}}}});
+  // Asking again for the TTL that is already on is a ValidationException on AWS: that is fine.
+  if (!ttl && ttl.error().code != "ValidationException") return ttl.error();
+  return Ok{};
+}
+
+Result<std::int64_t> DynamoJobStore::next_seq() {
+  auto r = call("UpdateItem", {{"TableName", options_.table},
+                               {"Key", {{"pk", S("counter#seq")}}},
+                               {"UpdateExpression", "ADD #v :one"},
+                               {"ExpressionAttributeNames", {{"#v", "value"}}},
+                               {"ExpressionAttributeValues", {{":one", N(1)}}},
+                               {"ReturnValues", "UPDATED_NEW"}});
+  if (!r) return r.error();
+  return std::stoll((*r)["Attributes"]["value"]["N"].get<std::string>());
+}
+
+json DynamoJobStore::job_item(const Job& job, std::int64_t seq) const {
+  json item = {{"pk", S("job#" + job.id)},
+               {"id", S(job.id)},
+               {"list_pk", S("job")},
+               {"status", S(std::string(to_string(job.status)))},
+               {"url", S(job.url)},
+               {"version", N(job.version)},
+               {"seq", N(seq)},
+               {"doc", S(to_storage_json(job).dump())}};
+  if (is_terminal(job.status)) item["expires_at"] = N(epoch_seconds() + options_.retention_days * 86400LL);
+  return item;
+}
+
+json DynamoJobStore::change_item(const Job& job, std::int64_t seq) const {
+  return {{"pk", S("change#" + std::to_string(seq))},
+          {"feed_pk", S("change")},
+          {"seq", N(seq)},
+          {"doc", S(to_storage_json(job).dump())},
+          {"expires_at", N(epoch_seconds() + 86400)}};
+}
+
+Result<CreateOutcome> DynamoJobStore::create_or_get_active(const Job& job) {
+  const std::string lock_key = "url#" + aws::hex_sha256(job.url);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto lock =
+        call("GetItem", {{"TableName", options_.table}, {"Key", {{"pk", S(lock_key)}}}, {"ConsistentRead", true}});
+    if (!lock) return lock.error();
+    std::string previous;
+    if (lock->contains("Item")) {
+      previous = (*lock)["Item"]["job_id"]["S"].get<std::string>();
+      auto existing = get(previous);
+      if (!existing) return existing.error();
+      if (*existing && is_active((*existing)->status)) return CreateOutcome{**existing, false};
+    }
+    Job stored = job;
+    stored.version = 1;
+    auto seq = next_seq();
+    if (!seq) return seq.error();
+    json lock_put = {{"TableName", options_.table}, {"Item", {{"pk", S(lock_key)}, {"job_id", S(job.id)}}}};
+    if (previous.empty()) {
+      lock_put["ConditionExpression"] = "attribute_not_exists(pk)";
+    } else {
+      lock_put["ConditionExpression"] = "job_id = :previous";
+      lock_put["ExpressionAttributeValues"] = {{":previous", S(previous)}};
+    }
+    auto written = call("TransactWriteItems",
+                        {{"TransactItems",
+                          {{{"Put", lock_put}},
+                           {{"Put",
+                             {{"TableName", options_.table},
+                              {"Item", job_item(stored, *seq)},
+                              {"ConditionExpression", "attribute_not_exists(pk)"}}}},
+                           {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}}}}});
+    if (written) return CreateOutcome{stored, true};
+    if (!condition_failed(written.error())) return written.error();
+    // Someone else took the URL at the same moment: look again.
+  }
+  return make_error("conflict", "the same URL is being submitted concurrently; try again");
+}
+
+Result<std::optional<Job>> DynamoJobStore::get(const std::string& id) {
+  auto r =
+      call("GetItem", {{"TableName", options_.table}, {"Key", {{"pk", S("job#" + id)}}}, {"ConsistentRead", true}});
+  if (!r) return r.error();
+  if (!r->contains("Item")) return std::optional<Job>();
+  return std::optional<Job>(job_from_item((*r)["Item"]));
+}
+
+Result<bool> DynamoJobStore::replace_if_version(Job& job) {
+  auto seq = next_seq();
+  if (!seq) return seq.error();
+  Job stored = job;
+  stored.version = job.version + 1;
+  auto written =
+      call("TransactWriteItems", {{"TransactItems",
+                                   {{{"Put",
+                                      {{"TableName", options_.table},
+                                       {"Item", job_item(stored, *seq)},
+                                       {"ConditionExpression", "version = :v"},
+                                       {"ExpressionAttributeValues", {{":v", N(job.version)}}}}}},
+                                    {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}}}}});
+  if (!written) {
+    if (condition_failed(written.error())) return false;
+    return written.error();
+  }
+  job.version = stored.version;
+  return true;
+}
+
+Result<bool> DynamoJobStore::remove(const std::string& id) {
+  auto r = call("DeleteItem",
+                {{"TableName", options_.table}, {"Key", {{"pk", S("job#" + id)}}}, {"ReturnValues", "ALL_OLD"}});
+  if (!r) return r.error();
+  return r->contains("Attributes");
+}
+
+Result<std::vector<Job>> DynamoJobStore::query_jobs(json request, std::size_t limit) {
+  std::vector<Job> out;
+  request["TableName"] = options_.table;
+  for (;;) {
+    if (limit) request["Limit"] = limit - out.size();
+    auto r = call("Query", request);
+    if (!r) return r.error();
+    for (const auto& item : (*r)["Items"]) out.push_back(job_from_item(item));
+    if ((limit && out.size() >= limit) || !r->contains("LastEvaluatedKey")) return out;
+    request["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
+  }
+}
+
+Result<JobPage> DynamoJobStore::list(const ListQuery& q) {
+  json request = {{"ScanIndexForward", false}};
+  std::string condition;
+  if (q.status) {
+    request["IndexName"] = "by_status";
+    condition = "#s = :k";
+    request["ExpressionAttributeNames"] = {{"#s", "status"}};
+    request["ExpressionAttributeValues"] = {{":k", S(std::string(to_string(*q.status)))}};
+  } else {
+    request["IndexName"] = "list";
+    condition = "list_pk = :k";
+    request["ExpressionAttributeValues"] = {{":k", S("job")}};
+  }
+  if (q.cursor) {
+    condition += " AND id < :cursor";  // ids are time-ordered: the cursor is the last id seen
+    request["ExpressionAttributeValues"][":cursor"] = S(*q.cursor);
+  }
+  request["KeyConditionExpression"] = condition;
+  auto jobs = query_jobs(request, q.limit + 1);
+  if (!jobs) return jobs.error();
+  JobPage page{std::move(*jobs), std::nullopt};
+  if (page.jobs.size() > q.limit) {
+    page.jobs.pop_back();
+    page.next_cursor = page.jobs.back().id;
+  }
+  return page;
+}
+
+Result<std::vector<Job>> DynamoJobStore::list_by_status(const std::vector<JobStatus>& statuses) {
+  std::vector<Job> out;
+  for (auto status : statuses) {
+    auto jobs = query_jobs({{"IndexName", "by_status"},
+                            {"KeyConditionExpression", "#s = :s"},
+                            {"ExpressionAttributeNames", {{"#s", "status"}}},
+                            {"ExpressionAttributeValues", {{":s", S(std::string(to_string(status)))}}}},
+                           0);
+    if (!jobs) return jobs.error();
+    out.insert(out.end(), jobs->begin(), jobs->end());
+  }
+  return out;
+}
+
+Result<std::map<JobStatus, std::int64_t>> DynamoJobStore::count_by_status() {
+  std::map<JobStatus, std::int64_t> counts;
+  for (int i = 0; i <= static_cast<int>(JobStatus::canceled); ++i) {
+    const auto status = static_cast<JobStatus>(i);
+    json request = {{"TableName", options_.table},
+                    {"IndexName", "by_status"},
+                    {"Select", "COUNT"},
+                    {"KeyConditionExpression", "#s = :s"},
+                    {"ExpressionAttributeNames", {{"#s", "status"}}},
+                    {"ExpressionAttributeValues", {{":s", S(std::string(to_string(status)))}}}};
+    std::int64_t n = 0;
+    for (;;) {
+      auto r = call("Query", request);
+      if (!r) return r.error();
+      n += r->value("Count", 0);
+      if (!r->contains("LastEvaluatedKey")) break;
+      request["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
+    }
+    counts[status] = n;
+  }
+  return counts;
+}
+
+Result<ChangeBatch> DynamoJobStore::changes_since(std::int64_t cursor, std::size_t limit) {
+  ChangeBatch batch;
+  batch.cursor = cursor;
+  if (cursor < 0) {
+    auto r =
+        call("GetItem", {{"TableName", options_.table}, {"Key", {{"pk", S("counter#seq")}}}, {"ConsistentRead", true}});
+    if (!r) return r.error();
+    batch.cursor = r->contains("Item") ? std::stoll((*r)["Item"]["value"]["N"].get<std::string>()) : 0;
+    return batch;
+  }
+  auto r = call("Query", {{"TableName", options_.table},
+                          {"IndexName", "feed"},
+                          {"KeyConditionExpression", "feed_pk = :f AND seq > :c"},
+                          {"ExpressionAttributeValues", {{":f", S("change")}, {":c", N(cursor)}}},
+                          {"ScanIndexForward", true},
+                          {"Limit", limit}});
+  if (!r) return r.error();
+  for (const auto& item : (*r)["Items"]) {
+    batch.seqs.push_back(std::stoll(item["seq"]["N"].get<std::string>()));
+    batch.jobs.push_back(job_from_item(item));
+    batch.cursor = batch.seqs.back();
+  }
+  return batch;
+}
+
+}  // namespace chronicle::dynamodb

@@ -1,0 +1,125 @@
+// The DynamoDB JobStore against a real moto_server: conditional writes, one active job per
+// URL, newest-first listing with a cursor, the change feed, counts, TTL on the table.
+#include <gtest/gtest.h>
+
+#include "core/ids.hpp"
+#include "integration/moto.hpp"
+#include "store/dynamodb/dynamodb_job_store.hpp"
+
+using namespace chronicle;
+
+namespace {
+
+class MotoDynamo : public test_support::MotoTest {
+ protected:
+  std::unique_ptr<dynamodb::DynamoJobStore> store() {
+    dynamodb::TableOptions o;
+    o.table = "jobs-" + new_job_id().substr(18);
+    aws::Client client(settings());
+    EXPECT_TRUE(dynamodb::DynamoJobStore::provision(client, o).ok());
+    auto again = dynamodb::DynamoJobStore::provision(client, o);
+    EXPECT_TRUE(again.ok()) << "provisioning is idempotent: " << (again.ok() ? "" : again.error().message);
+    table_ = o.table;
+    return std::make_unique<dynamodb::DynamoJobStore>(client, o);
+  }
+  static Job make_job(const std::string& url) {
+    Job j;
+    j.id = new_job_id();
+    j.url = url;
+    j.created_at = now();
+    return j;
+  }
+  std::string table_;
+};
+
+}  // namespace
+
+TEST_F(MotoDynamo, OneActiveJobPerUrl) {
+  auto s = store();
+  auto first = s->create_or_get_active(make_job("http://a/live"));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->created);
+  auto second = s->create_or_get_active(make_job("http://a/live"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->job.id, first->job.id);
+  ASSERT_TRUE(update_job(*s, first->job.id, [](Job& j) { return transition(j, JobStatus::canceled, now()); }).ok());
+  auto third = s->create_or_get_active(make_job("http://a/live"));
+  ASSERT_TRUE(third.ok()) << third.error().message;
+  EXPECT_TRUE(third->created) << "a finished job frees its URL";
+  EXPECT_NE(third->job.id, first->job.id);
+}
+
+TEST_F(MotoDynamo, ConditionalWritesRefuseAStaleWriter) {
+  auto s = store();
+  auto created = s->create_or_get_active(make_job("http://b/live"));
+  Job a = created->job, b = created->job;
+  ASSERT_TRUE(transition(a, JobStatus::starting, now()).ok());
+  ASSERT_TRUE(transition(b, JobStatus::starting, now()).ok());
+  auto won = s->replace_if_version(a);
+  ASSERT_TRUE(won.ok()) << won.error().message;
+  EXPECT_TRUE(*won);
+  auto lost = s->replace_if_version(b);
+  ASSERT_TRUE(lost.ok()) << lost.error().message;
+  EXPECT_FALSE(*lost) << "a message delivered twice must not start two recorders";
+  EXPECT_EQ((*s->get(a.id))->version, a.version);
+  EXPECT_EQ((*s->get(a.id))->status, JobStatus::starting);
+}
+
+TEST_F(MotoDynamo, ListsNewestFirstByStatusWithACursor) {
+  auto s = store();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(s->create_or_get_active(make_job("http://c/" + std::to_string(i)))->job.id);
+  ASSERT_TRUE(update_job(*s, ids[1], [](Job& j) { return transition(j, JobStatus::canceled, now()); }).ok());
+  auto page = s->list(ListQuery{std::nullopt, 2, std::nullopt});
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->jobs.size(), 2u);
+  EXPECT_EQ(page->jobs[0].id, ids[4]);
+  EXPECT_EQ(page->jobs[1].id, ids[3]);
+  auto rest = s->list(ListQuery{std::nullopt, 10, page->next_cursor});
+  ASSERT_EQ(rest->jobs.size(), 3u);
+  EXPECT_EQ(rest->jobs[0].id, ids[2]);
+  EXPECT_FALSE(rest->next_cursor);
+  auto canceled = s->list(ListQuery{JobStatus::canceled, 10, std::nullopt});
+  ASSERT_EQ(canceled->jobs.size(), 1u);
+  EXPECT_EQ(canceled->jobs[0].id, ids[1]);
+  auto counts = s->count_by_status();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[JobStatus::pending], 4);
+  EXPECT_EQ((*counts)[JobStatus::canceled], 1);
+  EXPECT_EQ(s->list_by_status({JobStatus::pending})->size(), 4u);
+  EXPECT_TRUE(*s->remove(ids[0]));
+  EXPECT_FALSE(*s->remove(ids[0]));
+  EXPECT_FALSE(s->get(ids[0])->has_value());
+}
+
+TEST_F(MotoDynamo, ChangeFeedReportsEveryChangeInOrder) {
+  auto s = store();
+  const auto head = s->changes_since(-1, 0);
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  auto created = s->create_or_get_active(make_job("http://d/live"));
+  ASSERT_TRUE(update_job(*s, created->job.id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  ASSERT_TRUE(update_job(*s, created->job.id, [](Job& j) { return transition(j, JobStatus::failed, now()); }).ok());
+  auto batch = s->changes_since(head->cursor, 100);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  ASSERT_EQ(batch->jobs.size(), 3u);
+  EXPECT_EQ(batch->jobs[0].status, JobStatus::pending);
+  EXPECT_EQ(batch->jobs[1].status, JobStatus::starting);
+  EXPECT_EQ(batch->jobs[2].status, JobStatus::failed);
+  EXPECT_TRUE(s->changes_since(batch->cursor, 100)->jobs.empty());
+}
+
+TEST_F(MotoDynamo, TableHasTimeToLiveOnExpiresAt) {
+  auto s = store();
+  aws::Client client(settings());
+  auto r = client.send(
+      {"dynamodb",
+       "POST",
+       settings().endpoint + "/",
+       {{"X-Amz-Target", "DynamoDB_20120810.DescribeTimeToLive"}, {"Content-Type", "application/x-amz-json-1.0"}},
+       nlohmann::json{{"TableName", table_}}.dump()});
+  ASSERT_TRUE(r.ok() && r->ok());
+  auto ttl = nlohmann::json::parse(r->body)["TimeToLiveDescription"];
+  EXPECT_EQ(ttl["AttributeName"], "expires_at");
+  EXPECT_EQ(ttl["TimeToLiveStatus"], "ENABLED");
+}
