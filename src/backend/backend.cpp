@@ -1,14 +1,41 @@
 #include "backend/backend.hpp"
 
 #include "blob/fs/fs_object_store.hpp"
+#include "blob/s3/s3_object_store.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
+#include "queue/sqs/sqs_job_queue.hpp"
+#include "store/dynamodb/dynamodb_job_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 
 namespace chronicle {
 
+namespace {
+
+// DynamoDB jobs, SQS FIFO queue, S3 objects; credentials, region and endpoint from AWS_*.
+Result<Backend> open_aws(const Config& config) {
+  const auto settings = aws::Settings::from_environment();
+  if (settings.access_key.empty() || settings.secret_key.empty())
+    return make_error("invalid_config", "the aws backend needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  auto queue = sqs::SqsJobQueue::open(aws::Client(settings), {config.sqs_queue, config.sqs_dead_letter_queue},
+                                      config.max_receive_count);
+  if (!queue) return queue.error();
+  blob::S3Options s3;
+  s3.bucket = config.s3_bucket;
+  s3.path_style = config.s3_addressing == "path" || (config.s3_addressing == "auto" && !settings.endpoint.empty());
+  Backend b;
+  b.store = std::make_unique<dynamodb::DynamoJobStore>(
+      aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
+  b.queue = std::move(queue.value());
+  b.objects = std::make_unique<blob::S3ObjectStore>(aws::Client(settings), s3);
+  return b;
+}
+
+}  // namespace
+
 Result<Backend> open_backend(const Config& config) {
+  if (config.backend == "aws") return open_aws(config);
   if (config.backend != "embedded")
-    return make_error("unsupported_backend", "backend '" + config.backend + "' is not available in this build");
+    return make_error("unsupported_backend", "backend '" + config.backend + "' is not embedded or aws");
   auto db = sqlite::Db::open(config.db_path());
   if (!db) return db.error();
   auto store = sqlite::SqliteJobStore::open(*db);

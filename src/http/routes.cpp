@@ -230,8 +230,17 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
       if (!job->torrent.is_object() || !job->torrent.contains("key"))
         return error_reply(404, "not_found", "job " + id + " has no torrent");
-      auto p = service_.objects().local_path(job->torrent["key"].get<std::string>());
-      if (!p) return error_reply(404, "not_found", "the torrent of job " + id + " is not stored locally");
+      const std::string key = job->torrent["key"].get<std::string>();
+      auto p = service_.objects().local_path(key);
+      if (!p) {
+        if (auto url = service_.objects().download_url(key)) {
+          Reply r;
+          r.status = 302;
+          r.headers.emplace_back("Location", *url);
+          return r;
+        }
+        return error_reply(404, "not_found", "the torrent of job " + id + " is not stored locally");
+      }
       Reply r;
       r.content_type = "application/x-bittorrent";
       r.file = *p;

@@ -69,3 +69,46 @@ def test_provision_without_credentials_says_what_is_missing(tmp_path):
     r = subprocess.run([CHRONICLE, "provision", "--data", str(tmp_path)], env=env, capture_output=True, text=True,
                        timeout=30)
     assert r.returncode != 0 and "AWS_ACCESS_KEY_ID" in r.stderr
+
+
+def test_whole_path_on_the_aws_backend(moto, make_stream, tmp_path):
+    """The embedded e2e, on CHRONICLE_BACKEND=aws with the process launcher: API -> SQS ->
+    dispatch -> record -> S3 object and .torrent -> DynamoDB status completed."""
+    from harness import Chronicle, ffprobe_duration, sha256_of
+    endpoint, env = moto
+    names = {"CHRONICLE_S3_BUCKET": "e2e-recordings", "CHRONICLE_SQS_QUEUE": "e2e-jobs.fifo",
+             "CHRONICLE_SQS_DLQ": "e2e-jobs-dlq.fifo", "CHRONICLE_DYNAMODB_TABLE": "e2e-jobs"}
+    aws_env = {k: v for k, v in env.items() if k.startswith("AWS_")}
+    aws_env.update(names)
+    r = subprocess.run([CHRONICLE, "provision", "--data", str(tmp_path)], env=dict(os.environ, **aws_env),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    c = Chronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws"))
+    try:
+        stream = make_stream(12)
+        t0 = time.monotonic()
+        r = c.cli("submit", stream.url, "--name", "aws run", "--wait", "--json", timeout=120)
+        assert r.returncode == 0, r.stderr
+        job = json.loads(r.stdout)
+        print(f"\naws backend: submit->completed {time.monotonic() - t0:.1f}s")
+        assert job["status"] == "completed" and job["recording"]["key"] == "aws run.mkv"
+        assert job["torrent"]["key"] == "aws run.torrent"
+        # The objects are in S3 ...
+        head = aws_cli(endpoint, env, "s3api", "head-object", "--bucket", "e2e-recordings", "--key", "aws run.mkv")
+        assert head["ContentLength"] == job["recording"]["size"] and head["ContentType"] == "video/x-matroska"
+        aws_cli(endpoint, env, "s3api", "head-object", "--bucket", "e2e-recordings", "--key", "aws run.torrent")
+        # ... the job is in DynamoDB ...
+        item = aws_cli(endpoint, env, "dynamodb", "get-item", "--table-name", "e2e-jobs",
+                       "--key", json.dumps({"pk": {"S": "job#" + job["id"]}}))["Item"]
+        assert item["status"]["S"] == "completed" and "expires_at" in item
+        # ... and the download link redirects to a presigned S3 URL that plays.
+        out = tmp_path / "from-s3.mkv"
+        r = c.cli("download", job["id"], "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        assert sha256_of(out) == job["recording"]["sha256"]
+        assert abs(ffprobe_duration(str(out)) - 12) <= 1.2
+        status, headers, _ = c.request("GET", f"/api/v1/jobs/{job['id']}/torrent")
+        content_type = {k.lower(): v for k, v in headers.items()}["content-type"]
+        assert status == 200 and content_type == "application/x-bittorrent"  # urllib followed the redirect
+    finally:
+        c.close()

@@ -92,13 +92,13 @@ Result<Ok> SqsJobQueue::send(const std::string& job_id, const std::string& dedup
 Result<std::optional<QueueMessage>> SqsJobQueue::receive(std::chrono::seconds visibility,
                                                          std::chrono::milliseconds wait) {
   for (;;) {
-    auto r = call(
-        client_, "ReceiveMessage",
-        {{"QueueUrl", queue_url_},
-         {"MaxNumberOfMessages", 1},
-         {"VisibilityTimeout", visibility.count()},
-         {"WaitTimeSeconds", std::min<long long>(20, std::chrono::duration_cast<std::chrono::seconds>(wait).count())},
-         {"AttributeNames", {"ApproximateReceiveCount"}}});
+    auto r = call(client_, "ReceiveMessage",
+                  {{"QueueUrl", queue_url_},
+                   {"MaxNumberOfMessages", 1},
+                   {"VisibilityTimeout", visibility.count()},
+                   // Long polling in whole seconds, rounded up: a short wait must not become a busy loop.
+                   {"WaitTimeSeconds", std::min<long long>(20, (wait.count() + 999) / 1000)},
+                   {"AttributeNames", {"ApproximateReceiveCount"}}});
     if (!r) return r.error();
     auto m = first_message(*r);
     if (!m || m->receive_count <= max_receives_) return m;
