@@ -115,6 +115,26 @@ Result<Response> Client::send(const Request& r) const {
   return response;
 }
 
+Result<nlohmann::json> json_call(const Client& client, const std::string& service, const std::string& target_prefix,
+                                 const std::string& action, const nlohmann::json& body) {
+  const auto& s = client.settings();
+  const std::string url =
+      s.endpoint.empty() ? "https://" + service + "." + s.region + ".amazonaws.com/" : s.endpoint + "/";
+  const std::string payload = body.dump();
+  auto r =
+      client.send({service,
+                   "POST",
+                   url,
+                   {{"X-Amz-Target", target_prefix + "." + action}, {"Content-Type", "application/x-amz-json-1.0"}},
+                   payload});
+  if (!r) return r.error();
+  if (!r->ok()) return parse_error(*r, service + " " + action);
+  auto parsed = nlohmann::json::parse(r->body.empty() ? "{}" : r->body, nullptr, false);
+  if (parsed.is_discarded())
+    return make_error("aws_error", service + " " + action + " answered something that is not JSON");
+  return parsed;
+}
+
 std::string uri_encode(std::string_view s, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

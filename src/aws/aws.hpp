@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/result.hpp"
 
 namespace chronicle::aws {
@@ -48,6 +50,12 @@ class Client {
  private:
   Settings settings_;
 };
+
+// The AWS JSON protocol (SQS, DynamoDB, ECS, ...): one POST per action to the service's
+// endpoint, `X-Amz-Target: <target_prefix>.<action>`. Returns the parsed answer or the
+// service's error.
+Result<nlohmann::json> json_call(const Client& client, const std::string& service, const std::string& target_prefix,
+                                 const std::string& action, const nlohmann::json& body);
 
 // RFC 3986 encoding as SigV4 wants it; '/' kept when encoding a path.
 std::string uri_encode(std::string_view s, bool keep_slash);

@@ -230,22 +230,8 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
       if (!job->torrent.is_object() || !job->torrent.contains("key"))
         return error_reply(404, "not_found", "job " + id + " has no torrent");
-      const std::string key = job->torrent["key"].get<std::string>();
-      auto p = service_.objects().local_path(key);
-      if (!p) {
-        if (auto url = service_.objects().download_url(key)) {
-          Reply r;
-          r.status = 302;
-          r.headers.emplace_back("Location", *url);
-          return r;
-        }
-        return error_reply(404, "not_found", "the torrent of job " + id + " is not stored locally");
-      }
-      Reply r;
-      r.content_type = "application/x-bittorrent";
-      r.file = *p;
-      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id + ".torrent\"");
-      return r;
+      return stored_object(job->torrent["key"].get<std::string>(), "application/x-bittorrent", id + ".torrent",
+                           "the torrent of job " + id);
     }
   }
   return error_reply(404, "not_found", "no such endpoint: " + path);
@@ -315,23 +301,30 @@ Reply Router::recording(const std::string& id) {
   if (!job->recording)
     return error_reply(404, "not_found",
                        "job " + id + " has no stored recording (status: " + std::string(to_string(job->status)) + ")");
-  auto p = service_.objects().local_path(job->recording->key);
+  const auto& key = job->recording->key;
+  Reply r = stored_object(key, key.ends_with(".mkv") ? "video/x-matroska" : "video/mp2t",
+                          std::filesystem::path(key).filename().string(), "the recording of job " + id);
+  if (r.file) r.headers.emplace_back("ETag", "\"" + job->recording->sha256 + "\"");
+  return r;
+}
+
+Reply Router::stored_object(const std::string& key, const std::string& content_type, const std::string& filename,
+                            const std::string& what) {
+  auto p = service_.objects().local_path(key);
   if (!p) {
     // Stores that are not local (S3) hand out a presigned URL instead of streaming through us.
-    if (auto url = service_.objects().download_url(job->recording->key)) {
+    if (auto url = service_.objects().download_url(key)) {
       Reply r;
       r.status = 302;
       r.headers.emplace_back("Location", *url);
       return r;
     }
-    return error_reply(404, "not_found", "the recording of job " + id + " is not stored locally");
+    return error_reply(404, "not_found", what + " is not stored locally");
   }
   Reply r;
-  r.content_type = job->recording->key.ends_with(".mkv") ? "video/x-matroska" : "video/mp2t";
+  r.content_type = content_type;
   r.file = *p;
-  const auto filename = std::filesystem::path(job->recording->key).filename().string();
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
-  r.headers.emplace_back("ETag", "\"" + job->recording->sha256 + "\"");
   return r;
 }
 

@@ -46,6 +46,9 @@ class Router {
   Reply submit(const Request& request);
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
+  // A stored object: streamed from local storage, or a redirect to the store's download URL.
+  Reply stored_object(const std::string& key, const std::string& content_type, const std::string& filename,
+                      const std::string& what);
   Reply static_file(const std::string& path);
   nlohmann::json render(const Job& job) const;
 

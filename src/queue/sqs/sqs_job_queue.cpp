@@ -5,24 +5,8 @@
 namespace chronicle::sqs {
 namespace {
 
-std::string endpoint(const aws::Client& c) {
-  const auto& s = c.settings();
-  return s.endpoint.empty() ? "https://sqs." + s.region + ".amazonaws.com/" : s.endpoint + "/";
-}
-
-// The SQS JSON protocol: one POST per action.
 Result<nlohmann::json> call(const aws::Client& c, const std::string& action, const nlohmann::json& body) {
-  const std::string payload = body.dump();
-  auto r = c.send({"sqs",
-                   "POST",
-                   endpoint(c),
-                   {{"X-Amz-Target", "AmazonSQS." + action}, {"Content-Type", "application/x-amz-json-1.0"}},
-                   payload});
-  if (!r) return r.error();
-  if (!r->ok()) return aws::parse_error(*r, "SQS " + action);
-  auto parsed = nlohmann::json::parse(r->body.empty() ? "{}" : r->body, nullptr, false);
-  if (parsed.is_discarded()) return make_error("aws_error", "SQS " + action + " answered something that is not JSON");
-  return parsed;
+  return aws::json_call(c, "sqs", "AmazonSQS", action, body);
 }
 
 Result<std::string> queue_url(const aws::Client& c, const std::string& name) {

@@ -14,24 +14,8 @@ std::int64_t epoch_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string endpoint(const aws::Client& c) {
-  const auto& s = c.settings();
-  return s.endpoint.empty() ? "https://dynamodb." + s.region + ".amazonaws.com/" : s.endpoint + "/";
-}
-
 Result<json> dynamo(const aws::Client& c, const std::string& action, const json& body) {
-  const std::string payload = body.dump();
-  auto r = c.send({"dynamodb",
-                   "POST",
-                   endpoint(c),
-                   {{"X-Amz-Target", "DynamoDB_20120810." + action}, {"Content-Type", "application/x-amz-json-1.0"}},
-                   payload});
-  if (!r) return r.error();
-  if (!r->ok()) return aws::parse_error(*r, "DynamoDB " + action);
-  auto parsed = json::parse(r->body.empty() ? "{}" : r->body, nullptr, false);
-  if (parsed.is_discarded())
-    return make_error("aws_error", "DynamoDB " + action + " answered something that is not JSON");
-  return parsed;
+  return aws::json_call(c, "dynamodb", "DynamoDB_20120810", action, body);
 }
 
 Job job_from_item(const json& item) { return from_storage_json(json::parse(item["doc"]["S"].get<std::string>())); }
