@@ -127,15 +127,24 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
         BoolEnv{"CHRONICLE_SEED_DHT", &c.seed_dht}, BoolEnv{"CHRONICLE_SEED_LSD", &c.seed_lsd},
         BoolEnv{"CHRONICLE_SEED_UPNP", &c.seed_upnp}, BoolEnv{"CHRONICLE_SEED_NATPMP", &c.seed_natpmp}})
     if (const char* v = env(name)) *target = truthy(v);
-  if (const char* v = env("CHRONICLE_TRACKERS")) {
-    c.trackers.clear();
-    std::string list = v;
-    for (std::size_t start = 0; start <= list.size();) {
-      const auto comma = std::min(list.find(',', start), list.size());
-      if (comma > start) c.trackers.push_back(list.substr(start, comma - start));
-      start = comma + 1;
+  auto env_list = [](const char* name, std::vector<std::string>& target) {
+    if (const char* v = env(name)) {
+      target.clear();
+      const std::string list = v;
+      for (std::size_t start = 0; start <= list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        if (comma > start) target.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+      }
     }
-  }
+  };
+  env_list("CHRONICLE_TRACKERS", c.trackers);
+  env_list("CHRONICLE_ECS_SUBNETS", c.ecs_subnets);
+  env_list("CHRONICLE_ECS_SECURITY_GROUPS", c.ecs_security_groups);
+  if (const char* v = env("CHRONICLE_LAUNCHER")) c.launcher = v;
+  if (const char* v = env("CHRONICLE_ECS_CLUSTER")) c.ecs_cluster = v;
+  if (const char* v = env("CHRONICLE_ECS_TASK_DEFINITION")) c.ecs_task_definition = v;
+  if (const char* v = env("CHRONICLE_ECS_CONTAINER")) c.ecs_container = v;
   if (const char* v = env("CHRONICLE_TRACKER_LISTEN")) c.tracker_listen = v;
   if (const char* v = env("CHRONICLE_OPENTRACKER")) c.opentracker = v;
   if (const char* v = env("CHRONICLE_SEED_LISTEN")) c.seed_listen = v;
@@ -179,6 +188,10 @@ Result<Ok> validate(const Config& c) {
   if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)
     return make_error("invalid_config", "heartbeat_stale_s must be at least twice the heartbeat interval");
   if (c.listen.find(':') == std::string::npos) return make_error("invalid_config", "listen must be HOST:PORT");
+  if (c.launcher != "process" && c.launcher != "ecs")
+    return make_error("invalid_config", "launcher must be 'process' or 'ecs', got '" + c.launcher + "'");
+  if (c.launcher == "ecs" && c.ecs_subnets.empty())
+    return make_error("invalid_config", "the ecs launcher needs CHRONICLE_ECS_SUBNETS (and usually _SECURITY_GROUPS)");
   return Ok{};
 }
 

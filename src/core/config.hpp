@@ -53,6 +53,11 @@ struct Config {
   std::string sqs_queue = "chronicle-jobs.fifo";                  // CHRONICLE_SQS_QUEUE
   std::string sqs_dead_letter_queue = "chronicle-jobs-dlq.fifo";  // CHRONICLE_SQS_DLQ
   std::string dynamodb_table = "chronicle-jobs";                  // CHRONICLE_DYNAMODB_TABLE
+  std::string launcher = "process";                               // CHRONICLE_LAUNCHER: process | ecs
+  std::string ecs_cluster = "chronicle";                          // CHRONICLE_ECS_CLUSTER
+  std::string ecs_task_definition = "chronicle-recorder";         // CHRONICLE_ECS_TASK_DEFINITION
+  std::string ecs_container = "recorder";                         // CHRONICLE_ECS_CONTAINER
+  std::vector<std::string> ecs_subnets, ecs_security_groups;  // CHRONICLE_ECS_SUBNETS, _SECURITY_GROUPS (comma lists)
   int job_retention_days = 90;  // CHRONICLE_JOB_RETENTION_DAYS: finished jobs expire (DynamoDB TTL)
 
   std::filesystem::path db_path() const { return data_dir / "chronicle.db"; }

@@ -62,6 +62,12 @@ TEST(Config, EnvironmentOverridesEverySetting) {
   e.set("CHRONICLE_SQS_DLQ", "d.fifo");
   e.set("CHRONICLE_DYNAMODB_TABLE", "t");
   e.set("CHRONICLE_JOB_RETENTION_DAYS", "30");
+  e.set("CHRONICLE_LAUNCHER", "ecs");
+  e.set("CHRONICLE_ECS_CLUSTER", "cl");
+  e.set("CHRONICLE_ECS_TASK_DEFINITION", "td:3");
+  e.set("CHRONICLE_ECS_CONTAINER", "rec");
+  e.set("CHRONICLE_ECS_SUBNETS", "subnet-a,subnet-b");
+  e.set("CHRONICLE_ECS_SECURITY_GROUPS", "sg-1");
   auto c = load_config(std::nullopt);
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->data_dir, "/srv/chr");
@@ -101,6 +107,12 @@ TEST(Config, EnvironmentOverridesEverySetting) {
   EXPECT_EQ(c->sqs_dead_letter_queue, "d.fifo");
   EXPECT_EQ(c->dynamodb_table, "t");
   EXPECT_EQ(c->job_retention_days, 30);
+  EXPECT_EQ(c->launcher, "ecs");
+  EXPECT_EQ(c->ecs_cluster, "cl");
+  EXPECT_EQ(c->ecs_task_definition, "td:3");
+  EXPECT_EQ(c->ecs_container, "rec");
+  EXPECT_EQ(c->ecs_subnets, (std::vector<std::string>{"subnet-a", "subnet-b"}));
+  EXPECT_EQ(c->ecs_security_groups, std::vector<std::string>{"sg-1"});
 }
 
 TEST(Config, FileBelowEnvironmentAndClearErrors) {
