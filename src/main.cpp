@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   record->add_option("--job", job_id, "job id")->required();
 
   auto* seed = add_role("seed", "run a standalone seeding node for stored recordings");
-  auto* provision = add_role("provision", "create the S3 bucket and SQS queues (idempotent)");
+  auto* provision = add_role("provision", "create the S3 bucket, SQS queues and DynamoDB table (idempotent)");
+  auto* lambda = add_role("lambda", "the AWS Lambda bootstrap: API Gateway, SQS and scheduled events");
 
   app::MakeTorrentOptions torrent_opts;
   auto* make_torrent = app.add_subcommand("torrent", "make a .torrent for a file with chronicle's creator");
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  if (serve->parsed() || record->parsed() || seed->parsed() || provision->parsed()) {
+  if (serve->parsed() || record->parsed() || seed->parsed() || provision->parsed() || lambda->parsed()) {
     auto config = load_config(config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     if (!config) {
       std::cerr << "chronicle: " << config.error().message << "\n";
@@ -108,6 +109,9 @@ int main(int argc, char** argv) {
                             config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     if (seed->parsed()) return app::run_seed(*config);
     if (provision->parsed()) return app::run_provision(*config);
+    if (lambda->parsed())
+      return app::run_lambda(*config,
+                             config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
     return app::run_record(*config, job_id);
   }
 

@@ -16,6 +16,8 @@ int run_record(const Config& config, const std::string& job_id);
 int run_seed(const Config& config);
 // `chronicle provision`: creates the AWS resources idempotently and says what is there.
 int run_provision(const Config& config);
+// `chronicle lambda`: the function's bootstrap, serving Runtime API events until Lambda stops it.
+int run_lambda(const Config& config, const std::optional<std::filesystem::path>& config_file);
 
 struct MakeTorrentOptions {
   std::string file, output;

@@ -5,11 +5,10 @@
 #include <thread>
 
 #include "app/app.hpp"
+#include "app/launchers.hpp"
 #include "backend/backend.hpp"
 #include "core/service.hpp"
 #include "dispatch/dispatcher.hpp"
-#include "dispatch/ecs_launcher.hpp"
-#include "dispatch/process_launcher.hpp"
 #include "dispatch/reaper.hpp"
 #include "http/server.hpp"
 #include "sys/process.hpp"
@@ -67,14 +66,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     spdlog::error("{}", backend.error().message);
     return 1;
   }
-  // Recorders run as local child processes, or as ECS Fargate tasks.
-  dispatch::ProcessLauncher process_launcher(config, config_file);
-  std::optional<dispatch::EcsLauncher> ecs_launcher;
-  if (config.launcher == "ecs")
-    ecs_launcher.emplace(aws::Client(aws::Settings::from_environment()),
-                         dispatch::EcsOptions{config.ecs_cluster, config.ecs_task_definition, config.ecs_container,
-                                              config.ecs_subnets, config.ecs_security_groups, true});
-  Launcher& launcher = ecs_launcher ? static_cast<Launcher&>(*ecs_launcher) : process_launcher;
+  Launchers launchers(config, config_file);
+  Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
   JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
                      UrlPolicy{config.allow_private_networks}, resolver);
@@ -102,7 +95,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
 
   dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats,
-                          [&process_launcher] { process_launcher.reap(); });
+                          [&launchers] { launchers.process.reap(); });
   dispatcher.start(2);
   reaper.start();
   // The built-in tracker runs only when no external tracker is configured.

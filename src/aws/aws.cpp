@@ -86,7 +86,7 @@ Result<Response> Client::send(const Request& r) const {
   }
   // Otherwise libcurl labels a body as a urlencoded form, and servers may parse it away.
   if (!has_type && !r.body.empty()) headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
-  if (!settings_.session_token.empty())
+  if (r.sign && !settings_.session_token.empty())
     headers = curl_slist_append(headers, ("x-amz-security-token: " + settings_.session_token).c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, &curl_slist_free_all);
@@ -95,15 +95,17 @@ Result<Response> Client::send(const Request& r) const {
   curl_easy_setopt(curl.get(), CURLOPT_URL, r.url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, r.method.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl.get(), CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
+  if (r.sign) {
+    curl_easy_setopt(curl.get(), CURLOPT_AWS_SIGV4, sigv4.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
+  }
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect_body);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 300L);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, r.timeout_s);
   if (r.method == "HEAD") curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
   if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, r.body.data());

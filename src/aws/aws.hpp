@@ -31,6 +31,8 @@ struct Request {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string_view body;  // must outlive the call
+  long timeout_s = 300;   // 0: wait as long as it takes (the Lambda Runtime API's long poll)
+  bool sign = true;       // false for endpoints that are not AWS services (the Lambda Runtime API)
 };
 
 struct Response {

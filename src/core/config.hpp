@@ -65,6 +65,8 @@ struct Config {
   std::filesystem::path work_dir() const { return data_dir / "work"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
   std::filesystem::path seed_state_dir() const { return data_dir / "seed"; }
+  // Where a seeding node keeps copies of recordings held in a remote store (S3).
+  std::filesystem::path seed_cache_dir() const { return data_dir / "seed" / "cache"; }
   std::string effective_public_url() const;
   std::string public_host() const;
   // The announce URLs put into new torrents: the configured trackers, else the built-in one.

@@ -103,6 +103,10 @@ class ObjectStore {
   virtual Result<Ok> remove(const std::string& key) = 0;
   // Where the bytes can be read directly, if the store is local.
   virtual std::optional<std::filesystem::path> local_path(const std::string& key) = 0;
+  // Copies the object into a local file (for stores without local_path: a seeding node
+  // pulls recordings from S3). Writes beside `destination` and renames, so a partial copy is
+  // never taken for the object.
+  virtual Result<Ok> fetch(const std::string& key, const std::filesystem::path& destination) = 0;
   // A URL a client can download the object from directly (e.g. presigned), if the store has one.
   virtual std::optional<std::string> download_url(const std::string& /*key*/) { return std::nullopt; }
 };

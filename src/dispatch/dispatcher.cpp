@@ -51,12 +51,14 @@ bool Dispatcher::has_capacity() {
 void Dispatcher::fail_dead_letters() {
   auto dead = queue_.take_dead_letters();
   if (!dead) return;
-  for (const auto& m : *dead) {
-    auto r = fail_job(store_, m.job_id,
-                      Error{"dispatch_failed", "could not be dispatched after " + std::to_string(m.receive_count - 1) +
-                                                   " attempts; moved to the dead-letter queue"});
-    if (r) spdlog::warn("job {} dead-lettered after {} deliveries", m.job_id, m.receive_count - 1);
-  }
+  for (const auto& m : *dead) fail_dead_letter(m);
+}
+
+void Dispatcher::fail_dead_letter(const QueueMessage& m) {
+  auto r = fail_job(store_, m.job_id,
+                    Error{"dispatch_failed", "could not be dispatched after " + std::to_string(m.receive_count - 1) +
+                                                 " attempts; moved to the dead-letter queue"});
+  if (r) spdlog::warn("job {} dead-lettered after {} deliveries", m.job_id, m.receive_count - 1);
 }
 
 void Dispatcher::run() {
@@ -78,7 +80,7 @@ void Dispatcher::run() {
   }
 }
 
-void Dispatcher::handle(const QueueMessage& message) {
+Dispatcher::Handled Dispatcher::handle(const QueueMessage& message) {
   ++stats_.received;
   const std::string& id = message.job_id;
   const auto takeover_after = std::chrono::milliseconds(static_cast<long long>((config_.probe_timeout_s + 10) * 1000));
@@ -96,8 +98,12 @@ void Dispatcher::handle(const QueueMessage& message) {
     return make_error("skip", "job is " + std::string(to_string(j.status)));
   });
   if (!claimed) {
-    if (claimed.error().code == "not_found" || not_mine) (void)queue_.ack(message);
-    return;
+    if (claimed.error().code == "not_found" || not_mine) {
+      (void)queue_.ack(message);
+      return Handled::done;
+    }
+    spdlog::warn("job {}: cannot claim it yet: {}", id, claimed.error().message);
+    return Handled::retry;
   }
   Job job = *claimed;
   if (job.stop_requested) {
@@ -106,7 +112,7 @@ void Dispatcher::handle(const QueueMessage& message) {
       return transition(j, JobStatus::canceled, now());
     });
     (void)queue_.ack(message);
-    return;
+    return Handled::done;
   }
 
   spdlog::info("job {}: probing {}", id, job.url);
@@ -119,7 +125,7 @@ void Dispatcher::handle(const QueueMessage& message) {
     spdlog::info("job {}: rejected: {}", id, info.error().message);
     (void)fail_job(store_, id, info.error());
     (void)queue_.ack(message);
-    return;
+    return Handled::done;
   }
 
   bool canceled = false;
@@ -137,7 +143,7 @@ void Dispatcher::handle(const QueueMessage& message) {
   });
   if (!probed || canceled) {
     (void)queue_.ack(message);
-    return;
+    return Handled::done;
   }
 
   auto ref = launcher_.launch(*probed);
@@ -145,7 +151,7 @@ void Dispatcher::handle(const QueueMessage& message) {
     spdlog::error("job {}: launch failed: {}", id, ref.error().message);
     (void)fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message});
     (void)queue_.ack(message);
-    return;
+    return Handled::done;
   }
   ++stats_.launched;
   (void)update_job(store_, id, [&](Job& j) -> Result<Ok> {
@@ -154,6 +160,7 @@ void Dispatcher::handle(const QueueMessage& message) {
   });
   spdlog::info("job {}: recorder launched ({}) title=\"{}\"", id, *ref, info->title);
   (void)queue_.ack(message);
+  return Handled::done;
 }
 
 }  // namespace chronicle::dispatch

@@ -27,13 +27,18 @@ class Dispatcher {
   void start(int workers);
   void stop();
 
-  // One queue message, start to end (exposed for tests).
-  void handle(const QueueMessage& message);
+  // One queue message, start to end. `retry`: the job could not be read or claimed for a
+  // reason that may pass (the store was unreachable); the message was left on the queue.
+  enum class Handled { done, retry };
+  Handled handle(const QueueMessage& message);
+  // Whether another recording may start now (max_concurrent_recordings).
+  bool has_capacity();
+  // Fails the jobs of dead-lettered messages, saying why.
+  void fail_dead_letters();
+  void fail_dead_letter(const QueueMessage& message);
 
  private:
   void run();
-  bool has_capacity();
-  void fail_dead_letters();
 
   const Config& config_;
   JobStore& store_;

@@ -1,5 +1,8 @@
 #include "sys/sha256.hpp"
 
+#include <fstream>
+#include <vector>
+
 #include <openssl/evp.h>
 
 #include <stdexcept>
@@ -31,6 +34,20 @@ std::string Sha256::hex_digest() {
     out.push_back(kHex[md[i] & 15]);
   }
   return out;
+}
+
+std::optional<std::string> sha256_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  Sha256 sha;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n > 0) sha.update(std::as_bytes(std::span(buffer.data(), n)));
+  }
+  if (in.bad()) return std::nullopt;
+  return sha.hex_digest();
 }
 
 }  // namespace chronicle::sys

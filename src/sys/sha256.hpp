@@ -1,6 +1,8 @@
 #pragma once
 #include <cstddef>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,5 +22,8 @@ class Sha256 {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The hex SHA-256 of a whole file; nullopt if it cannot be read.
+std::optional<std::string> sha256_file(const std::filesystem::path& path);
 
 }  // namespace chronicle::sys

@@ -8,7 +8,10 @@
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
+#include "sys/sha256.hpp"
+
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <set>
 
@@ -63,14 +66,93 @@ struct Seeder::Impl {
     return {};
   }
 
+  // Recordings in a remote store are copied here first (libtorrent seeds from files).
+  struct Fetch {
+    std::future<Result<Ok>> done;
+  };
+  std::map<std::string, Fetch> fetching;  // job id -> copy in progress (reconcile thread only)
+  std::map<std::string, std::chrono::steady_clock::time_point> fetch_failed_at;
+  std::atomic<std::uint64_t> fetched_bytes{0};
+
+  fs::path cache_dir(const std::string& job_id) const { return config.seed_cache_dir() / job_id; }
+
+  // The recording and its torrent as local files: from the store itself, or from the cache
+  // once they were fetched. nullopt while they are not there (yet).
+  std::optional<std::pair<fs::path, fs::path>> local_files(const Job& job) {
+    const std::string torrent_key = job.torrent["key"].get<std::string>();
+    std::error_code ec;
+    if (auto recording = objects.local_path(job.recording->key)) {
+      auto torrent = objects.local_path(torrent_key);
+      if (!torrent || !fs::exists(*recording, ec) || !fs::exists(*torrent, ec)) return std::nullopt;
+      return std::pair{*recording, *torrent};
+    }
+    const fs::path dir = cache_dir(job.id);
+    const fs::path recording = dir / fs::path(job.recording->key).filename();
+    const fs::path torrent = dir / "job.torrent";
+    if (fs::exists(recording, ec) && fs::exists(torrent, ec)) return std::pair{recording, torrent};
+    start_fetch(job, recording, torrent);
+    return std::nullopt;
+  }
+
+  void start_fetch(const Job& job, const fs::path& recording, const fs::path& torrent) {
+    if (fetching.count(job.id)) return;
+    // A failed copy is tried again, but not on every reconcile.
+    if (auto it = fetch_failed_at.find(job.id);
+        it != fetch_failed_at.end() && std::chrono::steady_clock::now() - it->second < std::chrono::minutes(1))
+      return;
+    const std::string torrent_key = job.torrent["key"].get<std::string>();
+    const StoredRecording stored = *job.recording;
+    const std::string id = job.id;
+    spdlog::info("seed: job {}: fetching {} ({} bytes) from storage", id, stored.key, stored.size);
+    fetching[id].done =
+        std::async(std::launch::async, [this, id, stored, torrent_key, recording, torrent]() -> Result<Ok> {
+          std::error_code ec;
+          fs::create_directories(recording.parent_path(), ec);
+          if (auto r = objects.fetch(torrent_key, torrent); !r) return r;
+          if (auto r = objects.fetch(stored.key, recording.string() + ".unverified"); !r) return r;
+          // The copy is checked against the hash the recorder stored before anyone is served it.
+          if (!stored.sha256.empty()) {
+            auto digest = sys::sha256_file(recording.string() + ".unverified");
+            if (!digest || *digest != stored.sha256) {
+              fs::remove(recording.string() + ".unverified", ec);
+              fs::remove(torrent, ec);
+              return make_error("integrity_error", "the copy of " + stored.key + " does not match its SHA-256");
+            }
+          }
+          fs::rename(recording.string() + ".unverified", recording, ec);
+          if (ec) return make_error("io_error", "cannot place " + recording.string() + ": " + ec.message());
+          fetched_bytes += stored.size;
+          return Ok{};
+        });
+  }
+
+  // Collects finished copies; their jobs are added on this reconcile.
+  void collect_fetches() {
+    for (auto it = fetching.begin(); it != fetching.end();) {
+      if (it->second.done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++it;
+        continue;
+      }
+      auto result = it->second.done.get();
+      if (result) {
+        spdlog::info("seed: job {}: fetched from storage", it->first);
+        fetch_failed_at.erase(it->first);
+      } else {
+        spdlog::warn("seed: job {}: {}", it->first, result.error().message);
+        fetch_failed_at[it->first] = std::chrono::steady_clock::now();
+      }
+      it = fetching.erase(it);
+    }
+  }
+
   void add(const Job& job) {
     const std::string torrent_key = job.torrent["key"].get<std::string>();
-    auto torrent_path = objects.local_path(torrent_key);
-    auto recording_path = objects.local_path(job.recording->key);
+    auto files = local_files(job);
+    if (!files) return;
+    const auto& [recording_path, torrent_path] = *files;
     std::error_code ec;
-    if (!torrent_path || !recording_path || !fs::exists(*recording_path, ec) || !fs::exists(*torrent_path, ec)) return;
     lt::error_code lec;
-    const std::string bytes = read_file(*torrent_path);
+    const std::string bytes = read_file(torrent_path);
     auto ti = std::make_shared<lt::torrent_info>(bytes.data(), static_cast<int>(bytes.size()), lec);
     if (lec) {
       spdlog::warn("seed: job {}: unreadable torrent {}: {}", job.id, torrent_key, lec.message());
@@ -85,7 +167,7 @@ struct Seeder::Impl {
       if (lec) atp = lt::add_torrent_params{};
     }
     atp.ti = ti;
-    atp.save_path = recording_path->parent_path().string();
+    atp.save_path = recording_path.parent_path().string();
     // A torrent we made from this very file: nothing to verify up front. With resume data
     // libtorrent trusts its saved piece map; without, seed mode checks pieces lazily.
     if (!from_resume) atp.flags |= lt::torrent_flags::seed_mode;
@@ -103,6 +185,7 @@ struct Seeder::Impl {
   }
 
   void reconcile() {
+    collect_fetches();
     auto jobs = store.list_by_status({JobStatus::completed, JobStatus::failed});
     if (!jobs) return;
     std::set<std::string> wanted;
@@ -134,6 +217,7 @@ struct Seeder::Impl {
       session->remove_torrent(h);
       std::error_code ec;
       fs::remove(resume_path(id), ec);
+      fs::remove_all(cache_dir(id), ec);
       spdlog::info("seed: stopped seeding job {} (deleted)", id);
     }
   }
@@ -285,7 +369,8 @@ std::map<std::string, std::uint64_t> Seeder::counters() const {
           {"chronicle_seed_peers", peers},
           {"chronicle_seed_uploaded_bytes_total", uploaded},
           {"chronicle_seed_hash_checks_total", impl_->hash_checks.load()},
-          {"chronicle_seed_resumed_total", impl_->resumed.load()}};
+          {"chronicle_seed_resumed_total", impl_->resumed.load()},
+          {"chronicle_seed_fetched_bytes_total", impl_->fetched_bytes.load()}};
 }
 
 }  // namespace chronicle::torrent

@@ -244,3 +244,19 @@ def decodes_cleanly(path):
     r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"],
                        capture_output=True, text=True)
     return r.returncode == 0, r.stderr
+
+
+def aws_cli(endpoint, env, *args):
+    """The aws CLI against an emulated endpoint; returns its JSON answer."""
+    r = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", *args], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout) if r.stdout.strip() else {}
+
+
+def provision(env, data_dir):
+    """`chronicle provision` with the given environment; returns its output."""
+    r = subprocess.run([CHRONICLE, "provision", "--data", str(data_dir)], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout

@@ -3,39 +3,8 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 
-import pytest
-
-from harness import CHRONICLE, free_port, wait_for
-
-
-@pytest.fixture(scope="module")
-def moto():
-    port = free_port()
-    proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).status == 200
-        except OSError:
-            return False
-
-    wait_for(up, 20, what="moto_server")
-    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1")
-    yield endpoint, env
-    os.killpg(proc.pid, 15)
-    proc.wait()
-
-
-def aws_cli(endpoint, env, *args):
-    r = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", *args], env=env,
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout) if r.stdout.strip() else {}
+from harness import CHRONICLE, aws_cli, provision
 
 
 def test_provision_is_idempotent_and_creates_what_chronicle_needs(moto, tmp_path):
@@ -80,9 +49,7 @@ def test_whole_path_on_the_aws_backend(moto, make_stream, tmp_path):
              "CHRONICLE_SQS_DLQ": "e2e-jobs-dlq.fifo", "CHRONICLE_DYNAMODB_TABLE": "e2e-jobs"}
     aws_env = {k: v for k, v in env.items() if k.startswith("AWS_")}
     aws_env.update(names)
-    r = subprocess.run([CHRONICLE, "provision", "--data", str(tmp_path)], env=dict(os.environ, **aws_env),
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
+    provision(dict(os.environ, **aws_env), tmp_path)
     c = Chronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws"))
     try:
         stream = make_stream(12)

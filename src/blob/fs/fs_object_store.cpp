@@ -118,4 +118,17 @@ Result<Ok> FsObjectStore::remove(const std::string& key) {
 
 std::optional<fs::path> FsObjectStore::local_path(const std::string& key) { return resolve(key); }
 
+Result<Ok> FsObjectStore::fetch(const std::string& key, const fs::path& destination) {
+  auto source = resolve(key);
+  if (!source) return make_error("bad_request", "invalid object key " + key);
+  const fs::path partial = destination.string() + ".part";
+  std::error_code ec;
+  fs::copy_file(*source, partial, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::rename(partial, destination, ec);
+  if (ec)
+    return make_error(ec == std::errc::no_such_file_or_directory ? "not_found" : "io_error",
+                      "cannot copy " + key + ": " + ec.message());
+  return Ok{};
+}
+
 }  // namespace chronicle::blob

@@ -15,6 +15,7 @@ class FsObjectStore final : public ObjectStore {
   Result<ObjectInfo> stat(const std::string& key) override;
   Result<Ok> remove(const std::string& key) override;
   std::optional<std::filesystem::path> local_path(const std::string& key) override;
+  Result<Ok> fetch(const std::string& key, const std::filesystem::path& destination) override;
 
  private:
   std::optional<std::filesystem::path> resolve(const std::string& key) const;

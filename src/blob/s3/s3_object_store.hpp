@@ -26,6 +26,7 @@ class S3ObjectStore final : public ObjectStore {
   Result<ObjectInfo> stat(const std::string& key) override;
   Result<Ok> remove(const std::string& key) override;
   std::optional<std::filesystem::path> local_path(const std::string&) override { return std::nullopt; }
+  Result<Ok> fetch(const std::string& key, const std::filesystem::path& destination) override;
   std::optional<std::string> download_url(const std::string& key) override;
 
   Result<std::string> read_range(const std::string& key, std::uint64_t first, std::uint64_t last);

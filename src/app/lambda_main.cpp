@@ -1,0 +1,83 @@
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "app/app.hpp"
+#include "app/launchers.hpp"
+#include "aws/lambda_runtime.hpp"
+#include "backend/backend.hpp"
+#include "core/service.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "dispatch/reaper.hpp"
+#include "http/metrics.hpp"
+#include "http/routes.hpp"
+#include "lambda/event_source_queue.hpp"
+#include "lambda/handler.hpp"
+#include "sys/resolve.hpp"
+
+namespace chronicle::app {
+
+int run_lambda(const Config& config, const std::optional<std::filesystem::path>& config_file) {
+  setup_logging(config);
+  signal(SIGPIPE, SIG_IGN);
+  const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  if (!api || !*api) {
+    spdlog::error("chronicle lambda is the bootstrap of a Lambda function: AWS_LAMBDA_RUNTIME_API is not set");
+    return 2;
+  }
+  const aws::LambdaRuntime runtime(api);
+  auto backend = open_backend(config);
+  if (!backend) {
+    spdlog::error("{}", backend.error().message);
+    (void)runtime.fail_init("BackendUnavailable", backend.error().message);
+    return 1;
+  }
+
+  Launchers launchers(config, config_file);
+  Launcher& launcher = launchers.chosen();
+  Resolver resolver = sys::resolve_host;
+  JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
+                     UrlPolicy{config.allow_private_networks}, resolver);
+  http::Metrics metrics;
+  dispatch::DispatchStats stats;
+  http::Router router(config, service, metrics, [&stats] {
+    return std::map<std::string, std::uint64_t>{{"chronicle_dispatch_received_total", stats.received.load()},
+                                                {"chronicle_dispatch_launched_total", stats.launched.load()},
+                                                {"chronicle_dispatch_rejected_total", stats.rejected.load()},
+                                                {"chronicle_recoveries_total", stats.recovered.load()}};
+  });
+  lambda::EventSourceQueue queue(*backend->queue);
+  dispatch::Dispatcher dispatcher(config, *backend->store, queue, launcher, resolver, stats);
+  dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats);
+  lambda::Handler handler(router, dispatcher, queue, config.max_body_bytes, config.max_receive_count,
+                          [&reaper] { reaper.sweep(); });
+  spdlog::info("chronicle lambda ready: backend={} launcher={}", config.backend, config.launcher);
+
+  for (;;) {
+    auto invocation = runtime.next();
+    if (!invocation) {
+      // Lambda restarts a runtime that exits; looping on a broken Runtime API would not help.
+      spdlog::error("{}", invocation.error().message);
+      return 1;
+    }
+    const auto event = nlohmann::json::parse(invocation->body, nullptr, false);
+    Result<nlohmann::json> outcome = make_error("InvalidEvent", "the event is not JSON");
+    if (!event.is_discarded()) {
+      try {
+        outcome = handler.handle(event);
+      } catch (const std::exception& e) {
+        outcome = make_error("InternalError", e.what());
+      }
+    }
+    auto posted = outcome ? runtime.respond(invocation->request_id, outcome->dump())
+                          : runtime.fail(invocation->request_id, outcome.error().code, outcome.error().message);
+    if (!outcome) spdlog::warn("lambda: invocation {} failed: {}", invocation->request_id, outcome.error().message);
+    if (!posted) spdlog::error("{}", posted.error().message);
+    launchers.process.reap();
+  }
+}
+
+}  // namespace chronicle::app
