@@ -41,7 +41,8 @@ def record(c, seconds=6, name=None):
 
 def fetch_torrent(c, job, directory):
     status, headers, body = c.request("GET", f"/api/v1/jobs/{job['id']}/torrent")
-    assert status == 200 and headers["Content-Type"] == "application/x-bittorrent"
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type")  # S3 sends it lower-case
+    assert status == 200 and content_type == "application/x-bittorrent"
     path = os.path.join(directory, job["id"] + ".torrent")
     with open(path, "wb") as f:
         f.write(body)

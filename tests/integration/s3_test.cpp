@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -79,6 +82,24 @@ TEST_F(MotoS3, MultipartUploadOfSeveralParts) {
   for (std::uint64_t off = 0; off < body.size(); off += 4 << 20)
     back += *s.read_range("big.mkv", off, std::min<std::uint64_t>(off + (4 << 20), body.size()) - 1);
   EXPECT_TRUE(back == body) << "bytes differ after a multipart round trip";
+}
+
+TEST_F(MotoS3, FetchCopiesALargeObjectInRangesToAFile) {
+  auto s = store();
+  const auto body = random_bytes((40ull << 20) + 777);  // three 16 MiB ranges, the last shorter
+  const std::string key = put(s, "big/rec.mkv", body);
+  const auto dir = std::filesystem::temp_directory_path() / ("chronicle-fetch-" + new_job_id());
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(s.fetch(key, dir / "rec.mkv").ok());
+  std::ifstream in(dir / "rec.mkv", std::ios::binary);
+  const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(got == body) << "the copy differs (" << got.size() << " of " << body.size() << " bytes)";
+  EXPECT_FALSE(std::filesystem::exists(dir / "rec.mkv.part"));
+  auto missing = s.fetch("big/none.mkv", dir / "none.mkv");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "not_found");
+  EXPECT_FALSE(std::filesystem::exists(dir / "none.mkv"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(MotoS3, PresignedUrlDownloadsWithoutCredentials) {
