@@ -9,7 +9,7 @@ namespace chronicle::app {
 
 int run_provision(const Config& config) {
   const auto settings = aws::Settings::from_environment();
-  if (settings.access_key.empty() || settings.secret_key.empty()) {
+  if (!settings.has_credentials()) {
     std::cerr << "chronicle: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION, or AWS_ENDPOINT_URL "
                  "for an emulator or S3-compatible store)\n";
     return 2;

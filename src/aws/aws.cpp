@@ -11,7 +11,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <memory>
+#include <mutex>
+
+#include "core/time.hpp"
 
 namespace chronicle::aws {
 namespace {
@@ -71,7 +75,79 @@ Settings Settings::from_environment() {
   if (const char* v = env("AWS_ACCESS_KEY_ID")) s.access_key = v;
   if (const char* v = env("AWS_SECRET_ACCESS_KEY")) s.secret_key = v;
   if (const char* v = env("AWS_SESSION_TOKEN")) s.session_token = v;
+  if (!s.access_key.empty() && !s.secret_key.empty()) return s;
+  if (const char* relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+    s.credential_source = container_credentials(std::string("http://169.254.170.2") + relative, {});
+  } else if (const char* full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    std::string token;
+    if (const char* t = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) token = t;
+    if (const char* file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+      std::ifstream in(file);
+      std::getline(in, token);
+    }
+    s.credential_source = container_credentials(full, token);
+  }
   return s;
+}
+
+Result<Credentials> Settings::credentials() const {
+  if (!access_key.empty() && !secret_key.empty()) return Credentials{access_key, secret_key, session_token};
+  if (credential_source) return credential_source->get();
+  return make_error("no_credentials",
+                    "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where the container "
+                    "credentials endpoint is available (ECS)");
+}
+
+namespace {
+
+class ContainerCredentials final : public CredentialSource {
+ public:
+  ContainerCredentials(std::string url, std::string authorization)
+      : url_(std::move(url)), authorization_(std::move(authorization)) {}
+
+  Result<Credentials> get() const override {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::system_clock::now();
+    // Refreshed well before expiry: a request signed now may be retried for a while.
+    if (cached_ && now + std::chrono::minutes(10) < expires_) return *cached_;
+    auto fetched = fetch();
+    if (fetched) return *fetched;
+    if (cached_ && now < expires_) return *cached_;
+    return fetched.error();
+  }
+
+ private:
+  Result<Credentials> fetch() const {
+    Request request;
+    request.url = url_;
+    request.sign = false;
+    request.timeout_s = 10;
+    if (!authorization_.empty()) request.headers.emplace_back("Authorization", authorization_);
+    auto response = Client(Settings{}).send(request);
+    if (!response) return response.error();
+    if (!response->ok())
+      return make_error("no_credentials", "the container credentials endpoint answered " +
+                                              std::to_string(response->status) + ": " + response->body.substr(0, 200));
+    const auto doc = nlohmann::json::parse(response->body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("AccessKeyId") || !doc.contains("SecretAccessKey"))
+      return make_error("no_credentials", "the container credentials endpoint sent no usable credentials");
+    Credentials c{doc.value("AccessKeyId", ""), doc.value("SecretAccessKey", ""), doc.value("Token", "")};
+    const auto expiration = from_rfc3339(doc.value("Expiration", ""));
+    expires_ = expiration ? *expiration : std::chrono::system_clock::now() + std::chrono::minutes(15);
+    cached_ = c;
+    return c;
+  }
+
+  std::string url_, authorization_;
+  mutable std::mutex mutex_;
+  mutable std::optional<Credentials> cached_;
+  mutable std::chrono::system_clock::time_point expires_;
+};
+
+}  // namespace
+
+std::shared_ptr<CredentialSource> container_credentials(std::string url, std::string authorization) {
+  return std::make_shared<ContainerCredentials>(std::move(url), std::move(authorization));
 }
 
 Result<Response> Client::send(const Request& r) const {
@@ -86,12 +162,18 @@ Result<Response> Client::send(const Request& r) const {
   }
   // Otherwise libcurl labels a body as a urlencoded form, and servers may parse it away.
   if (!has_type && !r.body.empty()) headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
-  if (r.sign && !settings_.session_token.empty())
-    headers = curl_slist_append(headers, ("x-amz-security-token: " + settings_.session_token).c_str());
+  Credentials credentials;
+  if (r.sign) {
+    auto c = settings_.credentials();
+    if (!c) return c.error();
+    credentials = std::move(*c);
+  }
+  if (!credentials.session_token.empty())
+    headers = curl_slist_append(headers, ("x-amz-security-token: " + credentials.session_token).c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, &curl_slist_free_all);
   const std::string sigv4 = "aws:amz:" + settings_.region + ":" + r.service;
-  const std::string userpwd = settings_.access_key + ":" + settings_.secret_key;
+  const std::string userpwd = credentials.access_key + ":" + credentials.secret_key;
   curl_easy_setopt(curl.get(), CURLOPT_URL, r.url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, r.method.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
@@ -161,6 +243,8 @@ std::string hex_sha256(std::string_view data) {
 
 std::string presign_get(const Settings& s, const std::string& service, const std::string& url, std::chrono::seconds ttl,
                         std::chrono::system_clock::time_point now) {
+  const auto credentials = s.credentials();
+  if (!credentials) return {};
   const auto scheme_end = url.find("://");
   const auto path_start = url.find('/', scheme_end + 3);
   const std::string host = url.substr(scheme_end + 3, path_start - scheme_end - 3);
@@ -175,11 +259,11 @@ std::string presign_get(const Settings& s, const std::string& service, const std
   const std::string scope = std::string(date) + "/" + s.region + "/" + service + "/aws4_request";
 
   std::vector<std::pair<std::string, std::string>> query = {{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
-                                                            {"X-Amz-Credential", s.access_key + "/" + scope},
+                                                            {"X-Amz-Credential", credentials->access_key + "/" + scope},
                                                             {"X-Amz-Date", stamp},
                                                             {"X-Amz-Expires", std::to_string(ttl.count())},
                                                             {"X-Amz-SignedHeaders", "host"}};
-  if (!s.session_token.empty()) query.emplace_back("X-Amz-Security-Token", s.session_token);
+  if (!credentials->session_token.empty()) query.emplace_back("X-Amz-Security-Token", credentials->session_token);
   std::sort(query.begin(), query.end());
   std::string canonical_query;
   for (const auto& [k, v] : query)
@@ -189,7 +273,7 @@ std::string presign_get(const Settings& s, const std::string& service, const std
       "GET\n" + path + "\n" + canonical_query + "\nhost:" + host + "\n\nhost\nUNSIGNED-PAYLOAD";
   const std::string to_sign =
       "AWS4-HMAC-SHA256\n" + std::string(stamp) + "\n" + scope + "\n" + hex_sha256(canonical_request);
-  std::string key = hmac("AWS4" + s.secret_key, date);
+  std::string key = hmac("AWS4" + credentials->secret_key, date);
   key = hmac(key, s.region);
   key = hmac(key, service);
   key = hmac(key, "aws4_request");

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,12 +17,35 @@
 
 namespace chronicle::aws {
 
+struct Credentials {
+  std::string access_key, secret_key, session_token;
+};
+
+// Where temporary credentials come from when they are not in the environment: ECS tasks get
+// theirs from the container credentials endpoint, and they expire (after about six hours,
+// less than a long recording), so they are fetched again before they run out.
+class CredentialSource {
+ public:
+  virtual ~CredentialSource() = default;
+  virtual Result<Credentials> get() const = 0;
+};
+
+// The ECS container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on Fargate,
+// or AWS_CONTAINER_CREDENTIALS_FULL_URI with an authorization token).
+std::shared_ptr<CredentialSource> container_credentials(std::string url, std::string authorization);
+
 struct Settings {
   std::string region = "us-east-1";
   std::string endpoint;  // AWS_ENDPOINT_URL: any S3-compatible or emulated endpoint; empty = AWS
-  std::string access_key, secret_key, session_token;
+  std::string access_key, secret_key, session_token;    // static credentials
+  std::shared_ptr<CredentialSource> credential_source;  // used when there are no static ones
+
+  bool has_credentials() const { return credential_source || (!access_key.empty() && !secret_key.empty()); }
+  Result<Credentials> credentials() const;
   // Reads AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
-  // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+  // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; without keys, the container credentials
+  // endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or _FULL_URI with
+  // AWS_CONTAINER_AUTHORIZATION_TOKEN or _TOKEN_FILE).
   static Settings from_environment();
 };
 
@@ -63,7 +87,8 @@ Result<nlohmann::json> json_call(const Client& client, const std::string& servic
 std::string uri_encode(std::string_view s, bool keep_slash);
 std::string hex_sha256(std::string_view data);
 
-// A SigV4 presigned GET URL for `url` (scheme://host[:port]/path), valid for `ttl`.
+// A SigV4 presigned GET URL for `url` (scheme://host[:port]/path), valid for `ttl` (empty
+// when there are no credentials to sign with).
 std::string presign_get(const Settings& settings, const std::string& service, const std::string& url,
                         std::chrono::seconds ttl, std::chrono::system_clock::time_point now);
 

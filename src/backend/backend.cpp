@@ -14,8 +14,10 @@ namespace {
 // DynamoDB jobs, SQS FIFO queue, S3 objects; credentials, region and endpoint from AWS_*.
 Result<Backend> open_aws(const Config& config) {
   const auto settings = aws::Settings::from_environment();
-  if (settings.access_key.empty() || settings.secret_key.empty())
-    return make_error("invalid_config", "the aws backend needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  if (!settings.has_credentials())
+    return make_error("invalid_config",
+                      "the aws backend needs credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                      "the ECS container credentials endpoint (AWS_CONTAINER_CREDENTIALS_*)");
   auto queue = sqs::SqsJobQueue::open(aws::Client(settings), {config.sqs_queue, config.sqs_dead_letter_queue},
                                       config.max_receive_count);
   if (!queue) return queue.error();

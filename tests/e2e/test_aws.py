@@ -40,6 +40,43 @@ def test_provision_without_credentials_says_what_is_missing(tmp_path):
     assert r.returncode != 0 and "AWS_ACCESS_KEY_ID" in r.stderr
 
 
+def test_credentials_from_the_container_endpoint(moto, tmp_path):
+    """As on ECS: no keys in the environment, temporary ones from the container credentials
+    endpoint, fetched once and reused until they near their expiry."""
+    import datetime
+    import http.server
+    import threading
+    seen = []
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+            body = json.dumps({"AccessKeyId": "ASIATESTING", "SecretAccessKey": "testing", "Token": "session-token",
+                               "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _, env = moto
+        env = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        env.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{server.server_address[1]}/v2/credentials/x",
+                   AWS_CONTAINER_AUTHORIZATION_TOKEN="task-token", CHRONICLE_S3_BUCKET="creds-test",
+                   CHRONICLE_SQS_QUEUE="creds-jobs.fifo", CHRONICLE_SQS_DLQ="creds-jobs-dlq.fifo",
+                   CHRONICLE_DYNAMODB_TABLE="creds-jobs")
+        assert "bucket creds-test: ready" in provision(env, tmp_path)
+        assert seen == [("/v2/credentials/x", "task-token")]
+    finally:
+        server.shutdown()
+
+
 def test_whole_path_on_the_aws_backend(moto, make_stream, tmp_path):
     """The embedded e2e, on CHRONICLE_BACKEND=aws with the process launcher: API -> SQS ->
     dispatch -> record -> S3 object and .torrent -> DynamoDB status completed."""

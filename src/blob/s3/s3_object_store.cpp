@@ -236,8 +236,10 @@ Result<Ok> S3ObjectStore::remove(const std::string& key) {
 }
 
 std::optional<std::string> S3ObjectStore::download_url(const std::string& key) {
-  return aws::presign_get(client_.settings(), "s3", object_url(key), options_.presign_ttl,
-                          std::chrono::system_clock::now());
+  auto url = aws::presign_get(client_.settings(), "s3", object_url(key), options_.presign_ttl,
+                              std::chrono::system_clock::now());
+  if (url.empty()) return std::nullopt;
+  return url;
 }
 
 Result<std::string> S3ObjectStore::read_range(const std::string& key, std::uint64_t first, std::uint64_t last) {
