@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
 cd build
 ctest --output-on-failure --timeout 900 "$@"

@@ -1,0 +1,242 @@
+# Least privilege, role by role. The actions are the ones chronicle's code calls (the tests
+# check this file against the source): the AWS JSON-protocol actions by name, and S3's REST
+# calls as IAM actions (PUT, multipart create/complete -> s3:PutObject; GET and HEAD ->
+# s3:GetObject; listing and a HEAD that must answer 404 rather than 403 -> s3:ListBucket).
+
+locals {
+  queue_arns = [aws_sqs_queue.jobs.arn, aws_sqs_queue.jobs_dlq.arn]
+  table_arns = [aws_dynamodb_table.jobs.arn, "${aws_dynamodb_table.jobs.arn}/index/*"]
+}
+
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:ecs:${var.region}:${data.aws_caller_identity.current.account_id}:*"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# --- ECS task execution: pull the images and write the task logs (ECS itself uses it).
+resource "aws_iam_role" "task_execution" {
+  name               = "${var.name}-task-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "task_execution" {
+  role       = aws_iam_role.task_execution.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+# --- The recorder task: reads and updates its job, writes recordings under the prefix.
+resource "aws_iam_role" "recorder" {
+  name               = "${var.name}-recorder"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "recorder" {
+  statement {
+    sid       = "JobItems"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+    # Job items, their change-feed entries and the feed's counter; not the URL locks.
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["job#*", "change#*", "counter#seq"]
+    }
+  }
+  statement {
+    sid       = "WriteRecordings"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"]
+    resources = [local.recordings_objects]
+  }
+  statement {
+    sid       = "FindFreeKeys"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.recordings.arn]
+  }
+  statement {
+    # Every process that opens the aws backend resolves both queue URLs by name.
+    sid       = "ResolveQueues"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = local.queue_arns
+  }
+}
+
+resource "aws_iam_role_policy" "recorder" {
+  name   = "recorder"
+  role   = aws_iam_role.recorder.id
+  policy = data.aws_iam_policy_document.recorder.json
+}
+
+# --- The seeding node: reads jobs and recordings.
+resource "aws_iam_role" "seeder" {
+  name               = "${var.name}-seeder"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "seeder" {
+  statement {
+    sid       = "ReadJobs"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    resources = local.table_arns
+  }
+  statement {
+    sid       = "ReadRecordings"
+    actions   = ["s3:GetObject"]
+    resources = [local.recordings_objects]
+  }
+  statement {
+    sid       = "StatRecordings"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.recordings.arn]
+  }
+  statement {
+    # Every process that opens the aws backend resolves both queue URLs by name.
+    sid       = "ResolveQueues"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = local.queue_arns
+  }
+}
+
+resource "aws_iam_role_policy" "seeder" {
+  name   = "seeder"
+  role   = aws_iam_role.seeder.id
+  policy = data.aws_iam_policy_document.seeder.json
+}
+
+# --- The API function: jobs read/write, submit to the queue, presign downloads, delete
+# recordings, stop recorder tasks.
+resource "aws_iam_role" "api" {
+  name               = "${var.name}-api"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "Jobs"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    resources = local.table_arns
+  }
+  statement {
+    sid       = "Submit"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.jobs.arn]
+  }
+  statement {
+    # Every process that opens the aws backend resolves both queue URLs by name.
+    sid       = "ResolveQueues"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = local.queue_arns
+  }
+  statement {
+    sid       = "DownloadAndDeleteRecordings"
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    resources = [local.recordings_objects]
+  }
+  statement {
+    sid       = "StopRecorders"
+    actions   = ["ecs:StopTask"]
+    resources = ["arn:${data.aws_partition.current.partition}:ecs:${var.region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*"]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.api.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "api" {
+  name   = "api"
+  role   = aws_iam_role.api.id
+  policy = data.aws_iam_policy_document.api.json
+}
+
+# --- The dispatcher function: consumes the queue (and its dead letters), claims jobs, runs
+# and watches recorder tasks.
+resource "aws_iam_role" "dispatch" {
+  name               = "${var.name}-dispatch"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "dispatch" {
+  statement {
+    sid       = "ConsumeJobs"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    resources = local.queue_arns
+  }
+  statement {
+    # Every process that opens the aws backend resolves both queue URLs by name.
+    sid       = "ResolveQueues"
+    actions   = ["sqs:GetQueueUrl"]
+    resources = local.queue_arns
+  }
+  statement {
+    sid       = "Jobs"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    resources = local.table_arns
+  }
+  statement {
+    sid       = "RunRecorders"
+    actions   = ["ecs:RunTask"]
+    resources = ["arn:${data.aws_partition.current.partition}:ecs:${var.region}:${data.aws_caller_identity.current.account_id}:task-definition/${aws_ecs_task_definition.recorder.family}:*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [aws_ecs_cluster.main.arn]
+    }
+  }
+  statement {
+    sid       = "TagRecorders"
+    actions   = ["ecs:TagResource"]
+    resources = ["arn:${data.aws_partition.current.partition}:ecs:${var.region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RunTask"]
+    }
+  }
+  statement {
+    sid       = "WatchRecorders"
+    actions   = ["ecs:DescribeTasks", "ecs:StopTask"]
+    resources = ["arn:${data.aws_partition.current.partition}:ecs:${var.region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*"]
+  }
+  statement {
+    sid       = "HandRolesToRecorders"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.recorder.arn, aws_iam_role.task_execution.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.dispatch.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "dispatch" {
+  name   = "dispatch"
+  role   = aws_iam_role.dispatch.id
+  policy = data.aws_iam_policy_document.dispatch.json
+}
