@@ -25,6 +25,7 @@ Result<StreamInfo> probe_stream(const Config& config, const std::string& url) {
                   "--ignore-config",
                   "--no-playlist",
                   "--no-warnings",
+                  "--no-cache-dir",  // inside Lambda only /tmp is writable
                   "--dump-single-json",
                   "-f",
                   config.ytdlp_format,
