@@ -35,6 +35,13 @@ struct ChangeBatch {
   std::int64_t cursor = 0;         // resume after this
 };
 
+// What a recorder reports every few seconds while it works.
+struct Heartbeat {
+  TimePoint at;
+  std::uint64_t bytes = 0;
+  double duration_s = 0;
+};
+
 struct CreateOutcome {
   Job job;
   bool created = false;  // false: an active job for the same URL already existed
@@ -50,6 +57,12 @@ class JobStore {
   // Compare-and-set: writes `job` only if the stored version equals job.version, then bumps
   // job.version. Returns false (and writes nothing) when someone else wrote first.
   virtual Result<bool> replace_if_version(Job& job) = 0;
+  // Records a heartbeat on a job that is starting, recording or uploading (bytes and
+  // duration only while starting or recording); returns the job as it now is, so the
+  // recorder sees a stop request. Error "finished" when the job is no longer active. Like
+  // every write it takes a version. Stores that can update attributes in place (DynamoDB
+  // UpdateItem) do it in one write; the default is a read-modify-write.
+  virtual Result<Job> heartbeat(const std::string& id, const Heartbeat& beat);
   virtual Result<bool> remove(const std::string& id) = 0;
   // Jobs with status in `statuses` (unpaginated; used by the reaper and metrics).
   virtual Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) = 0;
@@ -121,6 +134,9 @@ class Launcher {
   // Whether the recorder behind `recorder_ref` is known to have exited. nullopt: unknown.
   virtual std::optional<bool> has_exited(const std::string& recorder_ref) = 0;
 };
+
+// Sets what a heartbeat carries on a job in an active status (no-op otherwise).
+void apply_heartbeat(Job& job, const Heartbeat& beat);
 
 // Read-modify-write with compare-and-set, retried on conflicts. `change` returns an error to
 // abort without writing (e.g. the job is no longer in the expected status).

@@ -49,16 +49,14 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
   while (!shared.finished) {
     const std::uint64_t on_disk = output_bytes(work);
     if (on_disk > shared.bytes) shared.bytes = on_disk;
-    auto r = update_job(store, id, [&](Job& j) -> Result<Ok> {
-      if (is_terminal(j.status)) return make_error("finished", "job already finished");
-      j.heartbeat_at = now();
-      if (j.status == JobStatus::starting || j.status == JobStatus::recording) {
-        j.bytes = shared.bytes;
-        j.duration_s = shared.duration_s;
-      }
-      if (j.status == JobStatus::starting && shared.bytes > 0) return transition(j, JobStatus::recording, now());
-      return Ok{};
-    });
+    auto r = store.heartbeat(id, Heartbeat{now(), shared.bytes, shared.duration_s});
+    if (r && r->status == JobStatus::starting && shared.bytes > 0) {
+      auto moved = update_job(store, id, [&](Job& j) -> Result<Ok> {
+        if (j.status != JobStatus::starting) return make_error("skip", "no longer starting");
+        return transition(j, JobStatus::recording, now());
+      });
+      if (moved) r = moved;
+    }
     if (r && r->stop_requested) shared.stop_requested = true;
     if (r && r->status != JobStatus::starting) shared.announced_recording = true;
     if (!r && r.error().code != "finished") spdlog::warn("heartbeat failed: {}", r.error().message);

@@ -66,6 +66,51 @@ TEST_F(MotoDynamo, ConditionalWritesRefuseAStaleWriter) {
   EXPECT_EQ((*s->get(a.id))->status, JobStatus::starting);
 }
 
+TEST_F(MotoDynamo, HeartbeatsAreOneConditionalUpdate) {
+  auto s = store();
+  auto created = s->create_or_get_active(make_job("http://h/live"));
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->job.id;
+  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 10, 1}).error().code, "finished") << "a pending job has no recorder";
+  ASSERT_TRUE(update_job(*s, id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  auto seen = s->get(id);
+  ASSERT_TRUE(seen.ok());
+  const Job before = **seen;
+
+  auto beat = s->heartbeat(id, Heartbeat{now(), 123456, 7.5});
+  ASSERT_TRUE(beat.ok()) << beat.error().message;
+  EXPECT_EQ(beat->bytes, 123456u);
+  EXPECT_DOUBLE_EQ(beat->duration_s, 7.5);
+  EXPECT_EQ(beat->version, before.version + 1);
+  auto read = s->get(id);
+  EXPECT_EQ((*read)->bytes, 123456u);
+  EXPECT_TRUE((*read)->heartbeat_at.has_value());
+
+  // A writer holding the view from before the heartbeat loses its compare-and-set ...
+  Job stale = before;
+  stale.stop_requested = true;
+  EXPECT_FALSE(*s->replace_if_version(stale));
+  // ... and one that reads again keeps the heartbeat's values in what it writes.
+  ASSERT_TRUE(update_job(*s, id, [](Job& j) {
+                j.stop_requested = true;
+                return Result<Ok>(Ok{});
+              }).ok());
+  auto stopped = s->heartbeat(id, Heartbeat{now(), 200000, 9});
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_TRUE(stopped->stop_requested) << "the recorder learns of the stop from its heartbeat";
+  EXPECT_EQ((*s->get(id))->bytes, 200000u);
+
+  // The change feed carries heartbeats to event-stream clients.
+  auto feed = s->changes_since(0, 100);
+  ASSERT_TRUE(feed.ok());
+  ASSERT_FALSE(feed->jobs.empty());
+  EXPECT_EQ(feed->jobs.back().bytes, 200000u);
+
+  ASSERT_TRUE(update_job(*s, id, [](Job& j) { return transition(j, JobStatus::failed, now()); }).ok());
+  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 1, 1}).error().code, "finished");
+  EXPECT_EQ(s->heartbeat("01NOSUCHJOB0000000000000000", Heartbeat{now(), 1, 1}).error().code, "finished");
+}
+
 TEST_F(MotoDynamo, ListsNewestFirstByStatusWithACursor) {
   auto s = store();
   std::vector<std::string> ids;

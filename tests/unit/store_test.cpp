@@ -79,6 +79,22 @@ TEST_F(StoreTest, ConcurrentClaimsStartAJobOnce) {
   EXPECT_EQ(winners.load(), 1);
 }
 
+TEST_F(StoreTest, HeartbeatsOnlyOnActiveJobs) {
+  auto created = store->create_or_get_active(make_job("http://h/live"));
+  const std::string id = created->job.id;
+  EXPECT_EQ(store->heartbeat(id, Heartbeat{now(), 5, 1}).error().code, "finished");
+  ASSERT_TRUE(update_job(*store, id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  auto beat = store->heartbeat(id, Heartbeat{now(), 4096, 2.5});
+  ASSERT_TRUE(beat.ok()) << beat.error().message;
+  EXPECT_EQ((*store->get(id))->bytes, 4096u);
+  EXPECT_DOUBLE_EQ((*store->get(id))->duration_s, 2.5);
+  ASSERT_TRUE(update_job(*store, id, [](Job& j) { return transition(j, JobStatus::uploading, now()); }).ok());
+  ASSERT_TRUE(store->heartbeat(id, Heartbeat{now(), 1, 0}).ok());
+  EXPECT_EQ((*store->get(id))->bytes, 4096u) << "while uploading, bytes stay what was recorded";
+  ASSERT_TRUE(update_job(*store, id, [](Job& j) { return transition(j, JobStatus::completed, now()); }).ok());
+  EXPECT_EQ(store->heartbeat(id, Heartbeat{now(), 1, 0}).error().code, "finished");
+}
+
 TEST_F(StoreTest, ListsNewestFirstWithCursor) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i)

@@ -1,5 +1,7 @@
 #include "store/dynamodb/dynamodb_job_store.hpp"
 
+#include "core/time.hpp"
+
 #include <chrono>
 
 namespace chronicle::dynamodb {
@@ -18,7 +20,20 @@ Result<json> dynamo(const aws::Client& c, const std::string& action, const json&
   return aws::json_call(c, "dynamodb", "DynamoDB_20120810", action, body);
 }
 
-Job job_from_item(const json& item) { return from_storage_json(json::parse(item["doc"]["S"].get<std::string>())); }
+// The document, with the latest heartbeat (kept beside it by UpdateItem) applied.
+Job job_from_item(const json& item) {
+  Job job = from_storage_json(json::parse(item["doc"]["S"].get<std::string>()));
+  if (auto v = item.find("version"); v != item.end() && v->contains("N"))
+    job.version = std::stoll((*v)["N"].get<std::string>());
+  if (auto hb = item.find("hb"); hb != item.end() && hb->contains("M")) {
+    const auto& m = (*hb)["M"];
+    const auto at = from_rfc3339(m.value("at", json::object()).value("S", ""));
+    if (at && (!job.heartbeat_at || *at > *job.heartbeat_at))
+      apply_heartbeat(job, Heartbeat{*at, std::stoull(m["bytes"]["N"].get<std::string>()),
+                                     std::stod(m["duration_s"]["N"].get<std::string>())});
+  }
+  return job;
+}
 
 bool condition_failed(const Error& e) {
   return e.code == "ConditionalCheckFailedException" || e.code == "TransactionCanceledException";
@@ -164,6 +179,38 @@ Result<bool> DynamoJobStore::replace_if_version(Job& job) {
   }
   job.version = stored.version;
   return true;
+}
+
+Result<Job> DynamoJobStore::heartbeat(const std::string& id, const Heartbeat& beat) {
+  // One UpdateItem of the heartbeat attribute, conditional on the job being active, with no
+  // read first. It still takes a version, so a recovery that judged the recorder lost on an
+  // older view of the job loses its compare-and-set to a recorder that came back.
+  auto r =
+      call("UpdateItem", {{"TableName", options_.table},
+                          {"Key", {{"pk", S("job#" + id)}}},
+                          {"UpdateExpression", "SET hb = :hb ADD version :one"},
+                          {"ConditionExpression", "attribute_exists(pk) AND #s IN (:starting, :recording, :uploading)"},
+                          {"ExpressionAttributeNames", {{"#s", "status"}}},
+                          {"ExpressionAttributeValues",
+                           {{":hb",
+                             {{"M",
+                               {{"at", S(to_rfc3339(beat.at))},
+                                {"bytes", N(static_cast<std::int64_t>(beat.bytes))},
+                                {"duration_s", {{"N", std::to_string(beat.duration_s)}}}}}}},
+                            {":one", N(1)},
+                            {":starting", S("starting")},
+                            {":recording", S("recording")},
+                            {":uploading", S("uploading")}}},
+                          {"ReturnValues", "ALL_NEW"}});
+  if (!r) {
+    if (condition_failed(r.error())) return make_error("finished", "job " + id + " is not active");
+    return r.error();
+  }
+  Job job = job_from_item((*r)["Attributes"]);
+  // The change feed carries the heartbeat to event-stream clients. It is written after the
+  // update: a lost entry only delays the progress they see until the next heartbeat.
+  if (auto seq = next_seq()) (void)call("PutItem", {{"TableName", options_.table}, {"Item", change_item(job, *seq)}});
+  return job;
 }
 
 Result<bool> DynamoJobStore::remove(const std::string& id) {

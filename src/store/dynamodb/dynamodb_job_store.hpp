@@ -27,6 +27,7 @@ class DynamoJobStore final : public JobStore {
   Result<std::optional<Job>> get(const std::string& id) override;
   Result<JobPage> list(const ListQuery& query) override;
   Result<bool> replace_if_version(Job& job) override;
+  Result<Job> heartbeat(const std::string& id, const Heartbeat& beat) override;
   Result<bool> remove(const std::string& id) override;
   Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) override;
   Result<std::map<JobStatus, std::int64_t>> count_by_status() override;
