@@ -195,7 +195,7 @@ def test_the_table_and_queues_are_the_ones_the_adapters_use(backend):
 ROLE_NEEDS = {
     "recorder": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject",
                  "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
-    "seeder": {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
+    "seeder": {"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
     "api": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
             "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "ecs:StopTask"},
     "dispatch": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",

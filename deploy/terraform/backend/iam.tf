@@ -95,7 +95,7 @@ resource "aws_iam_role" "seeder" {
 data "aws_iam_policy_document" "seeder" {
   statement {
     sid       = "ReadJobs"
-    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    actions   = ["dynamodb:Query"]
     resources = local.table_arns
   }
   statement {
