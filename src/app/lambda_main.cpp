@@ -43,12 +43,7 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
                      UrlPolicy{config.allow_private_networks}, resolver);
   http::Metrics metrics;
   dispatch::DispatchStats stats;
-  http::Router router(config, service, metrics, [&stats] {
-    return std::map<std::string, std::uint64_t>{{"chronicle_dispatch_received_total", stats.received.load()},
-                                                {"chronicle_dispatch_launched_total", stats.launched.load()},
-                                                {"chronicle_dispatch_rejected_total", stats.rejected.load()},
-                                                {"chronicle_recoveries_total", stats.recovered.load()}};
-  });
+  http::Router router(config, service, metrics, [&stats] { return stats.counters(); });
   lambda::EventSourceQueue queue(*backend->queue);
   dispatch::Dispatcher dispatcher(config, *backend->store, queue, launcher, resolver, stats);
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats);

@@ -76,10 +76,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   std::optional<torrent::TrackerSupervisor> tracker;
   std::optional<torrent::Seeder> seeder;
   http::Router router(config, service, metrics, [&] {
-    std::map<std::string, std::uint64_t> m{{"chronicle_dispatch_received_total", stats.received.load()},
-                                           {"chronicle_dispatch_launched_total", stats.launched.load()},
-                                           {"chronicle_dispatch_rejected_total", stats.rejected.load()},
-                                           {"chronicle_recoveries_total", stats.recovered.load()}};
+    auto m = stats.counters();
     if (seeder) m.merge(seeder->counters());
     if (tracker) m["chronicle_tracker_restarts_total"] = tracker->restarts();
     return m;

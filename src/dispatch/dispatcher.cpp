@@ -17,6 +17,13 @@ Result<Job> fail_job(JobStore& store, const std::string& id, const Error& error)
 
 }  // namespace
 
+std::map<std::string, std::uint64_t> DispatchStats::counters() const {
+  return {{"chronicle_dispatch_received_total", received.load()},
+          {"chronicle_dispatch_launched_total", launched.load()},
+          {"chronicle_dispatch_rejected_total", rejected.load()},
+          {"chronicle_recoveries_total", recovered.load()}};
+}
+
 Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
                        DispatchStats& stats)
     : config_(config),

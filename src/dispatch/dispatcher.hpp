@@ -1,5 +1,8 @@
 #pragma once
 #include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,6 +17,8 @@ struct DispatchStats {
   std::atomic<std::uint64_t> launched{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> recovered{0};
+  // As metrics: chronicle_dispatch_received_total, ...
+  std::map<std::string, std::uint64_t> counters() const;
 };
 
 // Takes jobs from the queue, claims each with a conditional pending -> starting write,
