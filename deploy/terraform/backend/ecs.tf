@@ -57,6 +57,8 @@ resource "aws_ecs_task_definition" "recorder" {
     command   = ["--help"] # replaced by `record --job <id>` when the dispatcher runs it
     # Time to stop yt-dlp, remux and upload what was recorded (the ECS maximum).
     stopTimeout = 120
+    # An init process as PID 1 forwards ECS's SIGTERM and reaps ffmpeg when yt-dlp leaves it.
+    linuxParameters = { initProcessEnabled = true }
     environment = [for k, v in merge(local.backend_env, {
       CHRONICLE_DATA       = "/data"
       CHRONICLE_PUBLIC_URL = local.public_url
@@ -94,6 +96,7 @@ resource "aws_ecs_task_definition" "seeder" {
     essential    = true
     command      = ["seed"]
     stopTimeout  = 30
+    linuxParameters = { initProcessEnabled = true }
     portMappings = [{ containerPort = var.seed_port, protocol = "tcp" }, { containerPort = var.seed_port, protocol = "udp" }]
     environment = [for k, v in merge(local.backend_env, {
       CHRONICLE_DATA        = "/data"
