@@ -149,6 +149,7 @@ struct Seeder::Impl {
     const std::string torrent_key = job.torrent["key"].get<std::string>();
     auto files = local_files(job);
     if (!files) return;
+    if (before_add) before_add();
     const auto& [recording_path, torrent_path] = *files;
     std::error_code ec;
     lt::error_code lec;
@@ -197,10 +198,7 @@ struct Seeder::Impl {
         std::lock_guard lock(mutex);
         known = torrents.count(job.id) > 0;
       }
-      if (!known) {
-        if (before_add) before_add();
-        add(job);
-      }
+      if (!known) add(job);
     }
     std::vector<std::pair<std::string, lt::torrent_handle>> gone;
     {
@@ -217,8 +215,16 @@ struct Seeder::Impl {
       session->remove_torrent(h);
       std::error_code ec;
       fs::remove(resume_path(id), ec);
-      fs::remove_all(cache_dir(id), ec);
       spdlog::info("seed: stopped seeding job {} (deleted)", id);
+    }
+    // Copies of recordings deleted meanwhile (also while this node was down, or mid-fetch).
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(config.seed_cache_dir(), ec)) {
+      const std::string id = entry.path().filename().string();
+      if (!wanted.count(id) && !fetching.count(id)) {
+        fs::remove_all(entry.path(), ec);
+        spdlog::info("seed: dropped the local copy of job {} (deleted)", id);
+      }
     }
   }
 

@@ -143,6 +143,10 @@ def seed_from_s3_and_download(c, job, aws_env, tmp_path):
         r = subprocess.run(ARIA2 + ["--dir", str(out), torrent], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout[-1500:] + (node / "seed.log").read_text()
         assert sha256_of(out / "aws run.mkv") == job["recording"]["sha256"]
+        # Deleting the job drops the node's copy too.
+        r = c.cli("rm", job["id"])
+        assert r.returncode == 0, r.stderr
+        wait_for(lambda: not cached.parent.exists(), 15, what="the seeding node to drop its copy")
     finally:
         seeder.terminate()
         assert seeder.wait(20) == 0
