@@ -73,9 +73,10 @@ void TrackerSupervisor::run() {
   bool first = true;
   while (!stopping_) {
     sys::SpawnOptions o;
-    // opentracker chroots into -d and then drops to "nobody"; inside the chroot the access
-    // list is /whitelist, readable after the drop whatever the permissions above it.
-    o.argv = {config_.opentracker, "-p", port, "-P", port, "-d", work.string(), "-w", "/whitelist"};
+    // Started as root, opentracker chroots into -d and drops to "nobody"; started as anyone
+    // else, it only changes into -d. The access list is named relative to -d so that both
+    // find it (and after the drop it is readable whatever the permissions above it).
+    o.argv = {config_.opentracker, "-p", port, "-P", port, "-d", work.string(), "-w", "whitelist"};
     if (!host.empty() && host != "*") {
       o.argv.push_back("-i");
       o.argv.push_back(host);

@@ -92,7 +92,7 @@ class LiveStream:
 class Chronicle:
     """A `chronicle serve` with its own data directory on an ephemeral loopback port."""
 
-    def __init__(self, data_dir=None, env=None, allow_private=True):
+    def __init__(self, data_dir=None, env=None, allow_private=True, user=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="chronicle-data-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -111,12 +111,14 @@ class Chronicle:
         else:
             self.env.pop("CHRONICLE_ALLOW_PRIVATE_NETWORKS", None)
         self.env.update(env or {})
+        self.user = user  # run serve as this user (the tests run as root)
         self.proc = None
         self.start()
 
     def start(self):
         self.log = open(os.path.join(self.data, f"serve-{time.time():.0f}.log"), "ab")
         self.proc = subprocess.Popen(
+            (["runuser", "-u", self.user, "--"] if self.user else []) +
             [CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(self._healthy, 15, what="chronicle serve to answer /healthz")

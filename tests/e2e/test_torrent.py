@@ -168,6 +168,21 @@ def test_a_second_client_downloads_from_the_seeder(seeded):
     assert sha256_of(os.path.join(out, "torrent test.mkv")) == job["recording"]["sha256"]
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="starting serve as another user needs root")
+def test_the_tracker_accepts_torrents_when_serve_is_not_root():
+    """Not started as root, opentracker neither chroots nor drops privileges: the access list
+    must still be found, or every announce is refused."""
+    data = tempfile.mkdtemp(prefix="chronicle-nobody-")
+    shutil.chown(data, "nobody", "nogroup")
+    c = Chronicle(data_dir=data, env=torrent_env(), user="nobody")
+    try:
+        job = record(c, name="not root")
+        assert wait_announced(c, job)["announced"]
+    finally:
+        c.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def test_restart_resumes_seeding_without_rehashing(seeded):
     c, job, work = seeded
     c.stop_server()
