@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "record/probe.hpp"
 
 namespace chronicle::dispatch {
@@ -14,6 +17,39 @@ Result<Job> fail_job(JobStore& store, const std::string& id, const Error& error)
     return t;
   });
 }
+
+// A message is received with a short lease, renewed while its job is being dispatched:
+// a dispatcher that dies mid-probe frees the message within one lease, however long probes
+// may take.
+constexpr std::chrono::seconds kLease{30};
+
+class LeaseKeeper {
+ public:
+  LeaseKeeper(JobQueue& queue, const QueueMessage& message)
+      : thread_([this, &queue, message] {
+          std::unique_lock lock(mutex_);
+          while (!wake_.wait_for(lock, kLease / 3, [this] { return done_; })) {
+            lock.unlock();
+            if (auto r = queue.extend_visibility(message, kLease); !r)
+              spdlog::warn("job {}: cannot extend the queue lease: {}", message.job_id, r.error().message);
+            lock.lock();
+          }
+        }) {}
+  ~LeaseKeeper() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -75,14 +111,14 @@ void Dispatcher::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
       continue;
     }
-    const auto visibility = std::chrono::seconds(static_cast<long long>(config_.probe_timeout_s) + 30);
-    auto message = queue_.receive(visibility, std::chrono::milliseconds(500));
+    auto message = queue_.receive(kLease, std::chrono::milliseconds(500));
     if (!message) {
       spdlog::error("queue receive failed: {}", message.error().message);
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
     if (!message->has_value()) continue;
+    LeaseKeeper lease(queue_, **message);
     handle(**message);
   }
 }

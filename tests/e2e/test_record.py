@@ -1,10 +1,11 @@
 """The product path through the CLI, with a real live stream: submit -> record -> store."""
 import json
 import os
+import re
 import signal
 import time
 
-from harness import EventLog, decodes_cleanly, ffprobe_duration, ffprobe_streams, sha256_of, wait_for
+from harness import Chronicle, EventLog, decodes_cleanly, ffprobe_duration, ffprobe_streams, sha256_of, wait_for
 
 
 def test_live_stream_recorded_to_the_end(chronicle, make_stream, tmp_path):
@@ -189,3 +190,25 @@ def test_restarting_serve_mid_recording_loses_nothing(chronicle, make_stream):
     assert abs(duration - 20) <= 2.0, duration
     ok, errors = decodes_cleanly(stored)
     assert ok, errors
+
+
+def test_a_slow_probe_keeps_its_queue_lease(make_stream, tmp_path):
+    """A message is leased for 30 s and the lease is renewed while its job is dispatched: a
+    probe that takes longer does not let the message be delivered a second time."""
+    slow = tmp_path / "slow-yt-dlp"
+    slow.write_text('#!/bin/sh\nfor a in "$@"; do [ "$a" = "--dump-single-json" ] && sleep 40; done\n'
+                    'exec yt-dlp "$@"\n')
+    slow.chmod(0o755)
+    c = Chronicle(env={"CHRONICLE_YTDLP": str(slow), "CHRONICLE_PROBE_TIMEOUT": "60"})
+    try:
+        stream = make_stream(60)
+        status, job = c.api("POST", "/api/v1/jobs", {"url": stream.url})
+        assert status == 201
+        c.wait_status(job["id"], ["recording"], 75)
+        _, _, metrics = c.request("GET", "/metrics")
+        assert re.search(rb"^chronicle_dispatch_received_total 1$", metrics, re.M), metrics.decode()
+        status, _ = c.api("POST", f"/api/v1/jobs/{job['id']}/stop")
+        assert status == 202
+        assert c.wait_status(job["id"], ["completed", "failed"], 60)["status"] == "completed"
+    finally:
+        c.close()
