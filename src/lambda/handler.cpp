@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "aws/aws.hpp"
