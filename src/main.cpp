@@ -104,14 +104,11 @@ int main(int argc, char** argv) {
       std::cerr << "chronicle: " << valid.error().message << "\n";
       return 2;
     }
-    if (serve->parsed())
-      return app::run_serve(*config,
-                            config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
+    const auto config_path = config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file);
+    if (serve->parsed()) return app::run_serve(*config, config_path);
     if (seed->parsed()) return app::run_seed(*config);
     if (provision->parsed()) return app::run_provision(*config);
-    if (lambda->parsed())
-      return app::run_lambda(*config,
-                             config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
+    if (lambda->parsed()) return app::run_lambda(*config, config_path);
     return app::run_record(*config, job_id);
   }
 

@@ -22,10 +22,6 @@ Result<Invocation> LambdaRuntime::next() const {
   invocation.request_id = response->headers["lambda-runtime-aws-request-id"];
   if (invocation.request_id.empty())
     return make_error("lambda_runtime", "the Runtime API sent an event without Lambda-Runtime-Aws-Request-Id");
-  invocation.function_arn = response->headers["lambda-runtime-invoked-function-arn"];
-  invocation.trace_id = response->headers["lambda-runtime-trace-id"];
-  const std::string deadline = response->headers["lambda-runtime-deadline-ms"];
-  if (!deadline.empty()) invocation.deadline_ms = std::strtoll(deadline.c_str(), nullptr, 10);
   invocation.body = std::move(response->body);
   return invocation;
 }

@@ -2,7 +2,6 @@
 // The Lambda Runtime API (what a provided.al2023 function's `bootstrap` speaks): long-poll
 // the next event, then post its response or its error. It is plain HTTP to a local endpoint
 // given in AWS_LAMBDA_RUNTIME_API; there is no library for it in Debian.
-#include <cstdint>
 #include <string>
 
 #include "aws/aws.hpp"
@@ -13,9 +12,6 @@ namespace chronicle::aws {
 struct Invocation {
   std::string request_id;
   std::string body;
-  std::int64_t deadline_ms = 0;  // Unix time in milliseconds when the function times out
-  std::string function_arn;
-  std::string trace_id;
 };
 
 class LambdaRuntime {

@@ -21,20 +21,20 @@ Result<Job> update_job(JobStore& store, const std::string& id, const std::functi
 
 Result<Job> JobStore::heartbeat(const std::string& id, const Heartbeat& beat) {
   return update_job(*this, id, [&](Job& j) -> Result<Ok> {
-    apply_heartbeat(j, beat);
-    return is_terminal(j.status) || j.status == JobStatus::pending
-               ? make_error("finished", "job " + id + " is " + std::string(to_string(j.status)))
-               : Result<Ok>(Ok{});
+    if (!apply_heartbeat(j, beat))
+      return make_error("finished", "job " + id + " is " + std::string(to_string(j.status)));
+    return Ok{};
   });
 }
 
-void apply_heartbeat(Job& job, const Heartbeat& beat) {
-  if (is_terminal(job.status) || job.status == JobStatus::pending) return;
+bool apply_heartbeat(Job& job, const Heartbeat& beat) {
+  if (is_terminal(job.status) || job.status == JobStatus::pending) return false;
   job.heartbeat_at = beat.at;
   if (job.status == JobStatus::starting || job.status == JobStatus::recording) {
     job.bytes = beat.bytes;
     job.duration_s = beat.duration_s;
   }
+  return true;
 }
 
 }  // namespace chronicle

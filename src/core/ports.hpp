@@ -135,8 +135,9 @@ class Launcher {
   virtual std::optional<bool> has_exited(const std::string& recorder_ref) = 0;
 };
 
-// Sets what a heartbeat carries on a job in an active status (no-op otherwise).
-void apply_heartbeat(Job& job, const Heartbeat& beat);
+// Sets what a heartbeat carries on a job in an active status; false (and nothing set) when
+// the job has no recorder working on it.
+bool apply_heartbeat(Job& job, const Heartbeat& beat);
 
 // Read-modify-write with compare-and-set, retried on conflicts. `change` returns an error to
 // abort without writing (e.g. the job is no longer in the expected status).
