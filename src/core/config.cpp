@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <cstdlib>
 
 namespace chronicle {
@@ -48,6 +49,47 @@ std::vector<std::string> Config::announce_urls() const {
   return {"http://" + public_host() + ":" + port + "/announce", "udp://" + public_host() + ":" + port + "/announce"};
 }
 
+double Config::stall_timeout_for(double target_duration_s) const {
+  return std::max(stall_timeout_s, 3 * target_duration_s);
+}
+
+std::uint64_t Config::disk_reserve_for(std::uint64_t filesystem_bytes) const {
+  if (disk_reserve_bytes) return disk_reserve_bytes;
+  return std::max<std::uint64_t>(2ull << 30, filesystem_bytes / 20);
+}
+
+std::uint64_t Config::disk_floor_for(std::uint64_t filesystem_bytes) const {
+  if (disk_floor_bytes) return disk_floor_bytes;
+  return disk_reserve_for(filesystem_bytes) / 4;
+}
+
+Result<std::uint64_t> parse_bytes(const std::string& name, const std::string& text) {
+  std::size_t used = 0;
+  double n = 0;
+  try {
+    n = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  if (unit.size() > 1 && (unit.back() == 'i')) unit.pop_back();
+  double mult = 1;
+  if (unit == "K" || unit == "k")
+    mult = 1024.0;
+  else if (unit == "M" || unit == "m")
+    mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g")
+    mult = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else if (!unit.empty())
+    used = 0;
+  if (used == 0 || n < 0)
+    return make_error("invalid_config", name + " must be a size in bytes (e.g. 2G, 512M), got '" + text + "'");
+  return static_cast<std::uint64_t>(n * mult);
+}
+
 std::filesystem::path default_data_dir() {
   if (const char* xdg = env("XDG_DATA_HOME")) return std::filesystem::path(xdg) / "chronicle";
   if (const char* home = env("HOME")) return std::filesystem::path(home) / ".local/share/chronicle";
@@ -81,6 +123,16 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["web_root"].value<std::string>()) c.web_root = *v;
     if (auto v = t["max_body_bytes"].value<int64_t>()) c.max_body_bytes = static_cast<std::size_t>(*v);
     if (auto v = t["log_level"].value<std::string>()) c.log_level = *v;
+    if (auto v = t["stall_timeout_s"].value<double>()) c.stall_timeout_s = *v;
+    if (auto v = t["reconnect_window_s"].value<double>()) c.reconnect_window_s = *v;
+    for (auto [key, target] : {std::pair{"disk_reserve", &c.disk_reserve_bytes}, std::pair{"disk_floor", &c.disk_floor_bytes}}) {
+      if (auto v = t[key].value<int64_t>()) *target = static_cast<std::uint64_t>(*v);
+      if (auto v = t[key].value<std::string>()) {
+        auto n = parse_bytes(key, *v);
+        if (!n) return n.error();
+        *target = *n;
+      }
+    }
     if (auto v = t["torrent_enabled"].value<bool>()) c.torrent_enabled = *v;
     if (auto v = t["torrent_hybrid"].value<bool>()) c.torrent_hybrid = *v;
     if (auto* arr = t["trackers"].as_array())
@@ -166,13 +218,22 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
         NumericEnv{"CHRONICLE_PROBE_TIMEOUT", &c.probe_timeout_s}, NumericEnv{"CHRONICLE_MAX_RECORDINGS", &max_rec},
         NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}, NumericEnv{"CHRONICLE_SEED_RATIO", &c.seed_ratio_limit},
         NumericEnv{"CHRONICLE_SEED_TIME", &c.seed_time_limit_s}, NumericEnv{"CHRONICLE_SEED_ACTIVE", &active},
-        NumericEnv{"CHRONICLE_JOB_RETENTION_DAYS", &retention}}) {
+        NumericEnv{"CHRONICLE_JOB_RETENTION_DAYS", &retention},
+        NumericEnv{"CHRONICLE_STALL_TIMEOUT", &c.stall_timeout_s},
+        NumericEnv{"CHRONICLE_RECONNECT_WINDOW", &c.reconnect_window_s}}) {
     if (const char* v = env(name)) {
       auto n = number(name, v);
       if (!n) return n.error();
       *target = *n;
     }
   }
+  for (auto [name, target] : {std::pair{"CHRONICLE_DISK_RESERVE", &c.disk_reserve_bytes},
+                              std::pair{"CHRONICLE_DISK_FLOOR", &c.disk_floor_bytes}})
+    if (const char* v = env(name)) {
+      auto n = parse_bytes(name, v);
+      if (!n) return n.error();
+      *target = *n;
+    }
   c.max_concurrent_recordings = static_cast<int>(max_rec);
   c.max_receive_count = static_cast<int>(max_recv);
   c.seed_active_limit = static_cast<int>(active);
@@ -187,6 +248,10 @@ Result<Ok> validate(const Config& c) {
   if (c.heartbeat_interval_s <= 0) return make_error("invalid_config", "heartbeat interval must be positive");
   if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)
     return make_error("invalid_config", "heartbeat_stale_s must be at least twice the heartbeat interval");
+  if (c.stall_timeout_s <= 0) return make_error("invalid_config", "stall_timeout_s must be positive");
+  if (c.reconnect_window_s < 0) return make_error("invalid_config", "reconnect_window_s must not be negative");
+  if (c.disk_reserve_bytes && c.disk_floor_bytes > c.disk_reserve_bytes)
+    return make_error("invalid_config", "disk_floor must not be larger than disk_reserve");
   if (c.listen.find(':') == std::string::npos) return make_error("invalid_config", "listen must be HOST:PORT");
   if (c.launcher != "process" && c.launcher != "ecs")
     return make_error("invalid_config", "launcher must be 'process' or 'ecs', got '" + c.launcher + "'");

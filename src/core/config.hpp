@@ -30,6 +30,14 @@ struct Config {
   std::size_t max_body_bytes = 64 * 1024;  // request bodies above this get 413
   std::string log_level = "info";          // CHRONICLE_LOG_LEVEL
 
+  // Streams that drop, stall or restart: the recorder goes back to the URL within a window.
+  double stall_timeout_s = 30;       // CHRONICLE_STALL_TIMEOUT: no new media this long counts as a drop
+  double reconnect_window_s = 600;   // CHRONICLE_RECONNECT_WINDOW: how long to wait for the stream to return
+  // Free space on the data filesystem. 0 means automatic: the reserve is the larger of 2 GiB and
+  // 5% of the filesystem, the floor a quarter of the reserve.
+  std::uint64_t disk_reserve_bytes = 0;  // CHRONICLE_DISK_RESERVE: below it, new submits get 507
+  std::uint64_t disk_floor_bytes = 0;    // CHRONICLE_DISK_FLOOR: below it, a recording stops and is stored
+
   // BitTorrent
   bool torrent_enabled = true;  // CHRONICLE_TORRENT: make a .torrent per recording
   // Hybrid v1+v2 torrents are opt-in: Debian 12's aria2c (1.36) computes a wrong infohash for
@@ -68,6 +76,10 @@ struct Config {
   // Where a seeding node keeps copies of recordings held in a remote store (S3).
   std::filesystem::path seed_cache_dir() const { return data_dir / "seed" / "cache"; }
   std::string effective_public_url() const;
+  // The stall timeout for a stream whose segments last `target_duration_s`: 3 segments when longer.
+  double stall_timeout_for(double target_duration_s) const;
+  std::uint64_t disk_reserve_for(std::uint64_t filesystem_bytes) const;
+  std::uint64_t disk_floor_for(std::uint64_t filesystem_bytes) const;
   std::string public_host() const;
   // The announce URLs put into new torrents: the configured trackers, else the built-in one.
   std::vector<std::string> announce_urls() const;
@@ -77,5 +89,7 @@ std::filesystem::path default_data_dir();
 // Defaults, then the file (if given), then the environment.
 Result<Config> load_config(const std::optional<std::filesystem::path>& file);
 Result<Ok> validate(const Config& c);
+// "2G", "512M", "1048576": bytes with an optional binary suffix (K, M, G, T).
+Result<std::uint64_t> parse_bytes(const std::string& name, const std::string& text);
 
 }  // namespace chronicle

@@ -52,6 +52,10 @@ bool can_transition(JobStatus from, JobStatus to) {
   return false;
 }
 
+void drop_open_interruption(Job& job) {
+  if (!job.interruptions.empty() && !job.interruptions.back().gap_s) job.interruptions.pop_back();
+}
+
 Result<Ok> transition(Job& job, JobStatus to, TimePoint at) {
   if (!can_transition(job.status, to))
     return make_error("invalid_transition", "job " + job.id + " cannot go from " + std::string(to_string(job.status)) +
@@ -95,6 +99,17 @@ nlohmann::json to_public_json(const Job& job) {
   milestones["pending"] = to_rfc3339(job.created_at);
   for (const auto& [status, at] : job.milestones) milestones[status] = to_rfc3339(at);
   j["milestones"] = milestones;
+  nlohmann::json interruptions = nlohmann::json::array();
+  for (const auto& i : job.interruptions)
+    interruptions.push_back({{"at_s", i.at_s},
+                             {"gap_s", i.gap_s ? nlohmann::json(*i.gap_s) : nlohmann::json(nullptr)},
+                             {"started_at", to_rfc3339(i.started_at)}});
+  j["interruptions"] = interruptions;
+  j["end_reason"] = job.end_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.end_reason);
+  j["last_media_at"] = time_or_null(job.last_media_at);
+  j["reconnect_window_s"] =
+      job.reconnect_window_s ? nlohmann::json(*job.reconnect_window_s) : nlohmann::json(nullptr);
+  j["warnings"] = job.warnings;
   return j;
 }
 
@@ -134,6 +149,21 @@ Job from_storage_json(const nlohmann::json& j) {
     for (const auto& [status, at] : j["milestones"].items())
       if (at.is_string() && status != "pending")
         if (auto t = from_rfc3339(at.get<std::string>())) job.milestones.emplace(status, *t);
+  if (auto it = j.find("interruptions"); it != j.end() && it->is_array())
+    for (const auto& i : *it) {
+      Interruption gap;
+      gap.at_s = i.value("at_s", 0.0);
+      if (i.contains("gap_s") && i["gap_s"].is_number()) gap.gap_s = i["gap_s"].get<double>();
+      gap.started_at = time_from(i, "started_at").value_or(TimePoint{});
+      job.interruptions.push_back(gap);
+    }
+  if (j.contains("end_reason") && j["end_reason"].is_string()) job.end_reason = j["end_reason"].get<std::string>();
+  job.last_media_at = time_from(j, "last_media_at");
+  if (j.contains("reconnect_window_s") && j["reconnect_window_s"].is_number())
+    job.reconnect_window_s = j["reconnect_window_s"].get<double>();
+  if (auto it = j.find("warnings"); it != j.end() && it->is_array())
+    for (const auto& w : *it)
+      if (w.is_string()) job.warnings.push_back(w.get<std::string>());
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");

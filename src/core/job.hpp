@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "core/time.hpp"
@@ -29,6 +30,24 @@ struct StoredRecording {
   std::string url;
 };
 
+// A stretch where the stream delivered nothing and the recorder went back to the URL. `at_s` is
+// the position in the recording where the gap falls; `gap_s` stays unset while the recorder is
+// still waiting for the stream to come back.
+struct Interruption {
+  double at_s = 0;
+  std::optional<double> gap_s;
+  TimePoint started_at{};
+};
+
+// Why a recording ended, for every job that recorded something (see DESIGN.md).
+namespace end_reason {
+inline constexpr const char* stream_ended = "stream_ended";
+inline constexpr const char* stopped = "stopped";
+inline constexpr const char* stream_lost = "stream_lost";
+inline constexpr const char* recorder_lost = "recorder_lost";
+inline constexpr const char* disk_full = "disk_full";
+}  // namespace end_reason
+
 struct Job {
   std::string id;
   std::string url;
@@ -45,6 +64,11 @@ struct Job {
   nlohmann::json torrent;  // null until a torrent exists
   // When the job entered each status it went through, for timelines: {"recording": "..."}.
   std::map<std::string, TimePoint> milestones;
+  std::vector<Interruption> interruptions;
+  std::string end_reason;                  // empty until the recording ends
+  std::optional<TimePoint> last_media_at;  // when the recorder last saw new media arrive
+  std::optional<double> reconnect_window_s;  // per job; unset: the configured default
+  std::vector<std::string> warnings;  // what a user should know about a finished recording
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write
@@ -52,6 +76,10 @@ struct Job {
   std::string recorder_ref;     // launcher-specific handle: a pid, an ECS task ARN
   std::string protocol;         // from the probe: "m3u8_native", "https", ...
 };
+
+// Removes a trailing interruption the stream never came back from: it is not a gap inside the
+// recording (the job's end_reason says how it ended).
+void drop_open_interruption(Job& job);
 
 // Moves `job` to `to`, stamping the milestone times. Fails if the lifecycle forbids it.
 Result<Ok> transition(Job& job, JobStatus to, TimePoint at);

@@ -33,6 +33,7 @@ bool apply_heartbeat(Job& job, const Heartbeat& beat) {
   if (job.status == JobStatus::starting || job.status == JobStatus::recording) {
     job.bytes = beat.bytes;
     job.duration_s = beat.duration_s;
+    if (beat.last_media_at) job.last_media_at = beat.last_media_at;
   }
   return true;
 }

@@ -40,6 +40,7 @@ struct Heartbeat {
   TimePoint at;
   std::uint64_t bytes = 0;
   double duration_s = 0;
+  std::optional<TimePoint> last_media_at;  // when new media last arrived
 };
 
 struct CreateOutcome {
@@ -120,6 +121,14 @@ class ObjectStore {
   // pulls recordings from S3). Writes beside `destination` and renames, so a partial copy is
   // never taken for the object.
   virtual Result<Ok> fetch(const std::string& key, const std::filesystem::path& destination) = 0;
+  // Stores on a local filesystem can take a finished file as an object by moving it into place
+  // (no copy). Returns nullopt when this store or this file cannot (another filesystem): the
+  // caller then writes the bytes through create().
+  virtual bool adopts_files() const { return false; }
+  virtual Result<std::optional<ObjectInfo>> adopt(const std::filesystem::path& /*file*/,
+                                                  const std::string& /*desired_key*/) {
+    return std::optional<ObjectInfo>();
+  }
   // A URL a client can download the object from directly (e.g. presigned), if the store has one.
   virtual std::optional<std::string> download_url(const std::string& /*key*/) { return std::nullopt; }
 };

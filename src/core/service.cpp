@@ -3,20 +3,49 @@
 #include "core/ids.hpp"
 #include "core/names.hpp"
 
+#include <cstdio>
+
 namespace chronicle {
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
+  return buf;
+}
 
 Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   // Cheap checks first: the URL check may have to resolve a host name.
   if (auto n = validate_name(request.name); !n) return n.error();
   if (auto p = validate_prefix(request.prefix); !p) return p.error();
+  if (request.reconnect_window_s && (*request.reconnect_window_s < 0 || *request.reconnect_window_s > 86400))
+    return make_error("invalid_body", "reconnect_window_s must be between 0 and 86400 seconds");
   auto url = check_url(request.url, policy_, resolver_);
   if (!url) return url.error();
+  if (disk_gauge_) {
+    if (auto space = disk_gauge_()) {
+      const auto reserve = reserve_for_(space->total);
+      if (space->free < reserve)
+        return make_error("insufficient_storage", "not enough free space to start a recording: " +
+                                                      human_bytes(space->free) + " free on the data filesystem, " +
+                                                      human_bytes(reserve) +
+                                                      " kept in reserve (CHRONICLE_DISK_RESERVE); delete "
+                                                      "recordings or add space");
+    }
+  }
 
   Job job;
   job.id = new_job_id();
   job.url = request.url;
   job.name = request.name;
   job.prefix = request.prefix;
+  job.reconnect_window_s = request.reconnect_window_s;
   job.status = JobStatus::pending;
   job.created_at = now();
   job.updated_at = job.created_at;

@@ -1,5 +1,7 @@
 #pragma once
 // The use cases behind the API and the Lambda: parse → call the service → render.
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -12,7 +14,18 @@ struct SubmitRequest {
   std::string url;
   std::string name;
   std::string prefix;
+  std::optional<double> reconnect_window_s;
 };
+
+struct DiskSpace {
+  std::uint64_t free = 0;   // bytes available to chronicle
+  std::uint64_t total = 0;  // size of the filesystem
+};
+// Free space where recordings are written; nullopt where the service has no local disk (Lambda).
+using DiskGauge = std::function<std::optional<DiskSpace>()>;
+
+// "1.5 GiB": sizes in messages users read.
+std::string human_bytes(std::uint64_t bytes);
 
 class JobService {
  public:
@@ -34,6 +47,12 @@ class JobService {
   // Removes a finished job and its stored files.
   Result<Job> remove(const std::string& id);
 
+  // New submits are refused (insufficient_storage) while the free space is below the reserve.
+  void guard_disk(DiskGauge gauge, std::function<std::uint64_t(std::uint64_t)> reserve_for) {
+    disk_gauge_ = std::move(gauge);
+    reserve_for_ = std::move(reserve_for);
+  }
+
   JobStore& store() { return store_; }
   ObjectStore& objects() { return objects_; }
 
@@ -44,6 +63,8 @@ class JobService {
   Launcher* launcher_;
   UrlPolicy policy_;
   Resolver resolver_;
+  DiskGauge disk_gauge_;
+  std::function<std::uint64_t(std::uint64_t)> reserve_for_;
 };
 
 }  // namespace chronicle

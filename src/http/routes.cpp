@@ -16,6 +16,7 @@ unsigned status_for(const Error& e) {
   if (c == "not_found") return 404;
   if (c == "conflict") return 409;
   if (c == "storage_error" || c == "queue_error") return 503;
+  if (c == "insufficient_storage") return 507;
   return 400;
 }
 
@@ -261,6 +262,11 @@ Reply Router::submit(const Request& req) {
   s.url = body["url"].get<std::string>();
   if (body.contains("name") && body["name"].is_string()) s.name = body["name"].get<std::string>();
   if (body.contains("prefix") && body["prefix"].is_string()) s.prefix = body["prefix"].get<std::string>();
+  if (body.contains("reconnect_window_s") && !body["reconnect_window_s"].is_null()) {
+    if (!body["reconnect_window_s"].is_number())
+      return error_reply(400, "invalid_body", "field 'reconnect_window_s' must be a number of seconds");
+    s.reconnect_window_s = body["reconnect_window_s"].get<double>();
+  }
   auto outcome = service_.submit(s);
   if (!outcome) return error_reply(status_for(outcome.error()), outcome.error().code, outcome.error().message);
   Reply r = json_reply(outcome->created ? 201 : 200, to_public_json(outcome->job));

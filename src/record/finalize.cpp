@@ -8,10 +8,13 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <map>
 #include <thread>
 #include <vector>
 
 #include "core/names.hpp"
+#include "record/tools.hpp"
+#include "sys/disk.hpp"
 #include "sys/process.hpp"
 #include "sys/sha256.hpp"
 #include "torrent/creator.hpp"
@@ -23,48 +26,170 @@ namespace fs = std::filesystem;
 fs::path job_work_dir(const Config& config, const std::string& job_id) { return config.work_dir() / job_id; }
 fs::path downloader_pgid_file(const fs::path& work_dir) { return work_dir / "downloader.pgid"; }
 
-std::optional<fs::path> find_output(const fs::path& work_dir) {
+namespace {
+
+// "part-007.mp4.part" -> 7; also the single "rec.*" output of recorders from before parts.
+std::optional<int> part_number_of(const std::string& name) {
+  if (name.starts_with("rec.")) return 0;
+  if (!name.starts_with("part-") || name.size() < 9 || name[8] != '.') return std::nullopt;
+  int n = 0;
+  for (int i = 5; i < 8; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
+}
+
+bool is_media_candidate(const std::string& name) {
+  return !name.ends_with(".ytdl") && !name.ends_with(".ffconcat") && !name.ends_with(".json");
+}
+
+std::map<int, fs::path> part_files(const fs::path& work_dir) {
+  std::map<int, fs::path> best;
+  std::map<int, std::uintmax_t> best_size;
   std::error_code ec;
-  if (fs::is_regular_file(work_dir / "rec.mkv", ec) && fs::file_size(work_dir / "rec.mkv", ec) > 0)
-    return work_dir / "rec.mkv";
-  std::optional<fs::path> best;
-  std::uintmax_t best_size = 0;
   for (const auto& entry : fs::directory_iterator(work_dir, ec)) {
     const auto name = entry.path().filename().string();
-    if (!name.starts_with("rec.") || name.ends_with(".ytdl") || !entry.is_regular_file(ec)) continue;
+    const auto n = part_number_of(name);
+    if (!n || !is_media_candidate(name) || !entry.is_regular_file(ec)) continue;
     const auto size = entry.file_size(ec);
-    if (!ec && size > best_size) {
-      best = entry.path();
-      best_size = size;
+    if (ec || size == 0) continue;
+    // A merged Matroska file is the finished part; otherwise the biggest file is the media.
+    const bool merged = name.ends_with(".mkv");
+    const bool have_merged = best.count(*n) && best[*n].extension() == ".mkv";
+    if (have_merged) continue;
+    if (merged || size > best_size[*n]) {
+      best[*n] = entry.path();
+      best_size[*n] = size;
     }
   }
   return best;
 }
 
-std::uint64_t output_bytes(const fs::path& work_dir) {
-  std::error_code ec;
-  auto out = find_output(work_dir);
-  return out ? fs::file_size(*out, ec) : 0;
+std::string concat_quote(const std::string& path) {
+  std::string out = "'";
+  for (char c : path) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
 }
 
-fs::path make_playable(const Config& config, const fs::path& input, const fs::path& work_dir) {
-  if (input.extension() == ".mkv") return input;
-  const fs::path output = work_dir / "final.mkv";
-  sys::SpawnOptions o;
-  o.argv = {config.ffmpeg, "-nostdin", "-y", "-v",   "error", "-i",       input.string(),
-            "-map",        "0",        "-c", "copy", "-f",    "matroska", output.string()};
-  auto run = sys::run_capture(o, std::chrono::minutes(30));
+// MPEG-TS survives being appended byte for byte; used when there is no room for a remux.
+Result<Ok> append_file(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  std::ofstream out(to, std::ios::binary | std::ios::app);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    out.write(buf.data(), in.gcount());
+    if (!out) return make_error("storage_error", "cannot append " + from.string() + " to " + to.string());
+  }
+  out.flush();
+  if (!out) return make_error("storage_error", "cannot append " + from.string() + " to " + to.string());
+  return Ok{};
+}
+
+}  // namespace
+
+std::optional<fs::path> part_file(const fs::path& work_dir, int part) {
+  auto files = part_files(work_dir);
+  auto it = files.find(part);
+  if (it == files.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint64_t part_bytes(const fs::path& work_dir, int part) {
+  // Looked at every second while recording: only this part's names are examined.
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "part-%03d.", part);
+  std::uint64_t best = 0;
   std::error_code ec;
-  if (run && run->status.code == 0 && fs::file_size(output, ec) > 0) return output;
-  fs::remove(output, ec);
-  return input;
+  for (const auto& entry : fs::directory_iterator(work_dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (!name.starts_with(prefix) || !is_media_candidate(name)) continue;
+    best = std::max<std::uint64_t>(best, entry.file_size(ec));
+  }
+  return best;
+}
+
+std::vector<fs::path> list_parts(const fs::path& work_dir) {
+  std::vector<fs::path> out;
+  for (auto& [n, path] : part_files(work_dir)) out.push_back(path);
+  return out;
+}
+
+int next_part_number(const fs::path& work_dir) {
+  int next = 1;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(work_dir, ec))
+    if (auto n = part_number_of(entry.path().filename().string())) next = std::max(next, *n + 1);
+  return next;
+}
+
+Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_dir, const std::vector<fs::path>& parts) {
+  if (parts.empty()) return make_error("nothing_recorded", "nothing was recorded");
+  JoinedRecording joined;
+  if (parts.size() == 1 && parts.front().extension() == ".mkv") {
+    joined.file = parts.front();
+    return joined;
+  }
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& p : parts) total += fs::file_size(p, ec);
+  const fs::path output = work_dir / "joined.mkv";
+  const fs::path partial = work_dir / "joining.mkv";
+  fs::remove(partial, ec);  // a join cut short by a crash starts over
+  if (fs::is_regular_file(output, ec)) {
+    joined.file = output;
+    return joined;
+  }
+  const auto space = sys::disk_space(work_dir);
+  // The remux writes about as much as the parts hold, plus Matroska's small overhead.
+  const bool room = !space || space->free > total + total / 50 + (8 << 20);
+  if (room) {
+    const fs::path list = work_dir / "parts.ffconcat";
+    {
+      std::ofstream out(list);
+      out << "ffconcat version 1.0\n";
+      for (const auto& p : parts) out << "file " << concat_quote(fs::absolute(p).string()) << "\n";
+    }
+    sys::SpawnOptions o;
+    o.argv = {config.ffmpeg, "-nostdin", "-y",   "-v",   "error", "-f",       "concat", "-safe",
+              "0",           "-i",       list.string(), "-map", "0",     "-c",       "copy", "-f",
+              "matroska",    partial.string()};
+    auto run = sys::run_capture(o, std::chrono::hours(2));
+    if (run && run->status.code == 0 && fs::file_size(partial, ec) > 0) {
+      fs::rename(partial, output, ec);
+      if (!ec) {
+        joined.file = output;
+        return joined;
+      }
+    }
+    fs::remove(partial, ec);
+    spdlog::warn("joining {} part(s) in {} failed: {}", parts.size(), work_dir.string(),
+                 run ? run->err.substr(0, 500) : run.error().message);
+    joined.warnings.push_back("stored as MPEG-TS: ffmpeg could not remux the recording into Matroska");
+  } else {
+    joined.warnings.push_back("stored as MPEG-TS: not enough free space to remux it into Matroska (" +
+                              human_bytes(space->free) + " free, " + human_bytes(total) + " recorded)");
+  }
+  // Keep the raw MPEG-TS: the later parts appended to the first, each removed once it is in.
+  const fs::path& first = parts.front();
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    auto appended = append_file(parts[i], first);
+    if (!appended) return appended.error();
+    fs::remove(parts[i], ec);
+  }
+  joined.file = first;
+  return joined;
 }
 
 std::optional<double> media_duration(const Config& config, const fs::path& file) {
-  std::string ffprobe = config.ffmpeg;
-  if (const auto pos = ffprobe.rfind("ffmpeg"); pos != std::string::npos) ffprobe.replace(pos, 6, "ffprobe");
   sys::SpawnOptions o;
-  o.argv = {ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file.string()};
+  o.argv = {ffprobe_path(config), "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file.string()};
   auto run = sys::run_capture(o, std::chrono::seconds(60));
   if (!run || run->status.code != 0) return std::nullopt;
   try {
@@ -74,19 +199,79 @@ std::optional<double> media_duration(const Config& config, const fs::path& file)
   }
 }
 
+void save_outcome(const fs::path& work_dir, const Outcome& outcome) {
+  const auto& r = outcome.stored.recording;
+  nlohmann::json j = {{"recording", {{"key", r.key}, {"size", r.size}, {"sha256", r.sha256}, {"url", r.url}}},
+                      {"torrent", outcome.stored.torrent},
+                      {"duration_s", outcome.stored.duration_s ? nlohmann::json(*outcome.stored.duration_s) : nullptr},
+                      {"warnings", outcome.stored.warnings},
+                      {"end_reason", outcome.end_reason}};
+  const fs::path temp = work_dir / "outcome.json.tmp";
+  {
+    std::ofstream out(temp);
+    out << j.dump();
+    out.flush();
+    if (!out) return;
+  }
+  std::error_code ec;
+  fs::rename(temp, work_dir / "outcome.json", ec);
+}
+
+std::optional<Outcome> load_outcome(const fs::path& work_dir) {
+  std::ifstream in(work_dir / "outcome.json");
+  if (!in) return std::nullopt;
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("recording")) return std::nullopt;
+  Outcome o;
+  const auto& r = j["recording"];
+  o.stored.recording = StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""),
+                                       r.value("url", "")};
+  o.stored.torrent = j.value("torrent", nlohmann::json(nullptr));
+  if (j.contains("duration_s") && j["duration_s"].is_number()) o.stored.duration_s = j["duration_s"].get<double>();
+  for (const auto& w : j.value("warnings", nlohmann::json::array()))
+    if (w.is_string()) o.stored.warnings.push_back(w.get<std::string>());
+  o.end_reason = j.value("end_reason", "");
+  return o;
+}
+
+namespace {
+
+// Writes a file's bytes through the store's writer (stores that cannot adopt files, or a file on
+// another filesystem than the store).
+Result<ObjectInfo> copy_into(ObjectStore& objects, const fs::path& file, const std::string& desired_key,
+                             std::uint64_t size) {
+  auto writer = objects.create(desired_key, size);
+  if (!writer) return writer.error();
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> buf(4 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() == 0) break;
+    auto w = (*writer)->write(std::as_bytes(std::span(buf.data(), static_cast<std::size_t>(in.gcount()))));
+    if (!w) return w.error();
+  }
+  if (in.bad()) return make_error("storage_error", "read error on " + file.string());
+  return (*writer)->commit();
+}
+
+}  // namespace
+
 Result<StoredResult> store_recording(const Config& config, ObjectStore& objects, const fs::path& file,
                                      const std::string& desired_key, const std::string& job_id,
                                      const std::string& title) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error("storage_error", "cannot read " + file.string());
+  sys::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return make_error("storage_error", "cannot read " + file.string());
   struct stat st {};
-  ::fstat(fd, &st);
+  if (::fstat(fd.get(), &st) != 0) return make_error("storage_error", "cannot stat " + file.string());
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto writer = objects.create(desired_key, size);
-  if (!writer) {
-    ::close(fd);
-    return writer.error();
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  // A local store takes the file itself (a rename, no copy); the read pass only hashes.
+  const bool adopt = objects.adopts_files();
+  std::unique_ptr<ObjectWriter> writer;
+  if (!adopt) {
+    auto created = objects.create(desired_key, size);
+    if (!created) return created.error();
+    writer = std::move(*created);
   }
   std::optional<torrent::PieceHasher> hasher;
   if (config.torrent_enabled && size > 0)
@@ -104,34 +289,52 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
       own_buffer.resize(4 << 20);
       into = own_buffer;
     }
-    const ssize_t n = ::read(fd, into.data(), into.size());
+    const ssize_t n = ::read(fd.get(), into.data(), into.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return make_error("storage_error", "read error on " + file.string());
-    }
+    if (n < 0) return make_error("storage_error", "read error on " + file.string());
     if (n == 0) break;
     const std::span<const std::byte> chunk(into.data(), static_cast<std::size_t>(n));
     sha.update(chunk);
-    auto w = (*writer)->write(chunk);
-    if (!w) {
-      ::close(fd);
-      return w.error();
+    if (writer) {
+      auto w = writer->write(chunk);
+      if (!w) return w.error();
     }
     if (into_hasher && into.data() != own_buffer.data()) hasher->commit(chunk.size());
     read_total += chunk.size();
   }
-  ::close(fd);
-  auto info = (*writer)->commit();
-  if (!info) return info.error();
+  ObjectInfo info;
+  if (adopt) {
+    if (::fsync(fd.get()) != 0) return make_error("storage_error", "fsync " + file.string() + " failed");
+    // The store takes a second name of the file, so the work file itself stays until the job
+    // records where its recording went.
+    const fs::path staging = file.parent_path() / "storing.tmp";
+    std::error_code ec;
+    fs::remove(staging, ec);
+    fs::create_hard_link(file, staging, ec);
+    if (ec) return make_error("storage_error", "cannot link " + file.string() + ": " + ec.message());
+    auto adopted = objects.adopt(staging, desired_key);
+    if (!adopted) return adopted.error();
+    if (*adopted) {
+      info = **adopted;
+    } else {
+      fs::remove(staging, ec);
+      auto copied = copy_into(objects, file, desired_key, size);
+      if (!copied) return copied.error();
+      info = *copied;
+    }
+  } else {
+    auto committed = writer->commit();
+    if (!committed) return committed.error();
+    info = *committed;
+  }
   const std::string public_url = config.effective_public_url();
   StoredResult result{
-      StoredRecording{info->key, info->size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
-      nullptr, std::nullopt};
+      StoredRecording{info.key, info.size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
+      nullptr, std::nullopt, {}};
   if (!hasher || read_total != size) return result;
 
   torrent::TorrentSpec spec;
-  spec.file_name = fs::path(info->key).filename().string();
+  spec.file_name = fs::path(info.key).filename().string();
   spec.file_size = size;
   spec.piece_size = hasher->piece_size();
   spec.trackers = config.announce_urls();
@@ -142,33 +345,38 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
     spdlog::warn("job {}: no torrent: {}", job_id, made.error().message);
     return result;
   }
-  std::string torrent_key = info->key.substr(0, info->key.rfind('.')) + ".torrent";
+  std::string torrent_key = info.key.substr(0, info.key.rfind('.')) + ".torrent";
   auto torrent_writer = objects.create(torrent_key);
-  if (torrent_writer) {
-    (void)(*torrent_writer)->write(std::as_bytes(std::span(made->bencoded.data(), made->bencoded.size())));
-    auto stored = (*torrent_writer)->commit();
-    if (stored) {
-      result.torrent =
-          torrent::torrent_json(*made, spec, stored->key, public_url + "/api/v1/jobs/" + job_id + "/torrent");
-      if (!config.torrent_watch_dir.empty()) {
-        std::error_code ec;
-        fs::create_directories(config.torrent_watch_dir, ec);
-        std::ofstream(config.torrent_watch_dir / (job_id + ".torrent"), std::ios::binary) << made->bencoded;
-      }
-      return result;
-    }
+  if (!torrent_writer) {
+    spdlog::warn("job {}: cannot store the torrent: {}", job_id, torrent_writer.error().message);
+    return result;
+  }
+  auto written = (*torrent_writer)->write(std::as_bytes(std::span(made->bencoded.data(), made->bencoded.size())));
+  auto stored = written ? (*torrent_writer)->commit() : Result<ObjectInfo>(written.error());
+  if (!stored) {
     spdlog::warn("job {}: cannot store the torrent: {}", job_id, stored.error().message);
+    return result;
+  }
+  result.torrent = torrent::torrent_json(*made, spec, stored->key, public_url + "/api/v1/jobs/" + job_id + "/torrent");
+  if (!config.torrent_watch_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(config.torrent_watch_dir, ec);
+    std::ofstream(config.torrent_watch_dir / (job_id + ".torrent"), std::ios::binary) << made->bencoded;
   }
   return result;
 }
 
-Result<StoredResult> finalize_output(const Config& config, ObjectStore& objects, const Job& job,
-                                     const fs::path& output) {
-  const fs::path playable = make_playable(config, output, job_work_dir(config, job.id));
+Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, const Job& job) {
+  const fs::path work = job_work_dir(config, job.id);
+  auto joined = join_parts(config, work, list_parts(work));
+  if (!joined) return joined.error();
   std::string key = recording_key(job.prefix, job.name, job.id);
-  if (playable.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-  auto stored = store_recording(config, objects, playable, key, job.id, job.title);
-  if (stored) stored->duration_s = media_duration(config, playable);
+  if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
+  const auto duration = media_duration(config, joined->file);
+  auto stored = store_recording(config, objects, joined->file, key, job.id, job.title);
+  if (!stored) return stored;
+  stored->duration_s = duration;
+  stored->warnings = joined->warnings;
   return stored;
 }
 
@@ -185,14 +393,49 @@ void stop_leftover_downloader(const fs::path& work_dir) {
   if (sys::is_alive(pgid)) ::kill(-pgid, SIGKILL);
 }
 
+namespace {
+
+void attach(Job& j, const StoredResult& stored) {
+  j.recording = stored.recording;
+  j.torrent = stored.torrent;
+  j.bytes = stored.recording.size;
+  if (stored.duration_s) j.duration_s = *stored.duration_s;
+  for (const auto& w : stored.warnings) j.warnings.push_back(w);
+}
+
+}  // namespace
+
+Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, const Outcome& outcome) {
+  return update_job(store, job_id, [&](Job& j) -> Result<Ok> {
+    if (is_terminal(j.status)) return make_error("conflict", "job already finished");
+    if (j.status != JobStatus::uploading) {
+      auto t = transition(j, JobStatus::uploading, now());
+      if (!t) return t;
+    }
+    auto t = transition(j, JobStatus::completed, now());
+    if (!t) return t;
+    drop_open_interruption(j);
+    attach(j, outcome.stored);
+    j.end_reason = outcome.end_reason;
+    return Ok{};
+  });
+}
+
 Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore& objects, const Job& claimed,
                              const std::string& reason) {
   const fs::path work = job_work_dir(config, claimed.id);
   stop_leftover_downloader(work);
+  std::error_code ec;
+  if (auto outcome = load_outcome(work)) {
+    // The recorder stored the recording but could not record it in the job: finish as it would have.
+    auto done = finish_from_outcome(store, claimed.id, *outcome);
+    if (done) fs::remove_all(work, ec);
+    return done;
+  }
   std::optional<StoredResult> stored;
   std::string storage_problem;
-  if (auto partial = find_output(work)) {
-    auto s = finalize_output(config, objects, claimed, *partial);
+  if (!list_parts(work).empty()) {
+    auto s = finalize_parts(config, objects, claimed);
     if (s)
       stored = *s;
     else
@@ -206,15 +449,13 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
     }
     auto t = transition(j, JobStatus::failed, now());
     if (!t) return t;
+    drop_open_interruption(j);
     std::string message = reason;
     if (stored) {
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.1f", stored->duration_s.value_or(0));
       message += "; the " + std::string(secs) + " s recorded before that are kept";
-      j.recording = stored->recording;
-      j.torrent = stored->torrent;
-      j.bytes = stored->recording.size;
-      if (stored->duration_s) j.duration_s = *stored->duration_s;
+      attach(j, *stored);
     } else if (!storage_problem.empty()) {
       message +=
           "; the partial recording could not be stored: " + storage_problem + " (it is still in " + work.string() + ")";
@@ -222,12 +463,10 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
       message += "; nothing had been recorded yet";
     }
     j.error = Error{"recorder_lost", message};
+    j.end_reason = end_reason::recorder_lost;
     return Ok{};
   });
-  if (result && stored) {
-    std::error_code ec;
-    fs::remove_all(work, ec);
-  }
+  if (result && stored) fs::remove_all(work, ec);
   return result;
 }
 

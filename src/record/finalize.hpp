@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/job.hpp"
@@ -15,22 +16,44 @@ std::filesystem::path job_work_dir(const Config& config, const std::string& job_
 // the recorder that started it is gone.
 std::filesystem::path downloader_pgid_file(const std::filesystem::path& work_dir);
 
-// The recording in progress or finished: "rec.mkv" when yt-dlp completed, else the largest
-// "rec.*" file (the MPEG-TS ".part" that ffmpeg appends to while recording).
-std::optional<std::filesystem::path> find_output(const std::filesystem::path& work_dir);
-std::uint64_t output_bytes(const std::filesystem::path& work_dir);
+// A recording is made of parts, one per downloader run ("part-001.*", "part-002.*", ...); each
+// part's file is the merged "part-NNN.mkv" when yt-dlp finished one, else the largest
+// "part-NNN.*" (the MPEG-TS that ffmpeg appends to while recording). Empty parts are left out.
+std::optional<std::filesystem::path> part_file(const std::filesystem::path& work_dir, int part);
+std::uint64_t part_bytes(const std::filesystem::path& work_dir, int part);
+std::vector<std::filesystem::path> list_parts(const std::filesystem::path& work_dir);
+// The number the next part gets (one past the highest present).
+int next_part_number(const std::filesystem::path& work_dir);
 
-// A Matroska file with the same streams (ffmpeg -c copy). Returns the input if it already is
-// one, or if remuxing fails (the raw bytes are still worth keeping).
-std::filesystem::path make_playable(const Config& config, const std::filesystem::path& input,
-                                    const std::filesystem::path& work_dir);
+struct JoinedRecording {
+  std::filesystem::path file;
+  std::vector<std::string> warnings;
+};
+
+// One playable file from all parts, in order, with continuous timestamps: Matroska through
+// ffmpeg's concat demuxer (-c copy). When the free space cannot hold the remux (or ffmpeg
+// fails), the MPEG-TS is kept as it is, the parts appended to the first, and a warning says so.
+// The parts stay until the caller removes the work directory.
+Result<JoinedRecording> join_parts(const Config& config, const std::filesystem::path& work_dir,
+                                   const std::vector<std::filesystem::path>& parts);
 std::optional<double> media_duration(const Config& config, const std::filesystem::path& file);
 
 struct StoredResult {
   StoredRecording recording;
   nlohmann::json torrent;            // null when no torrent was made
   std::optional<double> duration_s;  // measured on the stored file (set by finalize_output)
+  std::vector<std::string> warnings;
 };
+
+// What a recorder stored, kept in the work directory until the job says so: when the store did
+// not take the final write, whoever finishes the job (the recorder retrying, or the reaper)
+// completes it from here instead of storing the recording again.
+struct Outcome {
+  StoredResult stored;
+  std::string end_reason;
+};
+void save_outcome(const std::filesystem::path& work_dir, const Outcome& outcome);
+std::optional<Outcome> load_outcome(const std::filesystem::path& work_dir);
 
 // One read pass feeds the SHA-256, the torrent piece hashes and the object-store write; the
 // .torrent is then stored beside the recording. A torrent that cannot be made is logged and
@@ -39,17 +62,21 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
                                      const std::string& desired_key, const std::string& job_id,
                                      const std::string& title);
 
-// The whole finalize for what a downloader left (`output`, in the job's work directory): made
-// playable, measured, and stored under the job's key (".ts" when it cannot be remuxed) with
-// its torrent. Shared by the recorder and by the recovery of lost recorders.
-Result<StoredResult> finalize_output(const Config& config, ObjectStore& objects, const Job& job,
-                                     const std::filesystem::path& output);
+// The whole finalize for the parts a job's downloaders left in its work directory: joined,
+// measured, and stored under the job's key (".ts" when it cannot be remuxed) with its torrent.
+// Shared by the recorder and by the recovery of lost recorders. Error "nothing_recorded" when
+// there are no parts.
+Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, const Job& job);
+
+// Completes a job from what its recorder stored (see Outcome).
+Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, const Outcome& outcome);
 
 // Stops a leftover downloader process group, if its pid file names a live yt-dlp.
 void stop_leftover_downloader(const std::filesystem::path& work_dir);
 
 // For jobs whose recorder is gone: keeps whatever was recorded and ends the job `failed`
-// with `reason` (code recorder_lost), the partial recording attached.
+// with `reason` (code recorder_lost, end_reason recorder_lost), the partial recording attached.
+// A recorder that had stored its recording but could not say so is finished as it would have.
 Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore& objects, const Job& claimed,
                              const std::string& reason);
 

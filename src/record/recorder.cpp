@@ -1,38 +1,50 @@
 #include "record/recorder.hpp"
 
-#include <poll.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
-#include "core/names.hpp"
+#include "record/attempt.hpp"
 #include "record/finalize.hpp"
-#include "record/progress.hpp"
+#include "record/hls.hpp"
+#include "record/tools.hpp"
+#include "sys/disk.hpp"
+#include "sys/http_fetch.hpp"
 #include "sys/process.hpp"
 
 namespace chronicle::record {
 namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
+std::int64_t epoch_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 struct Shared {
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<double> duration_s{0};
+  std::atomic<std::int64_t> last_media_ms{0};  // 0: no media yet
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> finished{false};
   std::atomic<bool> announced_recording{false};  // the job has been moved to `recording`
   std::mutex mutex;
   std::condition_variable wake;
+
+  void wake_up() {
+    // Taking the lock orders this with the waiter's predicate check: no lost wakeup.
+    { std::lock_guard lock(mutex); }
+    wake.notify_all();
+  }
 };
 
 std::string format_seconds(double s) {
@@ -41,15 +53,14 @@ std::string format_seconds(double s) {
   return buf;
 }
 
-// Writes heartbeat_at, bytes and duration every interval; moves starting -> recording as soon
-// as bytes flow; picks up a stop requested through the API.
-void heartbeat_loop(const Config& config, JobStore& store, const std::string& id, const fs::path& work,
-                    Shared& shared) {
+// Writes heartbeat_at, bytes, duration and last_media_at every interval; moves starting ->
+// recording as soon as bytes flow; picks up a stop requested through the API.
+void heartbeat_loop(const Config& config, JobStore& store, const std::string& id, Shared& shared) {
   const auto interval = std::chrono::milliseconds(static_cast<long long>(config.heartbeat_interval_s * 1000));
   while (!shared.finished) {
-    const std::uint64_t on_disk = output_bytes(work);
-    if (on_disk > shared.bytes) shared.bytes = on_disk;
-    auto r = store.heartbeat(id, Heartbeat{now(), shared.bytes, shared.duration_s});
+    Heartbeat beat{now(), shared.bytes, shared.duration_s, std::nullopt};
+    if (const auto ms = shared.last_media_ms.load()) beat.last_media_at = TimePoint(std::chrono::milliseconds(ms));
+    auto r = store.heartbeat(id, beat);
     if (r && r->status == JobStatus::starting && shared.bytes > 0) {
       auto moved = update_job(store, id, [&](Job& j) -> Result<Ok> {
         if (j.status != JobStatus::starting) return make_error("skip", "no longer starting");
@@ -67,39 +78,248 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
   }
 }
 
-Result<Job> set_status(JobStore& store, const std::string& id, JobStatus to, const std::function<void(Job&)>& also) {
-  return update_job(store, id, [&](Job& j) -> Result<Ok> {
-    if (j.status != to) {
-      auto t = transition(j, to, now());
-      if (!t) return t;
-    }
-    if (also) also(j);
-    return Ok{};
-  });
+bool retryable(const Error& e) {
+  return e.code != "invalid_transition" && e.code != "skip" && e.code != "conflict" && e.code != "not_found";
 }
+
+// A status write that must not be lost: retried with backoff while the store refuses writes
+// (busy, full, unreachable), for up to `patience`. The caller's heartbeat keeps the reaper off.
+Result<Job> write_until_accepted(JobStore& store, const std::string& id, const std::function<Result<Ok>(Job&)>& change,
+                                 std::chrono::seconds patience) {
+  const auto deadline = Clock::now() + patience;
+  auto delay = std::chrono::milliseconds(500);
+  for (;;) {
+    auto r = update_job(store, id, change);
+    if (r || !retryable(r.error()) || Clock::now() + delay > deadline) return r;
+    spdlog::warn("job {}: the store refused a write ({}), retrying in {} ms", id, r.error().message, delay.count());
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+Result<Job> set_status(JobStore& store, const std::string& id, JobStatus to, const std::function<void(Job&)>& also,
+                       std::chrono::seconds patience = std::chrono::seconds(120)) {
+  return write_until_accepted(
+      store, id,
+      [&](Job& j) -> Result<Ok> {
+        if (j.status != to) {
+          auto t = transition(j, to, now());
+          if (!t) return t;
+        }
+        if (also) also(j);
+        return Ok{};
+      },
+      patience);
+}
+
+// Sleeps up to `seconds`, returning early (true) when a stop is requested.
+bool sleep_unless_stopped(double seconds, const std::function<bool()>& stop) {
+  const auto until = Clock::now() + std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  while (Clock::now() < until) {
+    if (stop()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return stop();
+}
+
+// The recorder's state across the parts of one job.
+class Recording {
+ public:
+  Recording(const Config& config, JobStore& store, const Job& job, fs::path work, Shared& shared)
+      : config_(config), store_(store), job_(job), work_(std::move(work)), shared_(shared) {
+    hls_ = job.protocol.find("m3u8") != std::string::npos;
+    window_s_ = job.reconnect_window_s.value_or(config.reconnect_window_s);
+    part_ = next_part_number(work_);
+    if (hls_) start_index_ = 0;
+    if (auto space = sys::disk_space(work_)) floor_ = config.disk_floor_for(space->total);
+  }
+
+  // Records until the stream ends, is stopped, is lost, or the disk fills; returns the end_reason
+  // ("" when nothing was ever recorded).
+  std::string run() {
+    for (;;) {
+      auto r = run_attempt(config_, job_, work_, part_, start_index_, watch());
+      if (!r.last_error.empty()) last_error_ = r.last_error;
+      last_exit_ = r.exit;
+      if (r.got_media) {
+        done_bytes_ += r.bytes;
+        done_duration_ += r.duration_s;
+        ++part_;
+        if (!r.last_segment_url.empty()) resume_ = ResumePoint{r.last_segment_url, std::nullopt};
+      } else {
+        remove_part(part_);
+      }
+      if (!r.playlist_url.empty()) playlist_url_ = r.playlist_url;
+      if (r.end == AttemptEnd::stopped) return end_reason::stopped;
+      if (r.end == AttemptEnd::disk_full) return end_reason::disk_full;
+      if (done_bytes_ == 0) return "";
+      std::optional<MediaPlaylist> playlist = fetch_playlist();
+      if (playlist && r.got_media && !resume_.last_segment_url.empty())
+        resume_.last_sequence = sequence_of(*playlist, resume_.last_segment_url);
+      if (stream_ended(r, playlist)) return end_reason::stream_ended;
+      if (!gap_) open_gap(r);
+      if (auto ended = wait_for_return()) return *ended;
+    }
+  }
+
+  const std::string& last_error() const { return last_error_; }
+  const sys::ExitStatus& last_exit() const { return last_exit_; }
+
+ private:
+  struct Gap {
+    Clock::time_point detected;
+    TimePoint media_at;   // when media last arrived before the gap
+    double behind_s = 0;  // media the resumed part starts with that was published during the gap
+  };
+
+  AttemptWatch watch() {
+    AttemptWatch w;
+    w.stall_timeout_s = config_.stall_timeout_s;
+    w.first_media_timeout_s = config_.probe_timeout_s + config_.stall_timeout_s;
+    w.disk_floor_bytes = floor_;
+    w.stop_requested = [this] { return stop_requested(); };
+    w.target_duration = [this](const std::string& url) -> std::optional<double> {
+      playlist_url_ = url;
+      auto playlist = fetch_playlist();
+      if (!playlist || playlist->target_duration_s <= 0) return std::nullopt;
+      target_s_ = playlist->target_duration_s;
+      return target_s_;
+    };
+    w.on_progress = [this](std::uint64_t bytes, double duration_s, bool grew) {
+      shared_.bytes = done_bytes_ + bytes;
+      shared_.duration_s = done_duration_ + duration_s;
+      if (!grew) return;
+      shared_.last_media_ms = epoch_ms(now());
+      if (gap_) close_gap();
+      if (!shared_.announced_recording) shared_.wake_up();
+    };
+    return w;
+  }
+
+  bool stop_requested() const { return g_stop_signal != 0 || shared_.stop_requested; }
+
+  std::optional<MediaPlaylist> fetch_playlist() {
+    if (!hls_ || playlist_url_.empty()) return std::nullopt;
+    auto text = sys::fetch_text(playlist_url_, UrlPolicy{config_.allow_private_networks}, std::chrono::seconds(5));
+    if (!text) {
+      spdlog::debug("job {}: playlist: {}", job_.id, text.error().message);
+      return std::nullopt;
+    }
+    return parse_media_playlist(*text, playlist_url_);
+  }
+
+  // The broadcaster ended the stream (ENDLIST with nothing left to record), as opposed to the
+  // stream stopping delivering.
+  bool stream_ended(const AttemptResult& r, const std::optional<MediaPlaylist>& playlist) const {
+    if (r.end != AttemptEnd::finished) return false;
+    if (playlist) return playlist->ended && plan_resume(*playlist, resume_).start_index >= playlist->segments.size();
+    // No playlist to look at: trust a downloader that read its input to the end.
+    return r.exit.code == 0 && !r.playlist_failed;
+  }
+
+  void open_gap(const AttemptResult& r) {
+    const auto ms = shared_.last_media_ms.load();
+    gap_ = Gap{Clock::now(), ms ? TimePoint(std::chrono::milliseconds(ms)) : now(), 0};
+    const char* why = r.end == AttemptEnd::stalled ? "the stream stalled"
+                      : r.playlist_failed          ? "the playlist stopped answering"
+                                                   : "the downloader ended early";
+    spdlog::warn("job {}: {} after {} s recorded ({}); waiting up to {} s for it to come back", job_.id, why,
+                 format_seconds(done_duration_), sys::describe(r.exit), format_seconds(window_s_));
+    Interruption interruption{done_duration_, std::nullopt, gap_->media_at};
+    auto w = update_job(store_, job_.id, [&](Job& j) -> Result<Ok> {
+      j.interruptions.push_back(interruption);
+      return Ok{};
+    });
+    if (!w) spdlog::warn("job {}: cannot record the interruption: {}", job_.id, w.error().message);
+  }
+
+  void close_gap() {
+    const double wall = std::chrono::duration<double>(now() - gap_->media_at).count();
+    const double gap_s = std::max(0.0, wall - gap_->behind_s);
+    spdlog::info("job {}: the stream is back after a gap of {} s; recording on in part {}", job_.id,
+                 format_seconds(gap_s), part_);
+    gap_.reset();
+    auto w = update_job(store_, job_.id, [&](Job& j) -> Result<Ok> {
+      if (!j.interruptions.empty() && !j.interruptions.back().gap_s) j.interruptions.back().gap_s = gap_s;
+      return Ok{};
+    });
+    if (!w) spdlog::warn("job {}: cannot record the end of the interruption: {}", job_.id, w.error().message);
+  }
+
+  // Waits for the stream to deliver again; nullopt when the next part should start, else the
+  // end_reason.
+  std::optional<std::string> wait_for_return() {
+    const auto deadline = gap_->detected + std::chrono::milliseconds(static_cast<long long>(window_s_ * 1000));
+    auto stop = [this] { return stop_requested(); };
+    for (;;) {
+      if (stop_requested()) return end_reason::stopped;
+      if (Clock::now() >= deadline) {
+        spdlog::warn("job {}: the stream did not come back within {} s", job_.id, format_seconds(window_s_));
+        return end_reason::stream_lost;
+      }
+      if (hls_ && !playlist_url_.empty()) {
+        if (auto playlist = fetch_playlist()) {
+          const auto plan = plan_resume(*playlist, resume_);
+          if (plan.start_index < playlist->segments.size()) {
+            start_index_ = plan.start_index;
+            gap_->behind_s = plan.behind_s;
+            return std::nullopt;
+          }
+          if (playlist->ended) return end_reason::stream_ended;
+          if (sleep_unless_stopped(std::max(1.0, target_s_ / 2), stop)) return end_reason::stopped;
+          continue;
+        }
+        // The submitted URL is the playlist itself: nothing new to extract while it is down.
+        if (playlist_url_ == job_.url) {
+          if (sleep_unless_stopped(1, stop)) return end_reason::stopped;
+          continue;
+        }
+      }
+      // Go back to the submitted URL: yt-dlp extracts it again (sites hand out new media URLs
+      // per session), with backoff between tries.
+      if (Clock::now() < next_launch_) {
+        if (sleep_unless_stopped(0.2, stop)) return end_reason::stopped;
+        continue;
+      }
+      next_launch_ = Clock::now() + std::chrono::milliseconds(static_cast<long long>(backoff_s_ * 1000));
+      backoff_s_ = std::min(backoff_s_ * 2, 10.0);
+      if (hls_) start_index_ = 0;
+      gap_->behind_s = 0;
+      return std::nullopt;
+    }
+  }
+
+  void remove_part(int part) {
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "part-%03d.", part);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(work_, ec))
+      if (entry.path().filename().string().starts_with(prefix)) fs::remove(entry.path(), ec);
+  }
+
+  const Config& config_;
+  JobStore& store_;
+  const Job& job_;
+  fs::path work_;
+  Shared& shared_;
+  bool hls_ = false;
+  double window_s_ = 0;
+  double target_s_ = 0;
+  std::uint64_t floor_ = 0;
+  int part_ = 1;
+  std::optional<std::size_t> start_index_;
+  std::string playlist_url_;
+  ResumePoint resume_;
+  std::uint64_t done_bytes_ = 0;
+  double done_duration_ = 0;
+  std::optional<Gap> gap_;
+  Clock::time_point next_launch_ = Clock::now();
+  double backoff_s_ = 1;
+  std::string last_error_;
+  sys::ExitStatus last_exit_;
+};
 
 }  // namespace
-
-std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template) {
-  std::vector<std::string> argv = {config.ytdlp,  "--ignore-config",   "--no-playlist", "--newline",
-                                   "--no-colors", "--downloader",      "ffmpeg",        "--hls-use-mpegts",
-                                   "-f",          config.ytdlp_format, "--remux-video", "mkv",
-                                   "-o",          output_template};
-  // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
-  if (config.ffmpeg.find('/') != std::string::npos) {
-    argv.push_back("--ffmpeg-location");
-    argv.push_back(config.ffmpeg);
-  }
-  if (job.protocol.find("m3u8") != std::string::npos) {
-    // Start from the oldest segment the live playlist still lists, so the seconds between
-    // submitting and the recorder starting are not lost.
-    argv.push_back("--downloader-args");
-    argv.push_back("ffmpeg_i:-live_start_index 0");
-  }
-  argv.push_back("--");
-  argv.push_back(job.url);
-  return argv;
-}
 
 int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, const std::string& job_id) {
   auto loaded = store.get(job_id);
@@ -130,123 +350,53 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     });
     return 1;
   }
-
-  sys::SpawnOptions options;
-  options.argv = downloader_argv(config, job, (work / "rec.%(ext)s").string());
-  options.cwd = work;
-  options.new_process_group = true;
-  options.capture_stdout = true;
-  options.capture_stderr = true;
-  spdlog::info("job {}: starting downloader for {}", job_id, job.url);
-  auto child = sys::spawn(options);
-  if (!child) {
+  auto tools = check_tools(config);
+  if (!tools) {
+    spdlog::error("job {}: {}", job_id, tools.error().message);
     (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
-      j.error = Error{"recorder_error", child.error().message};
+      j.error = Error{"tool_missing", "cannot record: " + tools.error().message};
     });
+    fs::remove_all(work, ec);
     return 1;
   }
-  std::ofstream(downloader_pgid_file(work)) << child->pid << "\n";
+  spdlog::info("job {}: yt-dlp {}, ffmpeg {}, ffprobe {}", job_id, (*tools)["yt-dlp"], (*tools)["ffmpeg"],
+               (*tools)["ffprobe"]);
 
   Shared shared;
-  std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, work, shared); });
-
-  std::string last_error;
-  std::optional<std::chrono::steady_clock::time_point> interrupted_at;
-  LineSplitter splitters[2];
-  pollfd fds[2] = {{child->stdout_fd, POLLIN, 0}, {child->stderr_fd, POLLIN, 0}};
-  int open_fds = 2;
-  char buf[8192];
-  auto last_log = std::chrono::steady_clock::now();
-  auto handle_line = [&](const std::string& line) {
-    if (auto p = parse_ffmpeg_progress(line)) {
-      if (p->time_s && *p->time_s > shared.duration_s) shared.duration_s = *p->time_s;
-      if (p->size_bytes && *p->size_bytes > shared.bytes) shared.bytes = *p->size_bytes;
-      if (!shared.announced_recording && shared.bytes == 0) {
-        const auto on_disk = output_bytes(work);
-        if (on_disk > 0) shared.bytes = on_disk;
-      }
-      if (!shared.announced_recording && shared.bytes > 0) {
-        // Taking the lock orders this with the waiter's predicate check: no lost wakeup.
-        { std::lock_guard lock(shared.mutex); }
-        shared.wake.notify_all();
-      }
-      const auto t = std::chrono::steady_clock::now();
-      if (t - last_log > std::chrono::seconds(30)) {
-        last_log = t;
-        spdlog::info("job {}: recording bytes={} duration_s={}", job_id, shared.bytes.load(),
-                     format_seconds(shared.duration_s));
-      }
-      return;
-    }
-    if (auto e = parse_error_line(line)) last_error = *e;
-    if (line.find("[hls @") == std::string::npos) spdlog::info("yt-dlp: {}", line);
-  };
-
-  while (open_fds > 0) {
-    const bool stop_now = g_stop_signal != 0 || shared.stop_requested;
-    if (stop_now && !interrupted_at) {
-      spdlog::info("job {}: stop requested, finalizing what was recorded", job_id);
-      ::kill(-child->pid, SIGINT);
-      interrupted_at = std::chrono::steady_clock::now();
-    }
-    if (interrupted_at && std::chrono::steady_clock::now() - *interrupted_at > std::chrono::seconds(20)) {
-      spdlog::warn("job {}: downloader ignored SIGINT for 20 s, killing it", job_id);
-      ::kill(-child->pid, SIGKILL);
-      interrupted_at = std::chrono::steady_clock::now() + std::chrono::hours(1);
-    }
-    const int r = ::poll(fds, 2, 200);
-    if (r < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (auto tail = splitters[i].flush()) handle_line(*tail);
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-        continue;
-      }
-      for (const auto& line : splitters[i].feed(std::string_view(buf, static_cast<std::size_t>(n)))) handle_line(line);
-    }
-  }
-  const auto exit_status = sys::wait_for(child->pid);
-  // ffmpeg may outlive yt-dlp for a moment after a SIGINT: let the whole group finish writing.
-  for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  const bool stopped = interrupted_at.has_value();
-  spdlog::info("job {}: downloader finished ({}){}", job_id, sys::describe(exit_status), stopped ? " after stop" : "");
-
+  std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, shared); });
   auto finish_heartbeat = [&] {
     shared.finished = true;
-    shared.wake.notify_all();
+    shared.wake_up();
     if (heartbeat.joinable()) heartbeat.join();
   };
 
-  const auto output = find_output(work);
-  std::uint64_t recorded = 0;
-  if (output) recorded = fs::file_size(*output, ec);
-  if (!output || recorded == 0) {
+  Recording recording(config, store, job, work, shared);
+  const std::string reason = recording.run();
+  spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
+
+  if (list_parts(work).empty()) {
     finish_heartbeat();
     auto current = store.get(job_id);
     const bool still_starting = current && current.value() && current.value()->status == JobStatus::starting;
-    if (stopped && still_starting) {
+    if (reason == end_reason::stopped && still_starting) {
       (void)set_status(store, job_id, JobStatus::canceled, [](Job& j) {
         j.error = Error{"stopped", "stopped before anything was recorded"};
       });
     } else {
-      const std::string reason = last_error.empty() ? "yt-dlp " + sys::describe(exit_status) : last_error;
+      const std::string why = recording.last_error().empty() ? "yt-dlp " + sys::describe(recording.last_exit())
+                                                             : recording.last_error();
       (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
-        j.error = Error{"recording_failed", "nothing was recorded: " + reason};
+        j.error = Error{"recording_failed", "nothing was recorded: " + why};
+        j.end_reason = reason;
       });
     }
     fs::remove_all(work, ec);
     return 0;
   }
 
-  // The heartbeat keeps running through the upload so the reaper knows we are alive.
+  // The heartbeat keeps running through the join and the upload so the reaper knows we are alive.
   auto up = set_status(store, job_id, JobStatus::uploading, [&](Job& j) {
-    j.bytes = recorded;
+    j.bytes = shared.bytes;
     j.duration_s = shared.duration_s;
   });
   if (!up) {
@@ -254,35 +404,54 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     spdlog::error("job {}: cannot mark uploading: {}", job_id, up.error().message);
     return 1;
   }
-  auto stored = finalize_output(config, objects, job, *output);
-  finish_heartbeat();
+  auto stored = finalize_parts(config, objects, job);
   if (!stored) {
+    finish_heartbeat();
     (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
       j.error = Error{"storage_error", "the recording could not be stored: " + stored.error().message +
                                            " (it is kept in " + work.string() + ")"};
+      j.end_reason = reason;
     });
     return 1;
   }
+  const Outcome outcome{*stored, reason};
+  save_outcome(work, outcome);
 
-  const bool clean = exit_status.code == 0 || stopped;
-  auto done = set_status(store, job_id, clean ? JobStatus::completed : JobStatus::failed, [&](Job& j) {
-    j.recording = stored->recording;
-    j.torrent = stored->torrent;
-    j.bytes = stored->recording.size;
-    if (stored->duration_s) j.duration_s = *stored->duration_s;
-    if (!clean) {
-      const std::string reason = last_error.empty() ? "yt-dlp " + sys::describe(exit_status) : last_error;
-      j.error = Error{"stream_interrupted", "the recording stopped early (" + reason + "); the " +
-                                                format_seconds(j.duration_s) + " s recorded before that are kept"};
-    }
-  });
+  // Retried for a long while: the recording is stored, only the job does not say so yet.
+  auto done = write_until_accepted(
+      store, job_id,
+      [&](Job& j) -> Result<Ok> {
+        if (is_terminal(j.status)) return make_error("conflict", "job already finished");
+        if (j.status != JobStatus::uploading) {
+          auto t = transition(j, JobStatus::uploading, now());
+          if (!t) return t;
+        }
+        auto t = transition(j, JobStatus::completed, now());
+        if (!t) return t;
+        drop_open_interruption(j);
+        j.recording = stored->recording;
+        j.torrent = stored->torrent;
+        j.bytes = stored->recording.size;
+        if (stored->duration_s) j.duration_s = *stored->duration_s;
+        for (const auto& w : stored->warnings) j.warnings.push_back(w);
+        j.end_reason = reason;
+        return Ok{};
+      },
+      std::chrono::seconds(600));
+  finish_heartbeat();
   if (!done) {
-    spdlog::error("job {}: cannot record the result: {}", job_id, done.error().message);
+    if (done.error().code == "conflict") {
+      spdlog::info("job {}: already finished by the reaper from the stored outcome", job_id);
+      return 0;
+    }
+    spdlog::error("job {}: cannot record the result: {} (the reaper finishes it from {})", job_id,
+                  done.error().message, (work / "outcome.json").string());
     return 1;
   }
-  spdlog::info("job {}: {} key={} bytes={} duration_s={} sha256={} torrent={}", job_id, to_string(done->status),
-               stored->recording.key, stored->recording.size, format_seconds(done->duration_s),
-               stored->recording.sha256, stored->torrent.is_object() ? stored->torrent["infohash_v1"].dump() : "none");
+  spdlog::info("job {}: {} end_reason={} key={} bytes={} duration_s={} interruptions={} sha256={} torrent={}", job_id,
+               to_string(done->status), reason, stored->recording.key, stored->recording.size,
+               format_seconds(done->duration_s), done->interruptions.size(), stored->recording.sha256,
+               stored->torrent.is_object() ? stored->torrent["infohash_v1"].dump() : "none");
   fs::remove_all(work, ec);
   return 0;
 }

@@ -16,6 +16,11 @@
 extern char** environ;
 
 namespace chronicle::sys {
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 namespace {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }

@@ -13,6 +13,20 @@
 
 namespace chronicle::sys {
 
+// Owns a file descriptor and closes it when it goes out of scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ~UniqueFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 struct SpawnOptions {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;  // added to / replacing the inherited environment

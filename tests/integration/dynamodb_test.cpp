@@ -71,14 +71,16 @@ TEST_F(MotoDynamo, HeartbeatsAreOneConditionalUpdate) {
   auto created = s->create_or_get_active(make_job("http://h/live"));
   ASSERT_TRUE(created.ok());
   const std::string id = created->job.id;
-  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 10, 1}).error().code, "finished") << "a pending job has no recorder";
+  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 10, 1, std::nullopt}).error().code, "finished") << "a pending job has no recorder";
   ASSERT_TRUE(update_job(*s, id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
   auto seen = s->get(id);
   ASSERT_TRUE(seen.ok());
   const Job before = **seen;
 
-  auto beat = s->heartbeat(id, Heartbeat{now(), 123456, 7.5});
+  const auto media_at = from_rfc3339(to_rfc3339(now()));
+  auto beat = s->heartbeat(id, Heartbeat{now(), 123456, 7.5, media_at});
   ASSERT_TRUE(beat.ok()) << beat.error().message;
+  EXPECT_EQ(beat->last_media_at, media_at) << "the heartbeat carries when media last arrived";
   EXPECT_EQ(beat->bytes, 123456u);
   EXPECT_DOUBLE_EQ(beat->duration_s, 7.5);
   EXPECT_EQ(beat->version, before.version + 1);
@@ -95,7 +97,7 @@ TEST_F(MotoDynamo, HeartbeatsAreOneConditionalUpdate) {
                 j.stop_requested = true;
                 return Result<Ok>(Ok{});
               }).ok());
-  auto stopped = s->heartbeat(id, Heartbeat{now(), 200000, 9});
+  auto stopped = s->heartbeat(id, Heartbeat{now(), 200000, 9, std::nullopt});
   ASSERT_TRUE(stopped.ok());
   EXPECT_TRUE(stopped->stop_requested) << "the recorder learns of the stop from its heartbeat";
   EXPECT_EQ((*s->get(id))->bytes, 200000u);
@@ -107,8 +109,8 @@ TEST_F(MotoDynamo, HeartbeatsAreOneConditionalUpdate) {
   EXPECT_EQ(feed->jobs.back().bytes, 200000u);
 
   ASSERT_TRUE(update_job(*s, id, [](Job& j) { return transition(j, JobStatus::failed, now()); }).ok());
-  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 1, 1}).error().code, "finished");
-  EXPECT_EQ(s->heartbeat("01NOSUCHJOB0000000000000000", Heartbeat{now(), 1, 1}).error().code, "finished");
+  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 1, 1, std::nullopt}).error().code, "finished");
+  EXPECT_EQ(s->heartbeat("01NOSUCHJOB0000000000000000", Heartbeat{now(), 1, 1, std::nullopt}).error().code, "finished");
 }
 
 TEST_F(MotoDynamo, ListsNewestFirstByStatusWithACursor) {

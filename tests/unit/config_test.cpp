@@ -150,3 +150,25 @@ TEST(Config, Validation) {
   c.heartbeat_stale_s = c.heartbeat_interval_s;
   EXPECT_NE(validate(c).error().message.find("twice the heartbeat interval"), std::string::npos);
 }
+
+TEST(Config, StreamsAndDiskSettings) {
+  EXPECT_EQ(*parse_bytes("x", "2G"), 2ull << 30);
+  EXPECT_EQ(*parse_bytes("x", "512MiB"), 512ull << 20);
+  EXPECT_EQ(*parse_bytes("x", "1048576"), 1048576u);
+  EXPECT_EQ(*parse_bytes("x", "1.5k"), 1536u);
+  EXPECT_EQ(parse_bytes("CHRONICLE_DISK_RESERVE", "lots").error().code, "invalid_config");
+  EXPECT_NE(parse_bytes("CHRONICLE_DISK_RESERVE", "2X").error().message.find("CHRONICLE_DISK_RESERVE"),
+            std::string::npos);
+  Config c;
+  EXPECT_EQ(c.disk_reserve_for(10ull << 30), 2ull << 30) << "at least 2 GiB";
+  EXPECT_EQ(c.disk_reserve_for(1000ull << 30), 50ull << 30) << "5% of a large filesystem";
+  EXPECT_EQ(c.disk_floor_for(1000ull << 30), (50ull << 30) / 4);
+  c.disk_reserve_bytes = 100;
+  c.disk_floor_bytes = 10;
+  EXPECT_EQ(c.disk_reserve_for(1ull << 40), 100u);
+  EXPECT_EQ(c.disk_floor_for(1ull << 40), 10u);
+  EXPECT_DOUBLE_EQ(c.stall_timeout_for(2), 30) << "the stall timeout, or";
+  EXPECT_DOUBLE_EQ(c.stall_timeout_for(12), 36) << "three target durations when longer";
+  c.disk_floor_bytes = 1000;
+  EXPECT_FALSE(validate(c)) << "a floor above the reserve";
+}

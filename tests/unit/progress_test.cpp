@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "record/progress.hpp"
-#include "record/recorder.hpp"
+#include "record/attempt.hpp"
 
 using namespace chronicle;
 using namespace chronicle::record;
@@ -56,7 +56,7 @@ TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
   Job job;
   job.url = "https://example.com/live.m3u8";
   job.protocol = "m3u8_native";
-  auto argv = downloader_argv(config, job, "/w/rec.%(ext)s");
+  auto argv = downloader_argv(config, job, "/w/part-001.%(ext)s", 0);
   ASSERT_GE(argv.size(), 3u);
   EXPECT_EQ(argv[argv.size() - 2], "--") << "the URL can never be read as an option";
   EXPECT_EQ(argv.back(), job.url);
@@ -66,9 +66,12 @@ TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
   EXPECT_TRUE(has("ffmpeg_i:-live_start_index 0"));
   EXPECT_TRUE(has("bv*+ba/b"));
   EXPECT_FALSE(has("--ffmpeg-location")) << "a bare ffmpeg name is left to yt-dlp's PATH lookup";
+  EXPECT_FALSE(has("--remux-video")) << "parts stay MPEG-TS until they are joined";
+  argv = downloader_argv(config, job, "/w/part-002.%(ext)s", 7);
+  EXPECT_TRUE(has("ffmpeg_i:-live_start_index 7")) << "a later part starts after what was recorded";
   job.protocol = "https";
   config.ffmpeg = "/opt/ffmpeg/bin/ffmpeg";
-  argv = downloader_argv(config, job, "/w/rec.%(ext)s");
+  argv = downloader_argv(config, job, "/w/part-001.%(ext)s", std::nullopt);
   EXPECT_FALSE(has("ffmpeg_i:-live_start_index 0"));
   EXPECT_TRUE(has("/opt/ffmpeg/bin/ffmpeg"));
 }

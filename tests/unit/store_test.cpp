@@ -82,17 +82,19 @@ TEST_F(StoreTest, ConcurrentClaimsStartAJobOnce) {
 TEST_F(StoreTest, HeartbeatsOnlyOnActiveJobs) {
   auto created = store->create_or_get_active(make_job("http://h/live"));
   const std::string id = created->job.id;
-  EXPECT_EQ(store->heartbeat(id, Heartbeat{now(), 5, 1}).error().code, "finished");
+  EXPECT_EQ(store->heartbeat(id, Heartbeat{now(), 5, 1, std::nullopt}).error().code, "finished");
   ASSERT_TRUE(update_job(*store, id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
-  auto beat = store->heartbeat(id, Heartbeat{now(), 4096, 2.5});
+  const auto media_at = from_rfc3339(to_rfc3339(now()));
+  auto beat = store->heartbeat(id, Heartbeat{now(), 4096, 2.5, media_at});
   ASSERT_TRUE(beat.ok()) << beat.error().message;
+  EXPECT_EQ(beat->last_media_at, media_at);
   EXPECT_EQ((*store->get(id))->bytes, 4096u);
   EXPECT_DOUBLE_EQ((*store->get(id))->duration_s, 2.5);
   ASSERT_TRUE(update_job(*store, id, [](Job& j) { return transition(j, JobStatus::uploading, now()); }).ok());
-  ASSERT_TRUE(store->heartbeat(id, Heartbeat{now(), 1, 0}).ok());
+  ASSERT_TRUE(store->heartbeat(id, Heartbeat{now(), 1, 0, std::nullopt}).ok());
   EXPECT_EQ((*store->get(id))->bytes, 4096u) << "while uploading, bytes stay what was recorded";
   ASSERT_TRUE(update_job(*store, id, [](Job& j) { return transition(j, JobStatus::completed, now()); }).ok());
-  EXPECT_EQ(store->heartbeat(id, Heartbeat{now(), 1, 0}).error().code, "finished");
+  EXPECT_EQ(store->heartbeat(id, Heartbeat{now(), 1, 0, std::nullopt}).error().code, "finished");
 }
 
 TEST_F(StoreTest, ListsNewestFirstWithCursor) {

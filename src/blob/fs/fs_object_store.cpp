@@ -20,6 +20,27 @@ bool safe_key(const std::string& key) {
   return true;
 }
 
+// Publishes `source` under the desired key or the first free suffixed one, then unlinks it.
+// link() fails with EEXIST instead of replacing: collisions never overwrite. nullopt when the
+// source is on another filesystem (EXDEV).
+Result<std::optional<ObjectInfo>> link_into_place(const fs::path& root, const std::string& desired_key,
+                                                  const fs::path& source) {
+  for (int n = 0; n < 10000; ++n) {
+    const std::string key = key_with_suffix(desired_key, n);
+    const fs::path target = root / key;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (::link(source.c_str(), target.c_str()) == 0) {
+      ::unlink(source.c_str());
+      return std::optional<ObjectInfo>(ObjectInfo{key, fs::file_size(target, ec)});
+    }
+    if (errno == EXDEV) return std::optional<ObjectInfo>();
+    if (errno != EEXIST)
+      return make_error("storage_error", "store " + target.string() + ": " + std::string(std::strerror(errno)));
+  }
+  return make_error("storage_error", "too many objects named like " + desired_key);
+}
+
 class FsWriter final : public ObjectWriter {
  public:
   FsWriter(fs::path root, std::string key, fs::path temp, int fd)
@@ -50,21 +71,12 @@ class FsWriter final : public ObjectWriter {
     if (::fsync(fd_) != 0) return make_error("storage_error", "fsync: " + std::string(std::strerror(errno)));
     ::close(fd_);
     fd_ = -1;
-    for (int n = 0; n < 10000; ++n) {
-      const std::string key = key_with_suffix(key_, n);
-      const fs::path target = root_ / key;
-      std::error_code ec;
-      fs::create_directories(target.parent_path(), ec);
-      // link() fails with EEXIST instead of replacing: collisions never overwrite.
-      if (::link(temp_.c_str(), target.c_str()) == 0) {
-        ::unlink(temp_.c_str());
-        committed_ = true;
-        return ObjectInfo{key, size_};
-      }
-      if (errno != EEXIST)
-        return make_error("storage_error", "store " + target.string() + ": " + std::string(std::strerror(errno)));
-    }
-    return make_error("storage_error", "too many objects named like " + key_);
+    auto linked = link_into_place(root_, key_, temp_);
+    if (!linked) return linked.error();
+    if (!*linked) return make_error("storage_error", "cannot link " + temp_.string() + " into " + root_.string());
+    committed_ = true;
+    (*linked)->size = size_;
+    return **linked;
   }
 
  private:
@@ -114,6 +126,12 @@ Result<Ok> FsObjectStore::remove(const std::string& key) {
   fs::remove(*p, ec);
   if (ec) return make_error("storage_error", "remove " + p->string() + ": " + ec.message());
   return Ok{};
+}
+
+Result<std::optional<ObjectInfo>> FsObjectStore::adopt(const fs::path& file, const std::string& desired_key) {
+  if (!safe_key(desired_key) || desired_key.starts_with(".incoming"))
+    return make_error("invalid_key", "object key '" + desired_key + "' is not a safe relative path");
+  return link_into_place(root_, desired_key, file);
 }
 
 std::optional<fs::path> FsObjectStore::local_path(const std::string& key) { return resolve(key); }

@@ -16,6 +16,8 @@ class FsObjectStore final : public ObjectStore {
   Result<Ok> remove(const std::string& key) override;
   std::optional<std::filesystem::path> local_path(const std::string& key) override;
   Result<Ok> fetch(const std::string& key, const std::filesystem::path& destination) override;
+  bool adopts_files() const override { return true; }
+  Result<std::optional<ObjectInfo>> adopt(const std::filesystem::path& file, const std::string& desired_key) override;
 
  private:
   std::optional<std::filesystem::path> resolve(const std::string& key) const;

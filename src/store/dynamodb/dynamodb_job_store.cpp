@@ -30,7 +30,8 @@ Job job_from_item(const json& item) {
     const auto at = from_rfc3339(m.value("at", json::object()).value("S", ""));
     if (at && (!job.heartbeat_at || *at > *job.heartbeat_at))
       apply_heartbeat(job, Heartbeat{*at, std::stoull(m["bytes"]["N"].get<std::string>()),
-                                     std::stod(m["duration_s"]["N"].get<std::string>())});
+                                     std::stod(m["duration_s"]["N"].get<std::string>()),
+                                     from_rfc3339(m.value("media", json::object()).value("S", ""))});
   }
   return job;
 }
@@ -196,7 +197,8 @@ Result<Job> DynamoJobStore::heartbeat(const std::string& id, const Heartbeat& be
                              {{"M",
                                {{"at", S(to_rfc3339(beat.at))},
                                 {"bytes", N(static_cast<std::int64_t>(beat.bytes))},
-                                {"duration_s", {{"N", std::to_string(beat.duration_s)}}}}}}},
+                                {"duration_s", {{"N", std::to_string(beat.duration_s)}}},
+                                {"media", beat.last_media_at ? S(to_rfc3339(*beat.last_media_at)) : S("")}}}}},
                             {":one", N(1)},
                             {":starting", S("starting")},
                             {":recording", S("recording")},

@@ -1,0 +1,193 @@
+#include "record/attempt.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include "record/finalize.hpp"
+#include "record/progress.hpp"
+#include "sys/disk.hpp"
+
+namespace chronicle::record {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string part_template(int number) {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%03d.%%(ext)s", number);
+  return name;
+}
+
+std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
+                                         std::optional<std::size_t> live_start_index) {
+  std::vector<std::string> argv = {config.ytdlp,     "--ignore-config", "--no-playlist", "--newline",
+                                   "--no-colors",    "--downloader",    "ffmpeg",        "--hls-use-mpegts",
+                                   "-f",             config.ytdlp_format, "--fixup",     "never",
+                                   "--merge-output-format", "mkv",       "-o",            output_template};
+  // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
+  if (config.ffmpeg.find('/') != std::string::npos) {
+    argv.push_back("--ffmpeg-location");
+    argv.push_back(config.ffmpeg);
+  }
+  if (live_start_index && job.protocol.find("m3u8") != std::string::npos) {
+    // The first part starts from the oldest segment the live playlist still lists, so the
+    // seconds between submitting and the recorder starting are not lost; a later part starts
+    // right after the last segment already recorded.
+    argv.push_back("--downloader-args");
+    argv.push_back("ffmpeg_i:-live_start_index " + std::to_string(*live_start_index));
+  }
+  argv.push_back("--");
+  argv.push_back(job.url);
+  return argv;
+}
+
+std::optional<std::string> parse_opening_line(const std::string& line) {
+  constexpr std::string_view kOpening = "Opening '";
+  const auto at = line.find(kOpening);
+  if (at == std::string::npos) return std::nullopt;
+  const auto start = at + kOpening.size();
+  const auto end = line.find("' for reading", start);
+  if (end == std::string::npos) return std::nullopt;
+  return line.substr(start, end - start);
+}
+
+namespace {
+
+bool is_playlist_url(const std::string& url) {
+  const std::string path = url.substr(0, url.find('?'));
+  return path.ends_with(".m3u8") || path.ends_with(".m3u");
+}
+
+}  // namespace
+
+AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& work, int part,
+                          std::optional<std::size_t> live_start_index, const AttemptWatch& watch) {
+  AttemptResult result;
+  sys::SpawnOptions options;
+  options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index);
+  options.cwd = work;
+  options.new_process_group = true;
+  options.capture_stdout = true;
+  options.capture_stderr = true;
+  spdlog::info("job {}: downloader for part {} ({}){}", job.id, part, job.url,
+               live_start_index ? " from playlist entry " + std::to_string(*live_start_index) : "");
+  auto child = sys::spawn(options);
+  if (!child) {
+    result.exit.exited = true;
+    result.last_error = child.error().message;
+    return result;
+  }
+  std::ofstream(downloader_pgid_file(work)) << child->pid << "\n";
+
+  std::vector<std::string> playlists;
+  double stall_timeout = watch.stall_timeout_s;
+  bool asked_target = false;
+  const auto started = Clock::now();
+  auto last_growth = started;
+  std::optional<Clock::time_point> interrupted_at;
+  auto last_disk_check = started - std::chrono::seconds(2);
+
+  auto note_size = [&](std::uint64_t size, std::optional<double> time_s) {
+    bool grew = false;
+    if (size > result.bytes) {
+      result.bytes = size;
+      grew = true;
+    }
+    if (time_s && *time_s > result.duration_s) result.duration_s = *time_s;
+    if (grew) {
+      last_growth = Clock::now();
+      result.got_media = true;
+    }
+    if (watch.on_progress) watch.on_progress(result.bytes, result.duration_s, grew);
+  };
+  auto handle_line = [&](const std::string& line) {
+    if (auto p = parse_ffmpeg_progress(line)) {
+      note_size(std::max(p->size_bytes.value_or(0), part_bytes(work, part)), p->time_s);
+    }
+    // A progress line and a log line can share one line (ffmpeg redraws with '\r').
+    if (auto url = parse_opening_line(line)) {
+      if (is_playlist_url(*url)) {
+        if (std::find(playlists.begin(), playlists.end(), *url) == playlists.end()) playlists.push_back(*url);
+      } else {
+        result.last_segment_url = *url;
+      }
+    }
+    if (line.find("Failed to reload playlist") != std::string::npos) result.playlist_failed = true;
+    if (auto e = parse_error_line(line)) result.last_error = *e;
+    if (line.find("[hls @") == std::string::npos && line.find("[http @") == std::string::npos &&
+        line.find("frame=") == std::string::npos)
+      spdlog::info("yt-dlp: {}", line);
+  };
+
+  auto end_downloader = [&](AttemptEnd why, const std::string& reason) {
+    if (interrupted_at) return;
+    result.end = why;
+    spdlog::info("job {}: {}", job.id, reason);
+    ::kill(-child->pid, SIGINT);  // ffmpeg closes the file cleanly on SIGINT
+    interrupted_at = Clock::now();
+  };
+
+  LineSplitter splitters[2];
+  pollfd fds[2] = {{child->stdout_fd, POLLIN, 0}, {child->stderr_fd, POLLIN, 0}};
+  int open_fds = 2;
+  char buf[8192];
+  while (open_fds > 0) {
+    const auto t = Clock::now();
+    if (watch.stop_requested && watch.stop_requested())
+      end_downloader(AttemptEnd::stopped, "stop requested, finalizing what was recorded");
+    if (t - last_disk_check >= std::chrono::seconds(1)) {
+      last_disk_check = t;
+      note_size(part_bytes(work, part), std::nullopt);
+      if (watch.disk_floor_bytes) {
+        if (auto space = sys::disk_space(work); space && space->free < watch.disk_floor_bytes)
+          end_downloader(AttemptEnd::disk_full, "free space fell below the floor, storing what was recorded");
+      }
+      if (!asked_target && result.got_media && playlists.size() == 1 && watch.target_duration) {
+        asked_target = true;
+        if (auto target = watch.target_duration(playlists.front())) stall_timeout = config.stall_timeout_for(*target);
+      }
+      const double limit = result.got_media ? stall_timeout : std::max(stall_timeout, watch.first_media_timeout_s);
+      if (std::chrono::duration<double>(t - last_growth).count() > limit)
+        end_downloader(AttemptEnd::stalled, "no new media for " + std::to_string(static_cast<int>(limit)) +
+                                                " s, ending the downloader to reconnect");
+    }
+    if (interrupted_at && t - *interrupted_at > std::chrono::seconds(20)) {
+      spdlog::warn("job {}: downloader ignored SIGINT for 20 s, killing it", job.id);
+      ::kill(-child->pid, SIGKILL);
+      interrupted_at = t + std::chrono::hours(1);
+    }
+    const int r = ::poll(fds, 2, 200);
+    if (r < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (auto tail = splitters[i].flush()) handle_line(*tail);
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+        continue;
+      }
+      for (const auto& line : splitters[i].feed(std::string_view(buf, static_cast<std::size_t>(n))))
+        handle_line(line);
+    }
+  }
+  result.exit = sys::wait_for(child->pid);
+  // ffmpeg may outlive yt-dlp for a moment after a SIGINT: let the whole group finish writing.
+  for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  note_size(part_bytes(work, part), std::nullopt);
+  if (playlists.size() == 1) result.playlist_url = playlists.front();
+  spdlog::info("job {}: part {} ended ({}): {} bytes, {:.1f} s{}", job.id, part, sys::describe(result.exit),
+               result.bytes, result.duration_s, result.playlist_failed ? ", the playlist stopped answering" : "");
+  return result;
+}
+
+}  // namespace chronicle::record

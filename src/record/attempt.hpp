@@ -1,0 +1,68 @@
+#pragma once
+// One run of the downloader (yt-dlp driving ffmpeg) into one part of a job's recording, watched
+// the whole time: progress, the playlist and segments ffmpeg opens, a stall watchdog on the
+// bytes on disk, the free-space floor, and stop requests.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/job.hpp"
+#include "sys/process.hpp"
+
+namespace chronicle::record {
+
+// The yt-dlp command line for one part: best quality, ffmpeg following the live playlist from
+// `live_start_index` (HLS), MPEG-TS while recording (append-safe) and no remux at the end (the
+// parts are joined into Matroska once, after the last one). `--` guards the URL.
+std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
+                                         std::optional<std::size_t> live_start_index);
+
+// The output template of part `number` inside the work directory: "part-001.%(ext)s".
+std::string part_template(int number);
+
+enum class AttemptEnd {
+  finished,   // the downloader exited by itself
+  stopped,    // a stop was requested
+  stalled,    // no new media for the stall timeout: the downloader was ended
+  disk_full,  // free space fell below the floor: the downloader was ended
+};
+
+struct AttemptResult {
+  AttemptEnd end = AttemptEnd::finished;
+  sys::ExitStatus exit;
+  std::string last_error;         // the last "ERROR: ..." line
+  bool playlist_failed = false;   // ffmpeg could not reload the live playlist
+  std::string playlist_url;       // the media playlist ffmpeg followed ("" if none, or several)
+  std::string last_segment_url;   // the last media segment ffmpeg opened
+  std::uint64_t bytes = 0;        // of this part
+  double duration_s = 0;          // of this part, as ffmpeg reported it
+  bool got_media = false;
+};
+
+struct AttemptWatch {
+  double stall_timeout_s = 30;
+  // Seconds to wait for the first media before the attempt counts as stalled (extraction).
+  double first_media_timeout_s = 60;
+  std::uint64_t disk_floor_bytes = 0;
+  std::function<bool()> stop_requested;
+  // Called from the watching thread with this part's bytes and duration, and whether new media
+  // arrived since the last call.
+  std::function<void(std::uint64_t bytes, double duration_s, bool grew)> on_progress;
+  // Seconds of target duration, when the playlist names one (read once per attempt).
+  std::function<std::optional<double>(const std::string& playlist_url)> target_duration;
+};
+
+AttemptResult run_attempt(const Config& config, const Job& job, const std::filesystem::path& work, int part,
+                          std::optional<std::size_t> live_start_index, const AttemptWatch& watch);
+
+// "Opening 'URL' for reading": the URL ffmpeg opens (logged for the playlist and every segment).
+std::optional<std::string> parse_opening_line(const std::string& line);
+
+}  // namespace chronicle::record

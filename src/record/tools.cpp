@@ -1,0 +1,43 @@
+#include "record/tools.hpp"
+
+#include "sys/process.hpp"
+
+namespace chronicle::record {
+
+std::string ffprobe_path(const Config& config) {
+  std::string ffprobe = config.ffmpeg;
+  if (const auto pos = ffprobe.rfind("ffmpeg"); pos != std::string::npos) ffprobe.replace(pos, 6, "ffprobe");
+  return ffprobe;
+}
+
+Result<std::map<std::string, std::string>> check_tools(const Config& config) {
+  struct Tool {
+    std::string name, path, flag, setting;
+  };
+  const Tool tools[] = {{"yt-dlp", config.ytdlp, "--version", "CHRONICLE_YTDLP"},
+                        {"ffmpeg", config.ffmpeg, "-version", "CHRONICLE_FFMPEG"},
+                        {"ffprobe", ffprobe_path(config), "-version", "CHRONICLE_FFMPEG (ffprobe is found beside it)"}};
+  std::map<std::string, std::string> versions;
+  std::string missing;
+  for (const auto& tool : tools) {
+    sys::SpawnOptions o;
+    o.argv = {tool.path, tool.flag};
+    auto run = sys::run_capture(o, std::chrono::seconds(20), 64 << 10);
+    if (!run || run->timed_out || run->status.code != 0) {
+      if (!missing.empty()) missing += "; ";
+      missing += tool.name + " cannot be run as '" + tool.path + "' (set " + tool.setting + ")";
+      continue;
+    }
+    std::string first = run->out.substr(0, run->out.find('\n'));
+    // "ffmpeg version 5.1.6-0+deb12u1 Copyright ..." -> "5.1.6-0+deb12u1"
+    if (const auto at = first.find(" version "); at != std::string::npos) {
+      first = first.substr(at + 9);
+      first = first.substr(0, first.find(' '));
+    }
+    versions[tool.name] = first;
+  }
+  if (!missing.empty()) return make_error("tool_missing", missing);
+  return versions;
+}
+
+}  // namespace chronicle::record

@@ -1,0 +1,19 @@
+#pragma once
+// The programs a recording needs. serve and record look for them at start, so a missing one is
+// a clear configuration error instead of a recording that silently keeps nothing.
+#include <map>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/result.hpp"
+
+namespace chronicle::record {
+
+// ffprobe is found beside the configured ffmpeg.
+std::string ffprobe_path(const Config& config);
+
+// Name -> version ("yt-dlp" -> "2023.03.04"), or an error (code tool_missing) naming each tool
+// that cannot be run and the setting that chooses it.
+Result<std::map<std::string, std::string>> check_tools(const Config& config);
+
+}  // namespace chronicle::record

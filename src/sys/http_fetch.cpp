@@ -1,0 +1,84 @@
+#include "sys/http_fetch.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "sys/resolve.hpp"
+
+namespace chronicle::sys {
+namespace {
+
+struct Sink {
+  std::string body;
+  std::size_t max = 0;
+  bool too_big = false;
+};
+
+std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  if (sink->body.size() + n > sink->max) {
+    sink->too_big = true;
+    return 0;
+  }
+  sink->body.append(data, n);
+  return n;
+}
+
+}  // namespace
+
+Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, std::chrono::milliseconds timeout,
+                               std::size_t max_bytes) {
+  std::string current = url;
+  for (int hop = 0; hop < 5; ++hop) {
+    std::vector<IpAddress> addresses;
+    auto checked = check_url(current, policy, [&](const std::string& host) {
+      auto r = resolve_host(host);
+      if (r) addresses = *r;
+      return r;
+    });
+    if (!checked) return checked.error();
+    if (checked->scheme != "http" && checked->scheme != "https")
+      return make_error("unsupported_url", "only http(s) playlists are read: " + current);
+    const std::uint16_t port = checked->port.value_or(checked->scheme == "https" ? 443 : 80);
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+    if (!curl) return make_error("http_error", "cannot start an HTTP request");
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(nullptr, &curl_slist_free_all);
+    if (!addresses.empty()) {
+      // Connect to the address that was checked, not to whatever a second lookup returns.
+      const auto& a = addresses.front();
+      const std::string entry =
+          checked->host + ":" + std::to_string(port) + ":" + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
+      pin.reset(curl_slist_append(nullptr, entry.c_str()));
+    }
+    Sink sink{{}, max_bytes, false};
+    curl_easy_setopt(curl.get(), CURLOPT_URL, current.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, pin.get());
+    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "chronicle");
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
+    const CURLcode rc = curl_easy_perform(curl.get());
+    if (sink.too_big) return make_error("http_error", current + " is larger than " + std::to_string(max_bytes) + " bytes");
+    if (rc != CURLE_OK) return make_error("http_error", current + ": " + curl_easy_strerror(rc));
+    long status = 0;
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 300 && status < 400) {
+      char* location = nullptr;
+      curl_easy_getinfo(curl.get(), CURLINFO_REDIRECT_URL, &location);
+      if (!location) return make_error("http_error", current + ": redirect without a location");
+      current = location;
+      continue;
+    }
+    if (status != 200) return make_error("http_error", current + ": HTTP " + std::to_string(status));
+    return std::move(sink.body);
+  }
+  return make_error("http_error", url + ": too many redirects");
+}
+
+}  // namespace chronicle::sys
