@@ -11,6 +11,8 @@
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/reaper.hpp"
 #include "http/server.hpp"
+#include "record/tools.hpp"
+#include "sys/disk.hpp"
 #include "sys/process.hpp"
 #include "sys/resolve.hpp"
 #include "torrent/seeder.hpp"
@@ -52,6 +54,17 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     }
   }
   config.data_dir = fs::canonical(config.data_dir);
+  // Recorders need these on this machine; an ECS launcher's recorders check their own image.
+  std::map<std::string, std::string> tools;
+  if (config.launcher == "process") {
+    auto found = record::check_tools(config);
+    if (!found) {
+      spdlog::error("cannot start: {}", found.error().message);
+      return 1;
+    }
+    tools = *found;
+    spdlog::info("tools: yt-dlp {}, ffmpeg {}, ffprobe {}", tools["yt-dlp"], tools["ffmpeg"], tools["ffprobe"]);
+  }
 
   // Signals are taken by one thread with sigwait(); every other thread inherits the block.
   sigset_t stop_signals;
@@ -71,6 +84,9 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   Resolver resolver = sys::resolve_host;
   JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
                      UrlPolicy{config.allow_private_networks}, resolver);
+  if (config.launcher == "process")
+    service.guard_disk([&config] { return sys::disk_space(config.work_dir()); },
+                       [&config](std::uint64_t total) { return config.disk_reserve_for(total); });
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   std::optional<torrent::TrackerSupervisor> tracker;
@@ -80,6 +96,16 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     if (seeder) m.merge(seeder->counters());
     if (tracker) m["chronicle_tracker_restarts_total"] = tracker->restarts();
     return m;
+  });
+  router.set_info([&config, tools] {
+    nlohmann::json info = {{"version", "0.1.0"}, {"tools", tools}};
+    if (auto space = sys::disk_space(config.work_dir())) {
+      info["disk"] = {{"free", space->free},
+                      {"total", space->total},
+                      {"reserve", config.disk_reserve_for(space->total)},
+                      {"floor", config.disk_floor_for(space->total)}};
+    }
+    return info;
   });
   router.set_seeding_info([&seeder](const std::string& id) -> std::optional<nlohmann::json> {
     return seeder ? seeder->stats(id) : std::nullopt;

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "core/names.hpp"
 #include "core/time.hpp"
 
 namespace chronicle::cli {
@@ -49,6 +50,22 @@ void print_job(const nlohmann::json& j) {
             << human_bitrate(bytes, duration) << "\n";
   if (j.contains("error") && j["error"].is_object())
     std::cout << "error:     " << str(j["error"], "message") << " [" << str(j["error"], "code") << "]\n";
+  if (!str(j, "end_reason").empty())
+    std::cout << "ended:     " << describe_end_reason(str(j, "end_reason")) << " [" << str(j, "end_reason") << "]\n";
+  if (j.contains("interruptions") && j["interruptions"].is_array())
+    for (const auto& i : j["interruptions"]) {
+      std::cout << "gap:       at " << human_duration(i.value("at_s", 0.0));
+      if (i.contains("gap_s") && i["gap_s"].is_number()) {
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.1f", i["gap_s"].get<double>());
+        std::cout << ", " << secs << " s missing (the stream was not delivering)\n";
+      } else {
+        std::cout << ", waiting for the stream to come back since " << ago(str(i, "started_at")) << "\n";
+      }
+    }
+  if (j.contains("warnings") && j["warnings"].is_array())
+    for (const auto& w : j["warnings"])
+      if (w.is_string()) std::cout << "warning:   " << w.get<std::string>() << "\n";
   if (j.contains("recording") && j["recording"].is_object()) {
     const auto& r = j["recording"];
     std::cout << "file:      " << str(r, "key") << " (" << human_bytes(r.value("size", std::uint64_t{0})) << ")\n"
@@ -109,19 +126,6 @@ Result<nlohmann::json> follow_job(Client& client, const std::string& id, Progres
 
 }  // namespace
 
-std::string human_bytes(std::uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
 std::string human_duration(double seconds) {
   const auto total = static_cast<long long>(std::floor(std::max(0.0, seconds)));
   char buf[32];
@@ -148,6 +152,16 @@ std::string progress_line(const nlohmann::json& job) {
   line.resize(std::max<std::size_t>(line.size(), 22), ' ');
   line += "  " + human_bytes(bytes) + "  " + human_duration(duration) + "  " + human_bitrate(bytes, duration);
   if (!terminal(status) && !str(job, "heartbeat_at").empty()) line += "  heartbeat " + ago(str(job, "heartbeat_at"));
+  if (status == "recording" && !str(job, "last_media_at").empty()) {
+    const auto media = from_rfc3339(str(job, "last_media_at"));
+    if (media && seconds_between(*media, now()) >= 5) {
+      line += "  no data for " + std::to_string(static_cast<long long>(seconds_between(*media, now()))) + " s";
+      const auto& gaps = job.value("interruptions", nlohmann::json::array());
+      if (!gaps.empty() && gaps.back().value("gap_s", nlohmann::json()).is_null()) line += ", reconnecting";
+    }
+  }
+  if (terminal(status) && !str(job, "end_reason").empty() && str(job, "end_reason") != "stream_ended")
+    line += "  (" + describe_end_reason(str(job, "end_reason")) + ")";
   if (job.contains("error") && job["error"].is_object()) line += "  — " + str(job["error"], "message");
   return line;
 }
@@ -156,6 +170,7 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   nlohmann::json body{{"url", o.url}};
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.prefix.empty()) body["prefix"] = o.prefix;
+  if (o.reconnect_window_s) body["reconnect_window_s"] = *o.reconnect_window_s;
   auto created = client.call("POST", "/api/v1/jobs", body);
   if (!created) return fail(created.error());
   nlohmann::json job = *created;

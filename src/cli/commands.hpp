@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/client.hpp"
+#include "core/names.hpp"
 
 namespace chronicle::cli {
 
@@ -12,6 +13,7 @@ struct SubmitOptions {
   std::string url, name, prefix;
   bool wait = false;
   bool json = false;
+  std::optional<double> reconnect_window_s;
 };
 int cmd_submit(Client& client, const SubmitOptions& o);
 int cmd_ls(Client& client, const std::string& status, int limit, bool json);
@@ -22,7 +24,7 @@ int cmd_watch(Client& client, const std::string& id, bool json);
 int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output);
 
 // Rendering helpers (exposed for tests).
-std::string human_bytes(std::uint64_t bytes);
+using chronicle::human_bytes;
 std::string human_duration(double seconds);
 std::string human_bitrate(std::uint64_t bytes, double seconds);
 std::string progress_line(const nlohmann::json& job);

@@ -1,5 +1,8 @@
 #include "core/names.hpp"
 
+#include <cstdio>
+#include <iterator>
+
 #include <sstream>
 
 namespace chronicle {
@@ -72,6 +75,28 @@ std::string recording_key(const std::string& prefix, const std::string& name, co
   }
   key += sanitize_component(name.empty() ? id : name) + ".mkv";
   return key;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t unit = 0;
+  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
+  return buf;
+}
+
+std::string describe_end_reason(const std::string& reason) {
+  if (reason == end_reason::stream_ended) return "the stream ended";
+  if (reason == end_reason::stopped) return "stopped on request";
+  if (reason == end_reason::stream_lost) return "the stream dropped and did not come back within the reconnect window";
+  if (reason == end_reason::recorder_lost) return "the recorder was lost; what it had recorded was kept";
+  if (reason == end_reason::disk_full) return "the disk was nearly full; what fit was stored";
+  return reason;
 }
 
 }  // namespace chronicle

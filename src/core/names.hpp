@@ -1,6 +1,8 @@
 #pragma once
+#include <cstdint>
 #include <string>
 
+#include "core/job.hpp"
 #include "core/result.hpp"
 
 namespace chronicle {
@@ -22,5 +24,10 @@ std::string key_with_suffix(const std::string& key, int n);
 
 // "<prefix>/<name or id>.mkv" with every segment sanitized.
 std::string recording_key(const std::string& prefix, const std::string& name, const std::string& id);
+
+// "1.5 GiB": sizes in messages users read.
+std::string human_bytes(std::uint64_t bytes);
+// A sentence for a job's end_reason ("the stream ended").
+std::string describe_end_reason(const std::string& reason);
 
 }  // namespace chronicle

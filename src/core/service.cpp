@@ -3,22 +3,8 @@
 #include "core/ids.hpp"
 #include "core/names.hpp"
 
-#include <cstdio>
-
 namespace chronicle {
 
-std::string human_bytes(std::uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
-  return buf;
-}
 
 Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   // Cheap checks first: the URL check may have to resolve a host name.

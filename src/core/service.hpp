@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/names.hpp"
 #include "core/ports.hpp"
 #include "core/url_policy.hpp"
 
@@ -24,8 +25,6 @@ struct DiskSpace {
 // Free space where recordings are written; nullopt where the service has no local disk (Lambda).
 using DiskGauge = std::function<std::optional<DiskSpace>()>;
 
-// "1.5 GiB": sizes in messages users read.
-std::string human_bytes(std::uint64_t bytes);
 
 class JobService {
  public:

@@ -71,14 +71,19 @@ void Reaper::sweep() {
     claim.heartbeat_at = now();
     claim.recorder_ref = "reaper";
     auto won = store_.replace_if_version(claim);
-    if (!won || !*won) continue;
+    if (!won) {
+      // The store refuses writes (full, busy, down): the next sweep tries again.
+      spdlog::warn("job {}: cannot claim its recovery ({}): {}; retrying", job.id, reason, won.error().message);
+      continue;
+    }
+    if (!*won) continue;
     spdlog::warn("job {}: recovering: {}", job.id, reason);
     (void)launcher_.request_stop(job);
     auto recovered = record::recover_lost_job(config_, store_, objects_, claim, reason);
     ++stats_.recovered;
     if (recovered)
-      spdlog::warn("job {}: recovered as failed/recorder_lost, recording kept: {}", job.id,
-                   recovered->recording ? recovered->recording->key : "none");
+      spdlog::warn("job {}: recovered as {} ({}), recording kept: {}", job.id, to_string(recovered->status),
+                   recovered->end_reason, recovered->recording ? recovered->recording->key : "none");
     else
       spdlog::error("job {}: recovery failed: {}", job.id, recovered.error().message);
   }

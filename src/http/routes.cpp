@@ -145,7 +145,11 @@ Reply Router::handle(const Request& req) {
   const auto query =
       qpos == std::string::npos ? std::map<std::string, std::string>{} : parse_query(target.substr(qpos + 1));
 
-  if (*path == "/healthz") return json_reply(200, {{"status", "ok"}});
+  if (*path == "/healthz") {
+    nlohmann::json health = {{"status", "ok"}};
+    if (info_) health["tools"] = info_().value("tools", nlohmann::json::object());
+    return json_reply(200, health);
+  }
   if (*path == "/metrics") {
     Reply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -182,6 +186,15 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (m == bhttp::verb::post) return submit(req);
     if (read) return list(query);
     return not_allowed("GET, POST");
+  }
+  if (path == "/api/v1/info") {
+    if (!read) return not_allowed("GET");
+    nlohmann::json info = info_ ? info_() : nlohmann::json::object();
+    info["backend"] = config_.backend;
+    info["stall_timeout_s"] = config_.stall_timeout_s;
+    info["reconnect_window_s"] = config_.reconnect_window_s;
+    info["auth_required"] = !config_.token.empty();
+    return json_reply(200, info);
   }
   if (path == "/api/v1/events") {
     if (!read) return not_allowed("GET");

@@ -40,6 +40,8 @@ class Router {
   Reply handle(const Request& request);
   // Live seeding state merged into a job's torrent JSON (from the seeder, when one runs).
   void set_seeding_info(std::function<std::optional<nlohmann::json>(const std::string&)> f) { seeding_ = std::move(f); }
+  // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
+  void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
 
  private:
   Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
@@ -57,6 +59,7 @@ class Router {
   Metrics& metrics_;
   std::function<std::map<std::string, std::uint64_t>()> counters_;
   std::function<std::optional<nlohmann::json>(const std::string&)> seeding_;
+  std::function<nlohmann::json()> info_;
 };
 
 // Percent-decoding and query parsing, exposed for tests.

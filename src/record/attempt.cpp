@@ -59,6 +59,18 @@ std::optional<std::string> parse_opening_line(const std::string& line) {
 
 namespace {
 
+// ffmpeg waiting for a live playlist to change checks for interruption only once a second
+// signal has arrived (the first only asks it to finish after the current read); yt-dlp, for its
+// part, kills ffmpeg outright on a second SIGINT. So the second one goes to ffmpeg alone: the
+// downloader's children.
+void signal_children(pid_t parent, int sig) {
+  const std::string path = "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children";
+  std::ifstream in(path);
+  pid_t pid = 0;
+  while (in >> pid)
+    if (pid > 1) ::kill(pid, sig);
+}
+
 bool is_playlist_url(const std::string& url) {
   const std::string path = url.substr(0, url.find('?'));
   return path.ends_with(".m3u8") || path.ends_with(".m3u");
@@ -90,9 +102,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   bool asked_target = false;
   const auto started = Clock::now();
   auto last_growth = started;
-  std::optional<Clock::time_point> interrupted_at;
   auto last_disk_check = started - std::chrono::seconds(2);
 
+  std::optional<Clock::time_point> interrupted_at;
   auto note_size = [&](std::uint64_t size, std::optional<double> time_s) {
     bool grew = false;
     if (size > result.bytes) {
@@ -100,6 +112,8 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       grew = true;
     }
     if (time_s && *time_s > result.duration_s) result.duration_s = *time_s;
+    // Once the downloader is being ended, what it still writes is its final flush, not new media.
+    if (interrupted_at) grew = false;
     if (grew) {
       last_growth = Clock::now();
       result.got_media = true;
@@ -133,6 +147,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     interrupted_at = Clock::now();
   };
 
+  bool second_signal = false;
   LineSplitter splitters[2];
   pollfd fds[2] = {{child->stdout_fd, POLLIN, 0}, {child->stderr_fd, POLLIN, 0}};
   int open_fds = 2;
@@ -156,6 +171,10 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       if (std::chrono::duration<double>(t - last_growth).count() > limit)
         end_downloader(AttemptEnd::stalled, "no new media for " + std::to_string(static_cast<int>(limit)) +
                                                 " s, ending the downloader to reconnect");
+    }
+    if (interrupted_at && !second_signal && t - *interrupted_at > std::chrono::seconds(2)) {
+      second_signal = true;
+      signal_children(child->pid, SIGINT);
     }
     if (interrupted_at && t - *interrupted_at > std::chrono::seconds(20)) {
       spdlog::warn("job {}: downloader ignored SIGINT for 20 s, killing it", job.id);

@@ -71,8 +71,7 @@ class SimulatedLive:
         self.phase = "starting"
         self.requests = 0
         handler = functools.partial(_Handler, sim=self)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/live.m3u8"
         self._stop = threading.Event()
@@ -157,6 +156,13 @@ class SimulatedLive:
         self._stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients (ffmpeg being stopped) hang up mid-request: that is their right
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Radio } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { api, ApiError, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
-import { STATUSES, type Job, type JobStatus } from "@/lib/types";
+import { STATUSES, type Job, type JobStatus, type ServerInfo } from "@/lib/types";
+import { formatBytes } from "@/lib/format";
 import { JobCard } from "@/features/JobCard";
 import { JobDetails } from "@/features/JobDetails";
 import { NewRecordingDialog } from "@/features/NewRecordingDialog";
@@ -18,6 +19,7 @@ export default function App() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
   const [askToken, setAskToken] = useState(false);
+  const [info, setInfo] = useState<ServerInfo | null>(null);
   const retry = useRef<(() => Promise<unknown>) | null>(null);
 
   const upsert = useCallback((job: Job) => setJobs((m) => new Map(m).set(job.id, job)), []);
@@ -47,6 +49,15 @@ export default function App() {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
+
+  // Free space changes slowly: read it every 30 s, and after every change of the job list.
+  useEffect(() => {
+    const load = () => api.info().then(setInfo).catch(() => setInfo(null));
+    load();
+    const t = setInterval(load, 30_000);
+    return () => clearInterval(t);
+  }, [jobs.size]);
+  const lowSpace = info?.disk ? info.disk.free < info.disk.reserve : false;
 
   // Any change the server refuses for lack of a token asks for it once, then retries.
   const guarded = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
@@ -93,6 +104,15 @@ export default function App() {
             <span className={`size-2 rounded-full ${connection === "live" ? "live-dot bg-live" : "bg-muted"}`} />
             {connection === "live" ? "live" : connection === "polling" ? `polling every ${POLL_MS / 1000} s` : "connecting…"}
           </span>
+          {info?.disk && (
+            <span
+              className={`text-xs ${lowSpace ? "text-danger" : "text-muted"}`}
+              data-testid="disk-space"
+              title={`chronicle keeps ${formatBytes(info.disk.reserve)} free; below that new recordings are refused`}
+            >
+              {formatBytes(info.disk.free)} free{lowSpace ? " — below the reserve, new recordings are refused" : ""}
+            </span>
+          )}
         </div>
         <NewRecordingDialog
           submit={(req) => guarded(() => api.submit(req))}

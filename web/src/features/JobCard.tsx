@@ -1,11 +1,14 @@
 import { Card } from "@/components/ui/card";
-import { formatBitrate, formatBytes, formatDuration, heartbeatAge, isActive } from "@/lib/format";
+import { endReasonText, formatBitrate, formatBytes, formatDuration, gapsSummary, heartbeatAge, isActive, mediaSilence } from "@/lib/format";
 import type { Job } from "@/lib/types";
 import { StatusBadge } from "./StatusBadge";
 
 export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: () => void }) {
   const hb = isActive(job.status) ? heartbeatAge(job.heartbeat_at, now) : null;
   const label = job.name || job.title || job.url;
+  const silence = mediaSilence(job, now);
+  const gaps = gapsSummary(job);
+  const ending = job.end_reason && job.end_reason !== "stream_ended" ? endReasonText(job.end_reason) : null;
   return (
     <Card
       role="button"
@@ -47,6 +50,16 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
         <p className={`mt-3 text-xs ${hb.stale ? "text-warning" : "text-muted"}`} data-testid="heartbeat">
           {hb.stale ? "⚠ heartbeat stale: " : "heartbeat "}
           {hb.text}
+        </p>
+      )}
+      {silence && (
+        <p className="mt-2 text-xs text-warning" data-testid="media-silence">
+          ⚠ {silence.text}
+        </p>
+      )}
+      {(gaps || ending) && (
+        <p className="mt-2 text-xs text-warning" data-testid="job-gaps">
+          {[ending, gaps].filter(Boolean).join(" · ")}
         </p>
       )}
       {job.error && (

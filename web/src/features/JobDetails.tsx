@@ -3,7 +3,7 @@ import { Copy, Download, Magnet, Square, Trash2 } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
 import { api } from "@/lib/api";
-import { formatBitrate, formatBytes, formatDuration, formatTime, heartbeatAge, isActive } from "@/lib/format";
+import { endReasonText, formatBitrate, formatBytes, formatDuration, formatTime, heartbeatAge, isActive } from "@/lib/format";
 import type { Job, JobStatus } from "@/lib/types";
 import { StatusBadge } from "./StatusBadge";
 
@@ -73,6 +73,26 @@ export function JobDetails({
         </ol>
 
         {job.error && <p className="mt-5 rounded-md bg-danger-bg px-3 py-2 text-sm text-danger">{job.error.message}</p>}
+        {job.end_reason && (
+          <p className="mt-5 text-sm" data-testid="end-reason">
+            {endReasonText(job.end_reason)}
+          </p>
+        )}
+        {!!job.interruptions?.length && (
+          <ul className="mt-3 space-y-1 text-sm text-warning" aria-label="Interruptions" data-testid="interruptions">
+            {job.interruptions.map((i) => (
+              <li key={i.started_at}>
+                at {formatDuration(i.at_s)}:{" "}
+                {i.gap_s === null ? "waiting for the stream to come back…" : `${i.gap_s.toFixed(1)} s missing (the stream was not delivering)`}
+              </li>
+            ))}
+          </ul>
+        )}
+        {job.warnings?.map((w) => (
+          <p key={w} className="mt-3 text-sm text-warning">
+            {w}
+          </p>
+        ))}
 
         <dl className="mt-6 border-t border-border pt-4">
           <Row label="Size">{formatBytes(job.recording?.size ?? job.bytes)}</Row>

@@ -1,5 +1,5 @@
 // The only module that knows the server's URLs.
-import type { Job } from "./types";
+import type { Job, ServerInfo } from "./types";
 
 const TOKEN_KEY = "chronicle.token";
 
@@ -44,6 +44,7 @@ export const api = {
   submit: (req: { url: string; name?: string; prefix?: string }) => call<Job>("POST", "/api/v1/jobs", req),
   stop: (id: string) => call<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/stop`),
   remove: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`),
+  info: () => call<ServerInfo>("GET", "/api/v1/info"),
   recordingUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording`,
   torrentUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent`,
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatBitrate, formatBytes, formatDuration, heartbeatAge, validateName, validateUrl } from "./format";
+import { endReasonText, formatBitrate, formatBytes, formatDuration, gapsSummary, heartbeatAge, mediaSilence, validateName, validateUrl } from "./format";
+import type { Job } from "./types";
 
 describe("formatting", () => {
   it("shows sizes, durations and bitrates as a user reads them", () => {
@@ -33,5 +34,31 @@ describe("validation", () => {
     expect(validateName("../etc")).toMatch(/'\.\.'/);
     expect(validateName("a/b")).toMatch(/'\/'/);
     expect(validateName("fine name")).toBeNull();
+  });
+});
+
+describe("gaps in a recording", () => {
+  const job = (over: Partial<Job>) => ({ status: "recording", interruptions: [], ...over }) as unknown as Job;
+  const now = Date.parse("2026-11-24T10:00:30Z");
+  it("says when no data has arrived for a while, and that it is reconnecting", () => {
+    expect(mediaSilence(job({ last_media_at: "2026-11-24T10:00:28Z" }), now)).toBeNull();
+    expect(mediaSilence(job({ last_media_at: "2026-11-24T10:00:10Z" }), now)?.text).toBe("no data for 20 s");
+    const waiting = job({
+      last_media_at: "2026-11-24T10:00:10Z",
+      interruptions: [{ at_s: 60, gap_s: null, started_at: "2026-11-24T10:00:10Z" }],
+    });
+    expect(mediaSilence(waiting, now)).toEqual({ text: "no data for 20 s, reconnecting…", reconnecting: true });
+    expect(mediaSilence(job({ status: "completed", last_media_at: "2026-11-24T10:00:10Z" }), now)).toBeNull();
+  });
+  it("sums the gaps and explains the end", () => {
+    const done = job({
+      interruptions: [
+        { at_s: 10, gap_s: 9.5, started_at: "a" },
+        { at_s: 30, gap_s: 2.5, started_at: "b" },
+      ],
+    });
+    expect(gapsSummary(done)).toBe("2 gaps, 12.0 s missing");
+    expect(gapsSummary(job({}))).toBeNull();
+    expect(endReasonText("stream_lost")).toMatch(/did not come back/);
   });
 });

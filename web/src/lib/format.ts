@@ -1,4 +1,4 @@
-import type { JobStatus } from "./types";
+import type { EndReason, Job, JobStatus } from "./types";
 
 export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -66,3 +66,32 @@ export function validateName(name: string): string | null {
 
 export const ACTIVE: JobStatus[] = ["pending", "starting", "recording", "uploading"];
 export const isActive = (s: JobStatus) => ACTIVE.includes(s);
+
+/** Seconds without new media while recording, once it is worth telling (5 s and more). */
+export function mediaSilence(job: Job, now: number): { text: string; reconnecting: boolean } | null {
+  if (job.status !== "recording" || !job.last_media_at) return null;
+  const seconds = Math.floor((now - Date.parse(job.last_media_at)) / 1000);
+  if (!(seconds >= 5)) return null;
+  const open = job.interruptions?.length ? job.interruptions[job.interruptions.length - 1].gap_s === null : false;
+  return { text: `no data for ${seconds} s${open ? ", reconnecting…" : ""}`, reconnecting: open };
+}
+
+const END_REASONS: Record<EndReason, string> = {
+  stream_ended: "The stream ended.",
+  stopped: "Stopped on request.",
+  stream_lost: "The stream dropped and did not come back within the reconnect window.",
+  recorder_lost: "The recorder was lost; what it had recorded was kept.",
+  disk_full: "The disk was nearly full; what fit was stored.",
+};
+
+export function endReasonText(reason: EndReason | null | undefined): string | null {
+  return reason ? END_REASONS[reason] ?? reason : null;
+}
+
+/** "2 gaps, 12.4 s missing" */
+export function gapsSummary(job: Job): string | null {
+  const closed = (job.interruptions ?? []).filter((i) => i.gap_s !== null);
+  if (!closed.length) return null;
+  const missing = closed.reduce((sum, i) => sum + (i.gap_s ?? 0), 0);
+  return `${closed.length} ${closed.length === 1 ? "gap" : "gaps"}, ${missing.toFixed(1)} s missing`;
+}

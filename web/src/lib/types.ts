@@ -41,4 +41,26 @@ export interface Job {
   recording: { key: string; size: number; sha256: string; url: string } | null;
   torrent: Torrent | null;
   milestones: Partial<Record<JobStatus, string>>;
+  interruptions?: Interruption[];
+  end_reason?: EndReason | null;
+  last_media_at?: string | null;
+  reconnect_window_s?: number | null;
+  warnings?: string[];
+}
+
+export type EndReason = "stream_ended" | "stopped" | "stream_lost" | "recorder_lost" | "disk_full";
+
+/** A stretch where the stream delivered nothing; gap_s is null while the recorder still waits. */
+export interface Interruption {
+  at_s: number;
+  gap_s: number | null;
+  started_at: string;
+}
+
+export interface ServerInfo {
+  version: string;
+  tools: Record<string, string>;
+  disk?: { free: number; total: number; reserve: number; floor: number };
+  stall_timeout_s: number;
+  reconnect_window_s: number;
 }
