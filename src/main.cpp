@@ -55,8 +55,9 @@ int main(int argc, char** argv) {
   submit->add_option("--name", submit_opts.name, "file name for the recording");
   submit->add_option("--prefix", submit_opts.prefix, "folder for the recording");
   submit->add_flag("--wait", submit_opts.wait, "follow progress until the job ends");
-  submit->add_option("--reconnect-window", submit_opts.reconnect_window_s,
-                     "seconds to wait for a dropped stream to come back (default: the server's)")
+  submit
+      ->add_option("--reconnect-window", submit_opts.reconnect_window_s,
+                   "seconds to wait for a dropped stream to come back (default: the server's)")
       ->check(CLI::Range(0.0, 86400.0));
   submit->add_flag("--json", submit_opts.json, "print the job as JSON");
 

@@ -149,6 +149,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
                config.web_root.empty() ? "built-in page" : config.web_root.string(), config.max_concurrent_recordings);
   server.run();
 
+  dispatcher.request_stop();
+  reaper.request_stop();
   dispatcher.stop();
   reaper.stop();
   if (seeder) seeder->stop();

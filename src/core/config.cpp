@@ -125,7 +125,8 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["log_level"].value<std::string>()) c.log_level = *v;
     if (auto v = t["stall_timeout_s"].value<double>()) c.stall_timeout_s = *v;
     if (auto v = t["reconnect_window_s"].value<double>()) c.reconnect_window_s = *v;
-    for (auto [key, target] : {std::pair{"disk_reserve", &c.disk_reserve_bytes}, std::pair{"disk_floor", &c.disk_floor_bytes}}) {
+    for (auto [key, target] :
+         {std::pair{"disk_reserve", &c.disk_reserve_bytes}, std::pair{"disk_floor", &c.disk_floor_bytes}}) {
       if (auto v = t[key].value<int64_t>()) *target = static_cast<std::uint64_t>(*v);
       if (auto v = t[key].value<std::string>()) {
         auto n = parse_bytes(key, *v);

@@ -31,8 +31,8 @@ struct Config {
   std::string log_level = "info";          // CHRONICLE_LOG_LEVEL
 
   // Streams that drop, stall or restart: the recorder goes back to the URL within a window.
-  double stall_timeout_s = 30;       // CHRONICLE_STALL_TIMEOUT: no new media this long counts as a drop
-  double reconnect_window_s = 600;   // CHRONICLE_RECONNECT_WINDOW: how long to wait for the stream to return
+  double stall_timeout_s = 30;      // CHRONICLE_STALL_TIMEOUT: no new media this long counts as a drop
+  double reconnect_window_s = 600;  // CHRONICLE_RECONNECT_WINDOW: how long to wait for the stream to return
   // Free space on the data filesystem. 0 means automatic: the reserve is the larger of 2 GiB and
   // 5% of the filesystem, the floor a quarter of the reserve.
   std::uint64_t disk_reserve_bytes = 0;  // CHRONICLE_DISK_RESERVE: below it, new submits get 507

@@ -107,8 +107,7 @@ nlohmann::json to_public_json(const Job& job) {
   j["interruptions"] = interruptions;
   j["end_reason"] = job.end_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.end_reason);
   j["last_media_at"] = time_or_null(job.last_media_at);
-  j["reconnect_window_s"] =
-      job.reconnect_window_s ? nlohmann::json(*job.reconnect_window_s) : nlohmann::json(nullptr);
+  j["reconnect_window_s"] = job.reconnect_window_s ? nlohmann::json(*job.reconnect_window_s) : nlohmann::json(nullptr);
   j["warnings"] = job.warnings;
   return j;
 }

@@ -65,10 +65,10 @@ struct Job {
   // When the job entered each status it went through, for timelines: {"recording": "..."}.
   std::map<std::string, TimePoint> milestones;
   std::vector<Interruption> interruptions;
-  std::string end_reason;                  // empty until the recording ends
-  std::optional<TimePoint> last_media_at;  // when the recorder last saw new media arrive
+  std::string end_reason;                    // empty until the recording ends
+  std::optional<TimePoint> last_media_at;    // when the recorder last saw new media arrive
   std::optional<double> reconnect_window_s;  // per job; unset: the configured default
-  std::vector<std::string> warnings;  // what a user should know about a finished recording
+  std::vector<std::string> warnings;         // what a user should know about a finished recording
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

@@ -5,7 +5,6 @@
 
 namespace chronicle {
 
-
 Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   // Cheap checks first: the URL check may have to resolve a host name.
   if (auto n = validate_name(request.name); !n) return n.error();
@@ -18,11 +17,11 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
     if (auto space = disk_gauge_()) {
       const auto reserve = reserve_for_(space->total);
       if (space->free < reserve)
-        return make_error("insufficient_storage", "not enough free space to start a recording: " +
-                                                      human_bytes(space->free) + " free on the data filesystem, " +
-                                                      human_bytes(reserve) +
-                                                      " kept in reserve (CHRONICLE_DISK_RESERVE); delete "
-                                                      "recordings or add space");
+        return make_error("insufficient_storage",
+                          "not enough free space to start a recording: " + human_bytes(space->free) +
+                              " free on the data filesystem, " + human_bytes(reserve) +
+                              " kept in reserve (CHRONICLE_DISK_RESERVE); delete "
+                              "recordings or add space");
     }
   }
 

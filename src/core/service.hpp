@@ -25,7 +25,6 @@ struct DiskSpace {
 // Free space where recordings are written; nullopt where the service has no local disk (Lambda).
 using DiskGauge = std::function<std::optional<DiskSpace>()>;
 
-
 class JobService {
  public:
   JobService(JobStore& store, JobQueue& queue, ObjectStore& objects, Launcher* launcher, UrlPolicy policy,

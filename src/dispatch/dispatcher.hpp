@@ -30,6 +30,9 @@ class Dispatcher {
              DispatchStats& stats);
   ~Dispatcher();
   void start(int workers);
+  // Lets the loops end after what they are doing; stop() then waits for them. serve asks
+  // every component first, so a store that answers slowly delays shutdown once, not per component.
+  void request_stop() { running_ = false; }
   void stop();
 
   // One queue message, start to end. `retry`: the job could not be read or claimed for a

@@ -17,6 +17,9 @@ class Reaper {
          std::function<void()> housekeeping = {});
   ~Reaper();
   void start();
+  // Lets the loops end after what they are doing; stop() then waits for them. serve asks
+  // every component first, so a store that answers slowly delays shutdown once, not per component.
+  void request_stop() { running_ = false; }
   void stop();
   void sweep();  // one pass (exposed for tests)
 

@@ -26,10 +26,11 @@ std::string part_template(int number) {
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index) {
-  std::vector<std::string> argv = {config.ytdlp,     "--ignore-config", "--no-playlist", "--newline",
-                                   "--no-colors",    "--downloader",    "ffmpeg",        "--hls-use-mpegts",
-                                   "-f",             config.ytdlp_format, "--fixup",     "never",
-                                   "--merge-output-format", "mkv",       "-o",            output_template};
+  std::vector<std::string> argv = {
+      config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
+      "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        config.ytdlp_format,
+      "--fixup",      "never",           "--merge-output-format", "mkv",       "-o",
+      output_template};
   // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
   if (config.ffmpeg.find('/') != std::string::npos) {
     argv.push_back("--ffmpeg-location");
@@ -194,8 +195,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
         --open_fds;
         continue;
       }
-      for (const auto& line : splitters[i].feed(std::string_view(buf, static_cast<std::size_t>(n))))
-        handle_line(line);
+      for (const auto& line : splitters[i].feed(std::string_view(buf, static_cast<std::size_t>(n)))) handle_line(line);
     }
   }
   result.exit = sys::wait_for(child->pid);

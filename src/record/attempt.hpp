@@ -37,12 +37,12 @@ enum class AttemptEnd {
 struct AttemptResult {
   AttemptEnd end = AttemptEnd::finished;
   sys::ExitStatus exit;
-  std::string last_error;         // the last "ERROR: ..." line
-  bool playlist_failed = false;   // ffmpeg could not reload the live playlist
-  std::string playlist_url;       // the media playlist ffmpeg followed ("" if none, or several)
-  std::string last_segment_url;   // the last media segment ffmpeg opened
-  std::uint64_t bytes = 0;        // of this part
-  double duration_s = 0;          // of this part, as ffmpeg reported it
+  std::string last_error;        // the last "ERROR: ..." line
+  bool playlist_failed = false;  // ffmpeg could not reload the live playlist
+  std::string playlist_url;      // the media playlist ffmpeg followed ("" if none, or several)
+  std::string last_segment_url;  // the last media segment ffmpeg opened
+  std::uint64_t bytes = 0;       // of this part
+  double duration_s = 0;         // of this part, as ffmpeg reported it
   bool got_media = false;
 };
 

@@ -157,9 +157,8 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
       for (const auto& p : parts) out << "file " << concat_quote(fs::absolute(p).string()) << "\n";
     }
     sys::SpawnOptions o;
-    o.argv = {config.ffmpeg, "-nostdin", "-y",   "-v",   "error", "-f",       "concat", "-safe",
-              "0",           "-i",       list.string(), "-map", "0",     "-c",       "copy", "-f",
-              "matroska",    partial.string()};
+    o.argv = {config.ffmpeg, "-nostdin",    "-y",   "-v", "error", "-f",   "concat", "-safe",    "0",
+              "-i",          list.string(), "-map", "0",  "-c",    "copy", "-f",     "matroska", partial.string()};
     auto run = sys::run_capture(o, std::chrono::hours(2));
     if (run && run->status.code == 0 && fs::file_size(partial, ec) > 0) {
       fs::rename(partial, output, ec);
@@ -224,8 +223,8 @@ std::optional<Outcome> load_outcome(const fs::path& work_dir) {
   if (j.is_discarded() || !j.is_object() || !j.contains("recording")) return std::nullopt;
   Outcome o;
   const auto& r = j["recording"];
-  o.stored.recording = StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""),
-                                       r.value("url", "")};
+  o.stored.recording =
+      StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""), r.value("url", "")};
   o.stored.torrent = j.value("torrent", nlohmann::json(nullptr));
   if (j.contains("duration_s") && j["duration_s"].is_number()) o.stored.duration_s = j["duration_s"].get<double>();
   for (const auto& w : j.value("warnings", nlohmann::json::array()))
@@ -330,7 +329,9 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   const std::string public_url = config.effective_public_url();
   StoredResult result{
       StoredRecording{info.key, info.size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
-      nullptr, std::nullopt, {}};
+      nullptr,
+      std::nullopt,
+      {}};
   if (!hasher || read_total != size) return result;
 
   torrent::TorrentSpec spec;

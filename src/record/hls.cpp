@@ -86,7 +86,8 @@ ResumePlan plan_resume(const MediaPlaylist& playlist, const ResumePoint& point) 
       plan.same_session = true;  // the same numbering, moved on past what was recorded
     }
   }
-  for (std::size_t i = plan.start_index; i < playlist.segments.size(); ++i) plan.behind_s += playlist.segments[i].duration_s;
+  for (std::size_t i = plan.start_index; i < playlist.segments.size(); ++i)
+    plan.behind_s += playlist.segments[i].duration_s;
   return plan;
 }
 

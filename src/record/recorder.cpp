@@ -383,8 +383,8 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
         j.error = Error{"stopped", "stopped before anything was recorded"};
       });
     } else {
-      const std::string why = recording.last_error().empty() ? "yt-dlp " + sys::describe(recording.last_exit())
-                                                             : recording.last_error();
+      const std::string why =
+          recording.last_error().empty() ? "yt-dlp " + sys::describe(recording.last_exit()) : recording.last_error();
       (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
         j.error = Error{"recording_failed", "nothing was recorded: " + why};
         j.end_reason = reason;
@@ -444,8 +444,8 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
       spdlog::info("job {}: already finished by the reaper from the stored outcome", job_id);
       return 0;
     }
-    spdlog::error("job {}: cannot record the result: {} (the reaper finishes it from {})", job_id,
-                  done.error().message, (work / "outcome.json").string());
+    spdlog::error("job {}: cannot record the result: {} (the reaper finishes it from {})", job_id, done.error().message,
+                  (work / "outcome.json").string());
     return 1;
   }
   spdlog::info("job {}: {} end_reason={} key={} bytes={} duration_s={} interruptions={} sha256={} torrent={}", job_id,

@@ -64,7 +64,8 @@ Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, 
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
     const CURLcode rc = curl_easy_perform(curl.get());
-    if (sink.too_big) return make_error("http_error", current + " is larger than " + std::to_string(max_bytes) + " bytes");
+    if (sink.too_big)
+      return make_error("http_error", current + " is larger than " + std::to_string(max_bytes) + " bytes");
     if (rc != CURLE_OK) return make_error("http_error", current + ": " + curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);

@@ -130,10 +130,10 @@ class Chronicle:
         except OSError:
             return False
 
-    def stop_server(self, sig=signal.SIGTERM):
+    def stop_server(self, sig=signal.SIGTERM, timeout=20):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=timeout)
         self.log.close()
 
     def close(self):

@@ -71,7 +71,8 @@ TEST_F(MotoDynamo, HeartbeatsAreOneConditionalUpdate) {
   auto created = s->create_or_get_active(make_job("http://h/live"));
   ASSERT_TRUE(created.ok());
   const std::string id = created->job.id;
-  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 10, 1, std::nullopt}).error().code, "finished") << "a pending job has no recorder";
+  EXPECT_EQ(s->heartbeat(id, Heartbeat{now(), 10, 1, std::nullopt}).error().code, "finished")
+      << "a pending job has no recorder";
   ASSERT_TRUE(update_job(*s, id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
   auto seen = s->get(id);
   ASSERT_TRUE(seen.ok());

@@ -14,8 +14,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string playlist(int first_seq, int first_index, int count, bool ended = false) {
-  std::string text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:" +
-                     std::to_string(first_seq) + "\n";
+  std::string text =
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string(first_seq) + "\n";
   for (int i = 0; i < count; ++i) text += "#EXTINF:2.000,\nseg" + std::to_string(first_index + i) + ".ts\n";
   if (ended) text += "#EXT-X-ENDLIST\n";
   return text;
@@ -92,7 +92,9 @@ TEST(Parts, AreListedInOrderWithTheirMediaFile) {
   const fs::path dir = fs::temp_directory_path() / ("chronicle-parts-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  auto write = [&](const std::string& name, std::size_t bytes) { std::ofstream(dir / name) << std::string(bytes, 'x'); };
+  auto write = [&](const std::string& name, std::size_t bytes) {
+    std::ofstream(dir / name) << std::string(bytes, 'x');
+  };
   write("part-002.mp4.part", 300);
   write("part-001.mp4", 100);
   write("part-001.mp4.ytdl", 5000);

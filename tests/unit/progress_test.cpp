@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "record/progress.hpp"
 #include "record/attempt.hpp"
+#include "record/progress.hpp"
 
 using namespace chronicle;
 using namespace chronicle::record;
