@@ -61,7 +61,9 @@ def test_bad_input_is_refused_and_nothing_changes(strict):
 
     status, page = c.api("GET", "/api/v1/jobs")
     assert status == 200 and page == {"jobs": [], "next_cursor": None}
-    assert c.api("GET", "/healthz") == (200, {"status": "ok"})
+    status, health = c.api("GET", "/healthz")
+    assert status == 200 and health["status"] == "ok"
+    assert set(health["tools"]) == {"yt-dlp", "ffmpeg", "ffprobe"}, "the tools serve found at start"
 
 
 def test_metrics_and_pages(chronicle):
