@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../tests/e2e"))
 from harness import Chronicle, ffprobe_duration  # noqa: E402
-from hls_sim import SimulatedLive, encode_segments  # noqa: E402
+from hls_sim import SimulatedLive, drop_script, encode_segments  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 
@@ -54,14 +54,7 @@ def main():
     t0 = time.monotonic()
     segments = encode_segments(seconds + 2, size=args.size, rate=args.rate)
     print(f"encoded {seconds} s of {args.size}@{args.rate} in {time.monotonic() - t0:.0f} s", flush=True)
-    script, left = [], seconds
-    while left > 0:
-        part = min(args.drop_every, left)
-        script.append(("live", part))
-        left -= part
-        if left > 0:
-            script += [("gone", args.drop), ("restart",)]
-    script.append(("end",))
+    script = drop_script(seconds, args.drop_every, args.drop)
 
     c = Chronicle(env={"CHRONICLE_HEARTBEAT_INTERVAL": "5", "CHRONICLE_HEARTBEAT_STALE": "30"})
     sim = SimulatedLive(script, segments=segments)

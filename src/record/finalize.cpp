@@ -406,20 +406,29 @@ void attach(Job& j, const StoredResult& stored) {
 
 }  // namespace
 
-Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, const Outcome& outcome) {
-  return update_job(store, job_id, [&](Job& j) -> Result<Ok> {
-    if (is_terminal(j.status)) return make_error("conflict", "job already finished");
-    if (j.status != JobStatus::uploading) {
-      auto t = transition(j, JobStatus::uploading, now());
-      if (!t) return t;
-    }
-    auto t = transition(j, JobStatus::completed, now());
+// Ends an unfinished job (via uploading) in `to`, without the interruption it never came back from.
+Result<Ok> end_job(Job& j, JobStatus to) {
+  if (is_terminal(j.status)) return make_error("conflict", "job already finished");
+  if (j.status != JobStatus::uploading) {
+    auto t = transition(j, JobStatus::uploading, now());
     if (!t) return t;
-    drop_open_interruption(j);
-    attach(j, outcome.stored);
-    j.end_reason = outcome.end_reason;
-    return Ok{};
-  });
+  }
+  auto t = transition(j, to, now());
+  if (!t) return t;
+  drop_open_interruption(j);
+  return Ok{};
+}
+
+Result<Ok> apply_outcome(Job& j, const Outcome& outcome) {
+  auto ended = end_job(j, JobStatus::completed);
+  if (!ended) return ended;
+  attach(j, outcome.stored);
+  j.end_reason = outcome.end_reason;
+  return Ok{};
+}
+
+Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, const Outcome& outcome) {
+  return update_job(store, job_id, [&](Job& j) { return apply_outcome(j, outcome); });
 }
 
 Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore& objects, const Job& claimed,
@@ -443,14 +452,8 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
       storage_problem = s.error().message;
   }
   auto result = update_job(store, claimed.id, [&](Job& j) -> Result<Ok> {
-    if (is_terminal(j.status)) return make_error("conflict", "job already finished");
-    if (j.status != JobStatus::uploading) {
-      auto t = transition(j, JobStatus::uploading, now());
-      if (!t) return t;
-    }
-    auto t = transition(j, JobStatus::failed, now());
-    if (!t) return t;
-    drop_open_interruption(j);
+    auto ended = end_job(j, JobStatus::failed);
+    if (!ended) return ended;
     std::string message = reason;
     if (stored) {
       char secs[32];

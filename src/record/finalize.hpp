@@ -68,7 +68,9 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
 // there are no parts.
 Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, const Job& job);
 
-// Completes a job from what its recorder stored (see Outcome).
+// Completes a job from what its recorder stored (see Outcome): the change itself, for callers
+// with their own retry policy, and one compare-and-set write of it.
+Result<Ok> apply_outcome(Job& job, const Outcome& outcome);
 Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, const Outcome& outcome);
 
 // Stops a leftover downloader process group, if its pid file names a live yt-dlp.

@@ -419,25 +419,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
 
   // Retried for a long while: the recording is stored, only the job does not say so yet.
   auto done = write_until_accepted(
-      store, job_id,
-      [&](Job& j) -> Result<Ok> {
-        if (is_terminal(j.status)) return make_error("conflict", "job already finished");
-        if (j.status != JobStatus::uploading) {
-          auto t = transition(j, JobStatus::uploading, now());
-          if (!t) return t;
-        }
-        auto t = transition(j, JobStatus::completed, now());
-        if (!t) return t;
-        drop_open_interruption(j);
-        j.recording = stored->recording;
-        j.torrent = stored->torrent;
-        j.bytes = stored->recording.size;
-        if (stored->duration_s) j.duration_s = *stored->duration_s;
-        for (const auto& w : stored->warnings) j.warnings.push_back(w);
-        j.end_reason = reason;
-        return Ok{};
-      },
-      std::chrono::seconds(600));
+      store, job_id, [&](Job& j) { return apply_outcome(j, outcome); }, std::chrono::seconds(600));
   finish_heartbeat();
   if (!done) {
     if (done.error().code == "conflict") {

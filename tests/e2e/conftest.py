@@ -7,6 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Chronicle, LiveStream, free_port, wait_for  # noqa: E402
+from hls_sim import SimulatedLive  # noqa: E402
 
 
 @pytest.fixture
@@ -27,6 +28,21 @@ def make_stream():
 
     yield make
     for s in streams:
+        s.close()
+
+
+@pytest.fixture
+def sims():
+    """Live HLS simulators following a script (see hls_sim.py), closed after the test."""
+    made = []
+
+    def make(script, **kw):
+        s = SimulatedLive(script, **kw)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
         s.close()
 
 

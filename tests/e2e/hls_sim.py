@@ -52,6 +52,19 @@ def encode_segments(seconds, size="640x360", rate=25, bitrate=None, directory=No
     return out, durations
 
 
+def drop_script(seconds, drop_every, drop):
+    """`seconds` of content that vanishes for `drop` seconds every `drop_every` seconds of
+    content and comes back as a fresh playlist each time, then ends."""
+    script, left = [], seconds
+    while left > 0:
+        part = min(drop_every, left)
+        script.append(("live", part))
+        left -= part
+        if left > 0:
+            script += [("gone", drop), ("restart",)]
+    return script + [("end",)]
+
+
 class SimulatedLive:
     def __init__(self, script, segments=None, window=6, speed=1.0, seconds=None):
         if segments is None:
@@ -221,16 +234,7 @@ def main():
         if args.segments:
             os.makedirs(args.segments, exist_ok=True)
         segs = encode_segments(seconds + 2, size=args.size, rate=args.rate, directory=args.segments)
-    script = []
-    left = seconds
-    while left > 0:
-        part = min(args.drop_every, left)
-        script.append(("live", part))
-        left -= part
-        if left > 0:
-            script += [("gone", args.drop), ("restart",)]
-    script.append(("end",))
-    sim = SimulatedLive(script, segments=segs, speed=args.speed, window=6)
+    sim = SimulatedLive(drop_script(seconds, args.drop_every, args.drop), segments=segs, speed=args.speed, window=6)
     print(sim.url, flush=True)
     try:
         while sim.phase not in ("ended", "done"):

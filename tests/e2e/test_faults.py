@@ -11,21 +11,7 @@ import time
 import pytest
 
 from harness import CHRONICLE, Chronicle, decodes_cleanly, ffprobe_duration, free_port, sha256_of, wait_for
-from hls_sim import SimulatedLive, encode_segments
-
-
-@pytest.fixture
-def sims():
-    made = []
-
-    def make(script, **kw):
-        s = SimulatedLive(script, **kw)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.close()
+from hls_sim import encode_segments
 
 
 class SmallDiskChronicle(Chronicle):

@@ -9,23 +9,8 @@ import time
 import pytest
 
 from harness import Chronicle, decodes_cleanly, ffprobe_duration, sha256_of, wait_for
-from hls_sim import SimulatedLive
 
 FAST = {"CHRONICLE_STALL_TIMEOUT": "4", "CHRONICLE_RECONNECT_WINDOW": "60"}
-
-
-@pytest.fixture
-def sims():
-    made = []
-
-    def make(script, **kw):
-        s = SimulatedLive(script, **kw)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.close()
 
 
 @pytest.fixture
