@@ -130,6 +130,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       if (is_playlist_url(*url)) {
         if (std::find(playlists.begin(), playlists.end(), *url) == playlists.end()) playlists.push_back(*url);
       } else {
+        if (result.last_segment_url.empty() && watch.on_first_segment) watch.on_first_segment(*url);
         result.last_segment_url = *url;
       }
     }

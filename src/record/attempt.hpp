@@ -55,6 +55,8 @@ struct AttemptWatch {
   // Called from the watching thread with this part's bytes and duration, and whether new media
   // arrived since the last call.
   std::function<void(std::uint64_t bytes, double duration_s, bool grew)> on_progress;
+  // Called with the first media segment ffmpeg opens in this attempt.
+  std::function<void(const std::string& segment_url)> on_first_segment;
   // Seconds of target duration, when the playlist names one (read once per attempt).
   std::function<std::optional<double>(const std::string& playlist_url)> target_duration;
 };

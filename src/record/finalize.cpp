@@ -41,7 +41,29 @@ std::optional<int> part_number_of(const std::string& name) {
 }
 
 bool is_media_candidate(const std::string& name) {
-  return !name.ends_with(".ytdl") && !name.ends_with(".ffconcat") && !name.ends_with(".json");
+  return !name.ends_with(".ytdl") && !name.ends_with(".ffconcat") && !name.ends_with(".json") &&
+         !name.ends_with(".skip");
+}
+
+// Seconds at the start of a part that repeat the end of the one before (the recorder writes
+// "part-NNN.skip" when a resumed part started early): 0 when there is none.
+double skip_of(const fs::path& part) {
+  const std::string name = part.filename().string();
+  std::ifstream in(part.parent_path() / (name.substr(0, 8) + ".skip"));
+  double seconds = 0;
+  return (in >> seconds) && seconds > 0 ? seconds : 0;
+}
+
+std::optional<double> start_time_of(const Config& config, const fs::path& file) {
+  sys::SpawnOptions o;
+  o.argv = {ffprobe_path(config), "-v", "error", "-show_entries", "format=start_time", "-of", "csv=p=0", file.string()};
+  auto run = sys::run_capture(o, std::chrono::seconds(60));
+  if (!run || run->status.code != 0) return std::nullopt;
+  try {
+    return std::stod(run->out);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::map<int, fs::path> part_files(const fs::path& work_dir) {
@@ -154,7 +176,13 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
     {
       std::ofstream out(list);
       out << "ffconcat version 1.0\n";
-      for (const auto& p : parts) out << "file " << concat_quote(fs::absolute(p).string()) << "\n";
+      for (const auto& p : parts) {
+        out << "file " << concat_quote(fs::absolute(p).string()) << "\n";
+        // Segments taken again when the part resumed the same session: started after them.
+        // Parts begin with a keyframe at a segment boundary, so the cut is exact.
+        if (const double skip = skip_of(p); skip > 0)
+          if (auto start = start_time_of(config, p)) out << "inpoint " << (*start + skip) << "\n";
+      }
     }
     sys::SpawnOptions o;
     o.argv = {config.ffmpeg, "-nostdin",    "-y",   "-v", "error", "-f",   "concat", "-safe",    "0",

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -138,12 +139,13 @@ class Recording {
   // ("" when nothing was ever recorded).
   std::string run() {
     for (;;) {
+      part_skip_s_ = 0;
       auto r = run_attempt(config_, job_, work_, part_, start_index_, watch());
       if (!r.last_error.empty()) last_error_ = r.last_error;
       last_exit_ = r.exit;
       if (r.got_media) {
         done_bytes_ += r.bytes;
-        done_duration_ += r.duration_s;
+        done_duration_ += std::max(0.0, r.duration_s - part_skip_s_);
         ++part_;
         if (!r.last_segment_url.empty()) resume_ = ResumePoint{r.last_segment_url, std::nullopt};
       } else {
@@ -170,6 +172,11 @@ class Recording {
     Clock::time_point detected;
     TimePoint media_at;   // when media last arrived before the gap
     double behind_s = 0;  // media the resumed part starts with that was published during the gap
+    // The playlist entries the resumed part was launched on, and which of them is the first not
+    // recorded yet. ffmpeg reads the playlist again a moment later, and a live window that slid
+    // meanwhile moves where it starts; the launch index leaves room for that (see kSlideSlack).
+    std::vector<HlsSegment> planned;
+    std::size_t first_new = 0;
   };
 
   AttemptWatch watch() {
@@ -185,9 +192,10 @@ class Recording {
       target_s_ = playlist->target_duration_s;
       return target_s_;
     };
+    w.on_first_segment = [this](const std::string& url) { check_start(url); };
     w.on_progress = [this](std::uint64_t bytes, double duration_s, bool grew) {
       shared_.bytes = done_bytes_ + bytes;
-      shared_.duration_s = done_duration_ + duration_s;
+      shared_.duration_s = done_duration_ + std::max(0.0, duration_s - part_skip_s_);
       if (!grew) return;
       shared_.last_media_ms = epoch_ms(now());
       if (gap_) close_gap();
@@ -219,7 +227,7 @@ class Recording {
 
   void open_gap(const AttemptResult& r) {
     const auto ms = shared_.last_media_ms.load();
-    gap_ = Gap{Clock::now(), ms ? TimePoint(std::chrono::milliseconds(ms)) : now(), 0};
+    gap_ = Gap{Clock::now(), ms ? TimePoint(std::chrono::milliseconds(ms)) : now(), 0, {}};
     const char* why = r.end == AttemptEnd::stalled ? "the stream stalled"
                       : r.playlist_failed          ? "the playlist stopped answering"
                                                    : "the downloader ended early";
@@ -261,8 +269,13 @@ class Recording {
         if (auto playlist = fetch_playlist()) {
           const auto plan = plan_resume(*playlist, resume_);
           if (plan.start_index < playlist->segments.size()) {
-            start_index_ = plan.start_index;
+            const std::size_t launch =
+                plan.same_session ? plan.start_index - std::min(plan.start_index, kSlideSlack) : plan.start_index;
+            start_index_ = launch;
             gap_->behind_s = plan.behind_s;
+            gap_->planned.assign(playlist->segments.begin() + static_cast<std::ptrdiff_t>(launch),
+                                 playlist->segments.end());
+            gap_->first_new = plan.start_index - launch;
             return std::nullopt;
           }
           if (playlist->ended) return end_reason::stream_ended;
@@ -285,8 +298,38 @@ class Recording {
       backoff_s_ = std::min(backoff_s_ * 2, 10.0);
       if (hls_) start_index_ = 0;
       gap_->behind_s = 0;
+      gap_->planned.clear();
       return std::nullopt;
     }
+  }
+
+  // Where ffmpeg really started the resumed part, against the plan: segments it took again are
+  // cut from the part when the parts are joined (its skip file); segments it passed over
+  // are missing content, counted in the gap.
+  void check_start(const std::string& url) {
+    if (!gap_ || gap_->planned.empty()) return;
+    const auto& planned = gap_->planned;
+    std::size_t at = 0;
+    while (at < planned.size() && planned[at].url != url) ++at;
+    double seconds = 0;
+    if (at < gap_->first_new) {
+      for (std::size_t i = at; i < gap_->first_new; ++i) seconds += planned[i].duration_s;
+      part_skip_s_ = seconds;
+      write_skip(part_, seconds);
+      spdlog::info("job {}: part {} starts {} s before where part {} ended; the overlap is cut when joining", job_.id,
+                   part_, format_seconds(seconds), part_ - 1);
+    } else if (at > gap_->first_new) {
+      for (std::size_t i = gap_->first_new; i < std::min(at, planned.size()); ++i) seconds += planned[i].duration_s;
+      gap_->behind_s = std::max(0.0, gap_->behind_s - seconds);
+      spdlog::warn("job {}: the live window moved on while the downloader started: {} s or more were missed", job_.id,
+                   format_seconds(seconds));
+    }
+  }
+
+  void write_skip(int part, double seconds) {
+    char name[32];
+    std::snprintf(name, sizeof name, "part-%03d.skip", part);
+    std::ofstream(work_ / name) << seconds << "\n";
   }
 
   void remove_part(int part) {
@@ -315,6 +358,10 @@ class Recording {
   std::optional<Gap> gap_;
   Clock::time_point next_launch_ = Clock::now();
   double backoff_s_ = 1;
+  double part_skip_s_ = 0;  // seconds at the start of the current part that repeat the previous one
+  // How many entries before the planned one a same-session part is launched on: the live window
+  // may slide this far while yt-dlp starts (about a second); what repeats is cut when joining.
+  static constexpr std::size_t kSlideSlack = 2;
   std::string last_error_;
   sys::ExitStatus last_exit_;
 };
