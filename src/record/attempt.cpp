@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -25,7 +26,7 @@ std::string part_template(int number) {
 }
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
-                                         std::optional<std::size_t> live_start_index) {
+                                         std::optional<std::size_t> live_start_index, double target_duration_s) {
   std::vector<std::string> argv = {
       config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
       "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        config.ytdlp_format,
@@ -40,8 +41,12 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
     // The first part starts from the oldest segment the live playlist still lists, so the
     // seconds between submitting and the recorder starting are not lost; a later part starts
     // right after the last segment already recorded.
+    // ffmpeg reloads a playlist without new segments every half target duration.
+    const double target = target_duration_s > 0 ? target_duration_s : 1;
+    const auto hold = static_cast<long>(std::ceil(config.stall_timeout_for(target) / (target / 2)));
     argv.push_back("--downloader-args");
-    argv.push_back("ffmpeg_i:-live_start_index " + std::to_string(*live_start_index));
+    argv.push_back("ffmpeg_i:-live_start_index " + std::to_string(*live_start_index) + " -m3u8_hold_counters " +
+                   std::to_string(hold));
   }
   argv.push_back("--");
   argv.push_back(job.url);
@@ -83,7 +88,8 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
                           std::optional<std::size_t> live_start_index, const AttemptWatch& watch) {
   AttemptResult result;
   sys::SpawnOptions options;
-  options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index);
+  options.argv =
+      downloader_argv(config, job, (work / part_template(part)).string(), live_start_index, watch.target_duration_s);
   options.cwd = work;
   options.new_process_group = true;
   options.capture_stdout = true;
@@ -106,7 +112,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   auto last_disk_check = started - std::chrono::seconds(2);
 
   std::optional<Clock::time_point> interrupted_at;
-  auto note_size = [&](std::uint64_t size, std::optional<double> time_s) {
+  // `closing`: what the downloader writes as it finishes (its trailer, the final statistics
+  // line) is not new media.
+  auto note_size = [&](std::uint64_t size, std::optional<double> time_s, bool closing = false) {
     bool grew = false;
     if (size > result.bytes) {
       result.bytes = size;
@@ -114,7 +122,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     }
     if (time_s && *time_s > result.duration_s) result.duration_s = *time_s;
     // Once the downloader is being ended, what it still writes is its final flush, not new media.
-    if (interrupted_at) grew = false;
+    if (interrupted_at || closing) grew = false;
     if (grew) {
       last_growth = Clock::now();
       result.got_media = true;
@@ -123,7 +131,8 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   };
   auto handle_line = [&](const std::string& line) {
     if (auto p = parse_ffmpeg_progress(line)) {
-      note_size(std::max(p->size_bytes.value_or(0), part_bytes(work, part)), p->time_s);
+      note_size(std::max(p->size_bytes.value_or(0), part_bytes(work, part)), p->time_s,
+                line.find("Lsize=") != std::string::npos);
     }
     // A progress line and a log line can share one line (ffmpeg redraws with '\r').
     if (auto url = parse_opening_line(line)) {
@@ -169,7 +178,11 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
         asked_target = true;
         if (auto target = watch.target_duration(playlists.front())) stall_timeout = config.stall_timeout_for(*target);
       }
-      const double limit = result.got_media ? stall_timeout : std::max(stall_timeout, watch.first_media_timeout_s);
+      // Following a playlist, ffmpeg ends by itself once it stalls (a clean end that keeps the
+      // last segment whole); the watchdog is the backstop a little later.
+      const double grace = playlists.empty() ? 0 : 5;
+      const double limit =
+          result.got_media ? stall_timeout + grace : std::max(stall_timeout, watch.first_media_timeout_s);
       if (std::chrono::duration<double>(t - last_growth).count() > limit)
         end_downloader(AttemptEnd::stalled, "no new media for " + std::to_string(static_cast<int>(limit)) +
                                                 " s, ending the downloader to reconnect");
@@ -203,8 +216,13 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   // ffmpeg may outlive yt-dlp for a moment after a SIGINT: let the whole group finish writing.
   for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  note_size(part_bytes(work, part), std::nullopt);
+  note_size(part_bytes(work, part), std::nullopt, true);
   if (playlists.size() == 1) result.playlist_url = playlists.front();
+  // A downloader that went quiet for a good part of the stall timeout before it exited stopped
+  // because the stream stalled (ffmpeg's own hold limit), not because the stream ended.
+  if (result.end == AttemptEnd::finished && result.got_media &&
+      std::chrono::duration<double>(Clock::now() - last_growth).count() >= stall_timeout / 2)
+    result.end = AttemptEnd::stalled;
   spdlog::info("job {}: part {} ended ({}): {} bytes, {:.1f} s{}", job.id, part, sys::describe(result.exit),
                result.bytes, result.duration_s, result.playlist_failed ? ", the playlist stopped answering" : "");
   return result;

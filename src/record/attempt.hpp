@@ -21,8 +21,11 @@ namespace chronicle::record {
 // The yt-dlp command line for one part: best quality, ffmpeg following the live playlist from
 // `live_start_index` (HLS), MPEG-TS while recording (append-safe) and no remux at the end (the
 // parts are joined into Matroska once, after the last one). `--` guards the URL.
+// For HLS, ffmpeg itself also ends a playlist that stops growing, after about the stall timeout
+// (`-m3u8_hold_counters`, from the segments' `target_duration_s`, 1 s when not known yet): it
+// then writes out the last segment in full, which an interrupted ffmpeg would drop.
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
-                                         std::optional<std::size_t> live_start_index);
+                                         std::optional<std::size_t> live_start_index, double target_duration_s = 0);
 
 // The output template of part `number` inside the work directory: "part-001.%(ext)s".
 std::string part_template(int number);
@@ -51,6 +54,7 @@ struct AttemptWatch {
   // Seconds to wait for the first media before the attempt counts as stalled (extraction).
   double first_media_timeout_s = 60;
   std::uint64_t disk_floor_bytes = 0;
+  double target_duration_s = 0;  // of the playlist's segments, when known before the launch
   std::function<bool()> stop_requested;
   // Called from the watching thread with this part's bytes and duration, and whether new media
   // arrived since the last call.

@@ -184,6 +184,7 @@ class Recording {
     w.stall_timeout_s = config_.stall_timeout_s;
     w.first_media_timeout_s = config_.probe_timeout_s + config_.stall_timeout_s;
     w.disk_floor_bytes = floor_;
+    w.target_duration_s = target_s_;
     w.stop_requested = [this] { return stop_requested(); };
     w.target_duration = [this](const std::string& url) -> std::optional<double> {
       playlist_url_ = url;
