@@ -233,6 +233,7 @@ void save_outcome(const fs::path& work_dir, const Outcome& outcome) {
                       {"duration_s", outcome.stored.duration_s ? nlohmann::json(*outcome.stored.duration_s) : nullptr},
                       {"warnings", outcome.stored.warnings},
                       {"end_reason", outcome.end_reason}};
+  if (outcome.error) j["error"] = {{"code", outcome.error->code}, {"message", outcome.error->message}};
   const fs::path temp = work_dir / "outcome.json.tmp";
   {
     std::ofstream out(temp);
@@ -258,6 +259,8 @@ std::optional<Outcome> load_outcome(const fs::path& work_dir) {
   for (const auto& w : j.value("warnings", nlohmann::json::array()))
     if (w.is_string()) o.stored.warnings.push_back(w.get<std::string>());
   o.end_reason = j.value("end_reason", "");
+  if (j.contains("error") && j["error"].is_object())
+    o.error = Error{j["error"].value("code", ""), j["error"].value("message", "")};
   return o;
 }
 
@@ -448,10 +451,11 @@ Result<Ok> end_job(Job& j, JobStatus to) {
 }
 
 Result<Ok> apply_outcome(Job& j, const Outcome& outcome) {
-  auto ended = end_job(j, JobStatus::completed);
+  auto ended = end_job(j, outcome.error ? JobStatus::failed : JobStatus::completed);
   if (!ended) return ended;
   attach(j, outcome.stored);
   j.end_reason = outcome.end_reason;
+  if (outcome.error) j.error = outcome.error;
   return Ok{};
 }
 
@@ -464,42 +468,38 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
   const fs::path work = job_work_dir(config, claimed.id);
   stop_leftover_downloader(work);
   std::error_code ec;
+  // An outcome on disk means the recording was stored already (by the recorder, or by an earlier
+  // recovery whose final write the store refused): finish from it, never store it twice.
   if (auto outcome = load_outcome(work)) {
-    // The recorder stored the recording but could not record it in the job: finish as it would have.
     auto done = finish_from_outcome(store, claimed.id, *outcome);
     if (done) fs::remove_all(work, ec);
     return done;
   }
-  std::optional<StoredResult> stored;
-  std::string storage_problem;
-  if (!list_parts(work).empty()) {
-    auto s = finalize_parts(config, objects, claimed);
-    if (s)
-      stored = *s;
-    else
-      storage_problem = s.error().message;
-  }
-  auto result = update_job(store, claimed.id, [&](Job& j) -> Result<Ok> {
-    auto ended = end_job(j, JobStatus::failed);
-    if (!ended) return ended;
-    std::string message = reason;
+  std::string message = reason;
+  if (list_parts(work).empty()) {
+    message += "; nothing had been recorded yet";
+  } else {
+    auto stored = finalize_parts(config, objects, claimed);
     if (stored) {
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.1f", stored->duration_s.value_or(0));
       message += "; the " + std::string(secs) + " s recorded before that are kept";
-      attach(j, *stored);
-    } else if (!storage_problem.empty()) {
-      message +=
-          "; the partial recording could not be stored: " + storage_problem + " (it is still in " + work.string() + ")";
-    } else {
-      message += "; nothing had been recorded yet";
+      const Outcome outcome{*stored, end_reason::recorder_lost, Error{"recorder_lost", message}};
+      save_outcome(work, outcome);
+      auto done = finish_from_outcome(store, claimed.id, outcome);
+      if (done) fs::remove_all(work, ec);
+      return done;
     }
+    message += "; the partial recording could not be stored: " + stored.error().message + " (it is still in " +
+               work.string() + ")";
+  }
+  return update_job(store, claimed.id, [&](Job& j) -> Result<Ok> {
+    auto ended = end_job(j, JobStatus::failed);
+    if (!ended) return ended;
     j.error = Error{"recorder_lost", message};
     j.end_reason = end_reason::recorder_lost;
     return Ok{};
   });
-  if (result && stored) fs::remove_all(work, ec);
-  return result;
 }
 
 }  // namespace chronicle::record

@@ -51,6 +51,7 @@ struct StoredResult {
 struct Outcome {
   StoredResult stored;
   std::string end_reason;
+  std::optional<Error> error;  // set: the job ends failed with it (a recovered recorder), else completed
 };
 void save_outcome(const std::filesystem::path& work_dir, const Outcome& outcome);
 std::optional<Outcome> load_outcome(const std::filesystem::path& work_dir);

@@ -462,7 +462,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     });
     return 1;
   }
-  const Outcome outcome{*stored, reason};
+  const Outcome outcome{*stored, reason, std::nullopt};
   save_outcome(work, outcome);
 
   // Retried for a long while: the recording is stored, only the job does not say so yet.

@@ -111,3 +111,41 @@ TEST(Parts, AreListedInOrderWithTheirMediaFile) {
   EXPECT_EQ(next_part_number(dir), 5);
   fs::remove_all(dir);
 }
+
+TEST(Parts, TheStoredOutcomeSurvivesTheRecorder) {
+  const fs::path dir = fs::temp_directory_path() / ("chronicle-outcome-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  EXPECT_FALSE(load_outcome(dir)) << "nothing stored yet";
+  Outcome o;
+  o.stored.recording = StoredRecording{"a.mkv", 42, "ab12", "http://x/a"};
+  o.stored.duration_s = 12.5;
+  o.stored.warnings = {"stored as MPEG-TS"};
+  o.end_reason = end_reason::recorder_lost;
+  o.error = Error{"recorder_lost", "the recorder process exited"};
+  save_outcome(dir, o);
+  auto back = load_outcome(dir);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->stored.recording.key, "a.mkv");
+  EXPECT_EQ(back->stored.recording.size, 42u);
+  EXPECT_EQ(*back->stored.duration_s, 12.5);
+  EXPECT_EQ(back->stored.warnings, o.stored.warnings);
+  EXPECT_EQ(back->end_reason, "recorder_lost");
+  ASSERT_TRUE(back->error);
+  EXPECT_EQ(back->error->code, "recorder_lost");
+
+  Job job;
+  job.id = "j";
+  job.status = JobStatus::recording;
+  job.interruptions = {Interruption{10, 3.0, {}}, Interruption{20, std::nullopt, {}}};
+  ASSERT_TRUE(apply_outcome(job, *back));
+  EXPECT_EQ(job.status, JobStatus::failed);
+  EXPECT_EQ(job.recording->sha256, "ab12");
+  EXPECT_EQ(job.interruptions.size(), 1u) << "the gap the stream never came back from is not a gap";
+  o.error.reset();
+  job.status = JobStatus::uploading;
+  ASSERT_TRUE(apply_outcome(job, o));
+  EXPECT_EQ(job.status, JobStatus::completed);
+  EXPECT_FALSE(apply_outcome(job, o)) << "a finished job is not finished twice";
+  fs::remove_all(dir);
+}
