@@ -121,13 +121,11 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       grew = true;
     }
     if (time_s && *time_s > result.duration_s) result.duration_s = *time_s;
+    if (grew) result.got_media = true;
     // Once the downloader is being ended, what it still writes is its final flush, not new media.
-    if (interrupted_at || closing) grew = false;
-    if (grew) {
-      last_growth = Clock::now();
-      result.got_media = true;
-    }
-    if (watch.on_progress) watch.on_progress(result.bytes, result.duration_s, grew);
+    const bool fresh = grew && !interrupted_at && !closing;
+    if (fresh) last_growth = Clock::now();
+    if (watch.on_progress) watch.on_progress(result.bytes, result.duration_s, fresh);
   };
   auto handle_line = [&](const std::string& line) {
     if (auto p = parse_ffmpeg_progress(line)) {

@@ -57,7 +57,7 @@ struct AttemptWatch {
   double target_duration_s = 0;  // of the playlist's segments, when known before the launch
   std::function<bool()> stop_requested;
   // Called from the watching thread with this part's bytes and duration, and whether new media
-  // arrived since the last call.
+  // arrived since the last call (bytes the downloader writes while finishing do not count).
   std::function<void(std::uint64_t bytes, double duration_s, bool grew)> on_progress;
   // Called with the first media segment ffmpeg opens in this attempt.
   std::function<void(const std::string& segment_url)> on_first_segment;

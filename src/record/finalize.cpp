@@ -54,9 +54,10 @@ double skip_of(const fs::path& part) {
   return (in >> seconds) && seconds > 0 ? seconds : 0;
 }
 
-std::optional<double> start_time_of(const Config& config, const fs::path& file) {
+// One number of the container, as ffprobe reads it ("duration", "start_time").
+std::optional<double> format_number(const Config& config, const fs::path& file, const std::string& entry) {
   sys::SpawnOptions o;
-  o.argv = {ffprobe_path(config), "-v", "error", "-show_entries", "format=start_time", "-of", "csv=p=0", file.string()};
+  o.argv = {ffprobe_path(config), "-v", "error", "-show_entries", "format=" + entry, "-of", "csv=p=0", file.string()};
   auto run = sys::run_capture(o, std::chrono::seconds(60));
   if (!run || run->status.code != 0) return std::nullopt;
   try {
@@ -181,7 +182,7 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
         // Segments taken again when the part resumed the same session: started after them.
         // Parts begin with a keyframe at a segment boundary, so the cut is exact.
         if (const double skip = skip_of(p); skip > 0)
-          if (auto start = start_time_of(config, p)) out << "inpoint " << (*start + skip) << "\n";
+          if (auto start = format_number(config, p, "start_time")) out << "inpoint " << (*start + skip) << "\n";
       }
     }
     sys::SpawnOptions o;
@@ -215,15 +216,7 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
 }
 
 std::optional<double> media_duration(const Config& config, const fs::path& file) {
-  sys::SpawnOptions o;
-  o.argv = {ffprobe_path(config), "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file.string()};
-  auto run = sys::run_capture(o, std::chrono::seconds(60));
-  if (!run || run->status.code != 0) return std::nullopt;
-  try {
-    return std::stod(run->out);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  return format_number(config, file, "duration");
 }
 
 void save_outcome(const fs::path& work_dir, const Outcome& outcome) {

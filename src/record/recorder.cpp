@@ -144,6 +144,7 @@ class Recording {
       if (!r.last_error.empty()) last_error_ = r.last_error;
       last_exit_ = r.exit;
       if (r.got_media) {
+        if (gap_) close_gap();  // all of this part arrived in its final flush
         done_bytes_ += r.bytes;
         done_duration_ += std::max(0.0, r.duration_s - part_skip_s_);
         ++part_;
