@@ -1,7 +1,11 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <thread>
 
 #include "app/app.hpp"
@@ -54,6 +58,21 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     }
   }
   config.data_dir = fs::canonical(config.data_dir);
+  // One serve per data directory: two would dispatch, reap and seed the same jobs. The lock is
+  // the kernel's (flock), so it goes with the process however it ends; recorders do not hold it.
+  const fs::path lock_path = config.data_dir / "serve.lock";
+  sys::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (lock.get() < 0 || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    std::string holder;
+    std::ifstream(lock_path) >> holder;
+    spdlog::error("cannot start: another chronicle serve{} is already using {}",
+                  holder.empty() ? "" : " (pid " + holder + ")", config.data_dir.string());
+    return 1;
+  }
+  if (::ftruncate(lock.get(), 0) == 0) {
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::write(lock.get(), pid.data(), pid.size()) < 0) spdlog::warn("cannot write {}", lock_path.string());
+  }
   // Recorders need these on this machine; an ECS launcher's recorders check their own image.
   std::map<std::string, std::string> tools;
   if (config.launcher == "process") {

@@ -112,6 +112,10 @@ nlohmann::json to_public_json(const Job& job) {
   return j;
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json to_storage_json(const Job& job) {
   nlohmann::json j = to_public_json(job);
   j["version"] = job.version;

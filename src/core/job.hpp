@@ -85,6 +85,9 @@ void drop_open_interruption(Job& job);
 Result<Ok> transition(Job& job, JobStatus to, TimePoint at);
 
 nlohmann::json to_public_json(const Job& job);
+// JSON text for the wire: invalid UTF-8 (from a URL or name a client sent) is replaced rather
+// than thrown on, so every answer and event serializes.
+std::string json_text(const nlohmann::json& j);
 nlohmann::json to_storage_json(const Job& job);
 Job from_storage_json(const nlohmann::json& j);
 

@@ -23,6 +23,7 @@ Result<std::string> ProcessLauncher::launch(const Job& job) {
   std::filesystem::create_directories(config_.logs_dir(), ec);
   sys::SpawnOptions o;
   o.argv = {sys::self_executable().string(), "record", "--job", job.id, "--data", config_.data_dir.string()};
+  o.inherit_environment = true;  // the recorder is chronicle itself: its settings and credentials
   if (config_file_) {
     o.argv.push_back("--config");
     o.argv.push_back(config_file_->string());

@@ -32,11 +32,11 @@ void EventHub::deliver(const std::string& job_id, const std::string& f) {
 }
 
 void EventHub::publish_job(const Job& job, std::int64_t seq) {
-  deliver(job.id, frame("job", to_public_json(job).dump(), seq));
+  deliver(job.id, frame("job", json_text(to_public_json(job)), seq));
 }
 
 void EventHub::publish_deleted(const std::string& job_id) {
-  deliver(job_id, frame("job_deleted", nlohmann::json{{"id", job_id}}.dump(), std::nullopt));
+  deliver(job_id, frame("job_deleted", json_text(nlohmann::json{{"id", job_id}}), std::nullopt));
 }
 
 void EventHub::close_all() {

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +24,7 @@ unsigned status_for(const Error& e) {
 Reply json_reply(unsigned status, const nlohmann::json& body) {
   Reply r;
   r.status = status;
-  r.body = body.dump();
+  r.body = json_text(body);
   return r;
 }
 
@@ -81,6 +82,35 @@ std::optional<std::string> percent_decode(const std::string& s) {
     }
   }
   return out;
+}
+
+std::string content_disposition(const std::string& filename) {
+  // U+200E/F, U+202A..E and U+2066..9 in UTF-8: E2 80 8E/8F, E2 80 AA..AE, E2 81 A6..A9.
+  std::string name;
+  for (std::size_t i = 0; i < filename.size(); ++i) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(filename[i + k]); };
+    if (i + 2 < filename.size() && b(0) == 0xE2 &&
+        ((b(1) == 0x80 && (b(2) == 0x8E || b(2) == 0x8F || (b(2) >= 0xAA && b(2) <= 0xAE))) ||
+         (b(1) == 0x81 && b(2) >= 0xA6 && b(2) <= 0xA9))) {
+      i += 2;
+      continue;
+    }
+    name.push_back(filename[i]);
+  }
+  std::string ascii, encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    const bool plain = std::isalnum(c) || std::strchr("!#$&+-.^_`|~ ", c);
+    ascii.push_back(c < 0x80 && c >= 0x20 && c != '"' && c != '\\' && c != 0x7F ? static_cast<char>(c) : '_');
+    if (plain && c != ' ') {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
 std::map<std::string, std::string> parse_query(const std::string& query) {
@@ -343,7 +373,7 @@ Reply Router::stored_object(const std::string& key, const std::string& content_t
   Reply r;
   r.content_type = content_type;
   r.file = *p;
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  r.headers.emplace_back("Content-Disposition", content_disposition(filename));
   return r;
 }
 

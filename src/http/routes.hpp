@@ -64,6 +64,9 @@ class Router {
 
 // Percent-decoding and query parsing, exposed for tests.
 std::optional<std::string> percent_decode(const std::string& s);
+// `attachment` with an ASCII fallback name and the UTF-8 name as `filename*` (RFC 6266 / 5987),
+// with bidirectional-override characters removed so a name cannot disguise its extension.
+std::string content_disposition(const std::string& filename);
 std::map<std::string, std::string> parse_query(const std::string& query);
 
 struct ByteRange {

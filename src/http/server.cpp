@@ -202,7 +202,7 @@ struct HttpServer::Impl {
       if (missed)
         for (std::size_t i = 0; i < missed->jobs.size(); ++i)
           if (!reply.event_job_filter || *reply.event_job_filter == missed->jobs[i].id)
-            greeting += EventHub::frame("job", to_public_json(missed->jobs[i]).dump(), missed->seqs[i]);
+            greeting += EventHub::frame("job", json_text(to_public_json(missed->jobs[i])), missed->seqs[i]);
     }
     co_await asio::async_write(stream, asio::buffer(greeting), asio::redirect_error(use_awaitable, ec));
     while (!ec && !sub->closed && !stopping) {

@@ -12,10 +12,42 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <set>
 
 extern char** environ;
 
 namespace chronicle::sys {
+
+namespace {
+
+bool tool_may_see(const std::string& name) {
+  static const std::set<std::string> kNames = {"PATH",
+                                               "HOME",
+                                               "USER",
+                                               "LOGNAME",
+                                               "LANG",
+                                               "LANGUAGE",
+                                               "TZ",
+                                               "TMPDIR",
+                                               "TERM",
+                                               "SSL_CERT_FILE",
+                                               "SSL_CERT_DIR",
+                                               "REQUESTS_CA_BUNDLE",
+                                               "CURL_CA_BUNDLE",
+                                               "XDG_CACHE_HOME",
+                                               "XDG_CONFIG_HOME",
+                                               "http_proxy",
+                                               "https_proxy",
+                                               "no_proxy",
+                                               "HTTP_PROXY",
+                                               "HTTPS_PROXY",
+                                               "NO_PROXY",
+                                               "ALL_PROXY",
+                                               "all_proxy"};
+  return kNames.count(name) > 0 || name.starts_with("LC_");
+}
+
+}  // namespace
 
 UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
@@ -47,7 +79,9 @@ Result<Child> spawn(const SpawnOptions& o) {
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
     auto eq = kv.find('=');
-    if (eq != std::string::npos) env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq == std::string::npos) continue;
+    std::string name = kv.substr(0, eq);
+    if (o.inherit_environment || tool_may_see(name)) env_map[name] = kv.substr(eq + 1);
   }
   for (const auto& [k, v] : o.env) env_map[k] = v;
   std::vector<std::string> env_strings;

@@ -30,6 +30,10 @@ class UniqueFd {
 struct SpawnOptions {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;  // added to / replacing the inherited environment
+  // Tools (yt-dlp, ffmpeg, opentracker) get only what a program needs to run (PATH, HOME,
+  // locale, time zone, temp dir, CA bundles, proxies): never chronicle's token or cloud
+  // credentials. chronicle's own roles (a recorder) inherit everything.
+  bool inherit_environment = false;
   std::optional<std::filesystem::path> cwd;
   bool new_session = false;        // setsid(): survives the parent's terminal and process group
   bool new_process_group = false;  // setpgid(0,0): lets us signal the child and its children together

@@ -119,3 +119,22 @@ def test_cli_errors_are_one_line_and_non_zero(chronicle):
     assert r.returncode != 0 and "cannot reach chronicle" in r.stderr
     r = chronicle.cli("ls", "--json", check=True)
     assert json.loads(r.stdout) == {"jobs": [], "next_cursor": None}
+
+
+def test_answers_always_serialize(chronicle):
+    # An error message that quotes invalid UTF-8 from the request is still JSON.
+    status, headers, body = chronicle.request("GET", "/api/v1/jobs?status=%ff")
+    assert status == 400, body
+    err = json.loads(body)["error"]
+    assert err["code"] == "invalid_status" and "unknown status" in err["message"]
+
+
+def test_one_serve_per_data_directory(chronicle):
+    from harness import free_port
+    r = subprocess.run([CHRONICLE, "serve", "--data", chronicle.data, "--listen", f"127.0.0.1:{free_port()}"],
+                       env=chronicle.env, capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "another chronicle serve" in out and chronicle.data in out, out
+    assert f"pid {chronicle.proc.pid}" in out
+    assert chronicle._healthy(), "the first one is untouched"

@@ -165,3 +165,27 @@ def test_missing_ffmpeg_is_a_clear_configuration_error(tmp_path, sims):
         assert "ffmpeg" in job["error"]["message"]
     finally:
         c.close()
+
+
+def test_tools_get_a_scrubbed_environment(sims, tmp_path):
+    """yt-dlp and ffmpeg run with what a program needs, never chronicle's token or cloud keys."""
+    dump = tmp_path / "env"
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "yt-dlp").write_text(f'#!/bin/sh\nenv >> {dump}\nexec /usr/bin/yt-dlp "$@"\n')
+    (tools / "yt-dlp").chmod(0o755)
+    secrets = {"AWS_SECRET_ACCESS_KEY": "do-not-leak-1", "AWS_SESSION_TOKEN": "do-not-leak-2",
+               "CHRONICLE_S3_BUCKET": "do-not-leak-3"}
+    c = Chronicle(env={"CHRONICLE_YTDLP": str(tools / "yt-dlp"), **secrets})
+    try:
+        sim = sims([("live", 4), ("end",)], seconds=6)
+        status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url})
+        job = c.wait_status(job["id"], ["completed", "failed"], 60)
+        assert job["status"] == "completed", job
+        seen = dump.read_text()
+        assert seen.count("PATH=") >= 3, "the probe, the tool check and the recorder's downloader all ran"
+        for value in secrets.values():
+            assert value not in seen
+        assert "CHRONICLE_" not in seen
+    finally:
+        c.close()

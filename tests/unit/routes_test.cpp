@@ -37,3 +37,14 @@ TEST(Query, DecodesPercentAndPlus) {
   EXPECT_FALSE(q.count("bad"));
   EXPECT_FALSE(percent_decode("%4"));
 }
+
+TEST(ContentDisposition, HasAnAsciiFallbackAndTheUtf8Name) {
+  EXPECT_EQ(content_disposition("evening news.mkv"),
+            "attachment; filename=\"evening news.mkv\"; filename*=UTF-8''evening%20news.mkv");
+  EXPECT_EQ(content_disposition("caf\xC3\xA9 \"x\".mkv"),
+            "attachment; filename=\"caf__ _x_.mkv\"; filename*=UTF-8''caf%C3%A9%20%22x%22.mkv");
+  // "exe" + RIGHT-TO-LEFT OVERRIDE + "vkm.exe" would show as "exeexe.mkv" in some file managers.
+  EXPECT_EQ(content_disposition("a\xE2\x80\xAEvkm.exe"),
+            "attachment; filename=\"avkm.exe\"; filename*=UTF-8''avkm.exe");
+  EXPECT_EQ(content_disposition("b\xE2\x81\xA6x.ts"), "attachment; filename=\"bx.ts\"; filename*=UTF-8''bx.ts");
+}
