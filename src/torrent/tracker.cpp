@@ -63,12 +63,30 @@ void TrackerSupervisor::stop() {
   if (sync_thread_.joinable()) sync_thread_.join();
 }
 
+void TrackerSupervisor::end_leftover(const std::filesystem::path& pid_file, const std::filesystem::path& work) {
+  std::ifstream in(pid_file);
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 1) return;
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmd((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  if (cmd.find("opentracker") == std::string::npos || cmd.find(work.string()) == std::string::npos) return;
+  spdlog::warn("tracker: ending opentracker pid {} left by an earlier serve", pid);
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 50 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+}
+
 void TrackerSupervisor::run() {
   const auto colon = config_.tracker_listen.rfind(':');
   std::string host = config_.tracker_listen.substr(0, colon);
   const std::string port = config_.tracker_listen.substr(colon + 1);
   if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
   const auto work = work_dir(config_);
+  // opentracker started as root drops to "nobody", which clears the parent-death signal: one
+  // left by a serve that was killed still holds the port. It is found by its pid file (and its
+  // command line, as pids are reused) and ended before a new one starts.
+  const auto pid_file = work / "opentracker.pid";
+  end_leftover(pid_file, work);
   auto backoff = std::chrono::seconds(1);
   bool first = true;
   while (!stopping_) {
@@ -91,6 +109,7 @@ void TrackerSupervisor::run() {
       spdlog::error("tracker: {}", child.error().message);
     } else {
       pid_ = child->pid;
+      std::ofstream(pid_file) << child->pid << "\n";
       if (!first) ++restarts_;
       first = false;
       spdlog::info("tracker: opentracker pid {} on {} (tcp+udp)", child->pid, config_.tracker_listen);

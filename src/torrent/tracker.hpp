@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include <filesystem>
 #include <set>
 #include <string>
 
@@ -28,6 +29,7 @@ class TrackerSupervisor {
 
  private:
   void run();
+  static void end_leftover(const std::filesystem::path& pid_file, const std::filesystem::path& work);
   const Config& config_;
   JobStore& store_;
   std::mutex whitelist_mutex_;

@@ -189,3 +189,29 @@ def test_tools_get_a_scrubbed_environment(sims, tmp_path):
         assert "CHRONICLE_" not in seen
     finally:
         c.close()
+
+
+def test_a_tracker_left_by_a_killed_serve_is_ended_on_restart():
+    import signal
+    import socket
+    c = Chronicle()
+    tracker_port = int(c.env["CHRONICLE_TRACKER_LISTEN"].rsplit(":", 1)[1])
+
+    def trackers():
+        r = subprocess.run(["pgrep", "-f", f"opentracker -p {tracker_port} "], capture_output=True, text=True)
+        return [int(p) for p in r.stdout.split()]
+
+    try:
+        first = wait_for(lambda: trackers(), 15, what="the tracker")
+        c.stop_server(signal.SIGKILL)
+        time.sleep(1)
+        # Started as root, opentracker drops to "nobody" and loses its parent-death signal.
+        assert len(trackers()) <= 1
+        c.start()
+        wait_for(lambda: (lambda t: len(t) == 1 and t != first)(trackers()), 20, what="exactly one new tracker")
+        with socket.create_connection(("127.0.0.1", tracker_port), timeout=5):
+            pass  # the new tracker holds the port
+    finally:
+        c.close()
+        for pid in trackers():
+            os.kill(pid, 9)
