@@ -116,6 +116,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     if (tracker) m["chronicle_tracker_restarts_total"] = tracker->restarts();
     return m;
   });
+  router.guard_browsers();
   router.set_info([&config, tools] {
     nlohmann::json info = {{"version", "0.1.0"}, {"tools", tools}};
     if (auto space = sys::disk_space(config.work_dir())) {

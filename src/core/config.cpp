@@ -139,6 +139,9 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto* arr = t["trackers"].as_array())
       for (auto& el : *arr)
         if (auto v = el.value<std::string>()) c.trackers.push_back(*v);
+    if (auto* arr = t["allowed_hosts"].as_array())
+      for (auto& el : *arr)
+        if (auto v = el.value<std::string>()) c.allowed_hosts.push_back(*v);
     if (auto v = t["tracker_enabled"].value<bool>()) c.tracker_enabled = *v;
     if (auto v = t["tracker_listen"].value<std::string>()) c.tracker_listen = *v;
     if (auto v = t["opentracker"].value<std::string>()) c.opentracker = *v;
@@ -192,6 +195,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     }
   };
   env_list("CHRONICLE_TRACKERS", c.trackers);
+  env_list("CHRONICLE_ALLOWED_HOSTS", c.allowed_hosts);
   env_list("CHRONICLE_ECS_SUBNETS", c.ecs_subnets);
   env_list("CHRONICLE_ECS_SECURITY_GROUPS", c.ecs_security_groups);
   if (const char* v = env("CHRONICLE_LAUNCHER")) c.launcher = v;

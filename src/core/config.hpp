@@ -12,11 +12,14 @@
 namespace chronicle {
 
 struct Config {
-  std::filesystem::path data_dir;          // CHRONICLE_DATA, data_dir
-  std::string listen = "127.0.0.1:8080";   // CHRONICLE_LISTEN, listen
-  std::string public_url;                  // CHRONICLE_PUBLIC_URL, public_url (default http://<listen>)
-  bool allow_private_networks = false;     // CHRONICLE_ALLOW_PRIVATE_NETWORKS
-  std::string token;                       // CHRONICLE_TOKEN
+  std::filesystem::path data_dir;         // CHRONICLE_DATA, data_dir
+  std::string listen = "127.0.0.1:8080";  // CHRONICLE_LISTEN, listen
+  std::string public_url;                 // CHRONICLE_PUBLIC_URL, public_url (default http://<listen>)
+  bool allow_private_networks = false;    // CHRONICLE_ALLOW_PRIVATE_NETWORKS
+  std::string token;                      // CHRONICLE_TOKEN
+  // Host names the API answers to besides IP addresses, localhost and the public URL's host:
+  // a page on another name (DNS rebinding) gets 421.
+  std::vector<std::string> allowed_hosts;  // CHRONICLE_ALLOWED_HOSTS (comma-separated)
   std::string backend = "embedded";        // CHRONICLE_BACKEND: embedded | aws
   int max_concurrent_recordings = 4;       // CHRONICLE_MAX_RECORDINGS
   double heartbeat_interval_s = 5;         // CHRONICLE_HEARTBEAT_INTERVAL

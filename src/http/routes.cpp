@@ -160,6 +160,28 @@ std::optional<std::optional<ByteRange>> parse_range(const std::string& header, s
   return std::optional<ByteRange>(r);
 }
 
+std::string host_of(std::string_view authority) {
+  std::string host(authority);
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') == std::string::npos ? std::string::npos : host.find(']') - 1);
+  } else if (const auto colon = host.find(':'); colon != std::string::npos) {
+    host = host.substr(0, colon);
+  }
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  return host;
+}
+
+bool Router::host_allowed(const std::string& host) const {
+  if (host.empty()) return false;
+  // An IP address cannot be rebound; names can, so only the ones chronicle knows are served.
+  if (host == "localhost" || parse_ip_literal(host)) return true;
+  if (host == host_of(config_.public_host())) return true;
+  for (const auto& allowed : config_.allowed_hosts)
+    if (host == host_of(allowed)) return true;
+  return false;
+}
+
 nlohmann::json Router::render(const Job& job) const {
   auto j = to_public_json(job);
   if (seeding_ && j["torrent"].is_object())
@@ -175,6 +197,30 @@ Reply Router::handle(const Request& req) {
   const auto query =
       qpos == std::string::npos ? std::map<std::string, std::string>{} : parse_query(target.substr(qpos + 1));
 
+  if (guard_browsers_) {
+    const std::string host = host_of(std::string(req[bhttp::field::host]));
+    if (!host_allowed(host)) {
+      Reply r = error_reply(421, "misdirected_request",
+                            "this server does not answer to the host name '" + host +
+                                "'; add it to CHRONICLE_ALLOWED_HOSTS (or set CHRONICLE_PUBLIC_URL) to use it");
+      return r;
+    }
+    if (is_mutating(req.method()) && path->starts_with("/api/")) {
+      const std::string origin(req[bhttp::field::origin]);
+      const auto scheme_end = origin.find("://");
+      const std::string origin_authority = scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
+      const bool same_site = origin_authority == std::string(req[bhttp::field::host]);
+      // The dashboard's development server proxies from another port on the same machine.
+      const auto loopback = [](const std::string& h) {
+        auto ip = parse_ip_literal(h);
+        return h == "localhost" || (ip && classify(*ip) == AddressClass::loopback);
+      };
+      const bool local_dev = loopback(host_of(origin_authority)) && loopback(host);
+      if (!origin.empty() && !same_site && !local_dev)
+        return error_reply(403, "cross_origin",
+                           "pages of other sites cannot change jobs here (Origin: " + origin.substr(0, 200) + ")");
+    }
+  }
   if (*path == "/healthz") {
     nlohmann::json health = {{"status", "ok"}};
     if (info_) health["tools"] = info_().value("tools", nlohmann::json::object());
@@ -200,7 +246,16 @@ Reply Router::handle(const Request& req) {
   }
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
     return error_reply(405, "method_not_allowed", "only GET is allowed here");
-  return static_file(*path);
+  Reply page = static_file(*path);
+  // The dashboard runs only its own code, is never framed, and leaks no URLs to other sites.
+  page.headers.emplace_back("Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                            "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+                            "form-action 'self'; frame-ancestors 'none'");
+  page.headers.emplace_back("X-Frame-Options", "DENY");
+  page.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  page.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return page;
 }
 
 Reply Router::api(const Request& req, const std::string& path, const std::map<std::string, std::string>& query) {
@@ -282,6 +337,12 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
 }
 
 Reply Router::submit(const Request& req) {
+  // Only JSON: a form or text/plain body is what a page on another site can send without asking.
+  const std::string type(req[bhttp::field::content_type]);
+  if (!type.starts_with("application/json"))
+    return error_reply(
+        415, "unsupported_media_type",
+        "send the job as JSON with 'Content-Type: application/json' (got '" + type.substr(0, 100) + "')");
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(req.body());

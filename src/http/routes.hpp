@@ -42,6 +42,10 @@ class Router {
   void set_seeding_info(std::function<std::optional<nlohmann::json>(const std::string&)> f) { seeding_ = std::move(f); }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
   void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
+  // For a server browsers reach directly (serve, not API Gateway): answer only to known host
+  // names (421 otherwise, against DNS rebinding), and refuse changes from other sites' pages
+  // (a foreign Origin gets 403).
+  void guard_browsers() { guard_browsers_ = true; }
 
  private:
   Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
@@ -60,7 +64,12 @@ class Router {
   std::function<std::map<std::string, std::uint64_t>()> counters_;
   std::function<std::optional<nlohmann::json>(const std::string&)> seeding_;
   std::function<nlohmann::json()> info_;
+  bool guard_browsers_ = false;
+  bool host_allowed(const std::string& host) const;
 };
+
+// The host of an authority ("[::1]:8080" -> "::1", "Example.com:80" -> "example.com").
+std::string host_of(std::string_view authority);
 
 // Percent-decoding and query parsing, exposed for tests.
 std::optional<std::string> percent_decode(const std::string& s);

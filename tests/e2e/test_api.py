@@ -138,3 +138,46 @@ def test_one_serve_per_data_directory(chronicle):
     assert "another chronicle serve" in out and chronicle.data in out, out
     assert f"pid {chronicle.proc.pid}" in out
     assert chronicle._healthy(), "the first one is untouched"
+
+
+def test_pages_of_other_sites_cannot_use_the_api(chronicle):
+    job = {"url": "https://example.com/live.m3u8"}
+    body = json.dumps(job).encode()
+    # A cross-site form or text/plain POST needs no preflight: refused before anything happens.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        status, _, raw = chronicle.request("POST", "/api/v1/jobs", raw=body, headers={"Content-Type": content_type})
+        assert status == 415, (content_type, raw)
+        assert json.loads(raw)["error"]["code"] == "unsupported_media_type"
+    # A foreign Origin cannot change anything; the same origin (the dashboard) can.
+    for method, path in (("POST", "/api/v1/jobs"), ("DELETE", "/api/v1/jobs/01M8AJWJ0MMK1J7VKJYMAJE2ZZ"),
+                         ("POST", "/api/v1/jobs/01M8AJWJ0MMK1J7VKJYMAJE2ZZ/stop")):
+        status, _, raw = chronicle.request(method, path, raw=body if method == "POST" else None,
+                                           headers={"Origin": "https://evil.example"})
+        assert status == 403 and json.loads(raw)["error"]["code"] == "cross_origin", (method, path, raw)
+    status, _, raw = chronicle.request("POST", "/api/v1/jobs", raw=json.dumps({"url": "-x"}).encode(),
+                                       headers={"Origin": chronicle.base})
+    assert status == 400, raw  # reached the API: refused for the URL, not for the origin
+    # A rebinding host name is not served at all; IP addresses and localhost are.
+    status, _, raw = chronicle.request("GET", "/api/v1/jobs", headers={"Host": "evil.example"})
+    assert status == 421 and "CHRONICLE_ALLOWED_HOSTS" in json.loads(raw)["error"]["message"]
+    status, _, _ = chronicle.request("GET", "/api/v1/jobs", headers={"Host": f"localhost:{chronicle.port}"})
+    assert status == 200
+    status, _, _ = chronicle.request("GET", "/healthz", headers={"Host": f"[::1]:{chronicle.port}"})
+    assert status == 200
+    status, body_ = chronicle.api("GET", "/api/v1/jobs")
+    assert body_["jobs"] == [], "nothing was created"
+    # The dashboard is served with a policy that keeps it from being framed or fed other code.
+    status, headers, _ = chronicle.request("GET", "/")
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_allowed_host_names():
+    c = Chronicle(env={"CHRONICLE_ALLOWED_HOSTS": "recorder.lan,Other.Example"})
+    try:
+        for host in ("recorder.lan", "other.example:8080"):
+            status, _, _ = c.request("GET", "/api/v1/jobs", headers={"Host": host})
+            assert status == 200, host
+        assert c.request("GET", "/api/v1/jobs", headers={"Host": "evil.example"})[0] == 421
+    finally:
+        c.close()
