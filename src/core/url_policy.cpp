@@ -58,28 +58,35 @@ std::optional<IpAddress> parse_ip_literal(const std::string& host) {
 AddressClass classify(const IpAddress& a) {
   if (!a.v6) return classify_v4(a);
   const auto& b = a.bytes;
-  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(b.data(), kMapped, 12) == 0) {
+  auto embedded = [&](std::size_t at) {
     IpAddress v4;
-    std::copy(b.begin() + 12, b.end(), v4.bytes.begin());
+    std::copy(b.begin() + static_cast<std::ptrdiff_t>(at), b.begin() + static_cast<std::ptrdiff_t>(at) + 4,
+              v4.bytes.begin());
     return classify_v4(v4);
-  }
-  const bool all_zero_but_last = std::all_of(b.begin(), b.end() - 1, [](auto x) { return x == 0; });
+  };
+  auto zeros = [&](std::size_t from, std::size_t to) {
+    return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(to),
+                       [](auto x) { return x == 0; });
+  };
+  const bool all_zero_but_last = zeros(0, 15);
   if (all_zero_but_last && b[15] == 0) return AddressClass::unspecified;
   if (all_zero_but_last && b[15] == 1) return AddressClass::loopback;
+  // Forms that carry an IPv4 address obey the IPv4 rules: mapped ::ffff:a.b.c.d, the deprecated
+  // compatible ::a.b.c.d, translated ::ffff:0:a.b.c.d, NAT64 64:ff9b::/96 and its local-use
+  // 64:ff9b:1::/48 (RFC 8215, IPv4 in the last 32 bits), and 6to4 2002:a.b.c.d::/16.
+  if (zeros(0, 10) && b[10] == 0xff && b[11] == 0xff) return embedded(12);
+  if (zeros(0, 12)) return embedded(12);
+  if (zeros(0, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0) return embedded(12);
+  static constexpr std::uint8_t kNat64[4] = {0, 0x64, 0xff, 0x9b};
+  if (std::memcmp(b.data(), kNat64, 4) == 0 && zeros(4, 12)) return embedded(12);
+  if (std::memcmp(b.data(), kNat64, 4) == 0 && b[4] == 0 && b[5] == 1) return embedded(12);
+  if (b[0] == 0x20 && b[1] == 0x02) return embedded(2);
   // fd00:ec2::254 is the EC2 metadata service over IPv6.
   static constexpr std::uint8_t kEc2[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
   if (std::memcmp(b.data(), kEc2, 16) == 0) return AddressClass::metadata;
   if ((b[0] & 0xfe) == 0xfc) return AddressClass::private_network;
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return AddressClass::link_local;
   if (b[0] == 0xff) return AddressClass::multicast;
-  // 64:ff9b::/96 (NAT64) embeds an IPv4 address that must obey the same rules.
-  static constexpr std::uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  if (std::memcmp(b.data(), kNat64, 12) == 0) {
-    IpAddress v4;
-    std::copy(b.begin() + 12, b.end(), v4.bytes.begin());
-    return classify_v4(v4);
-  }
   return AddressClass::global;
 }
 

@@ -80,6 +80,20 @@ TEST(Classify, KnowsTheSpecialRanges) {
   EXPECT_EQ(cls("224.0.0.1"), AddressClass::multicast);
 }
 
+TEST(Classify, SeesTheIpv4InsideEveryIpv6Form) {
+  auto cls = [](const char* a) { return classify(*parse_ip_literal(a)); };
+  EXPECT_EQ(cls("::127.0.0.1"), AddressClass::loopback) << "IPv4-compatible";
+  EXPECT_EQ(cls("::ffff:0:7f00:1"), AddressClass::loopback) << "IPv4-translated";
+  EXPECT_EQ(cls("::ffff:0:a9fe:a9fe"), AddressClass::metadata);
+  EXPECT_EQ(cls("64:ff9b:1::7f00:1"), AddressClass::loopback) << "local-use NAT64 (RFC 8215)";
+  EXPECT_EQ(cls("64:ff9b:1:ffff::a9fe:a9fe"), AddressClass::metadata);
+  EXPECT_EQ(cls("2002:7f00:1::"), AddressClass::loopback) << "6to4 of 127.0.0.1";
+  EXPECT_EQ(cls("2002:a00:1::1"), AddressClass::private_network) << "6to4 of 10.0.0.1";
+  EXPECT_EQ(cls("2002:808:808::1"), AddressClass::global) << "6to4 of a public address";
+  EXPECT_EQ(cls("::8.8.8.8"), AddressClass::global);
+  EXPECT_EQ(cls("2606:4700::1111"), AddressClass::global);
+}
+
 TEST(CheckUrl, RefusesLocalAddressesUnlessAllowed) {
   UrlPolicy strict{false}, lenient{true};
   EXPECT_TRUE(check_url("https://cdn.example/live.m3u8", strict, fixed({"93.184.216.34"})).ok());
