@@ -399,7 +399,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     });
     return 1;
   }
-  auto tools = check_tools(config);
+  auto tools = check_tools(config, /*ask_versions=*/false);
   if (!tools) {
     spdlog::error("job {}: {}", job_id, tools.error().message);
     (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
@@ -408,8 +408,6 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     fs::remove_all(work, ec);
     return 1;
   }
-  spdlog::info("job {}: yt-dlp {}, ffmpeg {}, ffprobe {}", job_id, (*tools)["yt-dlp"], (*tools)["ffmpeg"],
-               (*tools)["ffprobe"]);
 
   Shared shared;
   std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, shared); });

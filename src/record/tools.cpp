@@ -1,5 +1,10 @@
 #include "record/tools.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
 #include "sys/process.hpp"
 
 namespace chronicle::record {
@@ -10,7 +15,21 @@ std::string ffprobe_path(const Config& config) {
   return ffprobe;
 }
 
-Result<std::map<std::string, std::string>> check_tools(const Config& config) {
+namespace {
+
+bool executable_found(const std::string& program) {
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> check_tools(const Config& config, bool ask_versions) {
   struct Tool {
     std::string name, path, flag, setting;
   };
@@ -20,6 +39,15 @@ Result<std::map<std::string, std::string>> check_tools(const Config& config) {
   std::map<std::string, std::string> versions;
   std::string missing;
   for (const auto& tool : tools) {
+    if (!ask_versions) {
+      if (executable_found(tool.path)) {
+        versions[tool.name] = "";
+        continue;
+      }
+      if (!missing.empty()) missing += "; ";
+      missing += tool.name + " cannot be run as '" + tool.path + "' (set " + tool.setting + ")";
+      continue;
+    }
     sys::SpawnOptions o;
     o.argv = {tool.path, tool.flag};
     auto run = sys::run_capture(o, std::chrono::seconds(20), 64 << 10);
