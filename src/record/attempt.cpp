@@ -129,8 +129,8 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   };
   auto handle_line = [&](const std::string& line) {
     if (auto p = parse_ffmpeg_progress(line)) {
-      note_size(std::max(p->size_bytes.value_or(0), part_bytes(work, part)), p->time_s,
-                line.find("Lsize=") != std::string::npos);
+      // The size on disk is looked at once a second below; a progress line is twice a second.
+      note_size(p->size_bytes.value_or(0), p->time_s, line.find("Lsize=") != std::string::npos);
     }
     // A progress line and a log line can share one line (ffmpeg redraws with '\r').
     if (auto url = parse_opening_line(line)) {
