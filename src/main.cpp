@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   using namespace chronicle;
   CLI::App app{"chronicle: record livestreams on demand, store them, share them over BitTorrent"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "chronicle 0.1.0");
+  app.set_version_flag("--version", std::string("chronicle ") + app::kVersion);
 
   const char* env_server = std::getenv("CHRONICLE_SERVER");
   const char* env_token = std::getenv("CHRONICLE_TOKEN");

@@ -10,6 +10,9 @@
 
 namespace chronicle::app {
 
+// Printed by --version and reported by /api/v1/info.
+inline constexpr const char* kVersion = "0.1.0";
+
 void setup_logging(const Config& config);
 int run_serve(Config config, const std::optional<std::filesystem::path>& config_file);
 int run_record(const Config& config, const std::string& job_id);

@@ -118,7 +118,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   });
   router.guard_browsers();
   router.set_info([&config, tools] {
-    nlohmann::json info = {{"version", "0.1.0"}, {"tools", tools}};
+    nlohmann::json info = {{"version", kVersion}, {"tools", tools}};
     if (auto space = sys::disk_space(config.work_dir())) {
       info["disk"] = {{"free", space->free},
                       {"total", space->total},
