@@ -40,7 +40,7 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
   JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
-                     UrlPolicy{config.allow_private_networks}, resolver);
+                     config.url_policy(), resolver);
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   http::Router router(config, service, metrics, [&stats] { return stats.counters(); });

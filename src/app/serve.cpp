@@ -102,7 +102,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
   JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
-                     UrlPolicy{config.allow_private_networks}, resolver);
+                     config.url_policy(), resolver);
   if (config.launcher == "process")
     service.guard_disk([&config] { return sys::disk_space(config.work_dir()); },
                        [&config](std::uint64_t total) { return config.disk_reserve_for(total); });

@@ -110,6 +110,18 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["listen"].value<std::string>()) c.listen = *v;
     if (auto v = t["public_url"].value<std::string>()) c.public_url = *v;
     if (auto v = t["allow_private_networks"].value<bool>()) c.allow_private_networks = *v;
+    if (auto v = t["allow_networks"].value<std::string>()) {
+      auto nets = parse_networks(*v);
+      if (!nets) return nets.error();
+      c.allowed_networks = *nets;
+    }
+    if (auto* arr = t["allow_networks"].as_array())
+      for (auto& el : *arr)
+        if (auto v = el.value<std::string>()) {
+          auto net = parse_network(*v);
+          if (!net) return net.error();
+          c.allowed_networks.push_back(*net);
+        }
     if (auto v = t["token"].value<std::string>()) c.token = *v;
     if (auto v = t["backend"].value<std::string>()) c.backend = *v;
     if (auto v = t["max_concurrent_recordings"].value<int64_t>()) c.max_concurrent_recordings = static_cast<int>(*v);
@@ -166,6 +178,11 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   if (const char* v = env("CHRONICLE_LISTEN")) c.listen = v;
   if (const char* v = env("CHRONICLE_PUBLIC_URL")) c.public_url = v;
   if (const char* v = env("CHRONICLE_ALLOW_PRIVATE_NETWORKS")) c.allow_private_networks = truthy(v);
+  if (const char* v = env("CHRONICLE_ALLOW_NETWORKS")) {
+    auto nets = parse_networks(v);
+    if (!nets) return make_error("invalid_config", "CHRONICLE_ALLOW_NETWORKS: " + nets.error().message);
+    c.allowed_networks = *nets;
+  }
   if (const char* v = env("CHRONICLE_TOKEN")) c.token = v;
   if (const char* v = env("CHRONICLE_BACKEND")) c.backend = v;
   if (const char* v = env("CHRONICLE_YTDLP")) c.ytdlp = v;

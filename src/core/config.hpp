@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/url_policy.hpp"
 
 namespace chronicle {
 
@@ -15,7 +16,9 @@ struct Config {
   std::filesystem::path data_dir;         // CHRONICLE_DATA, data_dir
   std::string listen = "127.0.0.1:8080";  // CHRONICLE_LISTEN, listen
   std::string public_url;                 // CHRONICLE_PUBLIC_URL, public_url (default http://<listen>)
-  bool allow_private_networks = false;    // CHRONICLE_ALLOW_PRIVATE_NETWORKS
+  bool allow_private_networks = false;    // CHRONICLE_ALLOW_PRIVATE_NETWORKS: every local network
+  // Local networks a recording may reach, e.g. "127.0.0.2/32,10.1.0.0/16"; metadata never.
+  std::vector<Network> allowed_networks;  // CHRONICLE_ALLOW_NETWORKS, allow_networks
   std::string token;                      // CHRONICLE_TOKEN
   // Host names the API answers to besides IP addresses, localhost and the public URL's host:
   // a page on another name (DNS rebinding) gets 421.
@@ -78,6 +81,7 @@ struct Config {
   std::filesystem::path seed_state_dir() const { return data_dir / "seed"; }
   // Where a seeding node keeps copies of recordings held in a remote store (S3).
   std::filesystem::path seed_cache_dir() const { return data_dir / "seed" / "cache"; }
+  UrlPolicy url_policy() const { return UrlPolicy{allow_private_networks, allowed_networks}; }
   std::string effective_public_url() const;
   // The stall timeout for a stream whose segments last `target_duration_s`: 3 segments when longer.
   double stall_timeout_for(double target_duration_s) const;

@@ -46,6 +46,7 @@ inline constexpr const char* stopped = "stopped";
 inline constexpr const char* stream_lost = "stream_lost";
 inline constexpr const char* recorder_lost = "recorder_lost";
 inline constexpr const char* disk_full = "disk_full";
+inline constexpr const char* forbidden = "forbidden_address";  // the stream led to a refused address
 }  // namespace end_reason
 
 struct Job {

@@ -93,6 +93,7 @@ std::string human_bytes(std::uint64_t bytes) {
 std::string describe_end_reason(const std::string& reason) {
   if (reason == end_reason::stream_ended) return "the stream ended";
   if (reason == end_reason::stopped) return "stopped on request";
+  if (reason == end_reason::forbidden) return "the stream led to an address chronicle may not connect to";
   if (reason == end_reason::stream_lost) return "the stream dropped and did not come back within the reconnect window";
   if (reason == end_reason::recorder_lost) return "the recorder was lost; what it had recorded was kept";
   if (reason == end_reason::disk_full) return "the disk was nearly full; what fit was stored";

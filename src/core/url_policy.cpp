@@ -151,6 +151,94 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   return p;
 }
 
+std::optional<Error> check_address(const std::string& host, const IpAddress& a, const UrlPolicy& policy) {
+  const auto cls = classify(a);
+  if (cls == AddressClass::global) return std::nullopt;
+  if (cls == AddressClass::metadata)
+    return make_error("forbidden_address", "'" + host + "' is a cloud metadata address (" + a.to_string() +
+                                               "); chronicle never connects to it");
+  if (std::any_of(policy.allowed_networks.begin(), policy.allowed_networks.end(),
+                  [&](const Network& n) { return n.contains(a); }))
+    return std::nullopt;
+  const bool local =
+      cls == AddressClass::loopback || cls == AddressClass::private_network || cls == AddressClass::link_local;
+  if (local && policy.allow_private_networks) return std::nullopt;
+  const char* what = cls == AddressClass::loopback          ? "a loopback"
+                     : cls == AddressClass::private_network ? "a private-network"
+                     : cls == AddressClass::link_local      ? "a link-local"
+                     : cls == AddressClass::multicast       ? "a multicast"
+                     : cls == AddressClass::unspecified     ? "an unspecified"
+                                                            : "a reserved";
+  std::string message = "'" + host + "' resolves to " + what + " address (" + a.to_string() + ")";
+  if (host == a.to_string()) message = "'" + host + "' is " + what + " address";
+  message += "; add its network to CHRONICLE_ALLOW_NETWORKS to record from it";
+  return make_error("forbidden_address", message);
+}
+
+namespace {
+
+// The IPv4 address an IPv4-mapped IPv6 address carries (::ffff:a.b.c.d), so that a v4 block
+// also covers the form a dual-stack socket reports.
+IpAddress unmapped(const IpAddress& a) {
+  if (!a.v6) return a;
+  const auto& b = a.bytes;
+  if (!std::all_of(b.begin(), b.begin() + 10, [](auto x) { return x == 0; }) || b[10] != 0xff || b[11] != 0xff)
+    return a;
+  IpAddress v4;
+  std::copy(b.begin() + 12, b.end(), v4.bytes.begin());
+  return v4;
+}
+
+}  // namespace
+
+bool Network::contains(const IpAddress& candidate) const {
+  const IpAddress a = base.v6 ? candidate : unmapped(candidate);
+  if (a.v6 != base.v6) return false;
+  int bits = prefix_bits;
+  for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
+    const auto mask = static_cast<std::uint8_t>(bits >= 8 ? 0xff : 0xff << (8 - bits));
+    if ((a.bytes[i] & mask) != (base.bytes[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::string Network::to_string() const { return base.to_string() + "/" + std::to_string(prefix_bits); }
+
+Result<Network> parse_network(const std::string& text) {
+  const auto slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  auto ip = parse_ip_literal(address);
+  if (!ip) return make_error("invalid_config", "'" + text + "' is not a network (like 10.1.0.0/16 or fd00::/8)");
+  Network n{*ip, ip->v6 ? 128 : 32};
+  if (slash != std::string::npos) {
+    const std::string bits = text.substr(slash + 1);
+    const int max = ip->v6 ? 128 : 32;
+    if (bits.empty() || bits.size() > 3 || !std::all_of(bits.begin(), bits.end(), ::isdigit) || std::stoi(bits) > max)
+      return make_error("invalid_config", "'" + text + "' has a prefix length that is not 0-" + std::to_string(max));
+    n.prefix_bits = std::stoi(bits);
+  }
+  return n;
+}
+
+Result<std::vector<Network>> parse_networks(const std::string& text) {
+  std::vector<Network> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) {
+      auto n = parse_network(item);
+      if (!n) return n.error();
+      out.push_back(*n);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 Result<ParsedUrl> check_url(const std::string& url, const UrlPolicy& policy, const Resolver& resolve) {
   auto parsed = parse_url(url);
   if (!parsed) return parsed;
@@ -163,24 +251,8 @@ Result<ParsedUrl> check_url(const std::string& url, const UrlPolicy& policy, con
     addresses = std::move(resolved.value());
     if (addresses.empty()) return make_error("unresolvable_host", "host '" + parsed->host + "' has no address");
   }
-  for (const auto& a : addresses) {
-    const auto cls = classify(a);
-    if (cls == AddressClass::global) continue;
-    if (cls == AddressClass::metadata)
-      return make_error("forbidden_address", "'" + parsed->host + "' is a cloud metadata address (" + a.to_string() +
-                                                 "); chronicle never records from it");
-    const bool local =
-        cls == AddressClass::loopback || cls == AddressClass::private_network || cls == AddressClass::link_local;
-    if (local && policy.allow_private_networks) continue;
-    const char* what = cls == AddressClass::loopback          ? "a loopback"
-                       : cls == AddressClass::private_network ? "a private-network"
-                       : cls == AddressClass::link_local      ? "a link-local"
-                       : cls == AddressClass::multicast       ? "a multicast"
-                                                              : "a reserved";
-    std::string message = "'" + parsed->host + "' resolves to " + what + " address (" + a.to_string() + ")";
-    if (local) message += "; set CHRONICLE_ALLOW_PRIVATE_NETWORKS=1 to record from local networks";
-    return make_error("forbidden_address", message);
-  }
+  for (const auto& a : addresses)
+    if (auto refused = check_address(parsed->host, a, policy)) return *refused;
   return parsed;
 }
 

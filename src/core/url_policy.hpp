@@ -35,9 +35,25 @@ AddressClass classify(const IpAddress& address);
 
 using Resolver = std::function<Result<std::vector<IpAddress>>(const std::string& host)>;
 
-struct UrlPolicy {
-  bool allow_private_networks = false;
+// An address block, "10.1.0.0/16" or "fd00::/8"; a bare address is a block of one.
+struct Network {
+  IpAddress base;
+  int prefix_bits = 0;
+  bool contains(const IpAddress& address) const;
+  std::string to_string() const;
 };
+Result<Network> parse_network(const std::string& text);
+// "127.0.0.2/32, 10.1.0.0/16": a comma-separated list; empty entries are skipped.
+Result<std::vector<Network>> parse_networks(const std::string& text);
+
+struct UrlPolicy {
+  bool allow_private_networks = false;    // every loopback, private and link-local address
+  std::vector<Network> allowed_networks;  // or only these (metadata addresses never)
+};
+
+// Whether chronicle may connect to `address` (which `host` named) under `policy`; the error
+// names the host and the address.
+std::optional<Error> check_address(const std::string& host, const IpAddress& address, const UrlPolicy& policy);
 
 // Checks syntax, scheme and, through `resolve`, every address the host names.
 // Cloud metadata endpoints are refused even when private networks are allowed.

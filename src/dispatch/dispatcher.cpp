@@ -160,7 +160,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message) {
 
   spdlog::info("job {}: probing {}", id, job.url);
   // Names can point somewhere else by now: the policy is checked again before any fetch.
-  auto allowed = check_url(job.url, UrlPolicy{config_.allow_private_networks}, resolver_);
+  auto allowed = check_url(job.url, config_.url_policy(), resolver_);
   Result<record::StreamInfo> info =
       allowed ? record::probe_stream(config_, job.url) : Result<record::StreamInfo>(allowed.error());
   if (!info) {

@@ -26,12 +26,19 @@ std::string part_template(int number) {
 }
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
-                                         std::optional<std::size_t> live_start_index, double target_duration_s) {
+                                         std::optional<std::size_t> live_start_index, double target_duration_s,
+                                         const std::string& proxy_url) {
   std::vector<std::string> argv = {
       config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
       "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        config.ytdlp_format,
       "--fixup",      "never",           "--merge-output-format", "mkv",       "-o",
       output_template};
+  if (!proxy_url.empty()) {
+    // yt-dlp hands the proxy on to the ffmpeg it runs (-http_proxy), which uses it for the
+    // playlist, every segment and key; https goes through as CONNECT.
+    argv.push_back("--proxy");
+    argv.push_back(proxy_url);
+  }
   // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
   if (config.ffmpeg.find('/') != std::string::npos) {
     argv.push_back("--ffmpeg-location");
@@ -88,8 +95,8 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
                           std::optional<std::size_t> live_start_index, const AttemptWatch& watch) {
   AttemptResult result;
   sys::SpawnOptions options;
-  options.argv =
-      downloader_argv(config, job, (work / part_template(part)).string(), live_start_index, watch.target_duration_s);
+  options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
+                                 watch.target_duration_s, watch.proxy_url);
   options.cwd = work;
   options.new_process_group = true;
   options.capture_stdout = true;

@@ -25,7 +25,8 @@ namespace chronicle::record {
 // (`-m3u8_hold_counters`, from the segments' `target_duration_s`, 1 s when not known yet): it
 // then writes out the last segment in full, which an interrupted ffmpeg would drop.
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
-                                         std::optional<std::size_t> live_start_index, double target_duration_s = 0);
+                                         std::optional<std::size_t> live_start_index, double target_duration_s = 0,
+                                         const std::string& proxy_url = "");
 
 // The output template of part `number` inside the work directory: "part-001.%(ext)s".
 std::string part_template(int number);
@@ -55,6 +56,7 @@ struct AttemptWatch {
   double first_media_timeout_s = 60;
   std::uint64_t disk_floor_bytes = 0;
   double target_duration_s = 0;  // of the playlist's segments, when known before the launch
+  std::string proxy_url;         // the egress guard every connection of the downloader goes through
   std::function<bool()> stop_requested;
   // Called from the watching thread with this part's bytes and duration, and whether new media
   // arrived since the last call (bytes the downloader writes while finishing do not count).

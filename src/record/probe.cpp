@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "egress/proxy.hpp"
 #include "record/progress.hpp"
 #include "sys/process.hpp"
 
@@ -20,8 +21,12 @@ Error stream_error(const std::string& url, const std::string& message) {
 }
 
 Result<StreamInfo> probe_stream(const Config& config, const std::string& url) {
+  auto proxy = egress::EgressProxy::start(config.url_policy());
+  if (!proxy) return proxy.error();
   sys::SpawnOptions options;
   options.argv = {config.ytdlp,
+                  "--proxy",
+                  proxy.value()->url(),
                   "--ignore-config",
                   "--no-playlist",
                   "--no-warnings",
@@ -34,6 +39,8 @@ Result<StreamInfo> probe_stream(const Config& config, const std::string& url) {
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
   auto run = sys::run_capture(options, timeout);
   if (!run) return make_error("probe_failed", "cannot run yt-dlp (" + config.ytdlp + "): " + run.error().message);
+  if (auto refusal = proxy.value()->first_refusal())
+    return make_error("forbidden_address", "not recorded: " + refusal->message);
   if (run->timed_out)
     return make_error("probe_timeout", "yt-dlp did not answer within " +
                                            std::to_string(static_cast<int>(config.probe_timeout_s)) + " s for " + url);

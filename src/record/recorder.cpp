@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "egress/proxy.hpp"
 #include "record/attempt.hpp"
 #include "record/finalize.hpp"
 #include "record/hls.hpp"
@@ -36,6 +37,7 @@ struct Shared {
   std::atomic<double> duration_s{0};
   std::atomic<std::int64_t> last_media_ms{0};  // 0: no media yet
   std::atomic<bool> stop_requested{false};
+  std::atomic<bool> forbidden{false};  // the stream led to an address the policy refuses
   std::atomic<bool> finished{false};
   std::atomic<bool> announced_recording{false};  // the job has been moved to `recording`
   std::mutex mutex;
@@ -126,8 +128,9 @@ bool sleep_unless_stopped(double seconds, const std::function<bool()>& stop) {
 // The recorder's state across the parts of one job.
 class Recording {
  public:
-  Recording(const Config& config, JobStore& store, const Job& job, fs::path work, Shared& shared)
-      : config_(config), store_(store), job_(job), work_(std::move(work)), shared_(shared) {
+  Recording(const Config& config, JobStore& store, const Job& job, fs::path work, Shared& shared,
+            const egress::EgressProxy& proxy)
+      : config_(config), store_(store), job_(job), work_(std::move(work)), shared_(shared), proxy_(proxy) {
     hls_ = job.protocol.find("m3u8") != std::string::npos;
     window_s_ = job.reconnect_window_s.value_or(config.reconnect_window_s);
     part_ = next_part_number(work_);
@@ -153,6 +156,7 @@ class Recording {
         remove_part(part_);
       }
       if (!r.playlist_url.empty()) playlist_url_ = r.playlist_url;
+      if (forbidden()) return end_reason::forbidden;
       if (r.end == AttemptEnd::stopped) return end_reason::stopped;
       if (r.end == AttemptEnd::disk_full) return end_reason::disk_full;
       if (done_bytes_ == 0) return "";
@@ -165,6 +169,11 @@ class Recording {
     }
   }
 
+  // Why the recording was refused: the egress guard's first refusal, or the playlist's.
+  std::optional<Error> forbidden() const {
+    if (auto refusal = proxy_.first_refusal()) return make_error("forbidden_address", refusal->message);
+    return forbidden_playlist_;
+  }
   const std::string& last_error() const { return last_error_; }
   const sys::ExitStatus& last_exit() const { return last_exit_; }
 
@@ -186,7 +195,8 @@ class Recording {
     w.first_media_timeout_s = config_.probe_timeout_s + config_.stall_timeout_s;
     w.disk_floor_bytes = floor_;
     w.target_duration_s = target_s_;
-    w.stop_requested = [this] { return stop_requested(); };
+    w.stop_requested = [this] { return stop_requested() || shared_.forbidden; };
+    w.proxy_url = proxy_.url();
     w.target_duration = [this](const std::string& url) -> std::optional<double> {
       playlist_url_ = url;
       auto playlist = fetch_playlist();
@@ -210,9 +220,13 @@ class Recording {
 
   std::optional<MediaPlaylist> fetch_playlist() {
     if (!hls_ || playlist_url_.empty()) return std::nullopt;
-    auto text = sys::fetch_text(playlist_url_, UrlPolicy{config_.allow_private_networks}, std::chrono::seconds(5));
+    auto text = sys::fetch_text(playlist_url_, config_.url_policy(), std::chrono::seconds(5));
     if (!text) {
       spdlog::debug("job {}: playlist: {}", job_.id, text.error().message);
+      if (text.error().code == "forbidden_address") {
+        forbidden_playlist_ = text.error();
+        shared_.forbidden = true;
+      }
       return std::nullopt;
     }
     return parse_media_playlist(*text, playlist_url_);
@@ -263,6 +277,7 @@ class Recording {
     auto stop = [this] { return stop_requested(); };
     for (;;) {
       if (stop_requested()) return end_reason::stopped;
+      if (forbidden()) return end_reason::forbidden;
       if (Clock::now() >= deadline) {
         spdlog::warn("job {}: the stream did not come back within {} s", job_.id, format_seconds(window_s_));
         return end_reason::stream_lost;
@@ -347,6 +362,8 @@ class Recording {
   const Job& job_;
   fs::path work_;
   Shared& shared_;
+  const egress::EgressProxy& proxy_;
+  std::optional<Error> forbidden_playlist_;
   bool hls_ = false;
   double window_s_ = 0;
   double target_s_ = 0;
@@ -410,6 +427,14 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   }
 
   Shared shared;
+  auto proxy =
+      egress::EgressProxy::start(config.url_policy(), [&shared](const egress::Refusal&) { shared.forbidden = true; });
+  if (!proxy) {
+    spdlog::error("job {}: {}", job_id, proxy.error().message);
+    (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) { j.error = proxy.error(); });
+    fs::remove_all(work, ec);
+    return 1;
+  }
   std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, shared); });
   auto finish_heartbeat = [&] {
     shared.finished = true;
@@ -417,9 +442,22 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     if (heartbeat.joinable()) heartbeat.join();
   };
 
-  Recording recording(config, store, job, work, shared);
+  Recording recording(config, store, job, work, shared, *proxy.value());
   const std::string reason = recording.run();
   spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
+
+  // What came from a stream that leads to a forbidden address is not kept: part of it may be
+  // the forbidden address's answer.
+  if (auto refused = recording.forbidden()) {
+    finish_heartbeat();
+    spdlog::error("job {}: {}", job_id, refused->message);
+    (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
+      j.error = Error{refused->code, "recording refused: " + refused->message};
+      j.end_reason = end_reason::forbidden;
+    });
+    fs::remove_all(work, ec);
+    return 0;
+  }
 
   if (list_parts(work).empty()) {
     finish_heartbeat();

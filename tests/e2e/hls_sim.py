@@ -66,7 +66,8 @@ def drop_script(seconds, drop_every, drop):
 
 
 class SimulatedLive:
-    def __init__(self, script, segments=None, window=6, speed=1.0, seconds=None):
+    def __init__(self, script, segments=None, window=6, speed=1.0, seconds=None, host="127.0.0.1", port=0,
+                 segment_base=""):
         if segments is None:
             total = sum(step[1] for step in script if step[0] == "live")
             segments = encode_segments(seconds or total + 2)
@@ -83,10 +84,11 @@ class SimulatedLive:
         self.produced_s = 0.0  # content published, over all sessions
         self.phase = "starting"
         self.requests = 0
+        self.segment_base = segment_base  # segments listed as absolute URLs under it (e.g. another host)
         handler = functools.partial(_Handler, sim=self)
-        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.httpd = _Server((host, port), handler)
         self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/live.m3u8"
+        self.url = f"http://{host}:{self.port}/live.m3u8"
         self._stop = threading.Event()
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self._publish()  # the first segment is there before anyone asks
@@ -152,7 +154,7 @@ class SimulatedLive:
             lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:1",
                      f"#EXT-X-MEDIA-SEQUENCE:{shown[0][0] if shown else 0}"]
             for _, index in shown:
-                lines += [f"#EXTINF:{self.durations[index]:.6f},", f"seg{index:05d}.ts"]
+                lines += [f"#EXTINF:{self.durations[index]:.6f},", f"{self.segment_base}seg{index:05d}.ts"]
             if self.ended:
                 lines.append("#EXT-X-ENDLIST")
             return ("\n".join(lines) + "\n").encode()

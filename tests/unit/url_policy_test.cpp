@@ -95,12 +95,13 @@ TEST(Classify, SeesTheIpv4InsideEveryIpv6Form) {
 }
 
 TEST(CheckUrl, RefusesLocalAddressesUnlessAllowed) {
-  UrlPolicy strict{false}, lenient{true};
+  UrlPolicy strict, lenient;
+  lenient.allow_private_networks = true;
   EXPECT_TRUE(check_url("https://cdn.example/live.m3u8", strict, fixed({"93.184.216.34"})).ok());
   auto r = check_url("http://127.0.0.1:8080/x", strict, no_dns);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "forbidden_address");
-  EXPECT_NE(r.error().message.find("CHRONICLE_ALLOW_PRIVATE_NETWORKS"), std::string::npos);
+  EXPECT_NE(r.error().message.find("CHRONICLE_ALLOW_NETWORKS"), std::string::npos);
   EXPECT_TRUE(check_url("http://127.0.0.1:8080/x", lenient, no_dns).ok());
   // One bad address among several is enough to refuse (DNS can return a mix).
   EXPECT_FALSE(check_url("http://mixed.example/", strict, fixed({"93.184.216.34", "10.0.0.5"})).ok());
@@ -108,8 +109,44 @@ TEST(CheckUrl, RefusesLocalAddressesUnlessAllowed) {
   EXPECT_FALSE(check_url("http://localhost/", strict, fixed({"127.0.0.1"})).ok());
 }
 
+TEST(CheckUrl, AllowsOnlyTheListedNetworks) {
+  UrlPolicy policy;
+  policy.allowed_networks = parse_networks("127.0.0.2/32, 10.1.0.0/16,fd00::/8").value();
+  EXPECT_TRUE(check_url("http://127.0.0.2:8080/x", policy, no_dns).ok());
+  EXPECT_TRUE(check_url("http://[::ffff:127.0.0.2]/x", policy, no_dns).ok()) << "the mapped form of an allowed address";
+  EXPECT_TRUE(check_url("http://10.1.255.3/x", policy, no_dns).ok());
+  EXPECT_TRUE(check_url("http://[fd12::1]/x", policy, no_dns).ok());
+  auto other = check_url("http://127.0.0.3:8080/x", policy, no_dns);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "forbidden_address");
+  EXPECT_NE(other.error().message.find("127.0.0.3"), std::string::npos) << other.error().message;
+  EXPECT_FALSE(check_url("http://10.2.0.1/x", policy, no_dns).ok());
+  EXPECT_FALSE(check_url("http://[::127.0.0.3]/x", policy, no_dns).ok()) << "compatible form of a refused address";
+  // Metadata stays refused even inside an allowed network.
+  policy.allowed_networks = parse_networks("169.254.0.0/16").value();
+  EXPECT_FALSE(check_url("http://169.254.169.254/", policy, no_dns).ok());
+  EXPECT_TRUE(check_url("http://169.254.1.1/", policy, no_dns).ok());
+}
+
+TEST(Networks, ParseAndMatch) {
+  EXPECT_FALSE(parse_network("10.0.0.0/33").ok());
+  EXPECT_FALSE(parse_network("10.0.0/8").ok());
+  EXPECT_FALSE(parse_network("fd00::/129").ok());
+  EXPECT_FALSE(parse_network("10.0.0.0/").ok());
+  EXPECT_FALSE(parse_networks("127.0.0.1, nope").ok());
+  auto n = parse_network("10.1.2.3/12").value();
+  EXPECT_EQ(n.to_string(), "10.1.2.3/12");
+  EXPECT_TRUE(n.contains(*parse_ip_literal("10.15.0.1")));
+  EXPECT_FALSE(n.contains(*parse_ip_literal("10.16.0.1")));
+  EXPECT_TRUE(parse_network("0.0.0.0/0").value().contains(*parse_ip_literal("8.8.8.8")));
+  EXPECT_FALSE(parse_network("0.0.0.0/0").value().contains(*parse_ip_literal("::1")));
+  EXPECT_TRUE(parse_network("::1").value().contains(*parse_ip_literal("::1")));
+  EXPECT_TRUE(parse_networks(" , ").value().empty());
+}
+
 TEST(CheckUrl, MetadataIsRefusedEvenWhenPrivateNetworksAreAllowed) {
-  UrlPolicy lenient{true};
+  UrlPolicy lenient;
+  lenient.allow_private_networks = true;
   for (const char* url :
        {"http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://[::ffff:169.254.169.254]/"}) {
     auto r = check_url(url, lenient, no_dns);

@@ -80,6 +80,7 @@ const END_REASONS: Record<EndReason, string> = {
   stream_ended: "The stream ended.",
   stopped: "Stopped on request.",
   stream_lost: "The stream dropped and did not come back within the reconnect window.",
+  forbidden_address: "The stream led to an address chronicle may not connect to; nothing was kept.",
   recorder_lost: "The recorder was lost; what it had recorded was kept.",
   disk_full: "The disk was nearly full; what fit was stored.",
 };

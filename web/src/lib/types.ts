@@ -48,7 +48,7 @@ export interface Job {
   warnings?: string[];
 }
 
-export type EndReason = "stream_ended" | "stopped" | "stream_lost" | "recorder_lost" | "disk_full";
+export type EndReason = "stream_ended" | "stopped" | "stream_lost" | "recorder_lost" | "disk_full" | "forbidden_address";
 
 /** A stretch where the stream delivered nothing; gap_s is null while the recorder still waits. */
 export interface Interruption {
