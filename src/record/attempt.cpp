@@ -70,6 +70,16 @@ std::optional<std::string> parse_opening_line(const std::string& line) {
   return line.substr(start, end - start);
 }
 
+std::optional<std::string> parse_input_line(const std::string& line) {
+  constexpr std::string_view kInput = "Input #0, hls, from '";
+  const auto at = line.find(kInput);
+  if (at == std::string::npos) return std::nullopt;
+  const auto start = at + kInput.size();
+  const auto end = line.rfind("':");
+  if (end == std::string::npos || end < start) return std::nullopt;
+  return line.substr(start, end - start);
+}
+
 namespace {
 
 // ffmpeg waiting for a live playlist to change checks for interruption only once a second
@@ -148,6 +158,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
         result.last_segment_url = *url;
       }
     }
+    // ffmpeg logs the opening of its input URL only at debug level, and through the egress guard
+    // (a connection per request) a playlist it reloads is its input again: the input line names it.
+    if (auto url = parse_input_line(line); url && is_playlist_url(*url) && playlists.empty()) playlists.push_back(*url);
     if (line.find("Failed to reload playlist") != std::string::npos) result.playlist_failed = true;
     if (auto e = parse_error_line(line)) result.last_error = *e;
     if (line.find("[hls @") == std::string::npos && line.find("[http @") == std::string::npos &&

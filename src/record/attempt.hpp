@@ -72,5 +72,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const std::files
 
 // "Opening 'URL' for reading": the URL ffmpeg opens (logged for the playlist and every segment).
 std::optional<std::string> parse_opening_line(const std::string& line);
+// "Input #0, hls, from 'URL':": the playlist ffmpeg was given.
+std::optional<std::string> parse_input_line(const std::string& line);
 
 }  // namespace chronicle::record

@@ -86,6 +86,8 @@ TEST(Attempt, ReadsTheUrlsFfmpegOpens) {
   EXPECT_EQ(*parse_opening_line("frame=1 size=0kB [http @ 0x5] Opening 'http://h/a.m3u8' for reading"),
             "http://h/a.m3u8");
   EXPECT_FALSE(parse_opening_line("[hls @ 0x55] Skip ('#EXT-X-VERSION:3')"));
+  EXPECT_EQ(*parse_input_line("Input #0, hls, from 'http://h/it's/live.m3u8':"), "http://h/it's/live.m3u8");
+  EXPECT_FALSE(parse_input_line("Input #0, mpegts, from 'http://h/a.ts':"));
 }
 
 TEST(Parts, AreListedInOrderWithTheirMediaFile) {
