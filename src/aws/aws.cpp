@@ -194,7 +194,9 @@ Result<Response> Client::send(const Request& r) const {
     curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
   }
   const CURLcode rc = curl_easy_perform(curl.get());
-  if (rc != CURLE_OK) return make_error("aws_unreachable", r.service + " at " + r.url + ": " + curl_easy_strerror(rc));
+  if (rc != CURLE_OK)
+    return make_error(ErrorKind::unavailable, "aws_unreachable",
+                      r.service + " at " + r.url + ": " + curl_easy_strerror(rc));
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
@@ -215,7 +217,8 @@ Result<nlohmann::json> json_call(const Client& client, const std::string& servic
   if (!r->ok()) return parse_error(*r, service + " " + action);
   auto parsed = nlohmann::json::parse(r->body.empty() ? "{}" : r->body, nullptr, false);
   if (parsed.is_discarded())
-    return make_error("aws_error", service + " " + action + " answered something that is not JSON");
+    return make_error(ErrorKind::unavailable, "aws_error",
+                      service + " " + action + " answered something that is not JSON");
   return parsed;
 }
 
@@ -298,7 +301,22 @@ Error parse_error(const Response& r, const std::string& context) {
     if (!type.empty()) code = type;
     message = j.value("message", j.value("Message", ""));
   }
-  return make_error(code,
+  // A refusal of chronicle's own, well-formed request is chronicle's problem (credentials,
+  // permissions, a missing table), not its user's; overload and outages are worth a retry.
+  static constexpr std::string_view kThrottling[] = {"ThrottlingException",
+                                                     "Throttling",
+                                                     "ThrottledException",
+                                                     "ProvisionedThroughputExceededException",
+                                                     "RequestLimitExceeded",
+                                                     "TooManyRequestsException",
+                                                     "SlowDown",
+                                                     "RequestThrottled"};
+  ErrorKind kind = ErrorKind::internal;
+  if (r.status == 429 || std::find(std::begin(kThrottling), std::end(kThrottling), code) != std::end(kThrottling))
+    kind = ErrorKind::throttled;
+  else if (r.status >= 500)
+    kind = ErrorKind::unavailable;
+  return make_error(kind, code,
                     context + ": " + (message.empty() ? code : message) + " (HTTP " + std::to_string(r.status) + ")");
 }
 

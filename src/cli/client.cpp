@@ -25,10 +25,20 @@ size_t append_to_string(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+ErrorKind kind_for_status(long status) {
+  if (status == 404) return ErrorKind::not_found;
+  if (status == 409) return ErrorKind::conflict;
+  if (status == 503 || status == 502 || status == 504) return ErrorKind::unavailable;
+  if (status == 429) return ErrorKind::throttled;
+  if (status >= 500) return ErrorKind::internal;
+  return ErrorKind::invalid;
+}
+
 Error transport_error(const std::string& base, CURLcode code) {
   std::string hint;
   if (code == CURLE_COULDNT_CONNECT) hint = " (is `chronicle serve` running there?)";
-  return make_error("unreachable", "cannot reach chronicle at " + base + ": " + curl_easy_strerror(code) + hint);
+  return make_error(ErrorKind::unavailable, "unreachable",
+                    "cannot reach chronicle at " + base + ": " + curl_easy_strerror(code) + hint);
 }
 
 }  // namespace
@@ -78,8 +88,10 @@ Result<nlohmann::json> Client::call(const std::string& method, const std::string
     return parsed;
   }
   if (!parsed.is_discarded() && parsed.contains("error") && parsed["error"].is_object())
-    return make_error(parsed["error"].value("code", "error"), parsed["error"].value("message", "request failed"));
-  return make_error("http_" + std::to_string(r->status), "the server answered HTTP " + std::to_string(r->status));
+    return make_error(kind_for_status(r->status), parsed["error"].value("code", "error"),
+                      parsed["error"].value("message", "request failed"));
+  return make_error(kind_for_status(r->status), "http_" + std::to_string(r->status),
+                    "the server answered HTTP " + std::to_string(r->status));
 }
 
 Result<Ok> Client::follow_events(const std::string& path, const std::string& last_event_id,
@@ -182,9 +194,11 @@ Result<long> Client::download(const std::string& path, std::FILE* out,
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
   if (status >= 300) {
     auto parsed = nlohmann::json::parse(state.error_body, nullptr, false);
-    if (!parsed.is_discarded() && parsed.contains("error"))
-      return make_error(parsed["error"].value("code", "error"), parsed["error"].value("message", "download failed"));
-    return make_error("http_" + std::to_string(status), "the server answered HTTP " + std::to_string(status));
+    if (!parsed.is_discarded() && parsed.contains("error") && parsed["error"].is_object())
+      return make_error(kind_for_status(status), parsed["error"].value("code", "error"),
+                        parsed["error"].value("message", "download failed"));
+    return make_error(kind_for_status(status), "http_" + std::to_string(status),
+                      "the server answered HTTP " + std::to_string(status));
   }
   return status;
 }

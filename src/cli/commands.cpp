@@ -19,7 +19,29 @@ int fail(const std::string& message) {
   return 1;
 }
 
-int fail(const Error& e) { return fail(e.message); }
+// Exit codes by kind, so scripts can tell "fix the command" from "try again later".
+int exit_code_for(const Error& e) {
+  switch (kind_of(e)) {
+    case ErrorKind::invalid:
+      return 2;
+    case ErrorKind::not_found:
+      return 3;
+    case ErrorKind::conflict:
+      return 4;
+    case ErrorKind::unavailable:
+    case ErrorKind::throttled:
+      return 5;
+    case ErrorKind::internal:
+      return 6;
+    default:
+      return 1;
+  }
+}
+
+int fail(const Error& e) {
+  fail(e.message);
+  return exit_code_for(e);
+}
 
 std::string str(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();

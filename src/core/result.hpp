@@ -7,10 +7,42 @@
 
 namespace chronicle {
 
+// The few kinds of failure a caller acts on differently: fix the request, look elsewhere, retry
+// later, or report a bug. Adapters say which kind a failure of theirs is; HTTP statuses and CLI
+// exit codes are mapped from the kind in one place each.
+enum class ErrorKind {
+  unset,        // derived from the code (see kind_of)
+  invalid,      // the request cannot succeed as made: 400
+  not_found,    // 404
+  conflict,     // the state changed or does not allow it: 409
+  unavailable,  // a store, queue or service cannot be reached or is busy: 503, retry
+  throttled,    // a service asks us to slow down: 503, retry
+  internal,     // chronicle or its configuration is wrong: 500
+};
+
 struct Error {
   std::string code;     // stable, machine-readable: "not_found", "invalid_url", ...
   std::string message;  // one sentence a user can act on
+  ErrorKind kind = ErrorKind::unset;
 };
+
+// The error's kind: as set, else from well-known codes, else `invalid`.
+inline ErrorKind kind_of(const Error& e) {
+  if (e.kind != ErrorKind::unset) return e.kind;
+  const std::string& c = e.code;
+  if (c == "not_found") return ErrorKind::not_found;
+  if (c == "conflict" || c == "finished") return ErrorKind::conflict;
+  if (c == "storage_error" || c == "queue_error" || c == "unavailable" || c == "egress_unavailable")
+    return ErrorKind::unavailable;
+  if (c == "throttled") return ErrorKind::throttled;
+  if (c == "internal") return ErrorKind::internal;
+  return ErrorKind::invalid;
+}
+
+inline bool retryable(const Error& e) {
+  const auto k = kind_of(e);
+  return k == ErrorKind::unavailable || k == ErrorKind::throttled;
+}
 
 struct Ok {};
 
@@ -37,5 +69,8 @@ class [[nodiscard]] Result {
 };
 
 inline Error make_error(std::string code, std::string message) { return Error{std::move(code), std::move(message)}; }
+inline Error make_error(ErrorKind kind, std::string code, std::string message) {
+  return Error{std::move(code), std::move(message), kind};
+}
 
 }  // namespace chronicle

@@ -10,16 +10,24 @@
 
 namespace chronicle::http {
 namespace bhttp = boost::beast::http;
-namespace {
-
 unsigned status_for(const Error& e) {
-  const std::string& c = e.code;
-  if (c == "not_found") return 404;
-  if (c == "conflict") return 409;
-  if (c == "storage_error" || c == "queue_error") return 503;
-  if (c == "insufficient_storage") return 507;
-  return 400;
+  if (e.code == "insufficient_storage") return 507;
+  switch (kind_of(e)) {
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::conflict:
+      return 409;
+    case ErrorKind::unavailable:
+    case ErrorKind::throttled:
+      return 503;
+    case ErrorKind::internal:
+      return 500;
+    default:
+      return 400;
+  }
 }
+
+namespace {
 
 Reply json_reply(unsigned status, const nlohmann::json& body) {
   Reply r;
@@ -64,6 +72,13 @@ code{background:#111;padding:.1rem .3rem;border-radius:4px}a{color:#a3b55a}</sty
 
 Reply error_reply(unsigned status, const std::string& code, const std::string& message) {
   return json_reply(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+Reply error_reply(const Error& e) {
+  Reply r = error_reply(status_for(e), e.code, e.message);
+  // A store or queue that is down or busy: the request can be repeated as it is.
+  if (retryable(e)) r.headers.emplace_back("Retry-After", kind_of(e) == ErrorKind::throttled ? "2" : "5");
+  return r;
 }
 
 std::optional<std::string> percent_decode(const std::string& s) {
@@ -301,12 +316,12 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (action.empty()) {
       if (read) {
         auto job = service_.get(id);
-        if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
+        if (!job) return error_reply(job.error());
         return json_reply(200, render(*job));
       }
       if (m == bhttp::verb::delete_) {
         auto removed = service_.remove(id);
-        if (!removed) return error_reply(status_for(removed.error()), removed.error().code, removed.error().message);
+        if (!removed) return error_reply(removed.error());
         Reply r = json_reply(200, {{"deleted", id}});
         r.deleted_job_id = id;
         return r;
@@ -316,7 +331,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (action == "stop") {
       if (m != bhttp::verb::post) return not_allowed("POST");
       auto stopped = service_.stop(id);
-      if (!stopped) return error_reply(status_for(stopped.error()), stopped.error().code, stopped.error().message);
+      if (!stopped) return error_reply(stopped.error());
       return json_reply(202, to_public_json(*stopped));
     }
     if (action == "recording") {
@@ -326,7 +341,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (action == "torrent") {
       if (!read) return not_allowed("GET");
       auto job = service_.get(id);
-      if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
+      if (!job) return error_reply(job.error());
       if (!job->torrent.is_object() || !job->torrent.contains("key"))
         return error_reply(404, "not_found", "job " + id + " has no torrent");
       return stored_object(job->torrent["key"].get<std::string>(), "application/x-bittorrent", id + ".torrent",
@@ -372,7 +387,7 @@ Reply Router::submit(const Request& req) {
     s.reconnect_window_s = body["reconnect_window_s"].get<double>();
   }
   auto outcome = service_.submit(s);
-  if (!outcome) return error_reply(status_for(outcome.error()), outcome.error().code, outcome.error().message);
+  if (!outcome) return error_reply(outcome.error());
   Reply r = json_reply(outcome->created ? 201 : 200, to_public_json(outcome->job));
   r.headers.emplace_back("Location", "/api/v1/jobs/" + outcome->job.id);
   return r;
@@ -397,7 +412,7 @@ Reply Router::list(const std::map<std::string, std::string>& query) {
     q.cursor = it->second;
   }
   auto page = service_.list(q);
-  if (!page) return error_reply(status_for(page.error()), page.error().code, page.error().message);
+  if (!page) return error_reply(page.error());
   nlohmann::json jobs = nlohmann::json::array();
   for (const auto& j : page->jobs) jobs.push_back(render(j));
   return json_reply(
@@ -407,7 +422,7 @@ Reply Router::list(const std::map<std::string, std::string>& query) {
 
 Reply Router::recording(const std::string& id) {
   auto job = service_.get(id);
-  if (!job) return error_reply(status_for(job.error()), job.error().code, job.error().message);
+  if (!job) return error_reply(job.error());
   if (!job->recording)
     return error_reply(404, "not_found",
                        "job " + id + " has no stored recording (status: " + std::string(to_string(job->status)) + ")");

@@ -30,6 +30,10 @@ struct Reply {
 };
 
 Reply error_reply(unsigned status, const std::string& code, const std::string& message);
+// The reply for an adapter's or the service's error: the status its kind maps to (400, 404, 409,
+// 503 with Retry-After, 500), the code and the message.
+Reply error_reply(const Error& e);
+unsigned status_for(const Error& e);
 
 class Router {
  public:

@@ -81,7 +81,8 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
   }
 }
 
-bool retryable(const Error& e) {
+// Any failure of the store itself: a recording already stored is worth minutes of retries.
+bool worth_retrying_write(const Error& e) {
   return e.code != "invalid_transition" && e.code != "skip" && e.code != "conflict" && e.code != "not_found";
 }
 
@@ -93,7 +94,7 @@ Result<Job> write_until_accepted(JobStore& store, const std::string& id, const s
   auto delay = std::chrono::milliseconds(500);
   for (;;) {
     auto r = update_job(store, id, change);
-    if (r || !retryable(r.error()) || Clock::now() + delay > deadline) return r;
+    if (r || !worth_retrying_write(r.error()) || Clock::now() + delay > deadline) return r;
     spdlog::warn("job {}: the store refused a write ({}), retrying in {} ms", id, r.error().message, delay.count());
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(10000));

@@ -215,3 +215,31 @@ def test_a_tracker_left_by_a_killed_serve_is_ended_on_restart():
         c.close()
         for pid in trackers():
             os.kill(pid, 9)
+
+
+def test_a_locked_store_answers_503_with_retry_after_and_keeps_the_data(chronicle):
+    status, before = chronicle.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/gone.m3u8", "name": "kept"})
+    assert status == 201, before
+    chronicle.wait_status(before["id"], ["failed"], 60)
+    # Another process holds SQLite's write lock: chronicle cannot write, and says so as an outage.
+    db = sqlite3.connect(os.path.join(chronicle.data, "chronicle.db"), isolation_level=None, timeout=30)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        status, headers, body = chronicle.request("POST", "/api/v1/jobs",
+                                                  {"url": "http://127.0.0.1:9/other.m3u8", "name": "blocked"})
+        assert status == 503, body
+        assert headers.get("Retry-After") == "5", headers
+        assert json.loads(body)["error"]["code"] == "storage_error"
+        assert "locked" in json.loads(body)["error"]["message"]
+        # Reads go on (WAL): the job is there, unchanged.
+        status, job = chronicle.api("GET", f"/api/v1/jobs/{before['id']}")
+        assert status == 200 and job["status"] == "failed" and job["name"] == "kept"
+        r = chronicle.cli("submit", "http://127.0.0.1:9/third.m3u8")
+        assert r.returncode == 5, (r.returncode, r.stderr)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    status, job = chronicle.api("GET", f"/api/v1/jobs/{before['id']}")
+    assert status == 200 and job == chronicle.job(before["id"])
+    status, page = chronicle.api("GET", "/api/v1/jobs")
+    assert [j["name"] for j in page["jobs"]] == ["kept"], "the refused submits left nothing behind"

@@ -11,10 +11,10 @@ Result<std::shared_ptr<Db>> Db::open(const std::filesystem::path& path) {
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     if (raw) sqlite3_close(raw);
-    return make_error("storage_error", "cannot open database " + path.string() + ": " + msg);
+    return error_for(rc, "cannot open database " + path.string() + ": " + msg);
   }
   std::shared_ptr<Db> db(new Db(raw));
-  sqlite3_busy_timeout(raw, 15000);
+  sqlite3_busy_timeout(raw, 5000);  // then the caller hears "busy" (503, retry)
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     auto r = db->exec(pragma);
     if (!r) return r.error();
@@ -26,16 +26,33 @@ Db::~Db() { sqlite3_close(db_); }
 
 Result<Ok> Db::exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return make_error("storage_error", "database: " + msg);
+    return error_for(rc, "database: " + msg);
   }
   return Ok{};
 }
 
 Error Db::error(const std::string& context) const {
-  return make_error("storage_error", context + ": " + sqlite3_errmsg(db_));
+  return error_for(sqlite3_extended_errcode(db_), context + ": " + sqlite3_errmsg(db_));
+}
+
+Error error_for(int sqlite_code, const std::string& message) {
+  switch (sqlite_code & 0xff) {
+    case SQLITE_BUSY:
+      return make_error(ErrorKind::unavailable, "storage_error",
+                        message + " (the database is locked by another process; try again)");
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_NOMEM:
+      return make_error(ErrorKind::unavailable, "storage_error", message);
+    default:
+      return make_error(ErrorKind::internal, "storage_error", message);
+  }
 }
 
 Stmt::Stmt(Db& db, const char* sql) { sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr); }

@@ -14,6 +14,10 @@
 
 namespace chronicle::sqlite {
 
+// A storage_error of the kind the SQLite result code says: busy, locked, full or I/O failures are
+// `unavailable` (retry later), anything else `internal`.
+Error error_for(int sqlite_code, const std::string& message);
+
 class Db {
  public:
   static Result<std::shared_ptr<Db>> open(const std::filesystem::path& path);
