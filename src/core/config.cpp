@@ -135,6 +135,8 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["web_root"].value<std::string>()) c.web_root = *v;
     if (auto v = t["max_body_bytes"].value<int64_t>()) c.max_body_bytes = static_cast<std::size_t>(*v);
     if (auto v = t["log_level"].value<std::string>()) c.log_level = *v;
+    if (auto v = t["max_connections"].value<int64_t>()) c.max_connections = static_cast<int>(*v);
+    if (auto v = t["header_timeout_s"].value<double>()) c.header_timeout_s = *v;
     if (auto v = t["stall_timeout_s"].value<double>()) c.stall_timeout_s = *v;
     if (auto v = t["reconnect_window_s"].value<double>()) c.reconnect_window_s = *v;
     for (auto [key, target] :
@@ -233,7 +235,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     double* target;
   };
   double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count, active = c.seed_active_limit,
-         retention = c.job_retention_days;
+         retention = c.job_retention_days, connections = c.max_connections;
   for (auto [name, target] :
        {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
         NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
@@ -242,7 +244,9 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
         NumericEnv{"CHRONICLE_SEED_TIME", &c.seed_time_limit_s}, NumericEnv{"CHRONICLE_SEED_ACTIVE", &active},
         NumericEnv{"CHRONICLE_JOB_RETENTION_DAYS", &retention},
         NumericEnv{"CHRONICLE_STALL_TIMEOUT", &c.stall_timeout_s},
-        NumericEnv{"CHRONICLE_RECONNECT_WINDOW", &c.reconnect_window_s}}) {
+        NumericEnv{"CHRONICLE_RECONNECT_WINDOW", &c.reconnect_window_s},
+        NumericEnv{"CHRONICLE_MAX_CONNECTIONS", &connections},
+        NumericEnv{"CHRONICLE_HEADER_TIMEOUT", &c.header_timeout_s}}) {
     if (const char* v = env(name)) {
       auto n = number(name, v);
       if (!n) return n.error();
@@ -260,6 +264,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   c.max_receive_count = static_cast<int>(max_recv);
   c.seed_active_limit = static_cast<int>(active);
   c.job_retention_days = static_cast<int>(retention);
+  c.max_connections = static_cast<int>(connections);
   return c;
 }
 
@@ -270,6 +275,8 @@ Result<Ok> validate(const Config& c) {
   if (c.heartbeat_interval_s <= 0) return make_error("invalid_config", "heartbeat interval must be positive");
   if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)
     return make_error("invalid_config", "heartbeat_stale_s must be at least twice the heartbeat interval");
+  if (c.max_connections < 16) return make_error("invalid_config", "max_connections must be at least 16");
+  if (c.header_timeout_s <= 0) return make_error("invalid_config", "header_timeout_s must be positive");
   if (c.stall_timeout_s <= 0) return make_error("invalid_config", "stall_timeout_s must be positive");
   if (c.reconnect_window_s < 0) return make_error("invalid_config", "reconnect_window_s must not be negative");
   if (c.disk_reserve_bytes && c.disk_floor_bytes > c.disk_reserve_bytes)

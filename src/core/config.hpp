@@ -34,7 +34,10 @@ struct Config {
   std::string ytdlp_format = "bv*+ba/b";   // CHRONICLE_YTDLP_FORMAT
   std::filesystem::path web_root;          // CHRONICLE_WEB_ROOT: built dashboard
   std::size_t max_body_bytes = 64 * 1024;  // request bodies above this get 413
-  std::string log_level = "info";          // CHRONICLE_LOG_LEVEL
+  // Open HTTP connections (SSE clients included); also kept below the process's descriptor limit.
+  int max_connections = 10000;     // CHRONICLE_MAX_CONNECTIONS, max_connections
+  double header_timeout_s = 10;    // CHRONICLE_HEADER_TIMEOUT: a request must arrive within this
+  std::string log_level = "info";  // CHRONICLE_LOG_LEVEL
 
   // Streams that drop, stall or restart: the recorder goes back to the URL within a window.
   double stall_timeout_s = 30;      // CHRONICLE_STALL_TIMEOUT: no new media this long counts as a drop

@@ -8,13 +8,17 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <vector>
+
+#include "sys/process.hpp"
 
 namespace chronicle::http {
 namespace asio = boost::asio;
@@ -54,6 +58,8 @@ struct HttpServer::Impl {
   std::int64_t feed_cursor = 0;
   asio::steady_timer feed_timer{io};
   std::atomic<bool> stopping{false};
+  std::size_t open_connections = 0;  // on the I/O thread only
+  std::size_t max_connections = 0;
 
   Impl(const Config& c, Router& r, JobStore& s, Metrics& m) : config(c), router(r), store(s), metrics(m) {}
 
@@ -68,14 +74,39 @@ struct HttpServer::Impl {
   }
 
   awaitable<void> accept_loop() {
+    asio::steady_timer pause(io);
+    auto wait = [&](std::chrono::milliseconds d) -> awaitable<void> {
+      pause.expires_after(d);
+      boost::system::error_code ignored;
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ignored));
+    };
+    auto last_warning = std::chrono::steady_clock::time_point{};
+    auto warn = [&](const std::string& what) {
+      // Once a minute at most: a server out of descriptors should not also fill its log.
+      if (std::chrono::steady_clock::now() - last_warning < std::chrono::minutes(1)) return;
+      last_warning = std::chrono::steady_clock::now();
+      spdlog::warn("http: {}", what);
+    };
     for (;;) {
+      if (stopping) co_return;
+      // At the cap, new connections wait in the kernel's backlog until one closes.
+      if (open_connections >= max_connections) {
+        warn(std::to_string(open_connections) + " connections open, the most allowed (CHRONICLE_MAX_CONNECTIONS)");
+        co_await wait(std::chrono::milliseconds(50));
+        continue;
+      }
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || stopping) co_return;
+        // Out of descriptors (EMFILE/ENFILE) or memory: the pending connection stays queued and
+        // accept fails again at once, so back off instead of spinning.
+        warn("cannot accept a connection: " + ec.message());
+        co_await wait(std::chrono::milliseconds(100));
         continue;
       }
-      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+      ++open_connections;
+      asio::co_spawn(io, session(std::move(socket)), [this](std::exception_ptr) { --open_connections; });
     }
   }
 
@@ -237,7 +268,8 @@ struct HttpServer::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(config.max_body_bytes);
       parser.header_limit(32 * 1024);
-      stream.expires_after(std::chrono::seconds(60));
+      // A client that connects and sends nothing (or dribbles a header) is cut off in seconds.
+      stream.expires_after(std::chrono::milliseconds(static_cast<long long>(config.header_timeout_s * 1000)));
       boost::system::error_code ec;
       co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
@@ -319,6 +351,13 @@ Result<Ok> HttpServer::listen(const std::string& host_port) {
   if (!ec) a.bind(endpoint, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return make_error("listen_failed", "cannot listen on " + host_port + ": " + ec.message());
+  // Descriptors beyond the connections: the store, files being sent, recorders' pipes, logs.
+  constexpr std::size_t kReservedDescriptors = 64;
+  const std::size_t fd_limit = sys::raise_descriptor_limit();
+  impl_->max_connections =
+      std::min<std::size_t>(static_cast<std::size_t>(impl_->config.max_connections),
+                            fd_limit > 2 * kReservedDescriptors ? fd_limit - kReservedDescriptors : fd_limit / 2);
+  spdlog::info("http: up to {} connections (descriptor limit {})", impl_->max_connections, fd_limit);
   return Ok{};
 }
 

@@ -1,5 +1,7 @@
 #include "sys/process.hpp"
 
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
@@ -266,6 +268,17 @@ std::filesystem::path self_executable() {
   constexpr std::string_view kDeleted = " (deleted)";
   if (s.ends_with(kDeleted)) s.resize(s.size() - kDeleted.size());
   return s;
+}
+
+std::size_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(limit.rlim_cur);
 }
 
 }  // namespace chronicle::sys

@@ -77,4 +77,7 @@ Result<CaptureResult> run_capture(const SpawnOptions& options, std::chrono::mill
 // Absolute path of this executable, so children can run `chronicle record`.
 std::filesystem::path self_executable();
 
+// Raises the soft limit on open descriptors to the hard limit; returns the limit now in force.
+std::size_t raise_descriptor_limit();
+
 }  // namespace chronicle::sys

@@ -115,11 +115,13 @@ class Chronicle:
         self.proc = None
         self.start()
 
+    def serve_argv(self):
+        return [CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"]
+
     def start(self):
         self.log = open(os.path.join(self.data, f"serve-{time.time():.0f}.log"), "ab")
         self.proc = subprocess.Popen(
-            (["runuser", "-u", self.user, "--"] if self.user else []) +
-            [CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
+            (["runuser", "-u", self.user, "--"] if self.user else []) + self.serve_argv(),
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(self._healthy, 15, what="chronicle serve to answer /healthz")
 
