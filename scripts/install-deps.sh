@@ -8,7 +8,7 @@ apt-get install -y -qq --no-install-recommends \
   libboost-dev libboost-system-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev \
   libcurl4-openssl-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev \
   libtorrent-rasterbar-dev libpugixml-dev opentracker aria2 transmission-cli mktorrent \
-  ffmpeg yt-dlp python3 python3-pytest python3-libtorrent procps curl \
+  ffmpeg yt-dlp python3 python3-pytest python3-libtorrent procps curl iproute2 util-linux \
   chromium fonts-dejavu-core
 # Node.js and npm build the dashboard; install Debian's if the machine has none.
 command -v npm > /dev/null || apt-get install -y -qq --no-install-recommends nodejs npm

@@ -7,6 +7,7 @@
 #include "app/app.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
+#include "sys/access.hpp"
 
 int main(int argc, char** argv) {
   using namespace chronicle;
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   auto* lambda = add_role("lambda", "the AWS Lambda bootstrap: API Gateway, SQS and scheduled events");
 
   app::MakeTorrentOptions torrent_opts;
+  auto* token_cmd = app.add_subcommand("token", "print the API token of the server using this data directory");
+  token_cmd->add_option("--data", data_dir, "data directory ($CHRONICLE_DATA)");
   auto* make_torrent = app.add_subcommand("torrent", "make a .torrent for a file with chronicle's creator");
   make_torrent->add_option("file", torrent_opts.file, "the file")->required();
   make_torrent->add_option("-o,--output", torrent_opts.output, "where to write it (default FILE.torrent)");
@@ -108,6 +111,15 @@ int main(int argc, char** argv) {
       std::cerr << "chronicle: " << valid.error().message << "\n";
       return 2;
     }
+    // A token created earlier by serve (see run_serve) holds until one is configured.
+    if (config->token.empty()) {
+      auto stored = sys::read_token_file(config->token_file());
+      if (!stored) {
+        std::cerr << "chronicle: " << stored.error().message << "\n";
+        return 2;
+      }
+      config->token = *stored;
+    }
     const auto config_path = config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file);
     if (serve->parsed()) return app::run_serve(*config, config_path);
     if (seed->parsed()) return app::run_seed(*config);
@@ -118,6 +130,16 @@ int main(int argc, char** argv) {
 
   if (make_torrent->parsed()) return app::run_make_torrent(torrent_opts);
 
+  if (token_cmd->parsed()) return app::run_show_token(data_dir);
+  // On the server's own machine the CLI finds a token serve created, as the dashboard's user
+  // would paste it.
+  if (token.empty()) {
+    auto config = load_config(std::nullopt);
+    if (config) {
+      if (!data_dir.empty()) config->data_dir = data_dir;
+      if (auto stored = sys::read_token_file(config->token_file()); stored) token = *stored;
+    }
+  }
   cli::Client client(server, token);
   if (submit->parsed()) return cli::cmd_submit(client, submit_opts);
   if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);

@@ -31,5 +31,7 @@ struct MakeTorrentOptions {
 };
 // `chronicle torrent FILE`: the recorder's torrent creator on any file.
 int run_make_torrent(const MakeTorrentOptions& options);
+// `chronicle token`: the token the server of a data directory uses (configured or created).
+int run_show_token(const std::string& data_dir);
 
 }  // namespace chronicle::app

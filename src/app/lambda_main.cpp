@@ -39,8 +39,7 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   Launchers launchers(config, config_file);
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
-  JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
-                     config.url_policy(), resolver);
+  JobService service(*backend->store, *backend->queue, *backend->objects, &launcher, config.url_policy(), resolver);
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   http::Router router(config, service, metrics, [&stats] { return stats.counters(); });

@@ -16,6 +16,7 @@
 #include "dispatch/reaper.hpp"
 #include "http/server.hpp"
 #include "record/tools.hpp"
+#include "sys/access.hpp"
 #include "sys/disk.hpp"
 #include "sys/process.hpp"
 #include "sys/resolve.hpp"
@@ -73,6 +74,21 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::write(lock.get(), pid.data(), pid.size()) < 0) spdlog::warn("cannot write {}", lock_path.string());
   }
+  // Beyond loopback, anyone who can reach the port could record, read and delete: such a server
+  // never runs open. The token is printed this once; `chronicle token` shows it again.
+  if (config.token.empty() && !config.listens_on_loopback()) {
+    auto created = sys::create_token_file(config.token_file());
+    if (!created) {
+      spdlog::error("cannot start: {} (set CHRONICLE_TOKEN instead)", created.error().message);
+      return 1;
+    }
+    config.token = *created;
+    std::printf(
+        "chronicle: %s is reachable beyond this machine, so the API needs a token. A new one is in %s\n"
+        "  (mode 0600; `chronicle token --data %s` shows it again):\n\n  %s\n\n",
+        config.listen.c_str(), config.token_file().c_str(), config.data_dir.c_str(), config.token.c_str());
+    std::fflush(stdout);
+  }
   // Recorders need these on this machine; an ECS launcher's recorders check their own image.
   std::map<std::string, std::string> tools;
   if (config.launcher == "process") {
@@ -101,8 +117,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   Launchers launchers(config, config_file);
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
-  JobService service(*backend->store, *backend->queue, *backend->objects, &launcher,
-                     config.url_policy(), resolver);
+  JobService service(*backend->store, *backend->queue, *backend->objects, &launcher, config.url_policy(), resolver);
   if (config.launcher == "process")
     service.guard_disk([&config] { return sys::disk_space(config.work_dir()); },
                        [&config](std::uint64_t total) { return config.disk_reserve_for(total); });

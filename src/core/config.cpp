@@ -96,6 +96,14 @@ std::filesystem::path default_data_dir() {
   return "chronicle-data";
 }
 
+bool Config::listens_on_loopback() const {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") return true;
+  const auto ip = parse_ip_literal(host);
+  return ip && classify(*ip) == AddressClass::loopback;
+}
+
 Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   Config c;
   c.data_dir = default_data_dir();
@@ -137,6 +145,8 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["log_level"].value<std::string>()) c.log_level = *v;
     if (auto v = t["max_connections"].value<int64_t>()) c.max_connections = static_cast<int>(*v);
     if (auto v = t["header_timeout_s"].value<double>()) c.header_timeout_s = *v;
+    if (auto v = t["link_ttl_s"].value<double>()) c.link_ttl_s = *v;
+    if (auto v = t["web_seed_ttl_s"].value<double>()) c.web_seed_ttl_s = *v;
     if (auto v = t["stall_timeout_s"].value<double>()) c.stall_timeout_s = *v;
     if (auto v = t["reconnect_window_s"].value<double>()) c.reconnect_window_s = *v;
     for (auto [key, target] :
@@ -246,7 +256,8 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
         NumericEnv{"CHRONICLE_STALL_TIMEOUT", &c.stall_timeout_s},
         NumericEnv{"CHRONICLE_RECONNECT_WINDOW", &c.reconnect_window_s},
         NumericEnv{"CHRONICLE_MAX_CONNECTIONS", &connections},
-        NumericEnv{"CHRONICLE_HEADER_TIMEOUT", &c.header_timeout_s}}) {
+        NumericEnv{"CHRONICLE_HEADER_TIMEOUT", &c.header_timeout_s}, NumericEnv{"CHRONICLE_LINK_TTL", &c.link_ttl_s},
+        NumericEnv{"CHRONICLE_WEB_SEED_TTL", &c.web_seed_ttl_s}}) {
     if (const char* v = env(name)) {
       auto n = number(name, v);
       if (!n) return n.error();
@@ -276,6 +287,7 @@ Result<Ok> validate(const Config& c) {
   if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)
     return make_error("invalid_config", "heartbeat_stale_s must be at least twice the heartbeat interval");
   if (c.max_connections < 16) return make_error("invalid_config", "max_connections must be at least 16");
+  if (c.link_ttl_s < 1 || c.web_seed_ttl_s < 1) return make_error("invalid_config", "link TTLs must be at least 1 s");
   if (c.header_timeout_s <= 0) return make_error("invalid_config", "header_timeout_s must be positive");
   if (c.stall_timeout_s <= 0) return make_error("invalid_config", "stall_timeout_s must be positive");
   if (c.reconnect_window_s < 0) return make_error("invalid_config", "reconnect_window_s must not be negative");

@@ -19,7 +19,13 @@ struct Config {
   bool allow_private_networks = false;    // CHRONICLE_ALLOW_PRIVATE_NETWORKS: every local network
   // Local networks a recording may reach, e.g. "127.0.0.2/32,10.1.0.0/16"; metadata never.
   std::vector<Network> allowed_networks;  // CHRONICLE_ALLOW_NETWORKS, allow_networks
-  std::string token;                      // CHRONICLE_TOKEN
+  // Needed for every API request when set. A server that listens beyond loopback without one
+  // creates one in the data directory (token_file) and uses it from then on.
+  std::string token;  // CHRONICLE_TOKEN
+  // Download links (recording, torrent) in job JSON carry a signature valid this long, so they
+  // work without the token; the web seed inside a .torrent is signed for web_seed_ttl_s.
+  double link_ttl_s = 7 * 86400;        // CHRONICLE_LINK_TTL
+  double web_seed_ttl_s = 365 * 86400;  // CHRONICLE_WEB_SEED_TTL
   // Host names the API answers to besides IP addresses, localhost and the public URL's host:
   // a page on another name (DNS rebinding) gets 421.
   std::vector<std::string> allowed_hosts;  // CHRONICLE_ALLOWED_HOSTS (comma-separated)
@@ -78,6 +84,9 @@ struct Config {
   int job_retention_days = 90;  // CHRONICLE_JOB_RETENTION_DAYS: finished jobs expire (DynamoDB TTL)
 
   std::filesystem::path db_path() const { return data_dir / "chronicle.db"; }
+  std::filesystem::path token_file() const { return data_dir / "token"; }
+  // Whether the API listens on a loopback address only.
+  bool listens_on_loopback() const;
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }
   std::filesystem::path work_dir() const { return data_dir / "work"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }

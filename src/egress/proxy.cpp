@@ -314,8 +314,8 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_authority(const std::
   if (host.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
     return std::nullopt;
   // The host goes through the same syntax rules as a submitted URL.
-  if (!parse_url("http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + "/"))
-    return std::nullopt;
+  const auto parsed = parse_url("http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + "/");
+  if (!parsed || parsed->port || parsed->rest != "/" || !beast::iequals(parsed->host, host)) return std::nullopt;
   return std::pair{host, static_cast<std::uint16_t>(value)};
 }
 

@@ -32,7 +32,7 @@ void EventHub::deliver(const std::string& job_id, const std::string& f) {
 }
 
 void EventHub::publish_job(const Job& job, std::int64_t seq) {
-  deliver(job.id, frame("job", json_text(to_public_json(job)), seq));
+  deliver(job.id, frame("job", json_text(render_ ? render_(job) : to_public_json(job)), seq));
 }
 
 void EventHub::publish_deleted(const std::string& job_id) {

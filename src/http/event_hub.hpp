@@ -5,8 +5,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
+
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -28,6 +31,8 @@ class EventHub {
  public:
   std::shared_ptr<Subscriber> subscribe(boost::asio::any_io_executor ex, std::optional<std::string> job_filter);
   void unsubscribe(const std::shared_ptr<Subscriber>& s);
+  // How a job is shown to clients (the router's rendering: signed links and seeding state).
+  void set_render(std::function<nlohmann::json(const Job&)> render) { render_ = std::move(render); }
   void publish_job(const Job& job, std::int64_t seq);
   void publish_deleted(const std::string& job_id);
   void close_all();
@@ -38,6 +43,7 @@ class EventHub {
  private:
   void deliver(const std::string& job_id, const std::string& frame);
   std::list<std::shared_ptr<Subscriber>> subscribers_;
+  std::function<nlohmann::json(const Job&)> render_;
 };
 
 }  // namespace chronicle::http

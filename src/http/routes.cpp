@@ -197,8 +197,55 @@ bool Router::host_allowed(const std::string& host) const {
   return false;
 }
 
+bool Router::authorized(const Request& req, const std::string& path,
+                        const std::map<std::string, std::string>& query) const {
+  if (config_.token.empty()) return true;
+  auto matches = [this](const std::string& presented) {
+    return presented.size() == config_.token.size() &&
+           CRYPTO_memcmp(presented.data(), config_.token.data(), presented.size()) == 0;
+  };
+  const std::string auth(req[bhttp::field::authorization]);
+  if (auth.starts_with("Bearer ") && matches(auth.substr(7))) return true;
+  auto param = [&](const char* name) {
+    const auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  };
+  // EventSource cannot send headers: the event stream also takes the token as a query parameter
+  // (RFC 6750 section 2.3); the request log leaves queries out.
+  if (path == "/api/v1/events" && !param("access_token").empty()) return matches(param("access_token"));
+  // A signed download link stands for the token, for that one file of that one job.
+  constexpr std::string_view kJobs = "/api/v1/jobs/";
+  const bool read = req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
+  if (read && path.starts_with(kJobs) && !param("sig").empty()) {
+    const std::string rest = path.substr(kJobs.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string::npos) return false;
+    const std::string what = rest.substr(slash + 1);
+    if (what != "recording" && what != "torrent") return false;
+    return signer_.valid(rest.substr(0, slash), what, param("exp"), param("sig"));
+  }
+  return false;
+}
+
+Reply Router::unauthorized() const {
+  Reply r = error_reply(401, "unauthorized",
+                        "this server needs 'Authorization: Bearer <token>' (or a signed link that has not expired; "
+                        "`chronicle token` on the server shows the token)");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
 nlohmann::json Router::render(const Job& job) const {
   auto j = to_public_json(job);
+  if (signer_.enabled()) {
+    // Links that work without the token, for a while: players, download managers, shared links.
+    const auto ttl = std::chrono::seconds(static_cast<long long>(config_.link_ttl_s));
+    const std::string base = config_.effective_public_url() + "/api/v1/jobs/" + job.id + "/";
+    if (j["recording"].is_object())
+      j["recording"]["url"] = base + "recording" + signer_.query(job.id, "recording", ttl);
+    if (j["torrent"].is_object() && j["torrent"].contains("url"))
+      j["torrent"]["url"] = base + "torrent" + signer_.query(job.id, "torrent", ttl);
+  }
   if (seeding_ && j["torrent"].is_object())
     if (auto s = seeding_(job.id)) j["torrent"]["seeding"] = *s;
   return j;
@@ -242,21 +289,14 @@ Reply Router::handle(const Request& req) {
     return json_reply(200, health);
   }
   if (*path == "/metrics") {
+    if (!authorized(req, *path, query)) return unauthorized();
     Reply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_.render(service_.store(), counters_ ? counters_() : std::map<std::string, std::uint64_t>{});
     return r;
   }
   if (path->starts_with("/api/")) {
-    if (is_mutating(req.method()) && !config_.token.empty()) {
-      const std::string auth(req[bhttp::field::authorization]);
-      const std::string expected = "Bearer " + config_.token;
-      if (auth.size() != expected.size() || CRYPTO_memcmp(auth.data(), expected.data(), auth.size()) != 0) {
-        Reply r = error_reply(401, "unauthorized", "this server needs 'Authorization: Bearer <token>' to change jobs");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return r;
-      }
-    }
+    if (!authorized(req, *path, query)) return unauthorized();
     return api(req, *path, query);
   }
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
@@ -332,7 +372,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (m != bhttp::verb::post) return not_allowed("POST");
       auto stopped = service_.stop(id);
       if (!stopped) return error_reply(stopped.error());
-      return json_reply(202, to_public_json(*stopped));
+      return json_reply(202, render(*stopped));
     }
     if (action == "recording") {
       if (!read) return not_allowed("GET");

@@ -13,6 +13,7 @@
 #include "core/config.hpp"
 #include "core/service.hpp"
 #include "http/metrics.hpp"
+#include "sys/access.hpp"
 
 namespace chronicle::http {
 
@@ -39,7 +40,7 @@ class Router {
  public:
   Router(const Config& config, JobService& service, Metrics& metrics,
          std::function<std::map<std::string, std::uint64_t>()> counters)
-      : config_(config), service_(service), metrics_(metrics), counters_(std::move(counters)) {}
+      : config_(config), service_(service), metrics_(metrics), counters_(std::move(counters)), signer_(config.token) {}
 
   Reply handle(const Request& request);
   // Live seeding state merged into a job's torrent JSON (from the seeder, when one runs).
@@ -50,6 +51,8 @@ class Router {
   // names (421 otherwise, against DNS rebinding), and refuse changes from other sites' pages
   // (a foreign Origin gets 403).
   void guard_browsers() { guard_browsers_ = true; }
+  // A job as the API shows it: live seeding state, and download links signed when there is a token.
+  nlohmann::json render(const Job& job) const;
 
  private:
   Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
@@ -60,7 +63,9 @@ class Router {
   Reply stored_object(const std::string& key, const std::string& content_type, const std::string& filename,
                       const std::string& what);
   Reply static_file(const std::string& path);
-  nlohmann::json render(const Job& job) const;
+  // With a token set: the bearer token, the event stream's access_token, or a signed link.
+  bool authorized(const Request& req, const std::string& path, const std::map<std::string, std::string>& query) const;
+  Reply unauthorized() const;
 
   const Config& config_;
   JobService& service_;
@@ -69,6 +74,7 @@ class Router {
   std::function<std::optional<nlohmann::json>(const std::string&)> seeding_;
   std::function<nlohmann::json()> info_;
   bool guard_browsers_ = false;
+  sys::LinkSigner signer_;
   bool host_allowed(const std::string& host) const;
 };
 

@@ -44,6 +44,16 @@ void apply_headers(Response& res, const Reply& reply) {
   for (const auto& [k, v] : reply.headers) res.set(k, v);
 }
 
+// A request target for the log: without its query when that carries a credential.
+std::string loggable(beast::string_view target) {
+  std::string t(target);
+  const auto q = t.find('?');
+  if (q != std::string::npos &&
+      (t.find("access_token=", q) != std::string::npos || t.find("sig=", q) != std::string::npos))
+    t = t.substr(0, q) + "?…";
+  return t;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -303,7 +313,7 @@ struct HttpServer::Impl {
       if (reply.event_stream) {
         metrics.count_request(std::string(req.method_string()), 200);
         spdlog::info("http method={} path={} status=200 stream=events", std::string(req.method_string()),
-                     std::string(req.target()));
+                     loggable(req.target()));
         co_await serve_events(stream, req, reply);
         break;
       }
@@ -315,7 +325,7 @@ struct HttpServer::Impl {
       const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       if (req.target() != "/healthz" && req.target() != "/metrics")
         spdlog::info("http method={} path={} status={} ms={:.1f}", std::string(req.method_string()),
-                     std::string(req.target()), status, ms);
+                     loggable(req.target()), status, ms);
       if (!keep_alive) break;
     }
     boost::system::error_code ignored;
@@ -324,7 +334,9 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(const Config& config, Router& router, JobStore& store, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(config, router, store, metrics)) {}
+    : impl_(std::make_unique<Impl>(config, router, store, metrics)) {
+  impl_->hub.set_render([&router](const Job& job) { return router.render(job); });
+}
 
 HttpServer::~HttpServer() {
   stop();

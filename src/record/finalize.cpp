@@ -1,5 +1,7 @@
 #include "record/finalize.hpp"
 
+#include "sys/access.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -363,7 +365,11 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   spec.file_size = size;
   spec.piece_size = hasher->piece_size();
   spec.trackers = config.announce_urls();
-  spec.web_seeds = {result.recording.url};
+  // With a token, the web seed carries a long-lived signature: BitTorrent clients have no token.
+  const sys::LinkSigner signer(config.token);
+  spec.web_seeds = {
+      result.recording.url +
+      signer.query(job_id, "recording", std::chrono::seconds(static_cast<long long>(config.web_seed_ttl_s)))};
   spec.comment = title.empty() ? "Recorded by chronicle" : title + " (recorded by chronicle)";
   auto made = torrent::make_torrent(spec, hasher->finish());
   if (!made) {

@@ -1,10 +1,15 @@
 """The contract's edges: bad input gets a clear error and changes nothing."""
+import hashlib
 import json
+import os
+import stat
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
-from harness import CHRONICLE, Chronicle
+from harness import CHRONICLE, Chronicle, free_port, wait_for
 
 
 def error_of(response):
@@ -34,7 +39,7 @@ def test_bad_input_is_refused_and_nothing_changes(strict):
          "forbidden_address", "metadata"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://[fd00:ec2::254]/"}), 400, "forbidden_address", "metadata"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/live.m3u8"}), 400, "forbidden_address",
-         "CHRONICLE_ALLOW_PRIVATE_NETWORKS"),
+         "CHRONICLE_ALLOW_NETWORKS"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://localhost/live.m3u8"}), 400, "forbidden_address", "loopback"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://10.1.2.3/live.m3u8"}), 400, "forbidden_address", "private"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://[::ffff:127.0.0.1]/x"}), 400, "forbidden_address", "loopback"),
@@ -91,22 +96,131 @@ def test_listing_pages_newest_first(chronicle):
     assert [j["id"] for j in page3["jobs"]] == ids[:1] and page3["next_cursor"] is None
 
 
-def test_token_guards_changes():
+def test_with_a_token_every_api_request_needs_it():
     c = Chronicle(env={"CHRONICLE_TOKEN": "s3cret"})
+    bearer = {"Authorization": "Bearer s3cret"}
     try:
         status, code, message = error_of(c.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/a.m3u8"}))
         assert (status, code) == (401, "unauthorized") and "Bearer" in message
         status, code, _ = error_of(c.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/a.m3u8"},
                                          headers={"Authorization": "Bearer wrong"}))
         assert status == 401
-        status, job = c.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/a.m3u8"},
-                            headers={"Authorization": "Bearer s3cret"})
+        status, job = c.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/a.m3u8"}, headers=bearer)
         assert status == 201
-        assert c.api("GET", "/api/v1/jobs")[0] == 200  # reading needs no token
+        # Reads need it too: the list, one job, the events, the metrics, the info.
+        for path in ["/api/v1/jobs", f"/api/v1/jobs/{job['id']}", "/api/v1/events", "/metrics", "/api/v1/info",
+                     f"/api/v1/jobs/{job['id']}/recording"]:
+            status, headers, _ = c.request("GET", path)
+            assert status == 401, path
+            assert headers.get("WWW-Authenticate") == "Bearer"
+        assert c.api("GET", "/api/v1/jobs", headers=bearer)[0] == 200
+        assert c.request("GET", "/metrics", headers=bearer)[0] == 200
+        assert c.api("GET", "/healthz")[0] == 200  # liveness stays open
+        # EventSource cannot send headers: the stream takes access_token, and only the stream does.
+        with urllib.request.urlopen(c.base + "/api/v1/events?access_token=s3cret", timeout=5) as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "text/event-stream"
+        assert c.request("GET", "/api/v1/jobs?access_token=s3cret")[0] == 401
+        assert c.request("GET", "/api/v1/events?access_token=wrong")[0] == 401
         r = c.cli("submit", "http://127.0.0.1:9/b.m3u8")  # the CLI takes CHRONICLE_TOKEN from the env
         assert r.returncode == 0, r.stderr
+        r = c.cli("ls")
+        assert r.returncode == 0, r.stderr
+        # The log never shows the token.
+        with open(c.log.name, "rb") as f:
+            assert b"s3cret" not in f.read()
     finally:
         c.close()
+
+
+def test_signed_download_links_work_without_the_token_until_they_expire(make_stream, tmp_path):
+    from bencode import loads
+    from harness import sha256_of
+    c = Chronicle(env={"CHRONICLE_TOKEN": "s3cret", "CHRONICLE_LINK_TTL": "6"})
+    bearer = {"Authorization": "Bearer s3cret"}
+    try:
+        stream = make_stream(4)
+        r = c.cli("submit", stream.url, "--name", "signed", "--wait", "--json", timeout=120)
+        assert r.returncode == 0, r.stderr
+        job = c.api("GET", f"/api/v1/jobs/{json.loads(r.stdout)['id']}", headers=bearer)[1]
+        link = job["recording"]["url"]
+        assert "exp=" in link and "sig=" in link, link
+        path = link[len(c.base):]
+        status, _, body = c.request("GET", path)
+        assert status == 200
+        assert hashlib.sha256(body).hexdigest() == job["recording"]["sha256"]
+        status, _, torrent = c.request("GET", job["torrent"]["url"][len(c.base):])
+        assert status == 200
+        # The web seed inside the torrent is signed for a long time: BitTorrent clients have no token.
+        seeds = loads(torrent)[b"url-list"]
+        seed = (seeds[0] if isinstance(seeds, list) else seeds).decode()
+        assert "sig=" in seed and c.request("GET", seed[len(c.base):])[0] == 200
+        # Another job's id, another file, or an altered signature or expiry: refused.
+        sig = path.split("sig=")[1]
+        altered = path.replace("sig=" + sig, "sig=" + ("0" if sig[0] != "0" else "1") + sig[1:])
+        assert c.request("GET", altered)[0] == 401
+        exp = path.split("exp=")[1].split("&")[0]
+        assert c.request("GET", path.replace("exp=" + exp, "exp=" + str(int(exp) + 3600)))[0] == 401
+        assert c.request("GET", path.replace("/recording?", "/torrent?"))[0] == 401
+        assert c.request("GET", path.replace(job["id"], "01ARZ3NDEKTSV4RRFFQ69G5FAV"))[0] == 401
+        time.sleep(max(0, int(exp) - time.time()) + 1)
+        status, code, message = error_of(c.api("GET", path))
+        assert status == 401
+    finally:
+        c.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a private network namespace needs root")
+def test_a_server_reachable_beyond_loopback_creates_a_token_and_prints_it(tmp_path):
+    """`serve --listen 0.0.0.0:PORT` in a network namespace of its own (nothing outside can reach it)."""
+    data = tmp_path / "data"
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = dict(os.environ, CHRONICLE_TRACKER="0", CHRONICLE_SEED="0")
+    env.pop("CHRONICLE_TOKEN", None)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", CHRONICLE,
+                                 "serve", "--data", str(data), "--listen", f"0.0.0.0:{port}"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def inside(*argv):
+        return subprocess.run(["nsenter", "-t", str(proc.pid), "-n", *argv], capture_output=True, text=True,
+                              timeout=30)
+
+    def code(*extra):
+        r = inside("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *extra, f"http://127.0.0.1:{port}/api/v1/jobs")
+        return r.stdout
+
+    try:
+        wait_for(lambda: code() not in ("", "000"), 20, what="serve in its namespace")
+        token_file = data / "token"
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        token = token_file.read_text().strip()
+        assert len(token) >= 32
+        printed = log.read_text()
+        assert token in printed and "chronicle token" in printed, printed
+        r = subprocess.run([CHRONICLE, "token", "--data", str(data)], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip() == token
+        assert code() == "401"
+        assert code("-H", f"Authorization: Bearer {token}") == "200"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    # Restarted, it keeps the same token and does not print it again.
+    before = log.read_text()
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", CHRONICLE,
+                                 "serve", "--data", str(data), "--listen", f"0.0.0.0:{port}"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: code() not in ("", "000"), 20, what="serve restarted")
+        assert code("-H", f"Authorization: Bearer {token}") == "200"
+        assert log.read_text()[len(before):].count(token) == 0
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    # A server without a token says so.
+    r = subprocess.run([CHRONICLE, "token", "--data", str(tmp_path / "other")], capture_output=True, text=True)
+    assert r.returncode == 3 and "no token" in r.stderr
 
 
 def test_cli_errors_are_one_line_and_non_zero(chronicle):

@@ -23,6 +23,8 @@ export default function App() {
   const retry = useRef<(() => Promise<unknown>) | null>(null);
 
   const upsert = useCallback((job: Job) => setJobs((m) => new Map(m).set(job.id, job)), []);
+  // Bumped when a token is saved, so the event stream reconnects with it.
+  const [tokenVersion, setTokenVersion] = useState(0);
   const resync = useCallback(() => {
     api
       .listJobs()
@@ -30,7 +32,14 @@ export default function App() {
         setJobs(new Map(jobs.map((j) => [j.id, j])));
         setLoadError(null);
       })
-      .catch((e) => setLoadError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => {
+        setLoadError(e instanceof ApiError ? e.message : String(e));
+        // A server with a token shows nothing without it: ask, then load again.
+        if (e instanceof ApiError && e.status === 401) {
+          retry.current = () => api.listJobs();
+          setAskToken(true);
+        }
+      });
   }, []);
 
   useEffect(() => {
@@ -43,7 +52,7 @@ export default function App() {
       },
       setConnection,
     );
-  }, [resync, upsert]);
+  }, [resync, upsert, tokenVersion]);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -169,6 +178,7 @@ export default function App() {
         onSave={(t) => {
           token.set(t);
           setAskToken(false);
+          setTokenVersion((v) => v + 1);
           retry.current?.().then(resync).catch(() => undefined);
         }}
       />

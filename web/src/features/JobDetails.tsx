@@ -118,7 +118,7 @@ export function JobDetails({
         <div className="mt-6 flex flex-wrap gap-2">
           {job.recording && (
             <Button asChild variant="outline" size="sm">
-              <a href={api.recordingUrl(job.id)} download data-testid="download-recording">
+              <a href={api.recordingUrl(job.id, job.recording.url)} download data-testid="download-recording">
                 <Download /> Recording
               </a>
             </Button>
@@ -126,7 +126,7 @@ export function JobDetails({
           {job.torrent && (
             <>
               <Button asChild variant="outline" size="sm">
-                <a href={api.torrentUrl(job.id)} download data-testid="download-torrent">
+                <a href={api.torrentUrl(job.id, job.torrent.url)} download data-testid="download-torrent">
                   <Magnet /> .torrent
                 </a>
               </Button>

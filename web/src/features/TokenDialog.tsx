@@ -13,7 +13,7 @@ export function TokenDialog({ open, onSave, onCancel }: { open: boolean; onSave:
     <Dialog open={open} onOpenChange={(o) => !o && onCancel()}>
       <DialogContent>
         <DialogTitle>This server needs a token</DialogTitle>
-        <DialogDescription>Changes need the token set in CHRONICLE_TOKEN. It is kept in this browser.</DialogDescription>
+        <DialogDescription>This server needs its token (CHRONICLE_TOKEN, or run `chronicle token` on the server). It is kept in this browser.</DialogDescription>
         <form onSubmit={submit} className="mt-5 space-y-4">
           <div className="space-y-1.5">
             <Label htmlFor="token">Token</Label>

@@ -23,7 +23,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const t = token.get();
-  if (t && method !== "GET") headers.Authorization = `Bearer ${t}`;
+  if (t) headers.Authorization = `Bearer ${t}`;
   let res: Response;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -45,9 +45,20 @@ export const api = {
   stop: (id: string) => call<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/stop`),
   remove: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`),
   info: () => call<ServerInfo>("GET", "/api/v1/info"),
-  recordingUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording`,
-  torrentUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent`,
+  // Same-origin paths, with the signature the server put on the job's links when it has a token
+  // (a plain link would need the token, which a download cannot send).
+  recordingUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording${signature(signed)}`,
+  torrentUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent${signature(signed)}`,
 };
+
+function signature(url: string | undefined): string {
+  if (!url) return "";
+  try {
+    return new URL(url, window.location.href).search;
+  } catch {
+    return "";
+  }
+}
 
 export type Connection = "live" | "polling" | "connecting";
 
@@ -75,7 +86,9 @@ export function subscribe(
     startPolling();
     return stopPolling;
   }
-  const source = new EventSource("/api/v1/events");
+  // EventSource cannot send an Authorization header: the token goes as access_token.
+  const t = token.get();
+  const source = new EventSource(t ? `/api/v1/events?access_token=${encodeURIComponent(t)}` : "/api/v1/events");
   onConnection("connecting");
   source.onopen = () => {
     stopPolling();

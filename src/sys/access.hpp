@@ -1,0 +1,36 @@
+#pragma once
+// Access to a server with a token: the token itself (configured, or created for a server that
+// listens beyond loopback), and signed, expiring download links that work without it, so
+// BitTorrent clients (web seeds) and shared links need no secret.
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace chronicle::sys {
+
+// The token stored in `file` (0600), if the file exists; "" if it does not.
+Result<std::string> read_token_file(const std::filesystem::path& file);
+// A new random token written to `file` with mode 0600 (the file must not exist yet).
+Result<std::string> create_token_file(const std::filesystem::path& file);
+
+class LinkSigner {
+ public:
+  // No signing (and no checking: every link is accepted) when `token` is empty.
+  explicit LinkSigner(const std::string& token);
+
+  bool enabled() const { return !key_.empty(); }
+  // "?exp=UNIX&sig=HEX" for `what` ("recording", "torrent") of job `job_id`, valid for `ttl`.
+  std::string query(const std::string& job_id, const std::string& what, std::chrono::seconds ttl,
+                    std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+  // Whether `exp` and `sig` (from a query) are a valid, unexpired signature for the link.
+  bool valid(const std::string& job_id, const std::string& what, const std::string& exp, const std::string& sig,
+             std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+
+ private:
+  std::string signature(const std::string& job_id, const std::string& what, const std::string& exp) const;
+  std::string key_;  // derived from the token: a link never reveals the token itself
+};
+
+}  // namespace chronicle::sys
