@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs, builds and runs the whole test suite (unit, integration, e2e, browser) under CTest.
+# Installs, builds and runs the whole test suite (unit, integration, e2e, browser) under CTest,
+# then the unit and integration tests under AddressSanitizer/UBSan and the fuzz targets.
 # Screenshots of the dashboard are written to build/artifacts/screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,5 +8,6 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
-cd build
-ctest --output-on-failure --timeout 900 "$@"
+(cd build && ctest --output-on-failure --timeout 900 "$@")
+# Again under ASan/UBSan, and the fuzzers.
+./scripts/sanitize.sh

@@ -44,6 +44,9 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
     argv.push_back("--ffmpeg-location");
     argv.push_back(config.ffmpeg);
   }
+  // ffmpeg may open only what goes through the egress guard (HTTP, and HTTPS as CONNECT): a
+  // format or playlist entry on RTMP, RTSP, UDP, FTP or a local file is refused, not fetched.
+  std::string input_args = "-protocol_whitelist " + std::string(kDownloaderProtocols);
   if (live_start_index && job.protocol.find("m3u8") != std::string::npos) {
     // The first part starts from the oldest segment the live playlist still lists, so the
     // seconds between submitting and the recorder starting are not lost; a later part starts
@@ -51,10 +54,11 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
     // ffmpeg reloads a playlist without new segments every half target duration.
     const double target = target_duration_s > 0 ? target_duration_s : 1;
     const auto hold = static_cast<long>(std::ceil(config.stall_timeout_for(target) / (target / 2)));
-    argv.push_back("--downloader-args");
-    argv.push_back("ffmpeg_i:-live_start_index " + std::to_string(*live_start_index) + " -m3u8_hold_counters " +
-                   std::to_string(hold));
+    input_args +=
+        " -live_start_index " + std::to_string(*live_start_index) + " -m3u8_hold_counters " + std::to_string(hold);
   }
+  argv.push_back("--downloader-args");
+  argv.push_back("ffmpeg_i:" + input_args);
   argv.push_back("--");
   argv.push_back(job.url);
   return argv;

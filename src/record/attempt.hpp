@@ -24,6 +24,9 @@ namespace chronicle::record {
 // For HLS, ffmpeg itself also ends a playlist that stops growing, after about the stall timeout
 // (`-m3u8_hold_counters`, from the segments' `target_duration_s`, 1 s when not known yet): it
 // then writes out the last segment in full, which an interrupted ffmpeg would drop.
+// The protocols ffmpeg may use for a recording's input: what the egress guard carries.
+inline constexpr const char* kDownloaderProtocols = "http,https,tcp,tls,crypto,data,httpproxy";
+
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s = 0,
                                          const std::string& proxy_url = "");

@@ -56,7 +56,7 @@ TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
   Job job;
   job.url = "https://example.com/live.m3u8";
   job.protocol = "m3u8_native";
-  auto argv = downloader_argv(config, job, "/w/part-001.%(ext)s", 0);
+  auto argv = downloader_argv(config, job, "/w/part-001.%(ext)s", 0, 0, "http://127.0.0.1:4321");
   ASSERT_GE(argv.size(), 3u);
   EXPECT_EQ(argv[argv.size() - 2], "--") << "the URL can never be read as an option";
   EXPECT_EQ(argv.back(), job.url);
@@ -65,18 +65,25 @@ TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
     return std::any_of(argv.begin(), argv.end(), [&](const std::string& x) { return x.starts_with(a); });
   };
   EXPECT_TRUE(has("--hls-use-mpegts"));
+  EXPECT_TRUE(has("http://127.0.0.1:4321")) << "everything goes through the egress guard";
   EXPECT_TRUE(has("ffmpeg"));
-  EXPECT_TRUE(has("ffmpeg_i:-live_start_index 0 -m3u8_hold_counters 60"))
+  EXPECT_TRUE(
+      has("ffmpeg_i:-protocol_whitelist http,https,tcp,tls,crypto,data,httpproxy -live_start_index 0 "
+          "-m3u8_hold_counters 60"))
       << "ffmpeg ends a stalled playlist itself after the 30 s stall timeout (reloads every 0.5 s)";
   EXPECT_TRUE(has("bv*+ba/b"));
   EXPECT_FALSE(has("--ffmpeg-location")) << "a bare ffmpeg name is left to yt-dlp's PATH lookup";
   EXPECT_FALSE(has("--remux-video")) << "parts stay MPEG-TS until they are joined";
   argv = downloader_argv(config, job, "/w/part-002.%(ext)s", 7, 6);
-  EXPECT_TRUE(has("ffmpeg_i:-live_start_index 7 -m3u8_hold_counters 10"))
+  EXPECT_TRUE(
+      has("ffmpeg_i:-protocol_whitelist http,https,tcp,tls,crypto,data,httpproxy -live_start_index 7 "
+          "-m3u8_hold_counters 10"))
       << "a later part starts after what was recorded; 6 s segments are reloaded every 3 s";
   job.protocol = "https";
   config.ffmpeg = "/opt/ffmpeg/bin/ffmpeg";
   argv = downloader_argv(config, job, "/w/part-001.%(ext)s", std::nullopt);
-  EXPECT_FALSE(has_prefix("ffmpeg_i:"));
+  EXPECT_TRUE(has("ffmpeg_i:-protocol_whitelist http,https,tcp,tls,crypto,data,httpproxy"))
+      << "no RTMP, RTSP, UDP or files, whatever the format";
+  EXPECT_FALSE(has_prefix("ffmpeg_i:-live"));
   EXPECT_TRUE(has("/opt/ffmpeg/bin/ffmpeg"));
 }
