@@ -4,7 +4,7 @@
 # bounded time from its corpus in tests/fuzz/corpus. Run by scripts/test.sh after the main suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" \
   -DCHRONICLE_SANITIZE=ON -DCHRONICLE_FUZZ=ON -DCHRONICLE_FUZZ_SECONDS="${CHRONICLE_FUZZ_SECONDS:-60}"
 cmake --build build-asan -j "$(nproc)"
 cd build-asan

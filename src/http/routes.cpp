@@ -115,7 +115,8 @@ std::string content_disposition(const std::string& filename) {
   std::string ascii, encoded;
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (unsigned char c : name) {
-    const bool plain = std::isalnum(c) || std::strchr("!#$&+-.^_`|~ ", c);
+    // (strchr also "finds" the terminating NUL, so a NUL byte must be ruled out first.)
+    const bool plain = std::isalnum(c) || (c != 0 && std::strchr("!#$&+-.^_`|~ ", c));
     ascii.push_back(c < 0x80 && c >= 0x20 && c != '"' && c != '\\' && c != 0x7F ? static_cast<char>(c) : '_');
     if (plain && c != ' ') {
       encoded.push_back(static_cast<char>(c));

@@ -1,5 +1,7 @@
 #include "record/hls.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace chronicle::record {
@@ -11,8 +13,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A duration or count from a stranger's playlist: "nan", "inf" and negative values count as 0,
+// so they never reach the gap arithmetic (or the job's JSON).
 double number_after(std::string_view line, std::size_t prefix) {
-  return std::strtod(std::string(line.substr(prefix)).c_str(), nullptr);
+  const double v = std::strtod(std::string(line.substr(prefix)).c_str(), nullptr);
+  return std::isfinite(v) && v > 0 && v < 1e6 ? v : 0;
 }
 
 // The same resource, ignoring a query string (CDNs rotate tokens in them between reloads).
@@ -48,7 +53,9 @@ std::optional<MediaPlaylist> parse_media_playlist(std::string_view text, const s
     } else if (line.starts_with("#EXT-X-STREAM-INF")) {
       return std::nullopt;  // a master playlist
     } else if (line.starts_with("#EXT-X-MEDIA-SEQUENCE:")) {
-      playlist.media_sequence = std::strtoll(std::string(line.substr(22)).c_str(), nullptr, 10);
+      // Kept where sequence arithmetic cannot overflow (the spec allows 0 to 2^64-1).
+      playlist.media_sequence =
+          std::clamp<long long>(std::strtoll(std::string(line.substr(22)).c_str(), nullptr, 10), 0, 1LL << 53);
     } else if (line.starts_with("#EXT-X-TARGETDURATION:")) {
       playlist.target_duration_s = number_after(line, 22);
       media = true;

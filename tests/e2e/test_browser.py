@@ -35,3 +35,19 @@ def test_dashboard_submit_watch_stop_download(chronicle, make_stream):
     for name in ["empty-desktop", "modal-desktop", "list-recording-desktop", "details-recording-desktop",
                  "details-completed-desktop", "list-phone", "modal-phone", "details-phone"]:
         assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name
+
+
+def test_dashboard_asks_for_the_token_once_and_uses_signed_links(make_stream):
+    from harness import Chronicle
+    c = Chronicle(env={"CHRONICLE_TOKEN": "browser-s3cret"})
+    try:
+        stream = make_stream(4)
+        r = c.cli("submit", stream.url, "--name", "with token", "--wait", "--json", timeout=120)
+        assert r.returncode == 0, r.stderr
+        job = json.loads(r.stdout)
+        r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "token.mjs"), c.base, "browser-s3cret",
+                            job["id"], ARTIFACTS], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(r.stdout.strip().splitlines()[-1])["recording_bytes"] == job["recording"]["size"]
+    finally:
+        c.close()

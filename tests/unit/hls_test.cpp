@@ -151,3 +151,18 @@ TEST(Parts, TheStoredOutcomeSurvivesTheRecorder) {
   EXPECT_FALSE(apply_outcome(job, o)) << "a finished job is not finished twice";
   fs::remove_all(dir);
 }
+
+// Found by fuzz_playlist: "nan" and "inf" parsed as durations and reached the gap arithmetic.
+TEST(MediaPlaylist, DurationsThatAreNotNumbersCountAsZero) {
+  auto p = parse_media_playlist(
+      "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:-9223372036854775808\n#EXTINF:nan,\n/a.ts\n#EXTINF:1e400,\nb.ts\n"
+      "#EXTINF:-4,\nc.ts\n#EXTINF:2.5,\nd.ts\n",
+      "http://h/live/index.m3u8");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->segments.size(), 4u);
+  EXPECT_EQ(p->segments[0].duration_s, 0);
+  EXPECT_EQ(p->segments[1].duration_s, 0);
+  EXPECT_EQ(p->segments[2].duration_s, 0);
+  EXPECT_EQ(p->segments[3].duration_s, 2.5);
+  EXPECT_EQ(p->media_sequence, 0);
+}

@@ -47,4 +47,7 @@ TEST(ContentDisposition, HasAnAsciiFallbackAndTheUtf8Name) {
   EXPECT_EQ(content_disposition("a\xE2\x80\xAEvkm.exe"),
             "attachment; filename=\"avkm.exe\"; filename*=UTF-8''avkm.exe");
   EXPECT_EQ(content_disposition("b\xE2\x81\xA6x.ts"), "attachment; filename=\"bx.ts\"; filename*=UTF-8''bx.ts");
+  // Found by fuzz_names: strchr matched the NUL byte, which then went into the header raw.
+  EXPECT_EQ(content_disposition(std::string("a\0b.ts", 6)),
+            "attachment; filename=\"a_b.ts\"; filename*=UTF-8''a%00b.ts");
 }
