@@ -89,6 +89,29 @@ class LiveStream:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+
+def sanitizer_reports(data_dir):
+    """Sanitizer reports in the logs of serve and its recorders under `data_dir`."""
+    found = []
+    for root, _, files in os.walk(data_dir):
+        for name in files:
+            if not name.endswith(".log"):
+                continue
+            try:
+                with open(os.path.join(root, name), "rb") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            for mark in SANITIZER_MARKS:
+                at = text.find(mark)
+                if at >= 0:
+                    found.append(f"{name}: " + text[at:at + 3000].decode("utf-8", "replace"))
+                    break
+    return found
+
+
 class Chronicle:
     """A `chronicle serve` with its own data directory on an ephemeral loopback port."""
 
@@ -143,7 +166,10 @@ class Chronicle:
         # Recorders run in their own sessions on purpose; a test must not leave any behind.
         subprocess.run(["pkill", "-KILL", "-f", f"record .*{self.data}"], check=False)
         subprocess.run(["pkill", "-KILL", "-f", os.path.join(self.data, "work")], check=False)
+        reports = sanitizer_reports(self.data)
         shutil.rmtree(self.data, ignore_errors=True)
+        # Under the ASan/UBSan build, a report from serve or a recorder fails the test.
+        assert not reports, "\n\n".join(reports)
 
     # --- HTTP -----------------------------------------------------------------------------
     def request(self, method, path, body=None, raw=None, headers=None):
