@@ -20,7 +20,7 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(base);
-  const input = page.getByLabel("Token");
+  const input = page.locator("input#token");
   await input.waitFor({ timeout: 15000 });
   await page.screenshot({ path: path.join(artifacts, "token-dialog-desktop.png") });
   await input.fill(token);
