@@ -60,7 +60,7 @@ def main():
     p.add_argument("--seconds", type=int, default=120, help="content of the finished playlist")
     p.add_argument("--bitrate", default="20M")
     p.add_argument("--live", type=int, default=60, help="seconds of the live recording (0: skip)")
-    p.add_argument("--proxy-binary", default=os.path.join(ROOT, "build", "bench_egress_proxy"))
+    p.add_argument("--proxy-binary", default=os.path.join(ROOT, "build", "bench", "bench_egress_proxy"))
     args = p.parse_args()
 
     segments = encode_segments(args.seconds, size="1280x720", bitrate=args.bitrate)
