@@ -202,6 +202,19 @@ struct EgressProxy::Impl {
                           "chronicle: cannot connect to " + host + ":" + std::to_string(to_port) + ": " + ec.message());
   }
 
+  // Writes `head` (if any), then what the parser read past a header, before a pump carries the
+  // rest of the stream; false if the connection broke.
+  awaitable<bool> write_head(tcp::socket& to, std::string head, beast::flat_buffer& leftover,
+                             std::atomic<std::uint64_t>& count) {
+    boost::system::error_code ec;
+    if (!head.empty()) co_await asio::async_write(to, asio::buffer(head), asio::redirect_error(use_awaitable, ec));
+    if (!ec && leftover.size() > 0) {
+      co_await asio::async_write(to, leftover.data(), asio::redirect_error(use_awaitable, ec));
+      count += leftover.size();
+    }
+    co_return !ec;
+  }
+
   awaitable<void> send(std::shared_ptr<Tunnel> t, std::string text) {
     boost::system::error_code ec;
     co_await asio::async_write(t->client, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
@@ -233,11 +246,7 @@ struct EgressProxy::Impl {
         co_return;
       }
       co_await send(t, "HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (buffer.size() > 0) {
-        co_await asio::async_write(t->upstream, buffer.data(), asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return;
-        bytes_up += buffer.size();
-      }
+      if (!co_await write_head(t->upstream, {}, buffer, bytes_up)) co_return;
       asio::co_spawn(io, pump(t, t->client, t->upstream, bytes_up), asio::detached);
       co_await pump(t, t->upstream, t->client, bytes_down);
       co_return;
@@ -259,13 +268,7 @@ struct EgressProxy::Impl {
     head += url->rest.empty() || url->rest.front() != '/' ? "/" + url->rest : url->rest;
     head += request.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
     append_fields(head, request);
-    co_await asio::async_write(t->upstream, asio::buffer(head), asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-    if (buffer.size() > 0) {
-      co_await asio::async_write(t->upstream, buffer.data(), asio::redirect_error(use_awaitable, ec));
-      if (ec) co_return;
-      bytes_up += buffer.size();
-    }
+    if (!co_await write_head(t->upstream, std::move(head), buffer, bytes_up)) co_return;
     asio::co_spawn(io, pump(t, t->client, t->upstream, bytes_up), asio::detached);
 
     // The response's own header, with the connection marked to close (see append_fields).
@@ -283,13 +286,7 @@ struct EgressProxy::Impl {
     response_head.append(response.reason().data(), response.reason().size());
     response_head += "\r\n";
     append_fields(response_head, response);
-    co_await asio::async_write(t->client, asio::buffer(response_head), asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return;
-    if (upstream_buffer.size() > 0) {
-      co_await asio::async_write(t->client, upstream_buffer.data(), asio::redirect_error(use_awaitable, ec));
-      if (ec) co_return;
-      bytes_down += upstream_buffer.size();
-    }
+    if (!co_await write_head(t->client, std::move(response_head), upstream_buffer, bytes_down)) co_return;
     co_await pump(t, t->upstream, t->client, bytes_down);
   }
 };

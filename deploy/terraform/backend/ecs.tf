@@ -59,10 +59,11 @@ resource "aws_ecs_task_definition" "recorder" {
     stopTimeout = 120
     # An init process as PID 1 forwards ECS's SIGTERM and reaps ffmpeg when yt-dlp leaves it.
     linuxParameters = { initProcessEnabled = true }
+    # The token signs the web seed put into each .torrent (BitTorrent clients have no token).
     environment = [for k, v in merge(local.backend_env, {
       CHRONICLE_DATA       = "/data"
       CHRONICLE_PUBLIC_URL = local.public_url
-    }) : { name = k, value = v }]
+    }, var.api_token == "" ? {} : { CHRONICLE_TOKEN = var.api_token }) : { name = k, value = v }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

@@ -66,7 +66,7 @@ variable "recording_retention_days" {
 }
 
 variable "api_token" {
-  description = "Bearer token required to submit, stop and delete jobs (CHRONICLE_TOKEN). Empty: anyone who reaches the API can."
+  description = "Bearer token every API request needs, reads included (CHRONICLE_TOKEN); download links and web seeds are signed with it. Empty: anyone who reaches the API can use it."
   type        = string
   default     = ""
   sensitive   = true
