@@ -51,3 +51,28 @@ TEST(ContentDisposition, HasAnAsciiFallbackAndTheUtf8Name) {
   EXPECT_EQ(content_disposition(std::string("a\0b.ts", 6)),
             "attachment; filename=\"a_b.ts\"; filename*=UTF-8''a%00b.ts");
 }
+
+TEST(ErrorReply, StatusAndRetryAfterFollowTheKind) {
+  using chronicle::ErrorKind;
+  using chronicle::make_error;
+  auto header = [](const Reply& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return std::string();
+  };
+  auto outage = error_reply(make_error(ErrorKind::unavailable, "aws_unreachable", "DynamoDB is down"));
+  EXPECT_EQ(outage.status, 503u);
+  EXPECT_EQ(header(outage, "Retry-After"), "5");
+  EXPECT_NE(outage.body.find("aws_unreachable"), std::string::npos);
+  auto slow = error_reply(make_error(ErrorKind::throttled, "ThrottlingException", "slow down"));
+  EXPECT_EQ(slow.status, 503u);
+  EXPECT_EQ(header(slow, "Retry-After"), "2");
+  EXPECT_EQ(error_reply(make_error("storage_error", "locked")).status, 503u) << "a store error is never a 400";
+  EXPECT_EQ(error_reply(make_error(ErrorKind::internal, "AccessDeniedException", "no")).status, 500u);
+  EXPECT_EQ(error_reply(make_error("not_found", "no job")).status, 404u);
+  EXPECT_EQ(error_reply(make_error("conflict", "running")).status, 409u);
+  EXPECT_EQ(error_reply(make_error("insufficient_storage", "full")).status, 507u);
+  auto bad = error_reply(make_error("invalid_url", "bad"));
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(header(bad, "Retry-After"), "");
+}
