@@ -137,6 +137,8 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     if (auto v = t["heartbeat_stale_s"].value<double>()) c.heartbeat_stale_s = *v;
     if (auto v = t["probe_timeout_s"].value<double>()) c.probe_timeout_s = *v;
     if (auto v = t["max_receive_count"].value<int64_t>()) c.max_receive_count = static_cast<int>(*v);
+    if (auto v = t["dispatch_concurrency"].value<int64_t>()) c.dispatch_concurrency = static_cast<int>(*v);
+    if (auto v = t["resident_extractor"].value<bool>()) c.resident_extractor = *v;
     if (auto v = t["ytdlp"].value<std::string>()) c.ytdlp = *v;
     if (auto v = t["ffmpeg"].value<std::string>()) c.ffmpeg = *v;
     if (auto v = t["ytdlp_format"].value<std::string>()) c.ytdlp_format = *v;
@@ -208,6 +210,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   };
   for (auto [name, target] :
        {BoolEnv{"CHRONICLE_TORRENT", &c.torrent_enabled}, BoolEnv{"CHRONICLE_TORRENT_HYBRID", &c.torrent_hybrid},
+        BoolEnv{"CHRONICLE_RESIDENT_EXTRACTOR", &c.resident_extractor},
         BoolEnv{"CHRONICLE_TRACKER", &c.tracker_enabled}, BoolEnv{"CHRONICLE_SEED", &c.seed_enabled},
         BoolEnv{"CHRONICLE_SEED_DHT", &c.seed_dht}, BoolEnv{"CHRONICLE_SEED_LSD", &c.seed_lsd},
         BoolEnv{"CHRONICLE_SEED_UPNP", &c.seed_upnp}, BoolEnv{"CHRONICLE_SEED_NATPMP", &c.seed_natpmp}})
@@ -245,12 +248,13 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
     double* target;
   };
   double max_rec = c.max_concurrent_recordings, max_recv = c.max_receive_count, active = c.seed_active_limit,
-         retention = c.job_retention_days, connections = c.max_connections;
+         retention = c.job_retention_days, connections = c.max_connections, dispatching = c.dispatch_concurrency;
   for (auto [name, target] :
        {NumericEnv{"CHRONICLE_HEARTBEAT_INTERVAL", &c.heartbeat_interval_s},
         NumericEnv{"CHRONICLE_HEARTBEAT_STALE", &c.heartbeat_stale_s},
         NumericEnv{"CHRONICLE_PROBE_TIMEOUT", &c.probe_timeout_s}, NumericEnv{"CHRONICLE_MAX_RECORDINGS", &max_rec},
-        NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}, NumericEnv{"CHRONICLE_SEED_RATIO", &c.seed_ratio_limit},
+        NumericEnv{"CHRONICLE_MAX_RECEIVES", &max_recv}, NumericEnv{"CHRONICLE_DISPATCH_CONCURRENCY", &dispatching},
+        NumericEnv{"CHRONICLE_SEED_RATIO", &c.seed_ratio_limit},
         NumericEnv{"CHRONICLE_SEED_TIME", &c.seed_time_limit_s}, NumericEnv{"CHRONICLE_SEED_ACTIVE", &active},
         NumericEnv{"CHRONICLE_JOB_RETENTION_DAYS", &retention},
         NumericEnv{"CHRONICLE_STALL_TIMEOUT", &c.stall_timeout_s},
@@ -276,6 +280,7 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
   c.seed_active_limit = static_cast<int>(active);
   c.job_retention_days = static_cast<int>(retention);
   c.max_connections = static_cast<int>(connections);
+  c.dispatch_concurrency = static_cast<int>(dispatching);
   return c;
 }
 
@@ -283,6 +288,8 @@ Result<Ok> validate(const Config& c) {
   if (c.backend != "embedded" && c.backend != "aws")
     return make_error("invalid_config", "backend must be 'embedded' or 'aws', got '" + c.backend + "'");
   if (c.max_concurrent_recordings < 1) return make_error("invalid_config", "max_concurrent_recordings must be >= 1");
+  if (c.dispatch_concurrency < 1 || c.dispatch_concurrency > 256)
+    return make_error("invalid_config", "dispatch_concurrency must be between 1 and 256");
   if (c.heartbeat_interval_s <= 0) return make_error("invalid_config", "heartbeat interval must be positive");
   if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)
     return make_error("invalid_config", "heartbeat_stale_s must be at least twice the heartbeat interval");

@@ -35,6 +35,12 @@ struct Config {
   double heartbeat_stale_s = 30;           // CHRONICLE_HEARTBEAT_STALE
   double probe_timeout_s = 30;             // CHRONICLE_PROBE_TIMEOUT
   int max_receive_count = 5;               // CHRONICLE_MAX_RECEIVES: deliveries before dead-lettering
+  // Jobs probed at once. A burst of already-live streams must all start inside their playlists'
+  // window (often 6 s), so probes run side by side rather than one after the other.
+  int dispatch_concurrency = 16;  // CHRONICLE_DISPATCH_CONCURRENCY, dispatch_concurrency
+  // Probes go to one resident yt-dlp (a Python worker importing it once) instead of a process
+  // per probe; off, or when yt-dlp is not a Python script, each probe runs `yt-dlp -J`.
+  bool resident_extractor = true;          // CHRONICLE_RESIDENT_EXTRACTOR, resident_extractor
   std::string ytdlp = "yt-dlp";            // CHRONICLE_YTDLP
   std::string ffmpeg = "ffmpeg";           // CHRONICLE_FFMPEG
   std::string ytdlp_format = "bv*+ba/b";   // CHRONICLE_YTDLP_FORMAT

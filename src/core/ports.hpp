@@ -136,8 +136,10 @@ class ObjectStore {
 class Launcher {
  public:
   virtual ~Launcher() = default;
-  // Starts a recorder for the job; returns a handle stored in Job::recorder_ref.
-  virtual Result<std::string> launch(const Job& job) = 0;
+  // Starts a recorder for the job; returns a handle stored in Job::recorder_ref. `extracted`: the
+  // probe's yt-dlp info (JSON), so the recorder need not extract the URL again; "" when none.
+  // It may hold signed media URLs: launchers pass it privately, never into the job.
+  virtual Result<std::string> launch(const Job& job, const std::string& extracted = "") = 0;
   // Asks the recorder to stop and finalize what it has.
   virtual Result<Ok> request_stop(const Job& job) = 0;
   // Whether the recorder behind `recorder_ref` is known to have exited. nullopt: unknown.

@@ -189,7 +189,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message) {
     return Handled::done;
   }
 
-  auto ref = launcher_.launch(*probed);
+  auto ref = launcher_.launch(*probed, info->extracted);
   if (!ref) {
     spdlog::error("job {}: launch failed: {}", id, ref.error().message);
     (void)fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message});

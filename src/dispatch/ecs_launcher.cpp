@@ -28,7 +28,7 @@ nlohmann::json EcsLauncher::run_task_request(const Job& job) const {
           {"tags", {{{"key", "chronicle-job"}, {"value", job.id}}}}};
 }
 
-Result<std::string> EcsLauncher::launch(const Job& job) {
+Result<std::string> EcsLauncher::launch(const Job& job, const std::string& /*extracted*/) {
   auto r = call("RunTask", run_task_request(job));
   if (!r) return r.error();
   if (r->contains("failures") && !(*r)["failures"].empty()) {

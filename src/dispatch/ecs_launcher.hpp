@@ -23,7 +23,9 @@ class EcsLauncher final : public Launcher {
  public:
   EcsLauncher(aws::Client client, EcsOptions options) : client_(std::move(client)), options_(std::move(options)) {}
 
-  Result<std::string> launch(const Job& job) override;
+  // A task extracts the URL itself: its container runs where the probe did not (the probe is
+  // kept so that a URL that is not a stream never costs a Fargate task).
+  Result<std::string> launch(const Job& job, const std::string& extracted = "") override;
   Result<Ok> request_stop(const Job& job) override;
   std::optional<bool> has_exited(const std::string& recorder_ref) override;
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "record/probe.hpp"
 #include "sys/process.hpp"
 
 namespace chronicle::dispatch {
@@ -18,7 +19,7 @@ std::optional<pid_t> pid_from_ref(const std::string& ref) {
   }
 }
 
-Result<std::string> ProcessLauncher::launch(const Job& job) {
+Result<std::string> ProcessLauncher::launch(const Job& job, const std::string& extracted) {
   std::error_code ec;
   std::filesystem::create_directories(config_.logs_dir(), ec);
   sys::SpawnOptions o;
@@ -35,6 +36,8 @@ Result<std::string> ProcessLauncher::launch(const Job& job) {
            {"CHRONICLE_YTDLP_FORMAT", config_.ytdlp_format},
            {"CHRONICLE_HEARTBEAT_INTERVAL", std::to_string(config_.heartbeat_interval_s)},
            {"CHRONICLE_HEARTBEAT_STALE", std::to_string(config_.heartbeat_stale_s)}};
+  // The recorder is our own child: its environment is private to it (and it scrubs its tools').
+  if (!extracted.empty()) o.env.emplace_back(std::string(record::kExtractedEnv), extracted);
   o.new_session = true;
   o.output_file = config_.logs_dir() / (job.id + ".log");
   auto child = sys::spawn(o);

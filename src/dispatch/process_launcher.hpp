@@ -16,7 +16,7 @@ class ProcessLauncher final : public Launcher {
   ProcessLauncher(Config config, std::optional<std::filesystem::path> config_file)
       : config_(std::move(config)), config_file_(std::move(config_file)) {}
 
-  Result<std::string> launch(const Job& job) override;
+  Result<std::string> launch(const Job& job, const std::string& extracted = "") override;
   Result<Ok> request_stop(const Job& job) override;
   std::optional<bool> has_exited(const std::string& recorder_ref) override;
   // Collects exited children so they do not linger as zombies.

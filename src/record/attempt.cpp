@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "record/finalize.hpp"
 #include "record/progress.hpp"
 #include "sys/disk.hpp"
@@ -23,6 +25,66 @@ std::string part_template(int number) {
   char name[32];
   std::snprintf(name, sizeof name, "part-%03d.%%(ext)s", number);
   return name;
+}
+
+namespace {
+
+// ffmpeg's input options for a live HLS part. The first part starts from the oldest segment the
+// live playlist still lists, so the seconds between submitting and the recorder starting are not
+// lost; a later part starts right after the last segment already recorded. ffmpeg reloads a
+// playlist without new segments every half target duration, and gives up after the hold count.
+std::vector<std::string> hls_input_args(const Config& config, std::size_t live_start_index, double target_duration_s) {
+  const double target = target_duration_s > 0 ? target_duration_s : 1;
+  const auto hold = static_cast<long>(std::ceil(config.stall_timeout_for(target) / (target / 2)));
+  return {"-live_start_index", std::to_string(live_start_index), "-m3u8_hold_counters", std::to_string(hold)};
+}
+
+bool is_http_url(const std::string& url) { return url.starts_with("http://") || url.starts_with("https://"); }
+
+}  // namespace
+
+std::optional<MediaSource> MediaSource::from_extracted(const std::string& extracted_json) {
+  const auto info = nlohmann::json::parse(extracted_json, nullptr, /*allow_exceptions=*/false);
+  if (!info.is_object()) return std::nullopt;
+  const nlohmann::json* format = &info;
+  if (info.contains("requested_formats")) {
+    if (!info["requested_formats"].is_array() || info["requested_formats"].size() != 1) return std::nullopt;
+    format = &info["requested_formats"][0];
+  }
+  const auto text = [&](const char* key) {
+    return format->contains(key) && (*format)[key].is_string() ? (*format)[key].get<std::string>() : std::string();
+  };
+  const std::string protocol = text("protocol");
+  if (protocol != "m3u8" && protocol != "m3u8_native") return std::nullopt;
+  MediaSource source;
+  source.url = text("url");
+  if (!is_http_url(source.url)) return std::nullopt;
+  if (format->contains("http_headers") && (*format)["http_headers"].is_object())
+    for (const auto& [name, value] : (*format)["http_headers"].items()) {
+      if (!value.is_string()) continue;
+      const auto v = value.get<std::string>();
+      // A header is one line: a value with a line break would inject another header.
+      if (v.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n:") != std::string::npos) continue;
+      source.headers.emplace_back(name, v);
+    }
+  return source;
+}
+
+std::vector<std::string> direct_argv(const Config& config, const MediaSource& source, const std::string& output,
+                                     std::optional<std::size_t> live_start_index, double target_duration_s) {
+  std::vector<std::string> argv = {config.ffmpeg,         "-nostdin",          "-hide_banner", "-y",
+                                   "-protocol_whitelist", kDownloaderProtocols};
+  if (!source.headers.empty()) {
+    std::string headers;
+    for (const auto& [name, value] : source.headers) headers += name + ": " + value + "\r\n";
+    argv.insert(argv.end(), {"-headers", headers});
+  }
+  if (live_start_index) {
+    auto hls = hls_input_args(config, *live_start_index, target_duration_s);
+    argv.insert(argv.end(), hls.begin(), hls.end());
+  }
+  argv.insert(argv.end(), {"-i", source.url, "-c", "copy", "-f", "mpegts", output});
+  return argv;
 }
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
@@ -47,16 +109,8 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
   // ffmpeg may open only what goes through the egress guard (HTTP, and HTTPS as CONNECT): a
   // format or playlist entry on RTMP, RTSP, UDP, FTP or a local file is refused, not fetched.
   std::string input_args = "-protocol_whitelist " + std::string(kDownloaderProtocols);
-  if (live_start_index && job.protocol.find("m3u8") != std::string::npos) {
-    // The first part starts from the oldest segment the live playlist still lists, so the
-    // seconds between submitting and the recorder starting are not lost; a later part starts
-    // right after the last segment already recorded.
-    // ffmpeg reloads a playlist without new segments every half target duration.
-    const double target = target_duration_s > 0 ? target_duration_s : 1;
-    const auto hold = static_cast<long>(std::ceil(config.stall_timeout_for(target) / (target / 2)));
-    input_args +=
-        " -live_start_index " + std::to_string(*live_start_index) + " -m3u8_hold_counters " + std::to_string(hold);
-  }
+  if (live_start_index && job.protocol.find("m3u8") != std::string::npos)
+    for (const auto& arg : hls_input_args(config, *live_start_index, target_duration_s)) input_args += " " + arg;
   argv.push_back("--downloader-args");
   argv.push_back("ffmpeg_i:" + input_args);
   argv.push_back("--");
@@ -109,14 +163,24 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
                           std::optional<std::size_t> live_start_index, const AttemptWatch& watch) {
   AttemptResult result;
   sys::SpawnOptions options;
-  options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
-                                 watch.target_duration_s, watch.proxy_url);
+  if (watch.source) {
+    char name[32];
+    std::snprintf(name, sizeof name, "part-%03d.ts", part);
+    options.argv =
+        direct_argv(config, *watch.source, (work / name).string(), live_start_index, watch.target_duration_s);
+    // ffmpeg takes its proxy from the environment, for the playlist, segments and keys alike.
+    if (!watch.proxy_url.empty()) options.env = {{"http_proxy", watch.proxy_url}, {"HTTP_PROXY", watch.proxy_url}};
+    result.direct = true;
+  } else {
+    options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
+                                   watch.target_duration_s, watch.proxy_url);
+  }
   options.cwd = work;
   options.new_process_group = true;
   options.capture_stdout = true;
   options.capture_stderr = true;
-  spdlog::info("job {}: downloader for part {} ({}){}", job.id, part, job.url,
-               live_start_index ? " from playlist entry " + std::to_string(*live_start_index) : "");
+  spdlog::info("job {}: {} for part {} ({}){}", job.id, result.direct ? "ffmpeg on the extracted format" : "downloader",
+               part, job.url, live_start_index ? " from playlist entry " + std::to_string(*live_start_index) : "");
   auto child = sys::spawn(options);
   if (!child) {
     result.exit.exited = true;
@@ -167,6 +231,11 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     if (auto url = parse_input_line(line); url && is_playlist_url(*url) && playlists.empty()) playlists.push_back(*url);
     if (line.find("Failed to reload playlist") != std::string::npos) result.playlist_failed = true;
     if (auto e = parse_error_line(line)) result.last_error = *e;
+    // ffmpeg on its own says what went wrong without yt-dlp's "ERROR:" prefix.
+    if (result.direct &&
+        (line.find("Server returned") != std::string::npos || line.find("Error opening input") != std::string::npos ||
+         line.find("Invalid data found") != std::string::npos))
+      result.last_error = line;
     if (line.find("[hls @") == std::string::npos && line.find("[http @") == std::string::npos &&
         line.find("frame=") == std::string::npos)
       spdlog::info("yt-dlp: {}", line);
@@ -189,7 +258,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     const auto t = Clock::now();
     if (watch.stop_requested && watch.stop_requested())
       end_downloader(AttemptEnd::stopped, "stop requested, finalizing what was recorded");
-    if (t - last_disk_check >= std::chrono::seconds(1)) {
+    // Until the first media arrives the part is looked at ten times a second, so `recording`
+    // shows within a moment of the first bytes; then once a second.
+    if (t - last_disk_check >= (result.got_media ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100))) {
       last_disk_check = t;
       note_size(part_bytes(work, part), std::nullopt);
       if (watch.disk_floor_bytes) {
@@ -218,7 +289,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       ::kill(-child->pid, SIGKILL);
       interrupted_at = t + std::chrono::hours(1);
     }
-    const int r = ::poll(fds, 2, 200);
+    const int r = ::poll(fds, 2, result.got_media ? 200 : 50);
     if (r < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;

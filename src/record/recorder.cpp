@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "record/attempt.hpp"
 #include "record/finalize.hpp"
 #include "record/hls.hpp"
+#include "record/probe.hpp"
 #include "record/tools.hpp"
 #include "sys/disk.hpp"
 #include "sys/http_fetch.hpp"
@@ -130,8 +132,14 @@ bool sleep_unless_stopped(double seconds, const std::function<bool()>& stop) {
 class Recording {
  public:
   Recording(const Config& config, JobStore& store, const Job& job, fs::path work, Shared& shared,
-            const egress::EgressProxy& proxy)
-      : config_(config), store_(store), job_(job), work_(std::move(work)), shared_(shared), proxy_(proxy) {
+            const egress::EgressProxy& proxy, std::optional<MediaSource> source)
+      : config_(config),
+        store_(store),
+        job_(job),
+        work_(std::move(work)),
+        shared_(shared),
+        proxy_(proxy),
+        source_(std::move(source)) {
     hls_ = job.protocol.find("m3u8") != std::string::npos;
     window_s_ = job.reconnect_window_s.value_or(config.reconnect_window_s);
     part_ = next_part_number(work_);
@@ -160,6 +168,12 @@ class Recording {
       if (forbidden()) return end_reason::forbidden;
       if (r.end == AttemptEnd::stopped) return end_reason::stopped;
       if (r.end == AttemptEnd::disk_full) return end_reason::disk_full;
+      source_.reset();  // later parts go back to the URL: a site may hand out new media URLs
+      if (r.direct && !r.got_media) {
+        spdlog::warn("job {}: ffmpeg got nothing from the extracted format ({}); trying yt-dlp", job_.id,
+                     r.last_error.empty() ? sys::describe(r.exit) : r.last_error);
+        continue;
+      }
       if (done_bytes_ == 0) return "";
       std::optional<MediaPlaylist> playlist = fetch_playlist();
       if (playlist && r.got_media && !resume_.last_segment_url.empty())
@@ -198,6 +212,7 @@ class Recording {
     w.target_duration_s = target_s_;
     w.stop_requested = [this] { return stop_requested() || shared_.forbidden; };
     w.proxy_url = proxy_.url();
+    w.source = source_;
     w.target_duration = [this](const std::string& url) -> std::optional<double> {
       playlist_url_ = url;
       auto playlist = fetch_playlist();
@@ -364,6 +379,7 @@ class Recording {
   fs::path work_;
   Shared& shared_;
   const egress::EgressProxy& proxy_;
+  std::optional<MediaSource> source_;  // the probe's extraction, for the first part
   std::optional<Error> forbidden_playlist_;
   bool hls_ = false;
   double window_s_ = 0;
@@ -443,7 +459,14 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     if (heartbeat.joinable()) heartbeat.join();
   };
 
-  Recording recording(config, store, job, work, shared, *proxy.value());
+  // The probe's extraction, when the launcher handed it over: the first part starts without
+  // running yt-dlp again. Taken out of the environment so nothing this process starts sees it.
+  std::optional<MediaSource> source;
+  if (const char* extracted = std::getenv(kExtractedEnv)) {
+    if (next_part_number(work) == 1) source = MediaSource::from_extracted(extracted);
+    ::unsetenv(kExtractedEnv);
+  }
+  Recording recording(config, store, job, work, shared, *proxy.value(), std::move(source));
   const std::string reason = recording.run();
   spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
 

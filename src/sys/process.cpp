@@ -92,13 +92,14 @@ Result<Child> spawn(const SpawnOptions& o) {
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, exec_pipe[2] = {-1, -1};
+  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, exec_pipe[2] = {-1, -1};
   auto close_all = [&] {
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], exec_pipe[0], exec_pipe[1]})
+    for (int fd :
+         {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], exec_pipe[0], exec_pipe[1]})
       if (fd >= 0) ::close(fd);
   };
-  if ((o.capture_stdout && pipe2(out_pipe, O_CLOEXEC) != 0) || (o.capture_stderr && pipe2(err_pipe, O_CLOEXEC) != 0) ||
-      pipe2(exec_pipe, O_CLOEXEC) != 0) {
+  if ((o.pipe_stdin && pipe2(in_pipe, O_CLOEXEC) != 0) || (o.capture_stdout && pipe2(out_pipe, O_CLOEXEC) != 0) ||
+      (o.capture_stderr && pipe2(err_pipe, O_CLOEXEC) != 0) || pipe2(exec_pipe, O_CLOEXEC) != 0) {
     close_all();
     return make_error("spawn_failed", errno_text("pipe"));
   }
@@ -130,7 +131,7 @@ Result<Child> spawn(const SpawnOptions& o) {
       if (getppid() != parent) _exit(127);
     }
     int devnull = ::open("/dev/null", O_RDWR);
-    dup2(devnull, 0);
+    dup2(o.pipe_stdin ? in_pipe[0] : devnull, 0);
     if (o.capture_stdout)
       dup2(out_pipe[1], 1);
     else
@@ -179,6 +180,10 @@ Result<Child> spawn(const SpawnOptions& o) {
 
   Child child;
   child.pid = pid;
+  if (o.pipe_stdin) {
+    ::close(in_pipe[0]);
+    child.stdin_fd = in_pipe[1];
+  }
   if (o.capture_stdout) {
     ::close(out_pipe[1]);
     child.stdout_fd = out_pipe[0];

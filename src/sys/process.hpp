@@ -38,6 +38,7 @@ struct SpawnOptions {
   bool new_session = false;        // setsid(): survives the parent's terminal and process group
   bool new_process_group = false;  // setpgid(0,0): lets us signal the child and its children together
   std::optional<int> parent_death_signal;
+  bool pipe_stdin = false;  // Child::stdin_fd writes to the child's stdin (else /dev/null)
   bool capture_stdout = false;
   bool capture_stderr = false;
   std::optional<std::filesystem::path> output_file;  // stdout and stderr appended here when not captured
@@ -45,6 +46,7 @@ struct SpawnOptions {
 
 struct Child {
   pid_t pid = -1;
+  int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
 };
