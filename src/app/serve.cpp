@@ -14,6 +14,7 @@
 #include "core/service.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/reaper.hpp"
+#include "record/probe.hpp"
 #include "http/server.hpp"
 #include "record/tools.hpp"
 #include "sys/access.hpp"
@@ -114,6 +115,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     spdlog::error("{}", backend.error().message);
     return 1;
   }
+  // Python imports yt-dlp now rather than when the first job is probed.
+  record::start_resident_extractor(config);
   Launchers launchers(config, config_file);
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
@@ -154,7 +157,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats,
                           [&launchers] { launchers.process.reap(); });
-  dispatcher.start(2);
+  dispatcher.start(config.dispatch_concurrency);
   reaper.start();
   // The built-in tracker runs only when no external tracker is configured.
   if (config.tracker_enabled && config.trackers.empty()) {

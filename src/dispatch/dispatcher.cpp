@@ -23,34 +23,6 @@ Result<Job> fail_job(JobStore& store, const std::string& id, const Error& error)
 // may take.
 constexpr std::chrono::seconds kLease{30};
 
-class LeaseKeeper {
- public:
-  LeaseKeeper(JobQueue& queue, const QueueMessage& message)
-      : thread_([this, &queue, message] {
-          std::unique_lock lock(mutex_);
-          while (!wake_.wait_for(lock, kLease / 3, [this] { return done_; })) {
-            lock.unlock();
-            if (auto r = queue.extend_visibility(message, kLease); !r)
-              spdlog::warn("job {}: cannot extend the queue lease: {}", message.job_id, r.error().message);
-            lock.lock();
-          }
-        }) {}
-  ~LeaseKeeper() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
 }  // namespace
 
 std::map<std::string, std::uint64_t> DispatchStats::counters() const {
@@ -73,11 +45,22 @@ Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start(int workers) {
   running_ = true;
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { run(); });
+  handlers_ = std::max(1, workers);
+  threads_.emplace_back([this] { receive_loop(); });
+  threads_.emplace_back([this] { keep_leases(); });
+  for (int i = 0; i < handlers_; ++i) threads_.emplace_back([this] { handle_loop(); });
+}
+
+void Dispatcher::request_stop() {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+  }
+  changed_.notify_all();
 }
 
 void Dispatcher::stop() {
-  running_ = false;
+  request_stop();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
@@ -104,26 +87,88 @@ void Dispatcher::fail_dead_letter(const QueueMessage& m) {
   if (r) spdlog::warn("job {} dead-lettered after {} deliveries", m.job_id, m.receive_count - 1);
 }
 
-void Dispatcher::run() {
+bool Dispatcher::may_receive() {
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !running_ || handling_ < handlers_; });
+    if (!running_) return false;
+  }
+  auto counts = store_.count_by_status();
+  if (!counts) return false;
+  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] +
+                    (*counts)[JobStatus::uploading] + unclaimed_.load();
+  return busy < config_.max_concurrent_recordings;
+}
+
+void Dispatcher::receive_loop() {
+  auto last_dead_letter_check = std::chrono::steady_clock::time_point{};
   while (running_) {
-    fail_dead_letters();
-    if (!has_capacity()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (std::chrono::steady_clock::now() - last_dead_letter_check > std::chrono::seconds(5)) {
+      last_dead_letter_check = std::chrono::steady_clock::now();
+      fail_dead_letters();
+    }
+    if (!may_receive()) {
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, std::chrono::milliseconds(250), [this] { return !running_; });
       continue;
     }
     auto message = queue_.receive(kLease, std::chrono::milliseconds(500));
     if (!message) {
       spdlog::error("queue receive failed: {}", message.error().message);
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, std::chrono::seconds(1), [this] { return !running_; });
       continue;
     }
     if (!message->has_value()) continue;
-    LeaseKeeper lease(queue_, **message);
-    handle(**message);
+    ++unclaimed_;
+    {
+      std::lock_guard lock(mutex_);
+      ++handling_;
+      inbox_.push_back(**message);
+      leased_[(*message)->receipt] = **message;
+    }
+    changed_.notify_all();
   }
 }
 
-Dispatcher::Handled Dispatcher::handle(const QueueMessage& message) {
+void Dispatcher::handle_loop() {
+  for (;;) {
+    QueueMessage message;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return !running_ || !inbox_.empty(); });
+      // Stopping: what was not taken yet goes back to the queue when its lease runs out.
+      if (!running_) return;
+      message = std::move(inbox_.front());
+      inbox_.pop_front();
+    }
+    handle(message, /*counted_unclaimed=*/true);
+    {
+      std::lock_guard lock(mutex_);
+      --handling_;
+      leased_.erase(message.receipt);
+    }
+    changed_.notify_all();
+  }
+}
+
+void Dispatcher::keep_leases() {
+  std::unique_lock lock(mutex_);
+  while (running_) {
+    changed_.wait_for(lock, kLease / 3, [this] { return !running_; });
+    std::vector<QueueMessage> held;
+    for (const auto& [receipt, m] : leased_) held.push_back(m);
+    lock.unlock();
+    for (const auto& m : held)
+      if (auto r = queue_.extend_visibility(m, kLease); !r)
+        spdlog::warn("job {}: cannot extend the queue lease: {}", m.job_id, r.error().message);
+    lock.lock();
+  }
+}
+
+Dispatcher::Handled Dispatcher::handle(const QueueMessage& message) { return handle(message, false); }
+
+Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted_unclaimed) {
   ++stats_.received;
   const std::string& id = message.job_id;
   const auto takeover_after = std::chrono::milliseconds(static_cast<long long>((config_.probe_timeout_s + 10) * 1000));
@@ -140,6 +185,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message) {
     not_mine = true;
     return make_error("skip", "job is " + std::string(to_string(j.status)));
   });
+  if (counted_unclaimed) --unclaimed_;  // from here the store counts it (or it is not ours)
   if (!claimed) {
     if (claimed.error().code == "not_found" || not_mine) {
       (void)queue_.ack(message);

@@ -1,7 +1,10 @@
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +27,10 @@ struct DispatchStats {
 // Takes jobs from the queue, claims each with a conditional pending -> starting write,
 // probes the URL with yt-dlp and launches a recorder, keeping at most
 // max_concurrent_recordings jobs in starting/recording/uploading.
+//
+// In serve, one thread receives and `workers` threads handle messages side by side (a burst of
+// already-live streams must all be probed within their playlists' window); one more thread keeps
+// the leases of every message being handled.
 class Dispatcher {
  public:
   Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
@@ -32,7 +39,7 @@ class Dispatcher {
   void start(int workers);
   // Lets the loops end after what they are doing; stop() then waits for them. serve asks
   // every component first, so a store that answers slowly delays shutdown once, not per component.
-  void request_stop() { running_ = false; }
+  void request_stop();
   void stop();
 
   // One queue message, start to end. `retry`: the job could not be read or claimed for a
@@ -46,7 +53,13 @@ class Dispatcher {
   void fail_dead_letter(const QueueMessage& message);
 
  private:
-  void run();
+  Handled handle(const QueueMessage& message, bool counted_unclaimed);
+  void receive_loop();
+  void handle_loop();
+  void keep_leases();
+  // Whether another message may be taken: a free handler, and room for one more recording
+  // counting the messages taken but not claimed yet.
+  bool may_receive();
 
   const Config& config_;
   JobStore& store_;
@@ -56,6 +69,13 @@ class Dispatcher {
   DispatchStats& stats_;
   std::atomic<bool> running_{false};
   std::vector<std::thread> threads_;
+  int handlers_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<QueueMessage> inbox_;              // received, waiting for a handler
+  std::map<std::string, QueueMessage> leased_;  // received and not yet acked (by receipt)
+  int handling_ = 0;                            // messages in the inbox or being handled
+  std::atomic<int> unclaimed_{0};               // of those, not claimed yet
 };
 
 }  // namespace chronicle::dispatch

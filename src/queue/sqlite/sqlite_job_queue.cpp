@@ -39,10 +39,17 @@ Result<std::unique_ptr<SqliteJobQueue>> SqliteJobQueue::open(std::shared_ptr<Db>
 }
 
 Result<Ok> SqliteJobQueue::send(const std::string& job_id, const std::string& dedup_id) {
-  std::lock_guard lock(db_->mutex());
-  Stmt s(*db_, "INSERT OR IGNORE INTO queue(job_id, dedup_id, visible_at) VALUES (?, ?, ?)");
-  s.bind(1, job_id).bind(2, dedup_id).bind(3, now_ms());
-  if (s.step() != SQLITE_DONE) return db_->error("enqueue");
+  {
+    std::lock_guard lock(db_->mutex());
+    Stmt s(*db_, "INSERT OR IGNORE INTO queue(job_id, dedup_id, visible_at) VALUES (?, ?, ?)");
+    s.bind(1, job_id).bind(2, dedup_id).bind(3, now_ms());
+    if (s.step() != SQLITE_DONE) return db_->error("enqueue");
+  }
+  {
+    std::lock_guard lock(wake_mutex_);
+    ++sent_;
+  }
+  wake_.notify_all();
   return Ok{};
 }
 
@@ -80,13 +87,17 @@ Result<std::optional<QueueMessage>> SqliteJobQueue::try_receive(std::chrono::sec
 
 Result<std::optional<QueueMessage>> SqliteJobQueue::receive(std::chrono::seconds visibility,
                                                             std::chrono::milliseconds wait) {
-  // Long polling by short sleeps: the queue lives in a file shared with other processes,
-  // so there is no in-process signal to wait on.
+  // Long polling: a send from this process wakes the receiver at once; one from another process
+  // (the CLI on its own database connection) is seen within the 100 ms poll.
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
+    const auto seen = sent_.load();
     auto m = try_receive(visibility);
     if (!m || m->has_value() || std::chrono::steady_clock::now() >= deadline) return m;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100),
+                                                                      deadline - std::chrono::steady_clock::now()),
+                   [&] { return sent_.load() != seen; });
   }
 }
 

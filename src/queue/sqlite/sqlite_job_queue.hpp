@@ -1,5 +1,9 @@
 #pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "core/ports.hpp"
 #include "store/sqlite/db.hpp"
@@ -23,6 +27,9 @@ class SqliteJobQueue final : public JobQueue {
   Result<std::optional<QueueMessage>> try_receive(std::chrono::seconds visibility);
   std::shared_ptr<Db> db_;
   int max_receives_;
+  std::atomic<std::uint64_t> sent_{0};  // sends by this process, to wake a waiting receive
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
 };
 
 }  // namespace chronicle::sqlite
