@@ -121,12 +121,17 @@ struct HttpServer::Impl {
   }
 
   // Polls the store's change feed and fans changes out to SSE clients. Polling (not an
-  // in-process callback) because recorders are other processes writing the same store.
+  // in-process callback) because recorders are other processes writing the same store. On SQLite
+  // every 20 ms, so a client sees a change well within 50 ms: "anything new?" costs SQLite a
+  // look at its data_version. On DynamoDB each poll is a paid Query: four a second.
+  std::chrono::milliseconds feed_poll() const {
+    return config.backend == "embedded" ? std::chrono::milliseconds(20) : std::chrono::milliseconds(250);
+  }
   awaitable<void> change_feed() {
     auto head = co_await on_pool([this] { return store.changes_since(-1, 0); });
     if (head) feed_cursor = head->cursor;
     while (!stopping) {
-      feed_timer.expires_after(std::chrono::milliseconds(250));
+      feed_timer.expires_after(feed_poll());
       boost::system::error_code ec;
       co_await feed_timer.async_wait(asio::redirect_error(use_awaitable, ec));
       if (stopping) co_return;

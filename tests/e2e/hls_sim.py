@@ -84,6 +84,8 @@ class SimulatedLive:
         self.produced_s = 0.0  # content published, over all sessions
         self.phase = "starting"
         self.requests = 0
+        self.published = []  # (media sequence, monotonic time) of every segment published, all sessions
+        self.served = set()  # media sequences of the current session's segments served in full
         self.segment_base = segment_base  # segments listed as absolute URLs under it (e.g. another host)
         handler = functools.partial(_Handler, sim=self)
         self.httpd = _Server((host, port), handler)
@@ -101,6 +103,8 @@ class SimulatedLive:
                 return False
             seq = self.sequence[-1][0] + 1 if self.sequence else 0
             self.sequence.append((seq, self.next_index))
+            if self.session == 0:
+                self.published.append((seq, time.monotonic()))
             self.produced_s += self.durations[self.next_index]
             self.next_index += 1
             return True
@@ -211,7 +215,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             file = os.path.join(self.sim.dir, f"seg{m.group(1)}.ts")
             if os.path.exists(file):
                 with open(file, "rb") as f:
-                    return self._send(200, f.read(), "video/mp2t")
+                    self._send(200, f.read(), "video/mp2t")
+                if self.command == "GET":
+                    with self.sim.lock:
+                        index = int(m.group(1))
+                        self.sim.served.update(seq for seq, i in self.sim.sequence if i == index)
+                return
         self._send(404, b"not found\n", "text/plain")
 
     do_HEAD = do_GET

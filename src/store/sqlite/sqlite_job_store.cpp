@@ -44,6 +44,7 @@ Result<std::int64_t> SqliteJobStore::next_seq() {
 }
 
 Result<Ok> SqliteJobStore::log_change(std::int64_t seq, const Job& job) {
+  ++own_writes_;
   Stmt s(*db_, "INSERT INTO job_changes(seq, job_id, doc) VALUES (?, ?, ?)");
   s.bind(1, seq).bind(2, job.id).bind(3, to_storage_json(job).dump());
   if (s.step() != SQLITE_DONE) return db_->error("log change");
@@ -173,6 +174,13 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
     batch.cursor = h.step() == SQLITE_ROW ? h.integer(0) : 0;
     return batch;
   }
+  std::int64_t data_version = -1;
+  {
+    Stmt v(*db_, "PRAGMA data_version");
+    if (v.step() == SQLITE_ROW) data_version = v.integer(0);
+  }
+  if (cursor == quiet_cursor_ && data_version == quiet_data_version_ && own_writes_ == quiet_own_writes_)
+    return batch;
   Stmt s(*db_, "SELECT seq, doc FROM job_changes WHERE seq > ? ORDER BY seq LIMIT ?");
   s.bind(1, cursor).bind(2, static_cast<std::int64_t>(limit));
   int rc;
@@ -186,6 +194,11 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
     // Nothing newer: report the current head so a fresh subscriber starts from "now".
     Stmt h(*db_, "SELECT value FROM counters WHERE name = 'job_seq'");
     if (h.step() == SQLITE_ROW) batch.cursor = std::max(cursor, h.integer(0));
+    if (data_version >= 0) {
+      quiet_cursor_ = batch.cursor;
+      quiet_data_version_ = data_version;
+      quiet_own_writes_ = own_writes_;
+    }
   }
   return batch;
 }

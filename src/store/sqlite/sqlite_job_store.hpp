@@ -26,6 +26,11 @@ class SqliteJobStore final : public JobStore {
   Result<Ok> log_change(std::int64_t seq, const Job& job);
   static constexpr std::int64_t kChangesKept = 20000;
   std::shared_ptr<Db> db_;
+  // The change feed is polled every few milliseconds: a poll at the cursor where the feed was last
+  // found empty reads the table only if a commit happened since, by this connection (a count of
+  // its writes) or another process (SQLite's data_version).
+  std::int64_t own_writes_ = 0;
+  std::int64_t quiet_cursor_ = -1, quiet_data_version_ = -1, quiet_own_writes_ = -1;
 };
 
 }  // namespace chronicle::sqlite
