@@ -32,6 +32,7 @@ struct ListQuery {
 struct ChangeBatch {
   std::vector<Job> jobs;           // the job as written by each change, oldest first
   std::vector<std::int64_t> seqs;  // the sequence number of each change
+  std::vector<bool> removed;       // whether each change is the job's deletion (jobs[i] as it was)
   std::int64_t cursor = 0;         // resume after this
 };
 
@@ -64,10 +65,13 @@ class JobStore {
   // every write it takes a version. Stores that can update attributes in place (DynamoDB
   // UpdateItem) do it in one write; the default is a read-modify-write.
   virtual Result<Job> heartbeat(const std::string& id, const Heartbeat& beat);
+  // Deletes the job; the deletion is a change in the feed too (ChangeBatch::removed).
   virtual Result<bool> remove(const std::string& id) = 0;
   // Jobs with status in `statuses` (unpaginated; used by the reaper and metrics).
   virtual Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) = 0;
-  virtual Result<std::map<JobStatus, std::int64_t>> count_by_status() = 0;
+  // Jobs per status; only the statuses in `only` when it is not empty (the dispatcher counts the
+  // few active jobs on every receive, which must not cost a count of the whole history).
+  virtual Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only = {}) = 0;
   // A change feed: every write gets a sequence number; returns jobs written after `cursor`.
   // A negative cursor returns no jobs, only the current head of the feed.
   virtual Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) = 0;

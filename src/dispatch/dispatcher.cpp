@@ -67,7 +67,7 @@ void Dispatcher::stop() {
 }
 
 bool Dispatcher::has_capacity() {
-  auto counts = store_.count_by_status();
+  auto counts = store_.count_by_status({JobStatus::starting, JobStatus::recording, JobStatus::uploading});
   if (!counts) return false;
   const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] + (*counts)[JobStatus::uploading];
   // Jobs this process is probing are already counted as "starting".
@@ -93,10 +93,10 @@ bool Dispatcher::may_receive() {
     changed_.wait(lock, [this] { return !running_ || handling_ < handlers_; });
     if (!running_) return false;
   }
-  auto counts = store_.count_by_status();
+  auto counts = store_.count_by_status({JobStatus::starting, JobStatus::recording, JobStatus::uploading});
   if (!counts) return false;
-  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] +
-                    (*counts)[JobStatus::uploading] + unclaimed_.load();
+  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] + (*counts)[JobStatus::uploading] +
+                    unclaimed_.load();
   return busy < config_.max_concurrent_recordings;
 }
 

@@ -35,8 +35,12 @@ void EventHub::publish_job(const Job& job, std::int64_t seq) {
   deliver(job.id, frame("job", json_text(render_ ? render_(job) : to_public_json(job)), seq));
 }
 
-void EventHub::publish_deleted(const std::string& job_id) {
-  deliver(job_id, frame("job_deleted", json_text(nlohmann::json{{"id", job_id}}), std::nullopt));
+std::string EventHub::deleted_frame(const std::string& job_id, std::int64_t seq) {
+  return frame("job_deleted", json_text(nlohmann::json{{"id", job_id}}), seq);
+}
+
+void EventHub::publish_deleted(const std::string& job_id, std::int64_t seq) {
+  deliver(job_id, deleted_frame(job_id, seq));
 }
 
 void EventHub::close_all() {

@@ -34,7 +34,8 @@ class EventHub {
   // How a job is shown to clients (the router's rendering: signed links and seeding state).
   void set_render(std::function<nlohmann::json(const Job&)> render) { render_ = std::move(render); }
   void publish_job(const Job& job, std::int64_t seq);
-  void publish_deleted(const std::string& job_id);
+  void publish_deleted(const std::string& job_id, std::int64_t seq);
+  static std::string deleted_frame(const std::string& job_id, std::int64_t seq);
   void close_all();
   std::size_t size() const { return subscribers_.size(); }
 

@@ -363,9 +363,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (m == bhttp::verb::delete_) {
         auto removed = service_.remove(id);
         if (!removed) return error_reply(removed.error());
-        Reply r = json_reply(200, {{"deleted", id}});
-        r.deleted_job_id = id;
-        return r;
+        return json_reply(200, {{"deleted", id}});
       }
       return not_allowed("GET, DELETE");
     }

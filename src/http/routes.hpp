@@ -27,7 +27,6 @@ struct Reply {
   std::optional<std::filesystem::path> file;  // stream this file instead of body (Range honoured)
   bool event_stream = false;                  // hand the connection to the event stream
   std::optional<std::string> event_job_filter;
-  std::optional<std::string> deleted_job_id;  // to announce on the event stream
 };
 
 Reply error_reply(unsigned status, const std::string& code, const std::string& message);

@@ -138,7 +138,14 @@ struct HttpServer::Impl {
       const auto cursor = feed_cursor;
       auto batch = co_await on_pool([this, cursor] { return store.changes_since(cursor, 500); });
       if (!batch) continue;
-      for (std::size_t i = 0; i < batch->jobs.size(); ++i) hub.publish_job(batch->jobs[i], batch->seqs[i]);
+      // Deletions come through the feed too, so one made by another process (the Lambda API) is
+      // announced as well.
+      for (std::size_t i = 0; i < batch->jobs.size(); ++i) {
+        if (batch->removed[i])
+          hub.publish_deleted(batch->jobs[i].id, batch->seqs[i]);
+        else
+          hub.publish_job(batch->jobs[i], batch->seqs[i]);
+      }
       feed_cursor = batch->cursor;
     }
   }
@@ -248,7 +255,9 @@ struct HttpServer::Impl {
       if (missed)
         for (std::size_t i = 0; i < missed->jobs.size(); ++i)
           if (!reply.event_job_filter || *reply.event_job_filter == missed->jobs[i].id)
-            greeting += EventHub::frame("job", json_text(to_public_json(missed->jobs[i])), missed->seqs[i]);
+            greeting += missed->removed[i]
+                            ? EventHub::deleted_frame(missed->jobs[i].id, missed->seqs[i])
+                            : EventHub::frame("job", json_text(to_public_json(missed->jobs[i])), missed->seqs[i]);
     }
     co_await asio::async_write(stream, asio::buffer(greeting), asio::redirect_error(use_awaitable, ec));
     while (!ec && !sub->closed && !stopping) {
@@ -312,7 +321,6 @@ struct HttpServer::Impl {
           return error_reply(500, "internal_error", "the server failed to handle this request");
         }
       });
-      if (reply.deleted_job_id) hub.publish_deleted(*reply.deleted_job_id);
       bool keep_alive = req.keep_alive();
       unsigned status = reply.status;
       if (reply.event_stream) {

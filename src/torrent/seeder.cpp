@@ -8,6 +8,7 @@
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
+#include "core/feed.hpp"
 #include "sys/sha256.hpp"
 
 #include <fstream>
@@ -73,6 +74,9 @@ struct Seeder::Impl {
   std::map<std::string, Fetch> fetching;  // job id -> copy in progress (reconcile thread only)
   std::map<std::string, std::chrono::steady_clock::time_point> fetch_failed_at;
   std::atomic<std::uint64_t> fetched_bytes{0};
+
+  FeedFollower feed{store, {JobStatus::completed, JobStatus::failed}};
+  std::map<std::string, Job> waiting;  // to seed, not seeding yet: being copied, or the copy failed
 
   fs::path cache_dir(const std::string& job_id) const { return config.seed_cache_dir() / job_id; }
 
@@ -185,38 +189,54 @@ struct Seeder::Impl {
     spdlog::info("seed: seeding job {} ({}){}", job.id, job.recording->key, from_resume ? " from resume data" : "");
   }
 
+  static bool seedable(const Job& job) {
+    return job.recording && job.torrent.is_object() && job.torrent.contains("key");
+  }
+
+  bool known(const std::string& id) {
+    std::lock_guard lock(mutex);
+    return torrents.count(id) > 0;
+  }
+
+  // Follows the change feed (see FeedFollower): a new recording is added, a deleted one dropped,
+  // and nothing is read about the thousands of recordings that did not change.
   void reconcile() {
     collect_fetches();
-    auto jobs = store.list_by_status({JobStatus::completed, JobStatus::failed});
-    if (!jobs) return;
-    std::set<std::string> wanted;
-    for (const auto& job : *jobs) {
-      if (!job.recording || !job.torrent.is_object() || !job.torrent.contains("key")) continue;
-      wanted.insert(job.id);
-      bool known;
-      {
-        std::lock_guard lock(mutex);
-        known = torrents.count(job.id) > 0;
+    if (auto update = feed.poll()) {
+      if (update->full) {
+        replace_all(update->jobs);
+      } else {
+        for (std::size_t i = 0; i < update->jobs.size(); ++i) {
+          const Job& job = update->jobs[i];
+          if (update->removed[i])
+            drop(job.id);
+          else if (seedable(job) && !known(job.id))
+            waiting[job.id] = job;
+        }
       }
-      if (!known) add(job);
     }
-    std::vector<std::pair<std::string, lt::torrent_handle>> gone;
+    // Recordings still being copied from storage (or whose copy failed) are tried again.
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (!known(it->first)) add(it->second);
+      it = known(it->first) ? waiting.erase(it) : std::next(it);
+    }
+  }
+
+  void replace_all(const std::vector<Job>& jobs) {
+    std::set<std::string> wanted;
+    waiting.clear();
+    for (const auto& job : jobs) {
+      if (!seedable(job)) continue;
+      wanted.insert(job.id);
+      if (!known(job.id)) waiting[job.id] = job;
+    }
+    std::vector<std::string> gone;
     {
       std::lock_guard lock(mutex);
       for (const auto& [id, h] : torrents)
-        if (!wanted.count(id)) gone.emplace_back(id, h);
-      for (const auto& [id, h] : gone) {
-        torrents.erase(id);
-        stats.erase(id);
-        announced.erase(id);
-      }
+        if (!wanted.count(id)) gone.push_back(id);
     }
-    for (const auto& [id, h] : gone) {
-      session->remove_torrent(h);
-      std::error_code ec;
-      fs::remove(resume_path(id), ec);
-      spdlog::info("seed: stopped seeding job {} (deleted)", id);
-    }
+    for (const auto& id : gone) drop(id);
     // Copies of recordings deleted meanwhile (also while this node was down, or mid-fetch).
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(config.seed_cache_dir(), ec)) {
@@ -225,6 +245,30 @@ struct Seeder::Impl {
         fs::remove_all(entry.path(), ec);
         spdlog::info("seed: dropped the local copy of job {} (deleted)", id);
       }
+    }
+  }
+
+  void drop(const std::string& id) {
+    waiting.erase(id);
+    std::optional<lt::torrent_handle> handle;
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = torrents.find(id); it != torrents.end()) {
+        handle = it->second;
+        torrents.erase(it);
+      }
+      stats.erase(id);
+      announced.erase(id);
+    }
+    std::error_code ec;
+    if (handle) {
+      session->remove_torrent(*handle);
+      fs::remove(resume_path(id), ec);
+      spdlog::info("seed: stopped seeding job {} (deleted)", id);
+    }
+    if (!fetching.count(id) && fs::exists(config.seed_cache_dir() / id, ec)) {
+      fs::remove_all(config.seed_cache_dir() / id, ec);
+      spdlog::info("seed: dropped the local copy of job {} (deleted)", id);
     }
   }
 

@@ -31,18 +31,39 @@ void TrackerSupervisor::start() {
   });
 }
 
-void TrackerSupervisor::sync_whitelist() {
-  auto jobs = store_.list_by_status({JobStatus::uploading, JobStatus::completed, JobStatus::failed});
-  if (!jobs) return;
+namespace {
+
+std::set<std::string> infohashes(const Job& j) {
   std::set<std::string> hashes;
-  for (const auto& j : *jobs) {
-    if (!j.torrent.is_object()) continue;
-    if (j.torrent.value("infohash_v1", nlohmann::json()).is_string()) hashes.insert(j.torrent["infohash_v1"]);
-    // Hybrid peers also announce the v2 hash, truncated to 20 bytes.
-    if (j.torrent.value("infohash_v2", nlohmann::json()).is_string())
-      hashes.insert(j.torrent["infohash_v2"].get<std::string>().substr(0, 40));
-  }
+  if (!j.torrent.is_object()) return hashes;
+  if (j.torrent.value("infohash_v1", nlohmann::json()).is_string()) hashes.insert(j.torrent["infohash_v1"]);
+  // Hybrid peers also announce the v2 hash, truncated to 20 bytes.
+  if (j.torrent.value("infohash_v2", nlohmann::json()).is_string())
+    hashes.insert(j.torrent["infohash_v2"].get<std::string>().substr(0, 40));
+  return hashes;
+}
+
+}  // namespace
+
+void TrackerSupervisor::sync_whitelist() {
   std::lock_guard lock(whitelist_mutex_);
+  // The change feed, not a listing of every finished job (see FeedFollower).
+  auto update = feed_.poll();
+  if (!update) return;
+  if (update->full) hashes_by_job_.clear();
+  bool changed = update->full;
+  for (std::size_t i = 0; i < update->jobs.size(); ++i) {
+    const Job& j = update->jobs[i];
+    if (!update->full && update->removed[i]) {
+      changed |= hashes_by_job_.erase(j.id) > 0;
+    } else if (auto hashes = infohashes(j); !hashes.empty()) {
+      changed = true;
+      hashes_by_job_[j.id] = std::move(hashes);
+    }
+  }
+  if (!changed) return;
+  std::set<std::string> hashes;
+  for (const auto& [id, h] : hashes_by_job_) hashes.insert(h.begin(), h.end());
   if (hashes == whitelisted_) return;
   const auto file = work_dir(config_) / "whitelist";
   {

@@ -11,14 +11,18 @@
 #include <set>
 #include <string>
 
+#include <map>
+
 #include "core/config.hpp"
+#include "core/feed.hpp"
 #include "core/ports.hpp"
 
 namespace chronicle::torrent {
 
 class TrackerSupervisor {
  public:
-  TrackerSupervisor(const Config& config, JobStore& store) : config_(config), store_(store) {}
+  TrackerSupervisor(const Config& config, JobStore& store)
+      : config_(config), store_(store), feed_(store, {JobStatus::uploading, JobStatus::completed, JobStatus::failed}) {}
   ~TrackerSupervisor();
   void start();
   void stop();
@@ -32,7 +36,9 @@ class TrackerSupervisor {
   static void end_leftover(const std::filesystem::path& pid_file, const std::filesystem::path& work);
   const Config& config_;
   JobStore& store_;
-  std::mutex whitelist_mutex_;
+  std::mutex whitelist_mutex_;  // guards the three below
+  FeedFollower feed_;
+  std::map<std::string, std::set<std::string>> hashes_by_job_;
   std::set<std::string> whitelisted_;
   std::thread sync_thread_;
   std::atomic<bool> stopping_{false};

@@ -30,14 +30,14 @@ class DynamoJobStore final : public JobStore {
   Result<Job> heartbeat(const std::string& id, const Heartbeat& beat) override;
   Result<bool> remove(const std::string& id) override;
   Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) override;
-  Result<std::map<JobStatus, std::int64_t>> count_by_status() override;
+  Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only = {}) override;
   Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) override;
 
  private:
   Result<nlohmann::json> call(const std::string& action, const nlohmann::json& body) const;
   Result<std::int64_t> next_seq();
   nlohmann::json job_item(const Job& job, std::int64_t seq) const;
-  nlohmann::json change_item(const Job& job, std::int64_t seq) const;
+  nlohmann::json change_item(const Job& job, std::int64_t seq, bool removed = false) const;
   Result<std::vector<Job>> query_jobs(nlohmann::json request, std::size_t limit);
   aws::Client client_;
   TableOptions options_;

@@ -43,10 +43,12 @@ Result<std::int64_t> SqliteJobStore::next_seq() {
   return s.integer(0);
 }
 
-Result<Ok> SqliteJobStore::log_change(std::int64_t seq, const Job& job) {
+Result<Ok> SqliteJobStore::log_change(std::int64_t seq, const Job& job, bool removed) {
   ++own_writes_;
+  auto doc = to_storage_json(job);
+  if (removed) doc["removed"] = true;
   Stmt s(*db_, "INSERT INTO job_changes(seq, job_id, doc) VALUES (?, ?, ?)");
-  s.bind(1, seq).bind(2, job.id).bind(3, to_storage_json(job).dump());
+  s.bind(1, seq).bind(2, job.id).bind(3, doc.dump());
   if (s.step() != SQLITE_DONE) return db_->error("log change");
   if (seq % 1000 == 0) {
     Stmt trim(*db_, "DELETE FROM job_changes WHERE seq <= ?");
@@ -135,10 +137,23 @@ Result<bool> SqliteJobStore::replace_if_version(Job& job) {
 
 Result<bool> SqliteJobStore::remove(const std::string& id) {
   std::lock_guard lock(db_->mutex());
-  Stmt s(*db_, "DELETE FROM jobs WHERE id = ?");
-  s.bind(1, id);
-  if (s.step() != SQLITE_DONE) return db_->error("delete job");
-  return sqlite3_changes(db_->handle()) == 1;
+  Transaction tx(*db_);
+  if (!tx.began()) return db_->error("begin");
+  std::optional<Job> job;
+  {
+    Stmt s(*db_, "DELETE FROM jobs WHERE id = ? RETURNING doc");
+    s.bind(1, id);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) job = parse_doc(s.text(0));
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->error("delete job");
+  }
+  if (!job) return false;
+  auto seq = next_seq();
+  if (!seq) return seq.error();
+  if (auto logged = log_change(*seq, *job, /*removed=*/true); !logged) return logged.error();
+  auto c = tx.commit();
+  if (!c) return c.error();
+  return true;
 }
 
 Result<std::vector<Job>> SqliteJobStore::list_by_status(const std::vector<JobStatus>& statuses) {
@@ -154,13 +169,23 @@ Result<std::vector<Job>> SqliteJobStore::list_by_status(const std::vector<JobSta
   return out;
 }
 
-Result<std::map<JobStatus, std::int64_t>> SqliteJobStore::count_by_status() {
+Result<std::map<JobStatus, std::int64_t>> SqliteJobStore::count_by_status(const std::vector<JobStatus>& only) {
   std::lock_guard lock(db_->mutex());
   std::map<JobStatus, std::int64_t> counts;
   for (int i = 0; i <= static_cast<int>(JobStatus::canceled); ++i) counts[static_cast<JobStatus>(i)] = 0;
-  Stmt s(*db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
-  while (s.step() == SQLITE_ROW)
-    if (auto st = parse_status(s.text(0))) counts[*st] = s.integer(1);
+  if (only.empty()) {
+    Stmt s(*db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+    while (s.step() == SQLITE_ROW)
+      if (auto st = parse_status(s.text(0))) counts[*st] = s.integer(1);
+    return counts;
+  }
+  // One count per status on the (status, id) index: reads only that status's entries.
+  for (auto status : only) {
+    Stmt s(*db_, "SELECT COUNT(*) FROM jobs WHERE status = ?");
+    s.bind(1, std::string(to_string(status)));
+    if (s.step() != SQLITE_ROW) return db_->error("count jobs");
+    counts[status] = s.integer(0);
+  }
   return counts;
 }
 
@@ -179,15 +204,16 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
     Stmt v(*db_, "PRAGMA data_version");
     if (v.step() == SQLITE_ROW) data_version = v.integer(0);
   }
-  if (cursor == quiet_cursor_ && data_version == quiet_data_version_ && own_writes_ == quiet_own_writes_)
-    return batch;
+  if (cursor >= quiet_head_ && data_version == quiet_data_version_ && own_writes_ == quiet_own_writes_) return batch;
   Stmt s(*db_, "SELECT seq, doc FROM job_changes WHERE seq > ? ORDER BY seq LIMIT ?");
   s.bind(1, cursor).bind(2, static_cast<std::int64_t>(limit));
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
     batch.cursor = s.integer(0);
     batch.seqs.push_back(batch.cursor);
-    batch.jobs.push_back(parse_doc(s.text(1)));
+    const auto doc = nlohmann::json::parse(s.text(1));
+    batch.removed.push_back(doc.value("removed", false));
+    batch.jobs.push_back(from_storage_json(doc));
   }
   if (rc != SQLITE_DONE) return db_->error("read changes");
   if (batch.jobs.empty()) {
@@ -195,7 +221,7 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
     Stmt h(*db_, "SELECT value FROM counters WHERE name = 'job_seq'");
     if (h.step() == SQLITE_ROW) batch.cursor = std::max(cursor, h.integer(0));
     if (data_version >= 0) {
-      quiet_cursor_ = batch.cursor;
+      quiet_head_ = batch.cursor;
       quiet_data_version_ = data_version;
       quiet_own_writes_ = own_writes_;
     }

@@ -1,4 +1,5 @@
 #pragma once
+#include <limits>
 #include <memory>
 
 #include "core/ports.hpp"
@@ -17,20 +18,20 @@ class SqliteJobStore final : public JobStore {
   Result<bool> replace_if_version(Job& job) override;
   Result<bool> remove(const std::string& id) override;
   Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) override;
-  Result<std::map<JobStatus, std::int64_t>> count_by_status() override;
+  Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only = {}) override;
   Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) override;
 
  private:
   explicit SqliteJobStore(std::shared_ptr<Db> db) : db_(std::move(db)) {}
   Result<std::int64_t> next_seq();
-  Result<Ok> log_change(std::int64_t seq, const Job& job);
+  Result<Ok> log_change(std::int64_t seq, const Job& job, bool removed = false);
   static constexpr std::int64_t kChangesKept = 20000;
   std::shared_ptr<Db> db_;
-  // The change feed is polled every few milliseconds: a poll at the cursor where the feed was last
-  // found empty reads the table only if a commit happened since, by this connection (a count of
-  // its writes) or another process (SQLite's data_version).
+  // The change feed is polled every few milliseconds (and by several followers): a poll at or past
+  // the head last seen reads the table only if a commit happened since, by this connection (a
+  // count of its writes) or another process (SQLite's data_version).
   std::int64_t own_writes_ = 0;
-  std::int64_t quiet_cursor_ = -1, quiet_data_version_ = -1, quiet_own_writes_ = -1;
+  std::int64_t quiet_head_ = std::numeric_limits<std::int64_t>::max(), quiet_data_version_ = -1, quiet_own_writes_ = -1;
 };
 
 }  // namespace chronicle::sqlite
