@@ -121,11 +121,13 @@ struct HttpServer::Impl {
   }
 
   // Polls the store's change feed and fans changes out to SSE clients. Polling (not an
-  // in-process callback) because recorders are other processes writing the same store. On SQLite
-  // every 20 ms, so a client sees a change well within 50 ms: "anything new?" costs SQLite a
-  // look at its data_version. On DynamoDB each poll is a paid Query: four a second.
+  // in-process callback) because recorders are other processes writing the same store. While a
+  // client listens, on SQLite every 20 ms, so it sees a change well within 50 ms ("anything new?"
+  // costs SQLite a look at its data_version); with nobody listening, four times a second, which
+  // keeps an idle server idle. On DynamoDB each poll is a paid Query: four a second.
   std::chrono::milliseconds feed_poll() const {
-    return config.backend == "embedded" ? std::chrono::milliseconds(20) : std::chrono::milliseconds(250);
+    if (config.backend == "embedded" && hub.size() > 0) return std::chrono::milliseconds(20);
+    return std::chrono::milliseconds(250);
   }
   awaitable<void> change_feed() {
     auto head = co_await on_pool([this] { return store.changes_since(-1, 0); });

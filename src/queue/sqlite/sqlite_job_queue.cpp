@@ -87,17 +87,16 @@ Result<std::optional<QueueMessage>> SqliteJobQueue::try_receive(std::chrono::sec
 
 Result<std::optional<QueueMessage>> SqliteJobQueue::receive(std::chrono::seconds visibility,
                                                             std::chrono::milliseconds wait) {
-  // Long polling: a send from this process wakes the receiver at once; one from another process
-  // (the CLI on its own database connection) is seen within the 100 ms poll.
+  // Long polling: a send from this process (serve takes every submit) wakes the receiver at once;
+  // a message from elsewhere (another process, a lease running out) is seen by the next try, at
+  // the end of the wait.
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     const auto seen = sent_.load();
     auto m = try_receive(visibility);
     if (!m || m->has_value() || std::chrono::steady_clock::now() >= deadline) return m;
     std::unique_lock lock(wake_mutex_);
-    wake_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(100),
-                                                                      deadline - std::chrono::steady_clock::now()),
-                   [&] { return sent_.load() != seen; });
+    wake_.wait_until(lock, deadline, [&] { return sent_.load() != seen; });
   }
 }
 
