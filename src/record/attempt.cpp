@@ -195,6 +195,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   const auto started = Clock::now();
   auto last_growth = started;
   auto last_disk_check = started - std::chrono::seconds(2);
+  auto last_space_check = started - std::chrono::seconds(10);
 
   std::optional<Clock::time_point> interrupted_at;
   // `closing`: what the downloader writes as it finishes (its trailer, the final statistics
@@ -263,7 +264,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     if (t - last_disk_check >= (result.got_media ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100))) {
       last_disk_check = t;
       note_size(part_bytes(work, part), std::nullopt);
-      if (watch.disk_floor_bytes) {
+      // Free space every 5 s: at 10 Mbit/s that is about 6 MB, far inside any floor.
+      if (watch.disk_floor_bytes && t - last_space_check >= std::chrono::seconds(5)) {
+        last_space_check = t;
         if (auto space = sys::disk_space(work); space && space->free < watch.disk_floor_bytes)
           end_downloader(AttemptEnd::disk_full, "free space fell below the floor, storing what was recorded");
       }
@@ -289,7 +292,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       ::kill(-child->pid, SIGKILL);
       interrupted_at = t + std::chrono::hours(1);
     }
-    const int r = ::poll(fds, 2, result.got_media ? 200 : 50);
+    // Once media flows, what the loop watches moves on a scale of seconds (and ffmpeg's progress
+    // lines wake it twice a second anyway): no need to wake more often than once a second.
+    const int r = ::poll(fds, 2, result.got_media ? 1000 : 50);
     if (r < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
