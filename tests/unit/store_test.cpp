@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "blob/fs/fs_object_store.hpp"
+#include "core/feed.hpp"
 #include "core/ids.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
@@ -125,6 +126,66 @@ TEST_F(StoreTest, ChangeFeedReportsEveryChangeInOrder) {
   EXPECT_EQ(batch->jobs[2].status, JobStatus::failed);
   EXPECT_LT(batch->seqs[0], batch->seqs[2]);
   EXPECT_TRUE(store->changes_since(batch->cursor, 100)->jobs.empty());
+}
+
+TEST_F(StoreTest, ADeletionIsAChangeToo) {
+  auto created = store->create_or_get_active(make_job("http://a/live"));
+  const auto head = store->changes_since(-1, 0)->cursor;
+  ASSERT_TRUE(*store->remove(created->job.id));
+  EXPECT_FALSE(*store->remove(created->job.id));
+  auto batch = store->changes_since(head, 100);
+  ASSERT_EQ(batch->jobs.size(), 1u);
+  EXPECT_TRUE(batch->removed[0]);
+  EXPECT_EQ(batch->jobs[0].id, created->job.id);
+}
+
+TEST_F(StoreTest, CountsOnlyTheStatusesAsked) {
+  auto a = store->create_or_get_active(make_job("http://a/1"));
+  ASSERT_TRUE(store->create_or_get_active(make_job("http://a/2")));
+  ASSERT_TRUE(update_job(*store, a->job.id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  auto counts = store->count_by_status({JobStatus::starting, JobStatus::recording});
+  EXPECT_EQ((*counts)[JobStatus::starting], 1);
+  EXPECT_EQ((*counts)[JobStatus::recording], 0);
+  EXPECT_EQ((*counts)[JobStatus::pending], 0) << "not asked, not counted";
+  EXPECT_EQ((*store->count_by_status())[JobStatus::pending], 1);
+}
+
+// A follower lists once, then reads only the feed: new jobs, changes and deletions, in order.
+TEST_F(StoreTest, AFeedFollowerListsOnceThenFollowsTheFeed) {
+  auto done = store->create_or_get_active(make_job("http://a/done"));
+  ASSERT_TRUE(update_job(*store, done->job.id, [](Job& j) { return transition(j, JobStatus::failed, now()); }).ok());
+  FeedFollower follower(*store, {JobStatus::failed, JobStatus::completed});
+  auto first = follower.poll();
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->full);
+  ASSERT_EQ(first->jobs.size(), 1u);
+  EXPECT_TRUE(follower.poll()->jobs.empty()) << "nothing changed";
+
+  auto other = store->create_or_get_active(make_job("http://a/other"));
+  ASSERT_TRUE(*store->remove(done->job.id));
+  auto next = follower.poll();
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(next->full);
+  ASSERT_EQ(next->jobs.size(), 2u);
+  EXPECT_EQ(next->jobs[0].id, other->job.id);
+  EXPECT_FALSE(next->removed[0]);
+  EXPECT_EQ(next->jobs[1].id, done->job.id);
+  EXPECT_TRUE(next->removed[1]);
+}
+
+// A change written by another connection (a recorder process) is seen by the next poll, even
+// right after a poll that found nothing.
+TEST_F(StoreTest, TheFeedSeesWritesOfOtherConnections) {
+  auto created = store->create_or_get_active(make_job("http://a/live"));
+  const auto head = store->changes_since(-1, 0)->cursor;
+  EXPECT_TRUE(store->changes_since(head, 100)->jobs.empty());
+  auto other_db = *sqlite::Db::open(dir.path / "db");
+  auto other = std::move(*sqlite::SqliteJobStore::open(other_db));
+  ASSERT_TRUE(
+      update_job(*other, created->job.id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  auto batch = store->changes_since(head, 100);
+  ASSERT_EQ(batch->jobs.size(), 1u);
+  EXPECT_EQ(batch->jobs[0].status, JobStatus::starting);
 }
 
 TEST_F(StoreTest, QueueRedeliversAfterVisibilityAndDeadLetters) {
