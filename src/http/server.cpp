@@ -315,14 +315,21 @@ struct HttpServer::Impl {
       }
       Request req = parser.release();
       const auto started = std::chrono::steady_clock::now();
-      Reply reply = co_await on_pool([this, &req] {
+      auto handle = [this, &req] {
         try {
           return router.handle(req);
         } catch (const std::exception& e) {
           spdlog::error("handler error on {}: {}", std::string(req.target()), e.what());
           return error_reply(500, "internal_error", "the server failed to handle this request");
         }
-      });
+      };
+      // The liveness check is answered on the I/O thread: it reads nothing from the store, and
+      // must not queue behind requests waiting for it (a burst of recorders writing at once).
+      Reply reply;  // (not a conditional expression: GCC 12 miscompiles co_await inside one)
+      if (req.target() == "/healthz")
+        reply = handle();
+      else
+        reply = co_await on_pool(handle);
       bool keep_alive = req.keep_alive();
       unsigned status = reply.status;
       if (reply.event_stream) {

@@ -96,6 +96,56 @@ def test_listing_pages_newest_first(chronicle):
     assert [j["id"] for j in page3["jobs"]] == ids[:1] and page3["next_cursor"] is None
 
 
+def test_cursor_paging_returns_every_job_once_while_jobs_are_written(chronicle):
+    """100 submits from 8 threads while another client pages through the list (7 a page): a pass
+    never shows a job twice and shows every job submitted before it began; once the submits are
+    done, a pass shows all 100 exactly once. (The jobs are dispatched and fail at the probe
+    meanwhile, so they are being rewritten too.)"""
+    import concurrent.futures
+    import threading
+
+    submitted, lock, done = [], threading.Lock(), threading.Event()
+
+    def submit(i):
+        status, job = chronicle.api("POST", "/api/v1/jobs", {"url": f"http://127.0.0.1:9/paging-{i}.m3u8"})
+        assert status == 201, job
+        with lock:
+            submitted.append(job["id"])
+
+    def one_pass():
+        seen, cursor = [], None
+        while True:
+            status, page = chronicle.api("GET", "/api/v1/jobs?limit=7" + (f"&cursor={cursor}" if cursor else ""))
+            assert status == 200, page
+            seen += [j["id"] for j in page["jobs"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    passes = []
+
+    def pager():
+        while not done.is_set():
+            with lock:
+                before = set(submitted)
+            seen = one_pass()
+            passes.append((before, seen))
+
+    t = threading.Thread(target=pager)
+    t.start()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(submit, range(100)))
+    done.set()
+    t.join()
+    assert passes, "the pager made at least one pass during the submits"
+    for before, seen in passes:
+        assert len(seen) == len(set(seen)), "a job shown twice in one pass"
+        assert before <= set(seen), f"{len(before - set(seen))} jobs missing from a pass"
+    final = one_pass()
+    assert len(final) == len(set(final)) == 100
+    assert set(final) == set(submitted)
+
+
 def test_with_a_token_every_api_request_needs_it():
     c = Chronicle(env={"CHRONICLE_TOKEN": "s3cret"})
     bearer = {"Authorization": "Bearer s3cret"}

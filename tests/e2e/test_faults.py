@@ -172,18 +172,22 @@ def test_tools_get_a_scrubbed_environment(sims, tmp_path):
     dump = tmp_path / "env"
     tools = tmp_path / "bin"
     tools.mkdir()
-    (tools / "yt-dlp").write_text(f'#!/bin/sh\nenv >> {dump}\nexec /usr/bin/yt-dlp "$@"\n')
-    (tools / "yt-dlp").chmod(0o755)
+    for name in ("yt-dlp", "ffmpeg", "ffprobe"):
+        (tools / name).write_text(f'#!/bin/sh\necho TOOL={name} >> {dump}\nenv >> {dump}\nexec /usr/bin/{name} "$@"\n')
+        (tools / name).chmod(0o755)
     secrets = {"AWS_SECRET_ACCESS_KEY": "do-not-leak-1", "AWS_SESSION_TOKEN": "do-not-leak-2",
                "CHRONICLE_S3_BUCKET": "do-not-leak-3"}
-    c = Chronicle(env={"CHRONICLE_YTDLP": str(tools / "yt-dlp"), **secrets})
+    c = Chronicle(env={"CHRONICLE_YTDLP": str(tools / "yt-dlp"), "CHRONICLE_FFMPEG": str(tools / "ffmpeg"), **secrets})
     try:
         sim = sims([("live", 4), ("end",)], seconds=6)
         status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url})
         job = c.wait_status(job["id"], ["completed", "failed"], 60)
         assert job["status"] == "completed", job
         seen = dump.read_text()
-        assert seen.count("PATH=") >= 3, "the probe, the tool check and the recorder's downloader all ran"
+        # The probe (a wrapper is not Python, so yt-dlp runs once per probe), the recorder's ffmpeg
+        # on the probe's extraction, the join and ffprobe all ran.
+        assert "TOOL=yt-dlp" in seen and "TOOL=ffmpeg" in seen and "TOOL=ffprobe" in seen, seen[:2000]
+        assert seen.count("PATH=") >= 3
         for value in secrets.values():
             assert value not in seen
         assert "CHRONICLE_" not in seen
