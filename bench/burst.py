@@ -294,12 +294,14 @@ def run_once(binary, n, args, segments):
         cpu_s = cpu.totals()
         healthz = health.stop()
         fetched = streams.fetched()
-        missed, streams_missing, latencies, completed = 0, 0, [], 0
+        missed, streams_missing, latencies, claimed, completed = 0, 0, [], [], 0
         for i, (t, job_id) in submitted.items():
             job = jobs.get(job_id, {})
             completed += job.get("status") == "completed"
             if "recording" in job.get("milestones", {}):
                 latencies.append(parse_time(job["milestones"]["recording"]) - t)
+            if "starting" in job.get("milestones", {}):
+                claimed.append(parse_time(job["milestones"]["starting"]) - t)
             wanted = [seq for seq in range(streams.last_seq(i, streams.end_at) + 1)
                       if streams.publish_time(i, seq) >= t]
             lost = [seq for seq in wanted if seq not in fetched[i]]
@@ -309,6 +311,7 @@ def run_once(binary, n, args, segments):
             "n": n, "missed": missed, "streams_missing": streams_missing, "completed": completed,
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
             "max": max(latencies) if latencies else float("nan"),
+            "claimed_p50": percentile(claimed, 50), "claimed_p95": percentile(claimed, 95),
             "cpu": cpu_s, "healthz_p99_ms": percentile(healthz, 99) * 1000,
         }
     finally:
