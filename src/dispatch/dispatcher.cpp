@@ -69,8 +69,10 @@ void Dispatcher::stop() {
 bool Dispatcher::has_capacity() {
   auto counts = store_.count_by_status({JobStatus::starting, JobStatus::recording, JobStatus::uploading});
   if (!counts) return false;
-  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] + (*counts)[JobStatus::uploading];
-  // Jobs this process is probing are already counted as "starting".
+  // Jobs this process is probing are already counted as "starting"; messages it has taken but
+  // not claimed yet are not, so they are added.
+  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] + (*counts)[JobStatus::uploading] +
+                    unclaimed_.load();
   return busy < config_.max_concurrent_recordings;
 }
 
@@ -93,11 +95,7 @@ bool Dispatcher::may_receive() {
     changed_.wait(lock, [this] { return !running_ || handling_ < handlers_; });
     if (!running_) return false;
   }
-  auto counts = store_.count_by_status({JobStatus::starting, JobStatus::recording, JobStatus::uploading});
-  if (!counts) return false;
-  const auto busy = (*counts)[JobStatus::starting] + (*counts)[JobStatus::recording] + (*counts)[JobStatus::uploading] +
-                    unclaimed_.load();
-  return busy < config_.max_concurrent_recordings;
+  return has_capacity();
 }
 
 void Dispatcher::receive_loop() {
