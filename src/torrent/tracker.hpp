@@ -22,7 +22,7 @@ namespace chronicle::torrent {
 class TrackerSupervisor {
  public:
   TrackerSupervisor(const Config& config, JobStore& store)
-      : config_(config), store_(store), feed_(store, {JobStatus::uploading, JobStatus::completed, JobStatus::failed}) {}
+      : config_(config), feed_(store, {JobStatus::uploading, JobStatus::completed, JobStatus::failed}) {}
   ~TrackerSupervisor();
   void start();
   void stop();
@@ -35,7 +35,6 @@ class TrackerSupervisor {
   void run();
   static void end_leftover(const std::filesystem::path& pid_file, const std::filesystem::path& work);
   const Config& config_;
-  JobStore& store_;
   std::mutex whitelist_mutex_;  // guards the three below
   FeedFollower feed_;
   std::map<std::string, std::set<std::string>> hashes_by_job_;
