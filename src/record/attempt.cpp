@@ -239,7 +239,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
       result.last_error = line;
     if (line.find("[hls @") == std::string::npos && line.find("[http @") == std::string::npos &&
         line.find("frame=") == std::string::npos)
-      spdlog::info("yt-dlp: {}", line);
+      spdlog::info("{}: {}", result.direct ? "ffmpeg" : "yt-dlp", line);
   };
 
   auto end_downloader = [&](AttemptEnd why, const std::string& reason) {
@@ -285,7 +285,11 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     }
     if (interrupted_at && !second_signal && t - *interrupted_at > std::chrono::seconds(2)) {
       second_signal = true;
-      signal_children(child->pid, SIGINT);
+      // Run directly, ffmpeg is the downloader itself; under yt-dlp it is yt-dlp's child.
+      if (result.direct)
+        ::kill(child->pid, SIGINT);
+      else
+        signal_children(child->pid, SIGINT);
     }
     if (interrupted_at && t - *interrupted_at > std::chrono::seconds(20)) {
       spdlog::warn("job {}: downloader ignored SIGINT for 20 s, killing it", job.id);

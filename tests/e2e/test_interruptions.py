@@ -124,6 +124,24 @@ def test_stop_while_waiting_for_the_stream_ends_at_once(sims):
         c.close()
 
 
+def test_stop_while_ffmpeg_waits_on_a_stalled_playlist_ends_at_once(chronicle, sims):
+    """ffmpeg waiting for a live playlist to grow heeds only a second SIGINT; the recorder sends
+    it (to ffmpeg itself when it runs ffmpeg directly) instead of killing it 20 s later."""
+    sim = sims([("live", 6), ("stall", 300)], seconds=8)
+    status, job = chronicle.api("POST", "/api/v1/jobs", {"url": sim.url})
+    sim.wait_phase("stall", 30)
+    time.sleep(3)  # inside the stall, well before the 30 s stall timeout
+    assert chronicle.job(job["id"])["status"] == "recording"
+    t0 = time.monotonic()
+    status, _ = chronicle.api("POST", f"/api/v1/jobs/{job['id']}/stop")
+    assert status == 202
+    job = finished(chronicle, job["id"], 30)
+    assert time.monotonic() - t0 < 10
+    assert job["status"] == "completed" and job["end_reason"] == "stopped", job
+    stored = os.path.join(chronicle.data, "recordings", job["recording"]["key"])
+    assert ffprobe_duration(stored) >= 5
+
+
 def test_reconnect_window_per_job(chronicle, sims):
     sim = sims([("live", 6), ("gone", 600)], seconds=8)
     status, job = chronicle.api("POST", "/api/v1/jobs", {"url": sim.url, "reconnect_window_s": 2})
