@@ -115,8 +115,6 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     spdlog::error("{}", backend.error().message);
     return 1;
   }
-  // Python imports yt-dlp now rather than when the first job is probed.
-  record::start_resident_extractor(config);
   Launchers launchers(config, config_file);
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
@@ -174,6 +172,9 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
       seeder.reset();
     }
   }
+  // Python imports yt-dlp now rather than when the first job is probed. Started after every
+  // port of serve's own is bound: its egress guards take ports of the kernel's choosing.
+  record::start_resident_extractor(config);
 
   std::thread signal_thread([&] {
     int sig = 0;
