@@ -75,6 +75,10 @@ class JobStore {
   // A change feed: every write gets a sequence number; returns jobs written after `cursor`.
   // A negative cursor returns no jobs, only the current head of the feed.
   virtual Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) = 0;
+  // A number that changes whenever any job is written, by this process or another, and that is
+  // cheap to read (no table read, no wait behind a writer), so a reader may keep what it rendered
+  // until it changes. nullopt when the store cannot tell that cheaply: then nothing is kept.
+  virtual std::optional<std::uint64_t> change_token() { return std::nullopt; }
 };
 
 struct QueueMessage {

@@ -40,6 +40,9 @@ class JobService {
   Result<CreateOutcome> submit(const SubmitRequest& request);
   Result<Job> get(const std::string& id);
   Result<JobPage> list(const ListQuery& query);
+  // Changes with every write of any job (JobStore::change_token): read it before a read to know
+  // how long what was read stays current.
+  std::optional<std::uint64_t> change_token() { return store_.change_token(); }
   // Cancels a pending job; asks a running recorder to stop and keep what it recorded.
   Result<Job> stop(const std::string& id);
   // Removes a finished job and its stored files.

@@ -68,6 +68,11 @@ code{background:#111;padding:.1rem .3rem;border-radius:4px}a{color:#a3b55a}</sty
 <p>Record a stream: <code>chronicle submit URL --wait</code></p></body></html>
 )html";
 
+std::string page_key(const ListQuery& q) {
+  return std::string(q.status ? to_string(*q.status) : "") + "|" + std::to_string(q.limit) + "|" +
+         q.cursor.value_or("");
+}
+
 }  // namespace
 
 Reply error_reply(unsigned status, const std::string& code, const std::string& message) {
@@ -236,23 +241,100 @@ Reply Router::unauthorized() const {
   return r;
 }
 
-nlohmann::json Router::render(const Job& job) const {
-  auto j = to_public_json(job);
+std::int64_t Router::link_epoch() const {
+  if (!signer_.enabled()) return 0;
+  const auto step = std::clamp<std::int64_t>(static_cast<std::int64_t>(config_.link_ttl_s / 10), 1, 60);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  return now.count() / step * step;
+}
+
+nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, std::int64_t epoch,
+                                       const std::optional<nlohmann::json>& seeding) const {
   if (signer_.enabled()) {
     // Links that work without the token, for a while: players, download managers, shared links.
     const auto ttl = std::chrono::seconds(static_cast<long long>(config_.link_ttl_s));
-    const std::string base = config_.effective_public_url() + "/api/v1/jobs/" + job.id + "/";
+    const auto as_of = std::chrono::system_clock::time_point(std::chrono::seconds(epoch));
+    const std::string base = config_.effective_public_url() + "/api/v1/jobs/" + id + "/";
     if (j["recording"].is_object())
-      j["recording"]["url"] = base + "recording" + signer_.query(job.id, "recording", ttl);
+      j["recording"]["url"] = base + "recording" + signer_.query(id, "recording", ttl, as_of);
     if (j["torrent"].is_object() && j["torrent"].contains("url"))
-      j["torrent"]["url"] = base + "torrent" + signer_.query(job.id, "torrent", ttl);
+      j["torrent"]["url"] = base + "torrent" + signer_.query(id, "torrent", ttl, as_of);
   }
-  if (seeding_ && j["torrent"].is_object())
-    if (auto s = seeding_(job.id)) j["torrent"]["seeding"] = *s;
+  if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = *seeding;
   return j;
 }
 
-Reply Router::handle(const Request& req) {
+nlohmann::json Router::render(const Job& job) const {
+  return with_live_parts(to_public_json(job), job.id, link_epoch(), seeding_ ? seeding_(job.id) : std::nullopt);
+}
+
+void Router::append_job(std::string& out, const RenderedJob& job) const {
+  const bool has_torrent = job.public_json.contains("torrent") && job.public_json["torrent"].is_object();
+  auto seeding = seeding_ && has_torrent ? seeding_(job.id) : std::nullopt;
+  if (!signer_.enabled() && !seeding) {
+    out += job.text;
+    return;
+  }
+  const auto epoch = link_epoch();
+  std::lock_guard lock(job.live_mutex);
+  if (job.live.link_epoch != epoch || job.live.seeding != seeding) {
+    job.live.text = json_text(with_live_parts(job.public_json, job.id, epoch, seeding));
+    job.live.link_epoch = epoch;
+    job.live.seeding = std::move(seeding);
+  }
+  out += job.live.text;
+}
+
+Reply Router::job_reply(const RenderedJob& job) const {
+  Reply r;
+  append_job(r.body, job);
+  return r;
+}
+
+Reply Router::list_reply(const CachedPage& page) const {
+  Reply r;
+  std::size_t size = 64;
+  for (const auto& j : page.jobs) size += j->text.size() + 256;
+  r.body.reserve(size);
+  r.body += "{\"jobs\":[";
+  for (std::size_t i = 0; i < page.jobs.size(); ++i) {
+    if (i) r.body += ',';
+    append_job(r.body, *page.jobs[i]);
+  }
+  r.body += "],\"next_cursor\":";
+  r.body += page.next_cursor ? json_text(*page.next_cursor) : "null";
+  r.body += '}';
+  return r;
+}
+
+std::optional<Reply> Router::handle_from_memory(const Request& req) {
+  auto admitted = admit(req);
+  if (auto* refused = std::get_if<Reply>(&admitted)) return std::move(*refused);
+  const auto& [path, query] = std::get<Target>(admitted);
+  if (path == "/healthz") return route(req, std::get<Target>(admitted));
+  if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) return std::nullopt;
+  constexpr std::string_view kJobs = "/api/v1/jobs/";
+  if (path == "/api/v1/jobs" || path == "/api/v1/jobs/") {
+    auto q = list_query(query);
+    if (!std::holds_alternative<ListQuery>(q)) return std::nullopt;
+    const auto token = service_.change_token();
+    if (!token) return std::nullopt;
+    auto page = cache_.page(page_key(std::get<ListQuery>(q)), *token);
+    if (!page) return std::nullopt;
+    return list_reply(*page);
+  }
+  if (path.starts_with(kJobs) && path.find('/', kJobs.size()) == std::string::npos) {
+    const auto token = service_.change_token();
+    if (!token) return std::nullopt;
+    auto job = cache_.job(path.substr(kJobs.size()), *token);
+    if (!job) return std::nullopt;
+    return job_reply(*job);
+  }
+  return std::nullopt;
+}
+
+std::variant<Router::Target, Reply> Router::admit(const Request& req) const {
   const std::string target(req.target());
   const auto qpos = target.find('?');
   auto path = percent_decode(target.substr(0, qpos));
@@ -284,25 +366,40 @@ Reply Router::handle(const Request& req) {
                            "pages of other sites cannot change jobs here (Origin: " + origin.substr(0, 200) + ")");
     }
   }
-  if (*path == "/healthz") {
-    nlohmann::json health = {{"status", "ok"}};
-    if (info_) health["tools"] = info_().value("tools", nlohmann::json::object());
-    return json_reply(200, health);
+  if ((*path == "/metrics" || path->starts_with("/api/")) && !authorized(req, *path, query)) return unauthorized();
+  return Target{std::move(*path), query};
+}
+
+Reply Router::handle(const Request& req) {
+  auto admitted = admit(req);
+  if (auto* refused = std::get_if<Reply>(&admitted)) return std::move(*refused);
+  return route(req, std::get<Target>(admitted));
+}
+
+Reply Router::route(const Request& req, const Target& target) {
+  const std::string& path = target.path;
+  const auto& query = target.query;
+  if (path == "/healthz") {
+    // The tools' versions are read once at start: the body never changes.
+    std::call_once(health_once_, [this] {
+      nlohmann::json health = {{"status", "ok"}};
+      if (info_) health["tools"] = info_().value("tools", nlohmann::json::object());
+      health_ = json_text(health);
+    });
+    Reply r;
+    r.body = health_;
+    return r;
   }
-  if (*path == "/metrics") {
-    if (!authorized(req, *path, query)) return unauthorized();
+  if (path == "/metrics") {
     Reply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_.render(service_.store(), counters_ ? counters_() : std::map<std::string, std::uint64_t>{});
     return r;
   }
-  if (path->starts_with("/api/")) {
-    if (!authorized(req, *path, query)) return unauthorized();
-    return api(req, *path, query);
-  }
+  if (path.starts_with("/api/")) return api(req, path, query);
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
     return error_reply(405, "method_not_allowed", "only GET is allowed here");
-  Reply page = static_file(*path);
+  Reply page = static_file(path);
   // The dashboard runs only its own code, is never framed, and leaks no URLs to other sites.
   page.headers.emplace_back("Content-Security-Policy",
                             "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -356,9 +453,12 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no job with id '" + id + "'");
     if (action.empty()) {
       if (read) {
+        const auto token = service_.change_token();
         auto job = service_.get(id);
         if (!job) return error_reply(job.error());
-        return json_reply(200, render(*job));
+        auto rendered = cache_.rendering(*job);
+        if (token) cache_.keep_job(rendered, *token);
+        return job_reply(*rendered);
       }
       if (m == bhttp::verb::delete_) {
         auto removed = service_.remove(id);
@@ -432,7 +532,7 @@ Reply Router::submit(const Request& req) {
   return r;
 }
 
-Reply Router::list(const std::map<std::string, std::string>& query) {
+std::variant<ListQuery, Reply> Router::list_query(const std::map<std::string, std::string>& query) const {
   ListQuery q;
   if (auto it = query.find("status"); it != query.end() && !it->second.empty()) {
     auto s = parse_status(it->second);
@@ -450,13 +550,23 @@ Reply Router::list(const std::map<std::string, std::string>& query) {
     if (!looks_like_job_id(it->second)) return error_reply(400, "invalid_cursor", "cursor is not a job id");
     q.cursor = it->second;
   }
+  return q;
+}
+
+Reply Router::list(const std::map<std::string, std::string>& query) {
+  auto parsed = list_query(query);
+  if (auto* bad = std::get_if<Reply>(&parsed)) return std::move(*bad);
+  const auto& q = std::get<ListQuery>(parsed);
+  const auto token = service_.change_token();  // before the read: a write after it makes the page stale
   auto page = service_.list(q);
   if (!page) return error_reply(page.error());
-  nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& j : page->jobs) jobs.push_back(render(j));
-  return json_reply(
-      200, {{"jobs", jobs},
-            {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nlohmann::json(nullptr)}});
+  CachedPage rendered;
+  rendered.next_cursor = page->next_cursor;
+  rendered.jobs.reserve(page->jobs.size());
+  for (const auto& j : page->jobs) rendered.jobs.push_back(cache_.rendering(j));
+  Reply r = list_reply(rendered);
+  if (token) cache_.keep_page(page_key(q), std::move(rendered), *token);
+  return r;
 }
 
 Reply Router::recording(const std::string& id) {

@@ -5,14 +5,17 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/config.hpp"
 #include "core/service.hpp"
 #include "http/metrics.hpp"
+#include "http/read_cache.hpp"
 #include "sys/access.hpp"
 
 namespace chronicle::http {
@@ -42,6 +45,10 @@ class Router {
       : config_(config), service_(service), metrics_(metrics), counters_(std::move(counters)), signer_(config.token) {}
 
   Reply handle(const Request& request);
+  // The reply when it can be made from memory without waiting for the store: /healthz, and job
+  // reads kept under the store's current change token. nullopt: call handle(), on a thread that
+  // may block.
+  std::optional<Reply> handle_from_memory(const Request& request);
   // Live seeding state merged into a job's torrent JSON (from the seeder, when one runs).
   void set_seeding_info(std::function<std::optional<nlohmann::json>(const std::string&)> f) { seeding_ = std::move(f); }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
@@ -54,6 +61,24 @@ class Router {
   nlohmann::json render(const Job& job) const;
 
  private:
+  struct Target {
+    std::string path;
+    std::map<std::string, std::string> query;
+  };
+  // The checks every request passes (path, host, origin, token): the target, or the refusal.
+  std::variant<Target, Reply> admit(const Request& request) const;
+  Reply route(const Request& request, const Target& target);
+  // A list query from the request's parameters, or the 400 reply for a bad one.
+  std::variant<ListQuery, Reply> list_query(const std::map<std::string, std::string>& query) const;
+  Reply list_reply(const CachedPage& page) const;
+  Reply job_reply(const RenderedJob& job) const;
+  // A job's JSON text as sent now: the kept rendering with live parts (links, seeding) added.
+  void append_job(std::string& out, const RenderedJob& job) const;
+  nlohmann::json with_live_parts(nlohmann::json j, const std::string& id, std::int64_t link_epoch,
+                                 const std::optional<nlohmann::json>& seeding) const;
+  // Signed links are made as of the start of a short period (a tenth of their lifetime, at most a
+  // minute), so a job's JSON stays the same, and can be kept, for that long.
+  std::int64_t link_epoch() const;
   Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
   Reply submit(const Request& request);
   Reply list(const std::map<std::string, std::string>& query);
@@ -74,6 +99,9 @@ class Router {
   std::function<nlohmann::json()> info_;
   bool guard_browsers_ = false;
   sys::LinkSigner signer_;
+  ReadCache cache_;
+  std::once_flag health_once_;
+  std::string health_;
   bool host_allowed(const std::string& host) const;
 };
 

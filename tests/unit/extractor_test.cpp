@@ -9,17 +9,14 @@
 #include "core/ids.hpp"
 #include "record/attempt.hpp"
 #include "record/extractor.hpp"
+#include "temp_dir.hpp"
 
 using namespace chronicle;
 using namespace chronicle::record;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("chronicle-test-" + new_job_id());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test_support::TempDir;
 
 fs::path script(const fs::path& dir, const std::string& name, const std::string& text) {
   const auto path = dir / name;

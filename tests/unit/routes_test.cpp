@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include "backend/backend.hpp"
 #include "http/routes.hpp"
+#include "store/sqlite/sqlite_job_store.hpp"
+#include "temp_dir.hpp"
 
 using namespace chronicle::http;
 
@@ -75,4 +78,106 @@ TEST(ErrorReply, StatusAndRetryAfterFollowTheKind) {
   auto bad = error_reply(make_error("invalid_url", "bad"));
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(header(bad, "Retry-After"), "");
+}
+
+// Job reads answered from memory, against a real SQLite store: kept while nothing is written,
+// never stale after a write by another connection (a recorder process), never past the token.
+namespace {
+using namespace chronicle;
+
+struct RouterWorld {
+  test_support::TempDir dir;
+  Config config;
+  Backend backend;
+  std::unique_ptr<JobService> service;
+  Metrics metrics;
+  std::unique_ptr<Router> router;
+
+  explicit RouterWorld(const std::string& token = "") {
+    config.data_dir = dir.path;
+    config.torrent_enabled = false;
+    config.token = token;
+    backend = std::move(*open_backend(config));
+    service = std::make_unique<JobService>(*backend.store, *backend.queue, *backend.objects, nullptr, UrlPolicy{},
+                                           [](const std::string&) -> Result<std::vector<IpAddress>> {
+                                             return std::vector{*parse_ip_literal("93.184.216.34")};
+                                           });
+    router = std::make_unique<Router>(config, *service, metrics, nullptr);
+  }
+  Job add(const std::string& url) {
+    Job j;
+    j.id = new_job_id();
+    j.url = url;
+    j.created_at = now();
+    return backend.store->create_or_get_active(j)->job;
+  }
+  // Another connection to the same file, as a recorder process has.
+  void write_elsewhere(const std::string& id, JobStatus status) {
+    auto db = *sqlite::Db::open(config.db_path());
+    auto other = std::move(*sqlite::SqliteJobStore::open(db));
+    ASSERT_TRUE(update_job(*other, id, [&](Job& j) { return transition(j, status, now()); }).ok());
+  }
+};
+
+Request get(const std::string& target, const std::string& bearer = "") {
+  Request r{boost::beast::http::verb::get, target, 11};
+  r.set(boost::beast::http::field::host, "127.0.0.1:8080");
+  if (!bearer.empty()) r.set(boost::beast::http::field::authorization, "Bearer " + bearer);
+  return r;
+}
+
+std::string status_in(const std::string& body) { return nlohmann::json::parse(body)["status"].get<std::string>(); }
+}  // namespace
+
+TEST(ReadsFromMemory, KeptUntilAnotherProcessWrites) {
+  RouterWorld w;
+  const auto job = w.add("http://example.com/live.m3u8");
+  const auto path = "/api/v1/jobs/" + job.id;
+  EXPECT_FALSE(w.router->handle_from_memory(get(path))) << "never read: nothing kept";
+  const auto first = w.router->handle(get(path));
+  ASSERT_EQ(first.status, 200u);
+  auto kept = w.router->handle_from_memory(get(path));
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->body, first.body);
+
+  w.write_elsewhere(job.id, JobStatus::starting);
+  EXPECT_FALSE(w.router->handle_from_memory(get(path))) << "a write by another connection drops what was kept";
+  EXPECT_EQ(status_in(w.router->handle(get(path)).body), "starting");
+  EXPECT_EQ(status_in(w.router->handle_from_memory(get(path))->body), "starting");
+}
+
+TEST(ReadsFromMemory, ListPagesFollowEveryWrite) {
+  RouterWorld w;
+  const auto a = w.add("http://example.com/a.m3u8");
+  const auto listing = w.router->handle(get("/api/v1/jobs?limit=10"));
+  ASSERT_EQ(listing.status, 200u);
+  const auto kept = w.router->handle_from_memory(get("/api/v1/jobs?limit=10"));
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(nlohmann::json::parse(kept->body), nlohmann::json::parse(listing.body));
+  EXPECT_FALSE(w.router->handle_from_memory(get("/api/v1/jobs?limit=11"))) << "another page is read on its own";
+
+  const auto b = w.add("http://example.com/b.m3u8");
+  EXPECT_FALSE(w.router->handle_from_memory(get("/api/v1/jobs?limit=10")));
+  const auto after = nlohmann::json::parse(w.router->handle(get("/api/v1/jobs?limit=10")).body);
+  ASSERT_EQ(after["jobs"].size(), 2u);
+  EXPECT_EQ(after["jobs"][0]["id"], b.id);
+  EXPECT_EQ(after["jobs"][1]["id"], a.id);
+  EXPECT_TRUE(after["next_cursor"].is_null());
+  EXPECT_EQ(nlohmann::json::parse(w.router->handle_from_memory(get("/api/v1/jobs?limit=10"))->body), after);
+  EXPECT_FALSE(w.router->handle_from_memory(get("/api/v1/jobs?limit=0"))) << "a bad query gets handle()'s 400";
+}
+
+TEST(ReadsFromMemory, NeverAnswerWithoutTheToken) {
+  RouterWorld w("s3cret");
+  const auto job = w.add("http://example.com/live.m3u8");
+  const auto path = "/api/v1/jobs/" + job.id;
+  ASSERT_EQ(w.router->handle(get(path, "s3cret")).status, 200u);
+  ASSERT_EQ(w.router->handle(get("/api/v1/jobs", "s3cret")).status, 200u);
+  for (const auto& target : {path, std::string("/api/v1/jobs")}) {
+    auto refused = w.router->handle_from_memory(get(target));
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401u) << target;
+    EXPECT_EQ(w.router->handle_from_memory(get(target, "wrong"))->status, 401u);
+    EXPECT_EQ(w.router->handle_from_memory(get(target, "s3cret"))->status, 200u);
+  }
 }

@@ -10,16 +10,13 @@
 #include "core/ids.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
+#include "temp_dir.hpp"
 
 using namespace chronicle;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("chronicle-test-" + new_job_id());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test_support::TempDir;
 
 Job make_job(const std::string& url) {
   Job j;
@@ -186,6 +183,29 @@ TEST_F(StoreTest, TheFeedSeesWritesOfOtherConnections) {
   auto batch = store->changes_since(head, 100);
   ASSERT_EQ(batch->jobs.size(), 1u);
   EXPECT_EQ(batch->jobs[0].status, JobStatus::starting);
+}
+
+// Readers keep what they rendered while the token stays; any write, from this connection or
+// another (a recorder), changes it, and reading it does not wait behind a writer.
+TEST_F(StoreTest, TheChangeTokenMovesWithEveryWrite) {
+  const auto t0 = store->change_token();
+  ASSERT_TRUE(t0.has_value());
+  EXPECT_EQ(store->change_token(), t0) << "no write, same token";
+  auto created = store->create_or_get_active(make_job("http://a/live"));
+  const auto t1 = store->change_token();
+  EXPECT_NE(t1, t0);
+  auto other_db = *sqlite::Db::open(dir.path / "db");
+  auto other = std::move(*sqlite::SqliteJobStore::open(other_db));
+  ASSERT_TRUE(
+      update_job(*other, created->job.id, [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  const auto t2 = store->change_token();
+  EXPECT_NE(t2, t1);
+  {
+    std::lock_guard held(db->mutex());  // the main connection busy (a write and its fsync)
+    EXPECT_EQ(store->change_token(), t2);
+  }
+  ASSERT_TRUE(store->remove(created->job.id).ok());
+  EXPECT_NE(store->change_token(), t2);
 }
 
 TEST_F(StoreTest, QueueRedeliversAfterVisibilityAndDeadLetters) {

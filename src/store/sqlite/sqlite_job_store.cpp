@@ -229,4 +229,27 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
   return batch;
 }
 
+SqliteJobStore::~SqliteJobStore() {
+  sqlite3_finalize(watch_version_);
+  if (watch_) sqlite3_close(watch_);
+}
+
+std::optional<std::uint64_t> SqliteJobStore::change_token() {
+  std::lock_guard lock(watch_mutex_);
+  if (!watch_version_) {
+    if (watch_) return std::nullopt;  // opening it failed before: no token, nothing cached
+    const char* file = sqlite3_db_filename(db_->handle(), "main");
+    if (!file || !*file) return std::nullopt;  // in memory: no other connection sees it
+    const int opened = sqlite3_open_v2(file, &watch_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (opened != SQLITE_OK ||
+        sqlite3_prepare_v2(watch_, "PRAGMA data_version", -1, &watch_version_, nullptr) != SQLITE_OK)
+      return std::nullopt;
+  }
+  std::optional<std::uint64_t> token;
+  if (sqlite3_step(watch_version_) == SQLITE_ROW)
+    token = static_cast<std::uint64_t>(sqlite3_column_int64(watch_version_, 0));
+  sqlite3_reset(watch_version_);
+  return token;
+}
+
 }  // namespace chronicle::sqlite

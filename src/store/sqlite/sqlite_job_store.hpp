@@ -11,6 +11,7 @@ namespace chronicle::sqlite {
 class SqliteJobStore final : public JobStore {
  public:
   static Result<std::unique_ptr<SqliteJobStore>> open(std::shared_ptr<Db> db);
+  ~SqliteJobStore() override;
 
   Result<CreateOutcome> create_or_get_active(const Job& job) override;
   Result<std::optional<Job>> get(const std::string& id) override;
@@ -20,6 +21,7 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) override;
   Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only = {}) override;
   Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) override;
+  std::optional<std::uint64_t> change_token() override;
 
  private:
   explicit SqliteJobStore(std::shared_ptr<Db> db) : db_(std::move(db)) {}
@@ -32,6 +34,12 @@ class SqliteJobStore final : public JobStore {
   // count of its writes) or another process (SQLite's data_version).
   std::int64_t own_writes_ = 0;
   std::int64_t quiet_head_ = std::numeric_limits<std::int64_t>::max(), quiet_data_version_ = -1, quiet_own_writes_ = -1;
+  // A read-only connection of its own that only asks for PRAGMA data_version: every commit by
+  // any other connection (this store's own included) changes it, and asking never waits for the
+  // main connection's lock, which a write with its fsync can hold for milliseconds.
+  std::mutex watch_mutex_;
+  sqlite3* watch_ = nullptr;
+  sqlite3_stmt* watch_version_ = nullptr;
 };
 
 }  // namespace chronicle::sqlite
