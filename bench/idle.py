@@ -33,13 +33,13 @@ def free_port():
 
 
 class Serve:
-    def __init__(self, binary, data):
+    def __init__(self, binary, data, env=None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, CHRONICLE_DATA=data, CHRONICLE_LISTEN=f"127.0.0.1:{self.port}",
                    CHRONICLE_ALLOW_PRIVATE_NETWORKS="1", CHRONICLE_LOG_LEVEL="warn",
                    CHRONICLE_TRACKER_LISTEN=f"127.0.0.1:{free_port()}",
-                   CHRONICLE_SEED_LISTEN=f"127.0.0.1:{free_port()}")
+                   CHRONICLE_SEED_LISTEN=f"127.0.0.1:{free_port()}", **(env or {}))
         self.proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:

@@ -18,7 +18,8 @@ std::string EventHub::frame(const std::string& event, const std::string& data, s
   return f;
 }
 
-void EventHub::deliver(const std::string& job_id, const std::string& f) {
+void EventHub::deliver(const std::string& job_id, std::string text) {
+  const auto f = std::make_shared<const std::string>(std::move(text));
   for (auto& s : subscribers_) {
     if (s->job_filter && *s->job_filter != job_id) continue;
     // A client that cannot keep up is dropped rather than allowed to grow without bound.

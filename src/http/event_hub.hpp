@@ -22,7 +22,8 @@ struct Subscriber {
     wake.expires_at(boost::asio::steady_timer::time_point::max());
   }
   std::optional<std::string> job_filter;
-  std::deque<std::string> pending;  // formatted SSE frames
+  // Formatted SSE frames, shared by every subscriber they go to (one copy for 2,000 clients).
+  std::deque<std::shared_ptr<const std::string>> pending;
   boost::asio::steady_timer wake;
   bool closed = false;
 };
@@ -42,7 +43,7 @@ class EventHub {
   static std::string frame(const std::string& event, const std::string& data, std::optional<std::int64_t> id);
 
  private:
-  void deliver(const std::string& job_id, const std::string& frame);
+  void deliver(const std::string& job_id, std::string frame);
   std::list<std::shared_ptr<Subscriber>> subscribers_;
   std::function<nlohmann::json(const Job&)> render_;
 };
