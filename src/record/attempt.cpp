@@ -71,7 +71,8 @@ std::optional<MediaSource> MediaSource::from_extracted(const std::string& extrac
 }
 
 std::vector<std::string> direct_argv(const Config& config, const MediaSource& source, const std::string& output,
-                                     std::optional<std::size_t> live_start_index, double target_duration_s) {
+                                     const std::string& matroska_output, std::optional<std::size_t> live_start_index,
+                                     double target_duration_s) {
   std::vector<std::string> argv = {config.ffmpeg,         "-nostdin",          "-hide_banner", "-y",
                                    "-protocol_whitelist", kDownloaderProtocols};
   if (!source.headers.empty()) {
@@ -84,6 +85,7 @@ std::vector<std::string> direct_argv(const Config& config, const MediaSource& so
     argv.insert(argv.end(), hls.begin(), hls.end());
   }
   argv.insert(argv.end(), {"-i", source.url, "-c", "copy", "-f", "mpegts", output});
+  if (!matroska_output.empty()) argv.insert(argv.end(), {"-c", "copy", "-f", "matroska", matroska_output});
   return argv;
 }
 
@@ -166,8 +168,8 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   if (watch.source) {
     char name[32];
     std::snprintf(name, sizeof name, "part-%03d.ts", part);
-    options.argv =
-        direct_argv(config, *watch.source, (work / name).string(), live_start_index, watch.target_duration_s);
+    options.argv = direct_argv(config, *watch.source, (work / name).string(),
+                               whole_matroska(work, part, false).string(), live_start_index, watch.target_duration_s);
     // ffmpeg takes its proxy from the environment, for the playlist, segments and keys alike.
     if (!watch.proxy_url.empty()) options.env = {{"http_proxy", watch.proxy_url}, {"HTTP_PROXY", watch.proxy_url}};
     result.direct = true;
@@ -319,6 +321,12 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   note_size(part_bytes(work, part), std::nullopt, true);
+  // ffmpeg ended by itself (0) or after a signal (255) has written both trailers; one that was
+  // killed or failed leaves its Matroska unfinished, and the part's MPEG-TS is what counts.
+  if (result.direct && result.exit.exited && (result.exit.code == 0 || result.exit.code == 255)) {
+    std::error_code ec;
+    fs::rename(whole_matroska(work, part, false), whole_matroska(work, part, true), ec);
+  }
   if (playlists.size() == 1) result.playlist_url = playlists.front();
   // A downloader that went quiet for a good part of the stall timeout before it exited stopped
   // because the stream stalled (ffmpeg's own hold limit), not because the stream ended.

@@ -37,10 +37,12 @@ struct MediaSource {
   static std::optional<MediaSource> from_extracted(const std::string& extracted_json);
 };
 
-// The ffmpeg command line recording `source` into MPEG-TS at `output`, with the same input options
-// as downloader_argv.
+// The ffmpeg command line recording `source` into MPEG-TS at `output` and, when it is not empty,
+// the same streams into Matroska at `matroska_output` (see whole_matroska), with the same input
+// options as downloader_argv.
 std::vector<std::string> direct_argv(const Config& config, const MediaSource& source, const std::string& output,
-                                     std::optional<std::size_t> live_start_index, double target_duration_s = 0);
+                                     const std::string& matroska_output, std::optional<std::size_t> live_start_index,
+                                     double target_duration_s = 0);
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s = 0,

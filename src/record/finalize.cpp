@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <future>
 #include <map>
 #include <thread>
 #include <vector>
@@ -44,7 +45,7 @@ std::optional<int> part_number_of(const std::string& name) {
 
 bool is_media_candidate(const std::string& name) {
   return !name.ends_with(".ytdl") && !name.ends_with(".ffconcat") && !name.ends_with(".json") &&
-         !name.ends_with(".skip");
+         !name.ends_with(".skip") && name.find(".whole.mkv") == std::string::npos;
 }
 
 // Seconds at the start of a part that repeat the end of the one before (the recorder writes
@@ -119,6 +120,12 @@ Result<Ok> append_file(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
+fs::path whole_matroska(const fs::path& work_dir, int part, bool finished) {
+  char name[40];
+  std::snprintf(name, sizeof name, "part-%03d.whole.mkv%s", part, finished ? "" : ".writing");
+  return work_dir / name;
+}
+
 std::optional<fs::path> part_file(const fs::path& work_dir, int part) {
   auto files = part_files(work_dir);
   auto it = files.find(part);
@@ -161,8 +168,16 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
     joined.file = parts.front();
     return joined;
   }
-  std::uint64_t total = 0;
   std::error_code ec;
+  if (parts.size() == 1)
+    if (const auto n = part_number_of(parts.front().filename().string())) {
+      const auto whole = whole_matroska(work_dir, *n, true);
+      if (fs::file_size(whole, ec) > 0 && !ec) {
+        joined.file = whole;
+        return joined;
+      }
+    }
+  std::uint64_t total = 0;
   for (const auto& p : parts) total += fs::file_size(p, ec);
   const fs::path output = work_dir / "joined.mkv";
   const fs::path partial = work_dir / "joining.mkv";
@@ -403,10 +418,11 @@ Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, 
   if (!joined) return joined.error();
   std::string key = recording_key(job.prefix, job.name, job.id);
   if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-  const auto duration = media_duration(config, joined->file);
+  // ffprobe reads the container's header while the read pass hashes the file.
+  auto duration = std::async(std::launch::async, [&] { return media_duration(config, joined->file); });
   auto stored = store_recording(config, objects, joined->file, key, job.id, job.title);
   if (!stored) return stored;
-  stored->duration_s = duration;
+  stored->duration_s = duration.get();
   stored->warnings = joined->warnings;
   return stored;
 }

@@ -19,6 +19,12 @@ std::filesystem::path downloader_pgid_file(const std::filesystem::path& work_dir
 // A recording is made of parts, one per downloader run ("part-001.*", "part-002.*", ...); each
 // part's file is the merged "part-NNN.mkv" when yt-dlp finished one, else the largest
 // "part-NNN.*" (the MPEG-TS that ffmpeg appends to while recording). Empty parts are left out.
+// ffmpeg run directly writes a part twice: MPEG-TS, which survives any crash and is what parts
+// are joined from, and beside it Matroska ("part-NNN.whole.mkv.writing", renamed to
+// "part-NNN.whole.mkv" once ffmpeg has ended cleanly, its index and duration written). A
+// recording of one such part is stored from that file as it is: no remux after the stream ends.
+std::filesystem::path whole_matroska(const std::filesystem::path& work_dir, int part, bool finished);
+
 std::optional<std::filesystem::path> part_file(const std::filesystem::path& work_dir, int part);
 std::uint64_t part_bytes(const std::filesystem::path& work_dir, int part);
 std::vector<std::filesystem::path> list_parts(const std::filesystem::path& work_dir);
@@ -30,9 +36,9 @@ struct JoinedRecording {
   std::vector<std::string> warnings;
 };
 
-// One playable file from all parts, in order, with continuous timestamps: Matroska through
-// ffmpeg's concat demuxer (-c copy). When the free space cannot hold the remux (or ffmpeg
-// fails), the MPEG-TS is kept as it is, the parts appended to the first, and a warning says so.
+// One playable file from all parts, in order, with continuous timestamps: a single part's
+// finished Matroska as it is, else Matroska through ffmpeg's concat demuxer (-c copy). When the free space cannot hold
+// the remux (or ffmpeg fails), the MPEG-TS is kept as it is, the parts appended to the first, and a warning says so.
 // The parts stay until the caller removes the work directory.
 Result<JoinedRecording> join_parts(const Config& config, const std::filesystem::path& work_dir,
                                    const std::vector<std::filesystem::path>& parts);

@@ -71,6 +71,14 @@ def test_full_disk_stops_the_recording_cleanly_and_refuses_new_ones(sims, tmp_pa
         if job["recording"]["key"].endswith(".ts"):
             assert any("MPEG-TS" in w for w in job["warnings"]), job["warnings"]
 
+        # Storing it freed the work directory (the recorder writes MPEG-TS and Matroska side by
+        # side, and keeps one): if that brought the free space back over the reserve, other files
+        # take it again.
+        status, info = c.api("GET", "/api/v1/info")
+        if info["disk"]["free"] >= info["disk"]["reserve"]:
+            fill = info["disk"]["free"] - info["disk"]["reserve"] + 5_000_000
+            filled = c.inside("fallocate", "-l", str(fill), f"{c.data}/filler")
+            assert filled.returncode == 0, filled.stderr
         # Below the reserve: new submits get 507 with the reason; serve stays up.
         status, body = c.api("POST", "/api/v1/jobs", {"url": first.url + "?again"})
         assert status == 507, body
@@ -90,6 +98,7 @@ def test_full_disk_stops_the_recording_cleanly_and_refuses_new_ones(sims, tmp_pa
         assert sha256_of(early_copy) == early["recording"]["sha256"]
 
         # Space freed: submits work again.
+        assert c.inside("rm", "-f", f"{c.data}/filler").returncode == 0
         assert c.cli("rm", job["id"]).returncode == 0
         status, again = c.api("POST", "/api/v1/jobs", {"url": first.url + "?again"})
         assert status == 201, again

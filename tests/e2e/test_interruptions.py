@@ -80,7 +80,9 @@ def test_soft_drop_resumes_the_same_playlist_without_repeating_it(chronicle, sim
     duration = check_whole_recording(chronicle, job, sim.produced_s, tmp_path)
     assert job["end_reason"] == "stream_ended"
     assert len(job["interruptions"]) == 1, job["interruptions"]
-    assert 8 <= job["interruptions"][0]["gap_s"] <= 18, job["interruptions"]
+    # Wall-clock from the last media to the resumed part (the stall is 12 s; the watchdog and the
+    # playlist reload take some of it): within a few seconds of the stall, never zero.
+    assert 7 <= job["interruptions"][0]["gap_s"] <= 18, job["interruptions"]
     print(f"\nsoft drop: recorded {duration:.2f} s of {sim.produced_s:.2f} s; gap {job['interruptions'][0]['gap_s']:.1f} s")
 
 

@@ -141,6 +141,53 @@ TEST_F(MotoDynamo, ListsNewestFirstByStatusWithACursor) {
   EXPECT_FALSE(s->get(ids[0])->has_value());
 }
 
+// The active statuses are counter items moved by every transition and deletion, not queries; a
+// table from before the counters gets them from a count, once.
+TEST_F(MotoDynamo, ActiveCountsFollowTransitionsAndDeletions) {
+  auto s = store();
+  const std::vector<JobStatus> active = {JobStatus::pending, JobStatus::starting, JobStatus::recording,
+                                         JobStatus::uploading};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(s->create_or_get_active(make_job("http://c/" + std::to_string(i)))->job.id);
+  auto counts = s->count_by_status(active);
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ((*counts)[JobStatus::pending], 3);
+  ASSERT_TRUE(update_job(*s, ids[0], [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  ASSERT_TRUE(update_job(*s, ids[1], [](Job& j) { return transition(j, JobStatus::starting, now()); }).ok());
+  ASSERT_TRUE(update_job(*s, ids[1], [](Job& j) { return transition(j, JobStatus::recording, now()); }).ok());
+  ASSERT_TRUE(update_job(*s, ids[2], [](Job& j) { return transition(j, JobStatus::canceled, now()); }).ok());
+  // A write that loses its compare-and-set moves no counter.
+  Job stale = s->get(ids[0])->value();
+  stale.version -= 1;
+  ASSERT_TRUE(transition(stale, JobStatus::recording, now()).ok());
+  EXPECT_FALSE(*s->replace_if_version(stale));
+  counts = s->count_by_status();
+  EXPECT_EQ((*counts)[JobStatus::pending], 0);
+  EXPECT_EQ((*counts)[JobStatus::starting], 1);
+  EXPECT_EQ((*counts)[JobStatus::recording], 1);
+  EXPECT_EQ((*counts)[JobStatus::canceled], 1) << "finished jobs are still counted (by a query)";
+  EXPECT_TRUE(*s->remove(ids[0]));
+  EXPECT_EQ((*s->count_by_status(active))[JobStatus::starting], 0);
+
+  // The same table read by a store that finds no counters (as after an upgrade): seeded from a count.
+  aws::Client client(settings());
+  for (const char* status : {"pending", "starting", "recording", "uploading"})
+    ASSERT_TRUE(aws::json_call(client, "dynamodb", "DynamoDB_20120810", "DeleteItem",
+                               {{"TableName", table_}, {"Key", {{"pk", {{"S", std::string("count#") + status}}}}}})
+                    .ok());
+  dynamodb::TableOptions o;
+  o.table = table_;
+  dynamodb::DynamoJobStore upgraded(client, o);
+  counts = upgraded.count_by_status(active);
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ((*counts)[JobStatus::recording], 1);
+  EXPECT_EQ((*counts)[JobStatus::starting], 0);
+  ASSERT_TRUE(update_job(upgraded, ids[1], [](Job& j) { return transition(j, JobStatus::uploading, now()); }).ok());
+  counts = upgraded.count_by_status(active);
+  EXPECT_EQ((*counts)[JobStatus::recording], 0);
+  EXPECT_EQ((*counts)[JobStatus::uploading], 1);
+}
+
 TEST_F(MotoDynamo, ChangeFeedReportsEveryChangeInOrder) {
   auto s = store();
   const auto head = s->changes_since(-1, 0);

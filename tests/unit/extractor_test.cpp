@@ -76,16 +76,21 @@ TEST(MediaSource, OnlyOneHlsFormatOverHttpIsRecordedDirectly) {
 TEST(MediaSource, FfmpegRecordsItLikeTheDownloaderWould) {
   Config config;
   MediaSource source{"http://cdn/x.m3u8", {{"Referer", "https://site/"}}};
-  const auto argv = direct_argv(config, source, "/w/part-001.ts", 0, 2);
+  const auto argv = direct_argv(config, source, "/w/part-001.ts", "/w/part-001.whole.mkv.writing", 0, 2);
   EXPECT_EQ(argv.front(), "ffmpeg");
   EXPECT_TRUE(has(argv, "-protocol_whitelist"));
   EXPECT_TRUE(has(argv, kDownloaderProtocols));
   EXPECT_TRUE(has(argv, "Referer: https://site/\r\n"));
   EXPECT_TRUE(has(argv, "-live_start_index"));
   EXPECT_TRUE(has(argv, "-m3u8_hold_counters"));
-  EXPECT_EQ(argv.back(), "/w/part-001.ts");
   EXPECT_EQ(*(std::find(argv.begin(), argv.end(), "-i") + 1), "http://cdn/x.m3u8");
-  EXPECT_EQ(*(std::find(argv.begin(), argv.end(), "-f") + 1), "mpegts");
+  // Two outputs of one input: MPEG-TS (what survives a crash) and Matroska (stored as it is).
+  const auto ts = std::find(argv.begin(), argv.end(), "mpegts");
+  ASSERT_NE(ts, argv.end());
+  EXPECT_EQ(*(ts + 1), "/w/part-001.ts");
+  EXPECT_EQ(*(ts - 1), "-f");
+  EXPECT_EQ(argv.back(), "/w/part-001.whole.mkv.writing");
+  EXPECT_EQ(*(argv.end() - 2), "matroska");
 }
 
 // The real worker: Debian's yt-dlp imported once, its connections through a guard per slot.

@@ -55,11 +55,12 @@ data "aws_iam_policy_document" "recorder" {
     sid       = "JobItems"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
-    # Job items, their change-feed entries and the feed's counter; not the URL locks.
+    # Job items, their change-feed entries, the feed's counter and the per-status counters its
+    # transitions move; not the URL locks.
     condition {
       test     = "ForAllValues:StringLike"
       variable = "dynamodb:LeadingKeys"
-      values   = ["job#*", "change#*", "counter#seq"]
+      values   = ["job#*", "change#*", "counter#seq", "count#*"]
     }
   }
   statement {
@@ -132,7 +133,7 @@ resource "aws_iam_role" "api" {
 data "aws_iam_policy_document" "api" {
   statement {
     sid       = "Jobs"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
     resources = local.table_arns
   }
   statement {
@@ -190,7 +191,7 @@ data "aws_iam_policy_document" "dispatch" {
   }
   statement {
     sid       = "Jobs"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = local.table_arns
   }
   statement {

@@ -60,7 +60,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "recordings" {
 }
 
 # Jobs: one table. Items are keyed by pk ("job#<id>", "change#<seq>", "url#<sha256>",
-# "counter#seq"); sparse GSIs list jobs newest first, by status, and the change feed, so
+# "counter#seq", "count#<status>"); sparse GSIs list jobs newest first, by status, and the change feed, so
 # nothing scans. Attribute and index names match DynamoJobStore::provision.
 resource "aws_dynamodb_table" "jobs" {
   name         = "${var.name}-jobs"

@@ -39,6 +39,28 @@ Job job_from_item(const json& item) {
   return job;
 }
 
+// Statuses whose jobs are counted by counter items (see the header).
+bool counted(JobStatus s) { return is_active(s); }
+
+std::string counter_key(JobStatus s) { return "count#" + std::string(to_string(s)); }
+
+json count_update(const std::string& table, JobStatus s, std::int64_t delta) {
+  return {{"Update",
+           {{"TableName", table},
+            {"Key", {{"pk", S(counter_key(s))}}},
+            {"UpdateExpression", "ADD #n :d"},
+            {"ExpressionAttributeNames", {{"#n", "n"}}},
+            {"ExpressionAttributeValues", {{":d", N(delta)}}}}}};
+}
+
+// The counter updates for a job going from `from` (nullopt: a new job) to `to` (nullopt: deleted).
+void add_count_updates(json& items, const std::string& table, std::optional<JobStatus> from,
+                       std::optional<JobStatus> to) {
+  if (from == to) return;
+  if (from && counted(*from)) items.push_back(count_update(table, *from, -1));
+  if (to && counted(*to)) items.push_back(count_update(table, *to, 1));
+}
+
 bool condition_failed(const Error& e) {
   return e.code == "ConditionalCheckFailedException" || e.code == "TransactionCanceledException";
 }
@@ -143,14 +165,15 @@ Result<CreateOutcome> DynamoJobStore::create_or_get_active(const Job& job) {
       lock_put["ConditionExpression"] = "job_id = :previous";
       lock_put["ExpressionAttributeValues"] = {{":previous", S(previous)}};
     }
-    auto written = call("TransactWriteItems",
-                        {{"TransactItems",
-                          {{{"Put", lock_put}},
-                           {{"Put",
-                             {{"TableName", options_.table},
-                              {"Item", job_item(stored, *seq)},
-                              {"ConditionExpression", "attribute_not_exists(pk)"}}}},
-                           {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}}}}});
+    auto written =
+        call("TransactWriteItems", {{"TransactItems",
+                                     {{{"Put", lock_put}},
+                                      {{"Put",
+                                        {{"TableName", options_.table},
+                                         {"Item", job_item(stored, *seq)},
+                                         {"ConditionExpression", "attribute_not_exists(pk)"}}}},
+                                      {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}},
+                                      count_update(options_.table, stored.status, 1)}}});
     if (written) return CreateOutcome{stored, true};
     if (!condition_failed(written.error())) return written.error();
     // Someone else took the URL at the same moment: look again.
@@ -167,18 +190,29 @@ Result<std::optional<Job>> DynamoJobStore::get(const std::string& id) {
 }
 
 Result<bool> DynamoJobStore::replace_if_version(Job& job) {
+  // The status the stored version has: when this write changes it, the counters move with it.
+  auto current = call("GetItem", {{"TableName", options_.table},
+                                  {"Key", {{"pk", S("job#" + job.id)}}},
+                                  {"ProjectionExpression", "version, #s"},
+                                  {"ExpressionAttributeNames", {{"#s", "status"}}},
+                                  {"ConsistentRead", true}});
+  if (!current) return current.error();
+  if (!current->contains("Item")) return false;
+  const auto& item = (*current)["Item"];
+  if (std::stoll(item["version"]["N"].get<std::string>()) != job.version) return false;
+  const auto was = parse_status(item["status"]["S"].get<std::string>());
   auto seq = next_seq();
   if (!seq) return seq.error();
   Job stored = job;
   stored.version = job.version + 1;
-  auto written =
-      call("TransactWriteItems", {{"TransactItems",
-                                   {{{"Put",
-                                      {{"TableName", options_.table},
-                                       {"Item", job_item(stored, *seq)},
-                                       {"ConditionExpression", "version = :v"},
-                                       {"ExpressionAttributeValues", {{":v", N(job.version)}}}}}},
-                                    {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}}}}});
+  json items = {{{"Put",
+                  {{"TableName", options_.table},
+                   {"Item", job_item(stored, *seq)},
+                   {"ConditionExpression", "version = :v"},
+                   {"ExpressionAttributeValues", {{":v", N(job.version)}}}}}},
+                {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}}};
+  add_count_updates(items, options_.table, was, stored.status);
+  auto written = call("TransactWriteItems", {{"TransactItems", items}});
   if (!written) {
     if (condition_failed(written.error())) return false;
     return written.error();
@@ -221,18 +255,27 @@ Result<Job> DynamoJobStore::heartbeat(const std::string& id, const Heartbeat& be
 }
 
 Result<bool> DynamoJobStore::remove(const std::string& id) {
-  auto r = call("DeleteItem",
-                {{"TableName", options_.table}, {"Key", {{"pk", S("job#" + id)}}}, {"ReturnValues", "ALL_OLD"}});
-  if (!r) return r.error();
-  if (!r->contains("Attributes")) return false;
-  // The deletion goes into the feed after the fact (not in one transaction with it): a follower
-  // that misses it, if this process dies in between, catches up at its next full listing.
-  const Job removed = job_from_item((*r)["Attributes"]);
-  if (auto seq = next_seq()) {
-    auto put = call("PutItem", {{"TableName", options_.table}, {"Item", change_item(removed, *seq, true)}});
-    if (!put) spdlog::warn("job {}: deleted, but the deletion is not in the change feed: {}", id, put.error().message);
+  // The deletion, its entry in the change feed and the counter in one transaction, conditional on
+  // the version read: a job changed in between is read again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto existing = get(id);
+    if (!existing) return existing.error();
+    if (!*existing) return false;
+    const Job& removed = **existing;
+    auto seq = next_seq();
+    if (!seq) return seq.error();
+    json items = {{{"Delete",
+                    {{"TableName", options_.table},
+                     {"Key", {{"pk", S("job#" + id)}}},
+                     {"ConditionExpression", "version = :v"},
+                     {"ExpressionAttributeValues", {{":v", N(removed.version)}}}}}},
+                  {{"Put", {{"TableName", options_.table}, {"Item", change_item(removed, *seq, true)}}}}};
+    add_count_updates(items, options_.table, removed.status, std::nullopt);
+    auto written = call("TransactWriteItems", {{"TransactItems", items}});
+    if (written) return true;
+    if (!condition_failed(written.error())) return written.error();
   }
-  return true;
+  return make_error("conflict", "job " + id + " kept changing while it was being deleted; try again");
 }
 
 Result<std::vector<Job>> DynamoJobStore::query_jobs(json request, std::size_t limit) {
@@ -290,27 +333,72 @@ Result<std::vector<Job>> DynamoJobStore::list_by_status(const std::vector<JobSta
   return out;
 }
 
+Result<std::int64_t> DynamoJobStore::query_count(JobStatus status) {
+  json request = {{"TableName", options_.table},
+                  {"IndexName", "by_status"},
+                  {"Select", "COUNT"},
+                  {"KeyConditionExpression", "#s = :s"},
+                  {"ExpressionAttributeNames", {{"#s", "status"}}},
+                  {"ExpressionAttributeValues", {{":s", S(std::string(to_string(status)))}}}};
+  std::int64_t n = 0;
+  for (;;) {
+    auto r = call("Query", request);
+    if (!r) return r.error();
+    n += r->value("Count", 0);
+    if (!r->contains("LastEvaluatedKey")) return n;
+    request["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
+  }
+}
+
+Result<Ok> DynamoJobStore::seed_counters() {
+  // A table from before the counters: each missing counter starts from a count of its status,
+  // written only if it is still missing. (A job changing status between the count and the write
+  // would be off by one; this happens once, when a deployment first runs this version.)
+  for (int i = 0; i <= static_cast<int>(JobStatus::canceled); ++i) {
+    const auto status = static_cast<JobStatus>(i);
+    if (!counted(status)) continue;
+    auto r = call("GetItem",
+                  {{"TableName", options_.table}, {"Key", {{"pk", S(counter_key(status))}}}, {"ConsistentRead", true}});
+    if (!r) return r.error();
+    if (r->contains("Item")) continue;
+    auto n = query_count(status);
+    if (!n) return n.error();
+    auto put = call("PutItem", {{"TableName", options_.table},
+                                {"Item", {{"pk", S(counter_key(status))}, {"n", N(*n)}}},
+                                {"ConditionExpression", "attribute_not_exists(pk)"}});
+    if (!put && !condition_failed(put.error())) return put.error();
+  }
+  counters_seeded_ = true;
+  return Ok{};
+}
+
 Result<std::map<JobStatus, std::int64_t>> DynamoJobStore::count_by_status(const std::vector<JobStatus>& only) {
   std::map<JobStatus, std::int64_t> counts;
+  json keys = json::array();
   for (int i = 0; i <= static_cast<int>(JobStatus::canceled); ++i) {
     const auto status = static_cast<JobStatus>(i);
     counts[status] = 0;
     if (!only.empty() && std::find(only.begin(), only.end(), status) == only.end()) continue;
-    json request = {{"TableName", options_.table},
-                    {"IndexName", "by_status"},
-                    {"Select", "COUNT"},
-                    {"KeyConditionExpression", "#s = :s"},
-                    {"ExpressionAttributeNames", {{"#s", "status"}}},
-                    {"ExpressionAttributeValues", {{":s", S(std::string(to_string(status)))}}}};
-    std::int64_t n = 0;
-    for (;;) {
-      auto r = call("Query", request);
-      if (!r) return r.error();
-      n += r->value("Count", 0);
-      if (!r->contains("LastEvaluatedKey")) break;
-      request["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
+    if (counted(status)) {
+      keys.push_back({{"pk", S(counter_key(status))}});
+    } else {
+      auto n = query_count(status);
+      if (!n) return n.error();
+      counts[status] = *n;
     }
-    counts[status] = n;
+  }
+  if (keys.empty()) return counts;
+  if (!counters_seeded_)
+    if (auto seeded = seed_counters(); !seeded) return seeded.error();
+  auto r = call("BatchGetItem", {{"RequestItems", {{options_.table, {{"Keys", keys}, {"ConsistentRead", true}}}}}});
+  if (!r) return r.error();
+  // (Four small keys never come back as UnprocessedKeys but under throttling; then ask again.)
+  if (r->contains("UnprocessedKeys") && !(*r)["UnprocessedKeys"].empty())
+    return make_error(ErrorKind::throttled, "ProvisionedThroughputExceededException",
+                      "DynamoDB did not return the job counters; try again");
+  for (const auto& item : (*r)["Responses"][options_.table]) {
+    const auto status = parse_status(item["pk"]["S"].get<std::string>().substr(6));
+    if (status) counts[*status] = std::max<std::int64_t>(0, std::stoll(item["n"]["N"].get<std::string>()));
   }
   return counts;
 }

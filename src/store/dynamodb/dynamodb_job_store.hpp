@@ -16,7 +16,10 @@ struct TableOptions {
 // ("url#<sha256>") and a change log ("change#<seq>", expiring after a day). Every status
 // change is a conditional write on the job's version, in one transaction with its change entry.
 // Sparse GSIs list jobs newest first (list_pk, id), by status (status, id) and the change log
-// in order (feed_pk, seq), so nothing needs a Scan.
+// in order (feed_pk, seq), so nothing needs a Scan. The active statuses are counted by counter
+// items ("count#<status>") updated in the same transaction as every change of status, so the
+// dispatcher's "how many are running?" is one read, not a query per status. Finished jobs are
+// counted by a query (only /metrics asks): they leave by TTL, which cannot update a counter.
 class DynamoJobStore final : public JobStore {
  public:
   DynamoJobStore(aws::Client client, TableOptions options) : client_(std::move(client)), options_(std::move(options)) {}
@@ -39,6 +42,10 @@ class DynamoJobStore final : public JobStore {
   nlohmann::json job_item(const Job& job, std::int64_t seq) const;
   nlohmann::json change_item(const Job& job, std::int64_t seq, bool removed = false) const;
   Result<std::vector<Job>> query_jobs(nlohmann::json request, std::size_t limit);
+  Result<std::int64_t> query_count(JobStatus status);
+  // Counters made before they existed start from a count of what is there (once per table).
+  Result<Ok> seed_counters();
+  bool counters_seeded_ = false;
   aws::Client client_;
   TableOptions options_;
 };

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Finalize: from the end of a stream to a stored recording with its SHA-256 and torrent, on the
+same file, beside the seed system's sequential path (`cp` into the store, then `sha256sum`, then
+`transmission-create`) and beside `cat` (one read of the file).
+
+The recording is --seconds of 720p at --bitrate as MPEG-TS (10 s encoded by ffmpeg, then looped).
+chronicle is measured twice:
+- "MPEG-TS only" is the recorder before it wrote Matroska beside the MPEG-TS: the finalize remuxes.
+- "Matroska written while recording": ffmpeg wrote the Matroska beside the MPEG-TS as it
+  recorded (made here by ffmpeg before the clock starts, then `sync`ed, as a recording's older
+  pages are by the time it ends), so the finalize stores that file as it is.
+Warm page cache for all, best of --rounds.
+
+    /usr/bin/python3 bench/finalize.py [--seconds 160] [--bitrate 20M] [--rounds 3]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def run(argv, **kw):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, **kw)
+
+
+def timed(argv):
+    t0 = time.monotonic()
+    run(argv)
+    return time.monotonic() - t0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=int, default=160)
+    p.add_argument("--bitrate", default="20M")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--bench", default=os.path.join(ROOT, "build/bench/bench_finalize"))
+    args = p.parse_args()
+    work = tempfile.mkdtemp(prefix="chronicle-finalize-")
+    try:
+        ten = os.path.join(work, "ten.ts")
+        run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi",
+             "-i", "sine=frequency=440", "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", args.bitrate,
+             "-g", "60", "-c:a", "aac", "-f", "mpegts", ten])
+        ts = os.path.join(work, "rec.ts")
+        run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(args.seconds // 10 - 1), "-i", ten, "-c", "copy",
+             "-f", "mpegts", ts])
+        mkv = os.path.join(work, "rec.mkv")
+        run(["ffmpeg", "-v", "error", "-y", "-i", ts, "-c", "copy", "-f", "matroska", mkv])
+        run(["sync"])
+        size = os.path.getsize(ts)
+        best = {}
+
+        def keep(name, seconds, extra=None):
+            if name not in best or seconds < best[name][0]:
+                best[name] = (seconds, extra)
+
+        for _ in range(args.rounds):
+            run(["cat", ts])  # into the page cache
+            keep("cat (one read)", timed(["cat", ts]))
+            store = os.path.join(work, "store")
+            shutil.rmtree(store, ignore_errors=True)
+            os.makedirs(store)
+            copy = os.path.join(store, "rec.ts")
+            t0 = time.monotonic()
+            run(["cp", ts, copy])
+            run(["sha256sum", copy])
+            run(["transmission-create", "-o", os.path.join(store, "rec.torrent"), copy])
+            keep("seed: cp + sha256sum + transmission-create", time.monotonic() - t0)
+            for name, extra in [("chronicle, MPEG-TS only (remux at the end)", []),
+                                ("chronicle, Matroska written while recording", [mkv])]:
+                data = os.path.join(work, "data")
+                shutil.rmtree(data, ignore_errors=True)
+                out = subprocess.run([args.bench, ts, data] + extra, check=True, capture_output=True, text=True)
+                r = json.loads(out.stdout)
+                keep(name, r["total_s"], r)
+        seed = best["seed: cp + sha256sum + transmission-create"][0]
+        print(f"\n{size / 1e6:.0f} MB of MPEG-TS ({args.seconds} s of 720p at {args.bitrate}), best of {args.rounds}")
+        print("| path | time | vs the seed's path | phases |")
+        print("| --- | --- | --- | --- |")
+        for name, (seconds, r) in best.items():
+            phases = f"join {r['join_s']:.2f} s, store (SHA-256, pieces, fsync, link; ffprobe beside) " \
+                     f"{r['store_s']:.2f} s" if r else ""
+            print(f"| {name} | {seconds:.2f} s | {seconds / seed:.2f}x | {phases} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+// Joining a job's parts, on real media made by ffmpeg.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/config.hpp"
+#include "record/finalize.hpp"
+#include "sys/process.hpp"
+#include "temp_dir.hpp"
+
+using namespace chronicle;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Half a second of test picture and tone, as MPEG-TS (or Matroska).
+void make_media(const fs::path& out, const char* format) {
+  sys::SpawnOptions o;
+  o.argv = {"ffmpeg", "-nostdin", "-v",   "error",     "-y", "-f",  "lavfi", "-i",      "testsrc2=size=64x48:rate=10",
+            "-f",     "lavfi",    "-i",   "sine",      "-t", "0.5", "-c:v",  "libx264", "-c:a",
+            "aac",    "-f",       format, out.string()};
+  auto run = sys::run_capture(o, std::chrono::seconds(60));
+  ASSERT_TRUE(run && run->status.code == 0) << (run ? run->err : run.error().message);
+}
+
+}  // namespace
+
+TEST(JoinParts, OnePartWithItsFinishedMatroskaIsStoredAsItIs) {
+  test_support::TempDir dir;
+  Config config;
+  make_media(dir.path / "part-001.ts", "mpegts");
+  make_media(record::whole_matroska(dir.path, 1, true), "matroska");
+  const auto parts = record::list_parts(dir.path);
+  ASSERT_EQ(parts.size(), 1u) << "the Matroska beside a part is not a part of its own";
+  auto joined = record::join_parts(config, dir.path, parts);
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_EQ(joined->file, record::whole_matroska(dir.path, 1, true));
+  EXPECT_FALSE(fs::exists(dir.path / "joined.mkv")) << "no remux";
+}
+
+TEST(JoinParts, AnUnfinishedMatroskaIsIgnoredAndTheTsRemuxed) {
+  test_support::TempDir dir;
+  Config config;
+  make_media(dir.path / "part-001.ts", "mpegts");
+  // What a killed ffmpeg leaves: the file it was writing, never renamed.
+  std::ofstream(record::whole_matroska(dir.path, 1, false)) << "\x1a\x45\xdf\xa3 cut short";
+  auto joined = record::join_parts(config, dir.path, record::list_parts(dir.path));
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_EQ(joined->file, dir.path / "joined.mkv");
+  EXPECT_GT(record::media_duration(config, joined->file).value_or(0), 0.3);
+}
+
+TEST(JoinParts, SeveralPartsAreJoinedFromTheirTs) {
+  test_support::TempDir dir;
+  Config config;
+  make_media(dir.path / "part-001.ts", "mpegts");
+  make_media(record::whole_matroska(dir.path, 1, true), "matroska");
+  make_media(dir.path / "part-002.ts", "mpegts");
+  const auto parts = record::list_parts(dir.path);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0], dir.path / "part-001.ts");
+  auto joined = record::join_parts(config, dir.path, parts);
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_EQ(joined->file, dir.path / "joined.mkv");
+  EXPECT_GT(record::media_duration(config, joined->file).value_or(0), 0.9);
+}
