@@ -208,8 +208,11 @@ class CpuSampler:
 
 
 class HealthProbe:
-    def __init__(self, base):
-        self.base, self.latencies = base, []
+    """GETs a URL every 100 ms from a thread of this process: chronicle's /healthz, and beside it a
+    small static file from nginx, so the client's and the machine's share of the latency shows."""
+
+    def __init__(self, url):
+        self.url, self.latencies = url, []
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -218,7 +221,7 @@ class HealthProbe:
         while not self._stop.wait(0.1):
             t = time.monotonic()
             try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=5).read()
+                urllib.request.urlopen(self.url, timeout=5).read()
                 self.latencies.append(time.monotonic() - t)
             except OSError:
                 self.latencies.append(5.0)
@@ -270,7 +273,10 @@ def run_once(binary, n, args, segments):
                 time.sleep(0.1)
         time.sleep(2)  # let serve finish starting (the resident extractor's import)
         cpu = CpuSampler()
-        health = HealthProbe(base)
+        health = HealthProbe(base + "/healthz")
+        with open(os.path.join(streams.dir, "s", "health.txt"), "w") as f:
+            f.write("ok\n")
+        static_health = HealthProbe(f"http://127.0.0.1:{streams.port}/s/health.txt")
         submitted = {}
 
         def submit(i):
@@ -293,6 +299,7 @@ def run_once(binary, n, args, segments):
                 break
         cpu_s = cpu.totals()
         healthz = health.stop()
+        static = static_health.stop()
         fetched = streams.fetched()
         missed, streams_missing, latencies, claimed, completed = 0, 0, [], [], 0
         for i, (t, job_id) in submitted.items():
@@ -313,6 +320,7 @@ def run_once(binary, n, args, segments):
             "max": max(latencies) if latencies else float("nan"),
             "claimed_p50": percentile(claimed, 50), "claimed_p95": percentile(claimed, 95),
             "cpu": cpu_s, "healthz_p99_ms": percentile(healthz, 99) * 1000,
+            "nginx_static_p99_ms": percentile(static, 99) * 1000,
         }
     finally:
         if serve:
@@ -351,14 +359,15 @@ def main():
             print(json.dumps(r), flush=True)
     print()
     print(f"{'binary':10} {'N':>4} {'missed seg':>10} {'streams':>8} {'done':>5} {'p50 s':>6} {'p95 s':>6} "
-          f"{'max s':>6} {'chronicle':>9} {'yt-dlp':>7} {'ffmpeg':>7} {'own %':>6} {'healthz p99':>11}")
+          f"{'max s':>6} {'chronicle':>9} {'yt-dlp':>7} {'ffmpeg':>7} {'own %':>6} {'healthz p99':>11} "
+          f"{'nginx file p99':>14}")
     for r in rows:
         c = r["cpu"]
         tools = c["yt-dlp"] + c["ffmpeg"]
         own = 100 * c["chronicle"] / tools if tools else float("nan")
         print(f"{r['name']:10} {r['n']:>4} {r['missed']:>10} {r['streams_missing']:>8} {r['completed']:>5} "
               f"{r['p50']:>6.2f} {r['p95']:>6.2f} {r['max']:>6.2f} {c['chronicle']:>8.1f}s {c['yt-dlp']:>6.1f}s "
-              f"{c['ffmpeg']:>6.1f}s {own:>5.1f}% {r['healthz_p99_ms']:>9.0f}ms")
+              f"{c['ffmpeg']:>6.1f}s {own:>5.1f}% {r['healthz_p99_ms']:>9.0f}ms {r['nginx_static_p99_ms']:>12.0f}ms")
 
 
 if __name__ == "__main__":
