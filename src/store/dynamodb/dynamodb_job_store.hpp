@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -45,7 +46,7 @@ class DynamoJobStore final : public JobStore {
   Result<std::int64_t> query_count(JobStatus status);
   // Counters made before they existed start from a count of what is there (once per table).
   Result<Ok> seed_counters();
-  bool counters_seeded_ = false;
+  std::atomic<bool> counters_seeded_ = false;  // the dispatcher counts from several threads
   aws::Client client_;
   TableOptions options_;
 };
