@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs, builds and runs the whole test suite (unit, integration, e2e, browser) under CTest,
-# then the unit and integration tests under AddressSanitizer/UBSan and the fuzz targets.
+# Installs, checks the C++ formatting, builds and runs the whole test suite (unit, integration,
+# e2e, browser) under CTest, then the unit and integration tests under AddressSanitizer/UBSan and
+# the fuzz targets.
 # Screenshots of the dashboard are written to build/artifacts/screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+./scripts/check-format.sh
 ./scripts/build.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)

@@ -17,8 +17,8 @@ class MotoEcs : public test_support::MotoTest {
   std::string ec2_first(const std::string& action, const std::string& set, const std::string& field) {
     aws::Client client(settings());
     const std::string body = "Action=" + action + "&Version=2016-11-15";
-    auto r = client.send({"ec2", "POST", settings().endpoint + "/",
-                          {{"Content-Type", "application/x-www-form-urlencoded"}}, body});
+    auto r = client.send(
+        {"ec2", "POST", settings().endpoint + "/", {{"Content-Type", "application/x-www-form-urlencoded"}}, body});
     EXPECT_TRUE(r.ok() && r->ok());
     pugi::xml_document doc;
     doc.load_buffer(r->body.data(), r->body.size());
@@ -35,8 +35,8 @@ class MotoEcs : public test_support::MotoTest {
     const std::string ecs = "AmazonEC2ContainerServiceV20141113";
     call("ecs", ecs, "CreateCluster", {{"clusterName", "recorders"}});
     // moto needs cpu and memory on the container to place a Fargate task.
-    nlohmann::json container = {{"name", "recorder"}, {"image", "chronicle:latest"}, {"essential", true},
-                                {"cpu", 1024},        {"memory", 2048}};
+    nlohmann::json container = {
+        {"name", "recorder"}, {"image", "chronicle:latest"}, {"essential", true}, {"cpu", 1024}, {"memory", 2048}};
     nlohmann::json task_definition = {{"family", "chronicle-recorder"},
                                       {"networkMode", "awsvpc"},
                                       {"requiresCompatibilities", {"FARGATE"}},
@@ -44,12 +44,12 @@ class MotoEcs : public test_support::MotoTest {
                                       {"memory", "2048"}};
     task_definition["containerDefinitions"] = nlohmann::json::array({container});
     call("ecs", ecs, "RegisterTaskDefinition", task_definition);
-  dispatch::EcsOptions o;
-  o.cluster = "recorders";
-  o.subnets = {ec2_first("DescribeSubnets", "subnetSet", "subnetId")};
-  o.security_groups = {ec2_first("DescribeSecurityGroups", "securityGroupInfo", "groupId")};
-  return o;
-}
+    dispatch::EcsOptions o;
+    o.cluster = "recorders";
+    o.subnets = {ec2_first("DescribeSubnets", "subnetSet", "subnetId")};
+    o.security_groups = {ec2_first("DescribeSecurityGroups", "securityGroupInfo", "groupId")};
+    return o;
+  }
 };
 
 }  // namespace
