@@ -14,6 +14,8 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <random>
+#include <thread>
 
 #include "core/time.hpp"
 
@@ -201,24 +203,43 @@ Result<Response> Client::send(const Request& r) const {
   return response;
 }
 
+bool retryable_status(const Response& response) { return response.status >= 500 || response.status == 429; }
+
+Result<Response> send_with_retry(const Client& client, const Request& request,
+                                 const std::function<bool(const Response&)>& retryable, RetryPolicy policy) {
+  thread_local std::mt19937 random(std::random_device{}());
+  for (int attempt = 1;; ++attempt) {
+    auto r = client.send(request);
+    if ((r && !retryable(*r)) || attempt >= policy.attempts) return r;
+    const auto ceiling = std::min<std::int64_t>(policy.cap.count(), policy.base.count() << std::min(attempt - 1, 20));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, ceiling)(random)));
+  }
+}
+
 Result<nlohmann::json> json_call(const Client& client, const std::string& service, const std::string& target_prefix,
                                  const std::string& action, const nlohmann::json& body) {
   const auto& s = client.settings();
   const std::string url =
       s.endpoint.empty() ? "https://" + service + "." + s.region + ".amazonaws.com/" : s.endpoint + "/";
-  const std::string payload = body.dump();
-  auto r =
-      client.send({service,
-                   "POST",
-                   url,
-                   {{"X-Amz-Target", target_prefix + "." + action}, {"Content-Type", "application/x-amz-json-1.0"}},
-                   payload});
+  const std::string context = service + " " + action;
+  // The JSON services say "slow down" with a 400 and a throttling code, not only with 429.
+  auto retryable = [&context](const Response& r) {
+    return retryable_status(r) || (r.status == 400 && kind_of(parse_error(r, context)) == ErrorKind::throttled);
+  };
+  const std::string payload = body.dump();  // the request holds a view of it
+  const Request request{
+      service,
+      "POST",
+      url,
+      {{"X-Amz-Target", target_prefix + "." + action}, {"Content-Type", "application/x-amz-json-1.0"}},
+      payload};
+  auto r = send_with_retry(client, request, retryable);
   if (!r) return r.error();
-  if (!r->ok()) return parse_error(*r, service + " " + action);
+  if (!r->ok()) return parse_error(*r, context);
   auto parsed = nlohmann::json::parse(r->body.empty() ? "{}" : r->body, nullptr, false);
   if (parsed.is_discarded())
-    return make_error(ErrorKind::unavailable, "aws_error",
-                      service + " " + action + " answered something that is not JSON");
+    return make_error(ErrorKind::unavailable, "aws_error", context + " answered something that is not JSON");
   return parsed;
 }
 

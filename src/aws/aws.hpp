@@ -4,6 +4,7 @@
 // in this module; Debian has no AWS SDK for C++.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -77,9 +78,26 @@ class Client {
   Settings settings_;
 };
 
+// How a request is repeated when AWS asks for it (throttling, 5xx) or the connection failed:
+// exponential backoff with full jitter (a random wait up to base * 2^attempt, at most `cap`), as
+// AWS's own SDKs do, so that many clients throttled together do not come back together.
+struct RetryPolicy {
+  int attempts = 5;
+  std::chrono::milliseconds base{100};
+  std::chrono::milliseconds cap{5000};
+};
+// Sends `request`, and again while the answer is `retryable` or the transport failed, up to the
+// policy's attempts; returns the last answer.
+Result<Response> send_with_retry(const Client& client, const Request& request,
+                                 const std::function<bool(const Response&)>& retryable, RetryPolicy policy = {});
+// 5xx and 429: what every AWS service means as "try again".
+bool retryable_status(const Response& response);
+
 // The AWS JSON protocol (SQS, DynamoDB, ECS, ...): one POST per action to the service's
 // endpoint, `X-Amz-Target: <target_prefix>.<action>`. Returns the parsed answer or the
-// service's error.
+// service's error. Throttling (a 400 with a throttling code, or 429), 5xx and connection
+// failures are retried (RetryPolicy); writes that must not happen twice carry their own
+// idempotency token (DynamoDB's ClientRequestToken, SQS FIFO's deduplication id).
 Result<nlohmann::json> json_call(const Client& client, const std::string& service, const std::string& target_prefix,
                                  const std::string& action, const nlohmann::json& body);
 

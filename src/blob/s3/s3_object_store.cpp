@@ -27,16 +27,9 @@ std::string content_type_for(const std::string& key) {
   return "application/octet-stream";
 }
 
-// Retries what S3 asks to retry (throttling, 5xx, connection trouble) with exponential backoff.
-Result<aws::Response> send_with_retry(const aws::Client& client, const aws::Request& request, int attempts = 5) {
-  auto delay = std::chrono::milliseconds(200);
-  for (int i = 1;; ++i) {
-    auto r = client.send(request);
-    const bool retry = !r || r->status >= 500 || r->status == 429;
-    if (!retry || i == attempts) return r;
-    std::this_thread::sleep_for(delay);
-    delay *= 2;
-  }
+// Retries what S3 asks to retry (throttling, 5xx, connection trouble) with backoff and jitter.
+Result<aws::Response> send_with_retry(const aws::Client& client, const aws::Request& request) {
+  return aws::send_with_retry(client, request, aws::retryable_status, {5, std::chrono::milliseconds(200)});
 }
 
 class S3Writer final : public ObjectWriter {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/ids.hpp"
 #include "core/time.hpp"
 
 #include <algorithm>
@@ -166,7 +167,8 @@ Result<CreateOutcome> DynamoJobStore::create_or_get_active(const Job& job) {
       lock_put["ExpressionAttributeValues"] = {{":previous", S(previous)}};
     }
     auto written =
-        call("TransactWriteItems", {{"TransactItems",
+        call("TransactWriteItems", {{"ClientRequestToken", new_job_id()},
+                                    {"TransactItems",
                                      {{{"Put", lock_put}},
                                       {{"Put",
                                         {{"TableName", options_.table},
@@ -212,7 +214,8 @@ Result<bool> DynamoJobStore::replace_if_version(Job& job) {
                    {"ExpressionAttributeValues", {{":v", N(job.version)}}}}}},
                 {{"Put", {{"TableName", options_.table}, {"Item", change_item(stored, *seq)}}}}};
   add_count_updates(items, options_.table, was, stored.status);
-  auto written = call("TransactWriteItems", {{"TransactItems", items}});
+  // The token makes a retried transaction (after a 5xx or a lost answer) a no-op if it was applied.
+  auto written = call("TransactWriteItems", {{"ClientRequestToken", new_job_id()}, {"TransactItems", items}});
   if (!written) {
     if (condition_failed(written.error())) return false;
     return written.error();
@@ -271,7 +274,7 @@ Result<bool> DynamoJobStore::remove(const std::string& id) {
                      {"ExpressionAttributeValues", {{":v", N(removed.version)}}}}}},
                   {{"Put", {{"TableName", options_.table}, {"Item", change_item(removed, *seq, true)}}}}};
     add_count_updates(items, options_.table, removed.status, std::nullopt);
-    auto written = call("TransactWriteItems", {{"TransactItems", items}});
+    auto written = call("TransactWriteItems", {{"ClientRequestToken", new_job_id()}, {"TransactItems", items}});
     if (written) return true;
     if (!condition_failed(written.error())) return written.error();
   }
