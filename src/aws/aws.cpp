@@ -153,8 +153,11 @@ std::shared_ptr<CredentialSource> container_credentials(std::string url, std::st
 }
 
 Result<Response> Client::send(const Request& r) const {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
-  if (!curl) return make_error("aws_error", "cannot create an HTTP handle");
+  // One handle per thread, reset for each request: it keeps its connections (and TLS sessions)
+  // to the endpoint, so the calls of a dispatch or an upload do not pay a TCP and TLS handshake
+  // each.
+  thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
+  if (!handle) return make_error("aws_error", "cannot create an HTTP handle");
   Response response;
   curl_slist* headers = nullptr;
   bool has_type = false;
@@ -176,30 +179,33 @@ Result<Response> Client::send(const Request& r) const {
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, &curl_slist_free_all);
   const std::string sigv4 = "aws:amz:" + settings_.region + ":" + r.service;
   const std::string userpwd = credentials.access_key + ":" + credentials.secret_key;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, r.method.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+  // (Reset here, after the credentials: fetching them may have used this thread's handle.)
+  CURL* curl = handle.get();
+  curl_easy_reset(curl);
+  curl_easy_setopt(curl, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (r.sign) {
-    curl_easy_setopt(curl.get(), CURLOPT_AWS_SIGV4, sigv4.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
+    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+    curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
   }
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect_body);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, collect_header);
-  curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &response.headers);
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, r.timeout_s);
-  if (r.method == "HEAD") curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, r.timeout_s);
+  if (r.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, r.body.data());
-    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
   }
-  const CURLcode rc = curl_easy_perform(curl.get());
+  const CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK)
     return make_error(ErrorKind::unavailable, "aws_unreachable",
                       r.service + " at " + r.url + ": " + curl_easy_strerror(rc));
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
