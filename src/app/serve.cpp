@@ -146,7 +146,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   router.set_seeding_info([&seeder](const std::string& id) -> std::optional<nlohmann::json> {
     return seeder ? seeder->stats(id) : std::nullopt;
   });
-  http::HttpServer server(config, router, *backend->store, metrics);
+  http::HttpServer server(config, router, service, metrics);
   if (auto listening = server.listen(config.listen); !listening) {
     spdlog::error("{}", listening.error().message);
     return 1;

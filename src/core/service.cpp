@@ -60,6 +60,17 @@ Result<Job> JobService::get(const std::string& id) {
 
 Result<JobPage> JobService::list(const ListQuery& query) { return store_.list(query); }
 
+Result<JobTotals> JobService::totals() {
+  JobTotals totals;
+  auto counts = store_.count_by_status();
+  if (!counts) return counts.error();
+  totals.by_status = std::move(*counts);
+  auto recording = store_.list_by_status({JobStatus::recording});
+  if (!recording) return recording.error();
+  for (const auto& j : *recording) totals.recording_bytes += j.bytes;
+  return totals;
+}
+
 Result<Job> JobService::stop(const std::string& id) {
   auto updated = update_job(store_, id, [](Job& j) -> Result<Ok> {
     if (is_terminal(j.status))

@@ -25,6 +25,12 @@ struct DiskSpace {
 // Free space where recordings are written; nullopt where the service has no local disk (Lambda).
 using DiskGauge = std::function<std::optional<DiskSpace>()>;
 
+// What /metrics shows of the jobs.
+struct JobTotals {
+  std::map<JobStatus, std::int64_t> by_status;
+  std::uint64_t recording_bytes = 0;  // recorded so far by the jobs that are recording
+};
+
 class JobService {
  public:
   JobService(JobStore& store, JobQueue& queue, ObjectStore& objects, Launcher* launcher, UrlPolicy policy,
@@ -54,8 +60,15 @@ class JobService {
     reserve_for_ = std::move(reserve_for);
   }
 
-  JobStore& store() { return store_; }
-  ObjectStore& objects() { return objects_; }
+  Result<JobTotals> totals();
+  // The change feed (JobStore::changes_since), for the event stream.
+  Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) {
+    return store_.changes_since(cursor, limit);
+  }
+  // Where a stored object is read from: a file on this machine, or else a URL to send the
+  // client to (a presigned one on S3); neither when it is not there.
+  std::optional<std::filesystem::path> local_file(const std::string& key) { return objects_.local_path(key); }
+  std::optional<std::string> download_url(const std::string& key) { return objects_.download_url(key); }
 
  private:
   JobStore& store_;

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include "core/ports.hpp"
+#include "core/service.hpp"
 
 namespace chronicle::http {
 
@@ -17,7 +17,9 @@ class Metrics {
   void count_request(const std::string& method, unsigned status);
   std::atomic<std::int64_t> sse_clients{0};
   std::atomic<std::uint64_t> events_sent{0};
-  std::string render(JobStore& store, const std::map<std::string, std::uint64_t>& extra_counters) const;
+  // `jobs`: nullopt when the store could not be read (the job gauges are left out).
+  std::string render(const std::optional<JobTotals>& jobs,
+                     const std::map<std::string, std::uint64_t>& extra_counters) const;
 
  private:
   mutable std::mutex mutex_;

@@ -393,7 +393,9 @@ Reply Router::route(const Request& req, const Target& target) {
   if (path == "/metrics") {
     Reply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_.render(service_.store(), counters_ ? counters_() : std::map<std::string, std::uint64_t>{});
+    auto totals = service_.totals();
+    r.body = metrics_.render(totals ? std::optional<JobTotals>(std::move(*totals)) : std::nullopt,
+                             counters_ ? counters_() : std::map<std::string, std::uint64_t>{});
     return r;
   }
   if (path.starts_with("/api/")) return api(req, path, query);
@@ -584,10 +586,10 @@ Reply Router::recording(const std::string& id) {
 
 Reply Router::stored_object(const std::string& key, const std::string& content_type, const std::string& filename,
                             const std::string& what) {
-  auto p = service_.objects().local_path(key);
+  auto p = service_.local_file(key);
   if (!p) {
     // Stores that are not local (S3) hand out a presigned URL instead of streaming through us.
-    if (auto url = service_.objects().download_url(key)) {
+    if (auto url = service_.download_url(key)) {
       Reply r;
       r.status = 302;
       r.headers.emplace_back("Location", *url);

@@ -60,7 +60,7 @@ std::string loggable(beast::string_view target) {
 struct HttpServer::Impl {
   const Config& config;
   Router& router;
-  JobStore& store;
+  JobService& service;
   Metrics& metrics;
   asio::io_context io{1};
   asio::thread_pool pool{4};
@@ -72,7 +72,7 @@ struct HttpServer::Impl {
   std::size_t open_connections = 0;  // on the I/O thread only
   std::size_t max_connections = 0;
 
-  Impl(const Config& c, Router& r, JobStore& s, Metrics& m) : config(c), router(r), store(s), metrics(m) {}
+  Impl(const Config& c, Router& r, JobService& s, Metrics& m) : config(c), router(r), service(s), metrics(m) {}
 
   // Runs blocking work (storage, DNS) on the pool and resumes on the I/O thread. The optional
   // is there because co_spawn wants a default-constructible result.
@@ -132,7 +132,7 @@ struct HttpServer::Impl {
     return std::chrono::milliseconds(250);
   }
   awaitable<void> change_feed() {
-    auto head = co_await on_pool([this] { return store.changes_since(-1, 0); });
+    auto head = co_await on_pool([this] { return service.changes_since(-1, 0); });
     if (head) feed_cursor = head->cursor;
     constexpr std::size_t kBatch = 500;
     std::optional<std::uint64_t> token, read_at;
@@ -141,10 +141,10 @@ struct HttpServer::Impl {
       boost::system::error_code ec;
       co_await feed_timer.async_wait(asio::redirect_error(use_awaitable, ec));
       if (stopping) co_return;
-      token = store.change_token();
+      token = service.change_token();
       if (token && token == read_at) continue;
       const auto cursor = feed_cursor;
-      auto batch = co_await on_pool([this, cursor] { return store.changes_since(cursor, kBatch); });
+      auto batch = co_await on_pool([this, cursor] { return service.changes_since(cursor, kBatch); });
       if (!batch) continue;
       // Read to the end as of `token` (taken before the read) unless the batch was full.
       read_at = batch->jobs.size() < kBatch ? token : std::nullopt;
@@ -279,7 +279,7 @@ struct HttpServer::Impl {
     const std::string last_id(req["Last-Event-ID"]);
     if (!last_id.empty() && last_id.find_first_not_of("0123456789") == std::string::npos && last_id.size() < 19) {
       const std::int64_t since = std::stoll(last_id);
-      auto missed = co_await on_pool([this, since] { return store.changes_since(since, 1000); });
+      auto missed = co_await on_pool([this, since] { return service.changes_since(since, 1000); });
       if (missed)
         for (std::size_t i = 0; i < missed->jobs.size(); ++i)
           if (!reply.event_job_filter || *reply.event_job_filter == missed->jobs[i].id)
@@ -384,8 +384,8 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(const Config& config, Router& router, JobStore& store, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(config, router, store, metrics)) {
+HttpServer::HttpServer(const Config& config, Router& router, JobService& service, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, router, service, metrics)) {
   impl_->hub.set_render([&router](const Job& job) { return router.render(job); });
 }
 

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "core/config.hpp"
-#include "core/ports.hpp"
+#include "core/service.hpp"
 #include "http/event_hub.hpp"
 #include "http/metrics.hpp"
 #include "http/routes.hpp"
@@ -19,7 +19,7 @@ namespace chronicle::http {
 
 class HttpServer {
  public:
-  HttpServer(const Config& config, Router& router, JobStore& store, Metrics& metrics);
+  HttpServer(const Config& config, Router& router, JobService& service, Metrics& metrics);
   ~HttpServer();
   // Binds the listening socket; errors here mean the port is taken or the address is wrong.
   Result<Ok> listen(const std::string& host_port);
