@@ -1,5 +1,7 @@
 #include "core/service.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/ids.hpp"
 #include "core/names.hpp"
 
@@ -40,11 +42,14 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
     auto sent = queue_.send(outcome->job.id, outcome->job.id);
     if (!sent) {
       // Without a queue message nobody would ever pick the job up: say so and end it.
-      (void)update_job(store_, outcome->job.id, [&](Job& j) -> Result<Ok> {
+      auto ended = update_job(store_, outcome->job.id, [&](Job& j) -> Result<Ok> {
         auto t = transition(j, JobStatus::failed, now());
         j.error = Error{"queue_error", "could not queue the job: " + sent.error().message};
         return t;
       });
+      // (It then stays pending, and its URL taken, until the store answers again and it is deleted.)
+      if (!ended)
+        spdlog::error("job {}: not queued, and cannot be marked failed: {}", outcome->job.id, ended.error().message);
       return sent.error();
     }
   }
@@ -88,8 +93,11 @@ Result<Job> JobService::stop(const std::string& id) {
   }
   if (launcher_ && !updated->recorder_ref.empty() &&
       (updated->status == JobStatus::starting || updated->status == JobStatus::recording)) {
-    // The recorder also sees stop_requested at its next heartbeat; the signal is just faster.
-    (void)launcher_->request_stop(*updated);
+    // The recorder also sees stop_requested at its next heartbeat; the signal is just faster, so
+    // a failed one changes nothing for the caller.
+    if (auto signaled = launcher_->request_stop(*updated); !signaled)
+      spdlog::warn("job {}: stop recorded, the recorder will see it at its next heartbeat ({})", id,
+                   signaled.error().message);
   }
   return updated;
 }
@@ -103,7 +111,10 @@ Result<Job> JobService::remove(const std::string& id) {
     auto r = objects_.remove(job->recording->key);
     if (!r) return r.error();
   }
-  if (job->torrent.is_object() && job->torrent.contains("key")) (void)objects_.remove(job->torrent["key"]);
+  // The recording is what matters; a torrent left behind is a small orphan, said in the log.
+  if (job->torrent.is_object() && job->torrent.contains("key"))
+    if (auto gone = objects_.remove(job->torrent["key"]); !gone)
+      spdlog::warn("job {}: its torrent file stays: {}", id, gone.error().message);
   auto removed = store_.remove(id);
   if (!removed) return removed.error();
   return job;

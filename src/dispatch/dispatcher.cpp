@@ -174,6 +174,19 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   // The claim: pending -> starting is a compare-and-set, so a message delivered twice (or two
   // dispatchers) can never start two recorders. A job stuck in `starting` without a recorder
   // (serve died mid-probe) is taken over once its claim is old enough.
+  // An ack that fails leaves the message to come back after its visibility timeout; by then the
+  // job is no longer pending, and that delivery is dropped as handled.
+  auto ack = [&] {
+    if (auto acked = queue_.ack(message); !acked)
+      spdlog::warn("job {}: its queue message stays for now (it will come back and be dropped): {}", id,
+                   acked.error().message);
+    return Handled::done;
+  };
+  // A job that cannot be ended here stays `starting` without a recorder, and is taken over (and
+  // probed again) once its claim is old enough; the reaper ends it if nobody does.
+  auto end_job = [&](const char* what, const Result<Job>& written) {
+    if (!written) spdlog::warn("job {}: cannot record that it {}: {}", id, what, written.error().message);
+  };
   bool not_mine = false;
   auto claimed = update_job(store_, id, [&](Job& j) -> Result<Ok> {
     if (j.status == JobStatus::pending) return transition(j, JobStatus::starting, now());
@@ -185,21 +198,17 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   });
   if (counted_unclaimed) --unclaimed_;  // from here the store counts it (or it is not ours)
   if (!claimed) {
-    if (claimed.error().code == "not_found" || not_mine) {
-      (void)queue_.ack(message);
-      return Handled::done;
-    }
+    if (claimed.error().code == "not_found" || not_mine) return ack();
     spdlog::warn("job {}: cannot claim it yet: {}", id, claimed.error().message);
     return Handled::retry;
   }
   Job job = *claimed;
   if (job.stop_requested) {
-    (void)update_job(store_, id, [](Job& j) -> Result<Ok> {
-      j.error = Error{"canceled", "canceled before recording started"};
-      return transition(j, JobStatus::canceled, now());
-    });
-    (void)queue_.ack(message);
-    return Handled::done;
+    end_job("was canceled", update_job(store_, id, [](Job& j) -> Result<Ok> {
+              j.error = Error{"canceled", "canceled before recording started"};
+              return transition(j, JobStatus::canceled, now());
+            }));
+    return ack();
   }
 
   spdlog::info("job {}: probing {}", id, job.url);
@@ -210,9 +219,8 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   if (!info) {
     ++stats_.rejected;
     spdlog::info("job {}: rejected: {}", id, info.error().message);
-    (void)fail_job(store_, id, info.error());
-    (void)queue_.ack(message);
-    return Handled::done;
+    end_job("was rejected", fail_job(store_, id, info.error()));
+    return ack();
   }
 
   bool canceled = false;
@@ -228,26 +236,27 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
     }
     return Ok{};
   });
-  if (!probed || canceled) {
-    (void)queue_.ack(message);
-    return Handled::done;
-  }
+  if (!probed || canceled) return ack();
 
   auto ref = launcher_.launch(*probed, info->extracted);
   if (!ref) {
     spdlog::error("job {}: launch failed: {}", id, ref.error().message);
-    (void)fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message});
-    (void)queue_.ack(message);
-    return Handled::done;
+    end_job("failed to launch",
+            fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message}));
+    return ack();
   }
   ++stats_.launched;
-  (void)update_job(store_, id, [&](Job& j) -> Result<Ok> {
+  // The recorder moves its job on by itself; without the reference, though, a stop cannot signal
+  // it (it sees the stop at its next heartbeat) and the reaper cannot watch the process.
+  auto referenced = update_job(store_, id, [&](Job& j) -> Result<Ok> {
     j.recorder_ref = *ref;
     return Ok{};
   });
+  if (!referenced)
+    spdlog::error("job {}: recorder {} launched, but its reference is not stored: {}", id, *ref,
+                  referenced.error().message);
   spdlog::info("job {}: recorder launched ({}) title=\"{}\"", id, *ref, info->title);
-  (void)queue_.ack(message);
-  return Handled::done;
+  return ack();
 }
 
 }  // namespace chronicle::dispatch

@@ -78,7 +78,9 @@ void Reaper::sweep() {
     }
     if (!*won) continue;
     spdlog::warn("job {}: recovering: {}", job.id, reason);
-    (void)launcher_.request_stop(job);
+    // A recorder that is gone cannot be asked; one that is stuck must not go on writing.
+    if (auto stopped = launcher_.request_stop(job); !stopped)
+      spdlog::info("job {}: no recorder to stop ({})", job.id, stopped.error().message);
     auto recovered = record::recover_lost_job(config_, store_, objects_, claim, reason);
     ++stats_.recovered;
     if (recovered)

@@ -103,6 +103,8 @@ Result<Job> write_until_accepted(JobStore& store, const std::string& id, const s
   }
 }
 
+// Callers on their way out may ignore a final failure ((void) below): write_until_accepted has
+// logged every refusal, and the reaper ends a job whose recorder exited without finishing it.
 Result<Job> set_status(JobStore& store, const std::string& id, JobStatus to, const std::function<void(Job&)>& also,
                        std::chrono::seconds patience = std::chrono::seconds(120)) {
   return write_until_accepted(
