@@ -35,6 +35,9 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../tests/e2e"))
 from hls_sim import encode_segments  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nginx  # noqa: E402
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SEGMENT_S = 1.0
 
@@ -61,34 +64,15 @@ class Streams:
         self.end_at = None
         for i in range(n):
             os.makedirs(os.path.join(self.dir, "s", str(i)))
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(("user root;\n" if os.getuid() == 0 else "") + f"""
-worker_processes 1;
-daemon off;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log;
-events {{ worker_connections 8192; }}
-http {{
+        self.write_all()
+        self.nginx = nginx.start(self.dir, f"""
   log_format fetched '$msec $uri $status';
   access_log {self.log} fetched;
   server {{
     listen 127.0.0.1:{self.port};
     location ~ ^/s/(\\d+)/q(\\d+)-(\\d+)\\.ts$ {{ alias {self.seg_dir}/seg$3.ts; }}
     location /s/ {{ root {self.dir}; types {{ application/vnd.apple.mpegurl m3u8; }} }}
-  }}
-}}
-""")
-        self.write_all()
-        self.nginx = subprocess.Popen(["nginx", "-c", conf, "-e", os.path.join(self.dir, "error.log")],
-                                      stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url(0), timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
+  }}""", self.url(0), connections=8192)
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -138,12 +122,7 @@ http {{
     def close(self):
         self._stop.set()
         self.thread.join()
-        self.nginx.send_signal(signal.SIGQUIT)
-        try:
-            self.nginx.wait(10)
-        except subprocess.TimeoutExpired:
-            self.nginx.kill()
-            self.nginx.wait()
+        nginx.stop(self.nginx)
         if not os.environ.get("KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
 

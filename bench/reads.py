@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,48 +23,23 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nginx  # noqa: E402
 from idle import ROOT, Serve, fill, free_port, template_job  # noqa: E402
 
 
 class StaticNginx:
-    """nginx with one worker (serve answers HTTP on one thread) serving a directory."""
+    """nginx serving a directory as static files."""
 
     def __init__(self, root):
         self.dir = tempfile.mkdtemp(prefix="chronicle-reads-nginx-")
         self.port = free_port()
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(("user root;\n" if os.getuid() == 0 else "") + f"""
-worker_processes 1;
-daemon off;
-pid {self.dir}/nginx.pid;
-error_log {self.dir}/error.log;
-events {{ worker_connections 4096; }}
-http {{
+        self.proc = nginx.start(self.dir, f"""
   access_log off;
   default_type application/json;
-  server {{ listen 127.0.0.1:{self.port}; root {root}; }}
-}}
-""")
-        self.proc = subprocess.Popen(["nginx", "-c", conf, "-e", os.path.join(self.dir, "error.log")],
-                                     stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                time.sleep(0.05)
+  server {{ listen 127.0.0.1:{self.port}; root {root}; }}""", f"http://127.0.0.1:{self.port}/")
 
     def close(self):
-        self.proc.send_signal(signal.SIGQUIT)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        nginx.stop(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
