@@ -303,12 +303,7 @@ def run_once(binary, n, args, segments):
         }
     finally:
         if serve:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.wait()
+            nginx.stop_process(serve, signal.SIGTERM, 30)
         # Recorders run in sessions of their own and outlive serve by design: end them too.
         subprocess.run(["pkill", "-TERM", "-f", f"record --job .* --data {data}"], check=False)
         time.sleep(1)

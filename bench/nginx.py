@@ -37,9 +37,14 @@ http {{
 
 
 def stop(proc):
-    proc.send_signal(signal.SIGQUIT)
+    stop_process(proc, signal.SIGQUIT, 10)  # nginx's graceful stop
+
+
+def stop_process(proc, sig, seconds):
+    """Sends `sig`, waits up to `seconds`, then kills."""
+    proc.send_signal(sig)
     try:
-        proc.wait(10)
+        proc.wait(seconds)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
