@@ -184,7 +184,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   };
   // A job that cannot be ended here stays `starting` without a recorder, and is taken over (and
   // probed again) once its claim is old enough; the reaper ends it if nobody does.
-  auto end_job = [&](const char* what, const Result<Job>& written) {
+  auto warn_if_unwritten = [&](const char* what, const Result<Job>& written) {
     if (!written) spdlog::warn("job {}: cannot record that it {}: {}", id, what, written.error().message);
   };
   bool not_mine = false;
@@ -204,10 +204,10 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   }
   Job job = *claimed;
   if (job.stop_requested) {
-    end_job("was canceled", update_job(store_, id, [](Job& j) -> Result<Ok> {
-              j.error = Error{"canceled", "canceled before recording started"};
-              return transition(j, JobStatus::canceled, now());
-            }));
+    warn_if_unwritten("was canceled", update_job(store_, id, [](Job& j) -> Result<Ok> {
+                        j.error = Error{"canceled", "canceled before recording started"};
+                        return transition(j, JobStatus::canceled, now());
+                      }));
     return ack();
   }
 
@@ -219,7 +219,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   if (!info) {
     ++stats_.rejected;
     spdlog::info("job {}: rejected: {}", id, info.error().message);
-    end_job("was rejected", fail_job(store_, id, info.error()));
+    warn_if_unwritten("was rejected", fail_job(store_, id, info.error()));
     return ack();
   }
 
@@ -241,8 +241,9 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   auto ref = launcher_.launch(*probed, info->extracted);
   if (!ref) {
     spdlog::error("job {}: launch failed: {}", id, ref.error().message);
-    end_job("failed to launch",
-            fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message}));
+    warn_if_unwritten(
+        "failed to launch",
+        fail_job(store_, id, Error{"launch_failed", "could not start a recorder: " + ref.error().message}));
     return ack();
   }
   ++stats_.launched;

@@ -1,5 +1,7 @@
 #include "http/event_hub.hpp"
 
+#include <algorithm>
+
 namespace chronicle::http {
 
 std::shared_ptr<Subscriber> EventHub::subscribe(boost::asio::any_io_executor ex, std::optional<std::string> filter) {
@@ -32,8 +34,14 @@ void EventHub::deliver(const std::string& job_id, std::string text) {
   }
 }
 
+bool EventHub::anyone_for(const std::string& job_id) const {
+  return std::any_of(subscribers_.begin(), subscribers_.end(),
+                     [&](const auto& s) { return !s->job_filter || *s->job_filter == job_id; });
+}
+
 void EventHub::publish_job(const Job& job, std::int64_t seq) {
-  deliver(job.id, frame("job", json_text(render_ ? render_(job) : to_public_json(job)), seq));
+  if (!anyone_for(job.id)) return;  // rendering is the costly part: not for nobody
+  deliver(job.id, frame("job", render_ ? render_(job) : json_text(to_public_json(job)), seq));
 }
 
 std::string EventHub::deleted_frame(const std::string& job_id, std::int64_t seq) {
@@ -41,6 +49,7 @@ std::string EventHub::deleted_frame(const std::string& job_id, std::int64_t seq)
 }
 
 void EventHub::publish_deleted(const std::string& job_id, std::int64_t seq) {
+  if (!anyone_for(job_id)) return;
   deliver(job_id, deleted_frame(job_id, seq));
 }
 

@@ -32,8 +32,9 @@ class EventHub {
  public:
   std::shared_ptr<Subscriber> subscribe(boost::asio::any_io_executor ex, std::optional<std::string> job_filter);
   void unsubscribe(const std::shared_ptr<Subscriber>& s);
-  // How a job is shown to clients (the router's rendering: signed links and seeding state).
-  void set_render(std::function<nlohmann::json(const Job&)> render) { render_ = std::move(render); }
+  // How a job is shown to clients, as JSON text (the router's rendering: signed links and
+  // seeding state).
+  void set_render(std::function<std::string(const Job&)> render) { render_ = std::move(render); }
   void publish_job(const Job& job, std::int64_t seq);
   void publish_deleted(const std::string& job_id, std::int64_t seq);
   static std::string deleted_frame(const std::string& job_id, std::int64_t seq);
@@ -44,8 +45,9 @@ class EventHub {
 
  private:
   void deliver(const std::string& job_id, std::string frame);
+  bool anyone_for(const std::string& job_id) const;
   std::list<std::shared_ptr<Subscriber>> subscribers_;
-  std::function<nlohmann::json(const Job&)> render_;
+  std::function<std::string(const Job&)> render_;
 };
 
 }  // namespace chronicle::http

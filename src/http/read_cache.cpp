@@ -29,6 +29,10 @@ std::optional<CachedPage> ReadCache::page(const std::string& key, std::uint64_t 
 
 void ReadCache::keep_job(const RenderedJobPtr& job, std::uint64_t token) {
   std::lock_guard lock(mutex_);
+  keep_job_locked(job, token);
+}
+
+void ReadCache::keep_job_locked(const RenderedJobPtr& job, std::uint64_t token) {
   if (jobs_.size() >= kMaxJobs && !jobs_.count(job->id)) jobs_.clear();
   auto& kept = jobs_[job->id];
   // A slower reader that read under an older token does not replace a newer rendering.
@@ -42,11 +46,7 @@ void ReadCache::keep_page(const std::string& key, CachedPage page, std::uint64_t
   auto& kept = pages_[key];
   if (kept.token > token) return;
   kept = {std::move(page), token};
-  for (const auto& j : kept.page.jobs) {
-    if (jobs_.size() >= kMaxJobs && !jobs_.count(j->id)) jobs_.clear();
-    auto& k = jobs_[j->id];
-    if (!k.job || k.token <= token) k = {j, token};
-  }
+  for (const auto& j : kept.page.jobs) keep_job_locked(j, token);
 }
 
 }  // namespace chronicle::http

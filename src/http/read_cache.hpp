@@ -54,6 +54,7 @@ class ReadCache {
   // Bounds on memory: past them the maps start over (cheaper than tracking recency, and a read
   // that misses only costs what every read cost before).
   static constexpr std::size_t kMaxJobs = 20000, kMaxPages = 2000;
+  void keep_job_locked(const RenderedJobPtr& job, std::uint64_t token);  // with mutex_ held
   struct KeptJob {
     RenderedJobPtr job;
     std::uint64_t token = 0;

@@ -265,8 +265,10 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
   return j;
 }
 
-nlohmann::json Router::render(const Job& job) const {
-  return with_live_parts(to_public_json(job), job.id, link_epoch(), seeding_ ? seeding_(job.id) : std::nullopt);
+std::string Router::render(const Job& job) {
+  std::string out;
+  append_job(out, *cache_.rendering(job));
+  return out;
 }
 
 void Router::append_job(std::string& out, const RenderedJob& job) const {
@@ -473,7 +475,9 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (m != bhttp::verb::post) return not_allowed("POST");
       auto stopped = service_.stop(id);
       if (!stopped) return error_reply(stopped.error());
-      return json_reply(202, render(*stopped));
+      Reply r = job_reply(*cache_.rendering(*stopped));
+      r.status = 202;
+      return r;
     }
     if (action == "recording") {
       if (!read) return not_allowed("GET");

@@ -57,8 +57,9 @@ class Router {
   // names (421 otherwise, against DNS rebinding), and refuse changes from other sites' pages
   // (a foreign Origin gets 403).
   void guard_browsers() { guard_browsers_ = true; }
-  // A job as the API shows it: live seeding state, and download links signed when there is a token.
-  nlohmann::json render(const Job& job) const;
+  // A job's JSON text as the API shows it: live seeding state, and download links signed when
+  // there is a token (the same rendering the job reads keep).
+  std::string render(const Job& job);
 
  private:
   struct Target {
