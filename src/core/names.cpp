@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include <sstream>
+#include <string_view>
 
 namespace chronicle {
 namespace {
@@ -55,6 +56,18 @@ std::string sanitize_component(const std::string& s) {
   if (out.size() > kMaxNameLength) out.resize(kMaxNameLength);
   if (out.empty()) out = "recording";
   return out;
+}
+
+bool is_safe_object_key(const std::string& key) {
+  if (key.empty() || key.front() == '/' || key.find('\0') != std::string::npos) return false;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = key.find('/', start);
+    const auto part = std::string_view(key).substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (end == std::string::npos) return true;
+    start = end + 1;
+  }
 }
 
 std::string key_with_suffix(const std::string& key, int n) {

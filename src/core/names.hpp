@@ -19,6 +19,10 @@ Result<Ok> validate_prefix(const std::string& prefix);  // segments separated by
 // never "." or "..", no '/', '\\' or control characters).
 std::string sanitize_component(const std::string& s);
 
+// An object key every store accepts: a relative path with no empty, "." or ".." segment and no NUL,
+// so it cannot leave a directory store's root nor mean something else on S3.
+bool is_safe_object_key(const std::string& key);
+
 // The n-th alternative to an object key that is taken: "a/b.mkv" -> "a/b-1.mkv" (n = 0: the key).
 std::string key_with_suffix(const std::string& key, int n);
 

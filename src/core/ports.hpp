@@ -61,7 +61,8 @@ class JobStore {
   virtual Result<bool> replace_if_version(Job& job) = 0;
   // Records a heartbeat on a job that is starting, recording or uploading (bytes and
   // duration only while starting or recording); returns the job as it now is, so the
-  // recorder sees a stop request. Error "finished" when the job is no longer active. Like
+  // recorder sees a stop request. Error "finished" when the job is no longer active, "not_found"
+  // when there is no such job. Like
   // every write it takes a version. Stores that can update attributes in place (DynamoDB
   // UpdateItem) do it in one write; the default is a read-modify-write.
   virtual Result<Job> heartbeat(const std::string& id, const Heartbeat& beat);
@@ -69,8 +70,9 @@ class JobStore {
   virtual Result<bool> remove(const std::string& id) = 0;
   // Jobs with status in `statuses` (unpaginated; used by the reaper and metrics).
   virtual Result<std::vector<Job>> list_by_status(const std::vector<JobStatus>& statuses) = 0;
-  // Jobs per status; only the statuses in `only` when it is not empty (the dispatcher counts the
-  // few active jobs on every receive, which must not cost a count of the whole history).
+  // Jobs per status, every status in the map; only the statuses in `only` are counted when it is
+  // not empty, the others are 0 (the dispatcher counts the few active jobs on every receive, which
+  // must not cost a count of the whole history).
   virtual Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only = {}) = 0;
   // A change feed: every write gets a sequence number; returns jobs written after `cursor`.
   // A negative cursor returns no jobs, only the current head of the feed.

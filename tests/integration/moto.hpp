@@ -44,9 +44,21 @@ inline std::string http_get(const std::string& url, long* status) {
   return body;
 }
 
-class MotoTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+// One moto_server per test program: started by the first test that needs it, stopped by its PID
+// when the program's tests end (a gtest environment, registered on first use).
+class MotoServer : public ::testing::Environment {
+ public:
+  static aws::Settings settings() {
+    start();
+    aws::Settings s;
+    s.endpoint = "http://127.0.0.1:" + std::to_string(port_);
+    s.access_key = "testing";
+    s.secret_key = "testing";
+    return s;
+  }
+  static void start() {
+    if (pid_ > 0) return;
+    ::testing::AddGlobalTestEnvironment(new MotoServer);
     port_ = free_port();
     sys::SpawnOptions o;
     o.argv = {"moto_server", "-H", "127.0.0.1", "-p", std::to_string(port_)};
@@ -62,19 +74,22 @@ class MotoTest : public ::testing::Test {
     }
     FAIL() << "moto_server did not start";
   }
-  static void TearDownTestSuite() {
+  void TearDown() override {
+    if (pid_ <= 0) return;
     ::kill(-pid_, SIGTERM);
     sys::wait_for(pid_);
+    pid_ = -1;
   }
-  static aws::Settings settings() {
-    aws::Settings s;
-    s.endpoint = "http://127.0.0.1:" + std::to_string(port_);
-    s.access_key = "testing";
-    s.secret_key = "testing";
-    return s;
-  }
+
+ private:
   static inline int port_ = 0;
   static inline pid_t pid_ = -1;
+};
+
+class MotoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { MotoServer::start(); }
+  static aws::Settings settings() { return MotoServer::settings(); }
 };
 
 }  // namespace chronicle::test_support

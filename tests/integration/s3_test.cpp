@@ -66,13 +66,6 @@ TEST_F(MotoS3, SmallObjectRoundTrip) {
   EXPECT_EQ(s.stat("shows/ep 1.mkv").error().code, "not_found");
 }
 
-TEST_F(MotoS3, NeverOverwrites) {
-  auto s = store();
-  EXPECT_EQ(put(s, "rec.mkv", "first"), "rec.mkv");
-  EXPECT_EQ(put(s, "rec.mkv", "second"), "rec-1.mkv");
-  EXPECT_EQ(*s.read_range("rec.mkv", 0, 4), "first");
-}
-
 TEST_F(MotoS3, MultipartUploadOfSeveralParts) {
   auto s = store(5ull << 20);
   const auto body = random_bytes((13ull << 20) + 12345);  // three parts of 5 MiB, the last shorter

@@ -13,13 +13,6 @@ namespace chronicle::blob {
 namespace fs = std::filesystem;
 namespace {
 
-bool safe_key(const std::string& key) {
-  if (key.empty() || key.front() == '/' || key.find('\0') != std::string::npos) return false;
-  for (const auto& part : fs::path(key))
-    if (part == ".." || part == "." || part.empty()) return false;
-  return true;
-}
-
 // Publishes `source` under the desired key or the first free suffixed one, then unlinks it.
 // link() fails with EEXIST instead of replacing: collisions never overwrite. nullopt when the
 // source is on another filesystem (EXDEV).
@@ -96,12 +89,12 @@ FsObjectStore::FsObjectStore(fs::path root) : root_(std::move(root)) {
 }
 
 std::optional<fs::path> FsObjectStore::resolve(const std::string& key) const {
-  if (!safe_key(key)) return std::nullopt;
+  if (!is_safe_object_key(key)) return std::nullopt;
   return root_ / key;
 }
 
 Result<std::unique_ptr<ObjectWriter>> FsObjectStore::create(const std::string& desired_key, std::uint64_t) {
-  if (!safe_key(desired_key) || desired_key.starts_with(".incoming"))
+  if (!is_safe_object_key(desired_key) || desired_key.starts_with(".incoming"))
     return make_error("invalid_key", "object key '" + desired_key + "' is not a safe relative path");
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const fs::path temp = root_ / ".incoming" / ("upload-" + std::to_string(rng()));
@@ -129,7 +122,7 @@ Result<Ok> FsObjectStore::remove(const std::string& key) {
 }
 
 Result<std::optional<ObjectInfo>> FsObjectStore::adopt(const fs::path& file, const std::string& desired_key) {
-  if (!safe_key(desired_key) || desired_key.starts_with(".incoming"))
+  if (!is_safe_object_key(desired_key) || desired_key.starts_with(".incoming"))
     return make_error("invalid_key", "object key '" + desired_key + "' is not a safe relative path");
   return link_into_place(root_, desired_key, file);
 }

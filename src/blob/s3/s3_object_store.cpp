@@ -206,7 +206,7 @@ std::string S3ObjectStore::object_url(const std::string& key) const {
 }
 
 Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::create(const std::string& desired_key, std::uint64_t size_hint) {
-  if (desired_key.empty() || desired_key.front() == '/' || desired_key.find("..") != std::string::npos)
+  if (!is_safe_object_key(desired_key))
     return make_error("invalid_key", "object key '" + desired_key + "' is not a safe relative path");
   return std::unique_ptr<ObjectWriter>(std::make_unique<S3Writer>(*this, desired_key, size_hint));
 }

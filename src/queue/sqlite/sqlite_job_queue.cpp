@@ -70,8 +70,9 @@ Result<std::optional<QueueMessage>> SqliteJobQueue::try_receive(std::chrono::sec
     const std::int64_t id = s.integer(0);
     QueueMessage m{s.text(1), new_receipt(), static_cast<int>(s.integer(2)) + 1};
     if (m.receive_count > max_receives_) {
-      Stmt dead(*db_, "UPDATE queue SET dead = 1 WHERE id = ?");
-      dead.bind(1, id);
+      // Like SQS, a dead letter counts the delivery it was refused.
+      Stmt dead(*db_, "UPDATE queue SET dead = 1, receive_count = ? WHERE id = ?");
+      dead.bind(1, static_cast<std::int64_t>(m.receive_count)).bind(2, id);
       if (dead.step() != SQLITE_DONE) return db_->error("dead-letter");
       continue;
     }

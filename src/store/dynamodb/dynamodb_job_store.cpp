@@ -247,8 +247,11 @@ Result<Job> DynamoJobStore::heartbeat(const std::string& id, const Heartbeat& be
                             {":uploading", S("uploading")}}},
                           {"ReturnValues", "ALL_NEW"}});
   if (!r) {
-    if (condition_failed(r.error())) return make_error("finished", "job " + id + " is not active");
-    return r.error();
+    if (!condition_failed(r.error())) return r.error();
+    // Rare (the recorder stops on it), so one read to say which: no such job, or not active.
+    auto current = get(id);
+    if (current && !*current) return make_error("not_found", "no job with id " + id);
+    return make_error("finished", "job " + id + " is not active");
   }
   Job job = job_from_item((*r)["Attributes"]);
   // The change feed carries the heartbeat to event-stream clients. It is written after the
