@@ -5,8 +5,6 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "record/probe.hpp"
-
 namespace chronicle::dispatch {
 namespace {
 
@@ -33,13 +31,15 @@ std::map<std::string, std::uint64_t> DispatchStats::counters() const {
 }
 
 Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
-                       DispatchStats& stats)
+                       DispatchStats& stats, Prober prober)
     : config_(config),
       store_(store),
       queue_(queue),
       launcher_(launcher),
       resolver_(std::move(resolver)),
-      stats_(stats) {}
+      stats_(stats),
+      prober_(prober ? std::move(prober)
+                     : Prober([this](const std::string& url) { return record::probe_stream(config_, url); })) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -214,8 +214,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   spdlog::info("job {}: probing {}", id, job.url);
   // Names can point somewhere else by now: the policy is checked again before any fetch.
   auto allowed = check_url(job.url, config_.url_policy(), resolver_);
-  Result<record::StreamInfo> info =
-      allowed ? record::probe_stream(config_, job.url) : Result<record::StreamInfo>(allowed.error());
+  Result<record::StreamInfo> info = allowed ? prober_(job.url) : Result<record::StreamInfo>(allowed.error());
   if (!info) {
     ++stats_.rejected;
     spdlog::info("job {}: rejected: {}", id, info.error().message);

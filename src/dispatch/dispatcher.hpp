@@ -12,6 +12,7 @@
 #include "core/config.hpp"
 #include "core/ports.hpp"
 #include "core/url_policy.hpp"
+#include "record/probe.hpp"
 
 namespace chronicle::dispatch {
 
@@ -31,10 +32,14 @@ struct DispatchStats {
 // In serve, one thread receives and `workers` threads handle messages side by side (a burst of
 // already-live streams must all be probed within their playlists' window); one more thread keeps
 // the leases of every message being handled.
+// Asks whether a URL is a stream that can be recorded (record::probe_stream: yt-dlp).
+using Prober = std::function<Result<record::StreamInfo>(const std::string& url)>;
+
 class Dispatcher {
  public:
+  // `prober`: how streams are probed; yt-dlp (record::probe_stream) when not given.
   Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
-             DispatchStats& stats);
+             DispatchStats& stats, Prober prober = {});
   ~Dispatcher();
   void start(int workers);
   // Lets the loops end after what they are doing; stop() then waits for them. serve asks
@@ -67,6 +72,7 @@ class Dispatcher {
   Launcher& launcher_;
   Resolver resolver_;
   DispatchStats& stats_;
+  Prober prober_;
   std::atomic<bool> running_{false};
   std::vector<std::thread> threads_;
   int handlers_ = 0;

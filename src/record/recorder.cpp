@@ -406,6 +406,17 @@ class Recording {
 
 }  // namespace
 
+std::optional<Conclusion> conclude_without_storing(const RecordingEnd& end) {
+  if (end.refusal)
+    return Conclusion{JobStatus::failed, Error{end.refusal->code, "recording refused: " + end.refusal->message},
+                      end_reason::forbidden};
+  if (end.has_media) return std::nullopt;
+  if (end.reason == end_reason::stopped && end.still_starting)
+    return Conclusion{JobStatus::canceled, Error{"stopped", "stopped before anything was recorded"}, ""};
+  return Conclusion{JobStatus::failed, Error{"recording_failed", "nothing was recorded: " + end.why_nothing},
+                    end.reason};
+}
+
 int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, const std::string& job_id) {
   auto loaded = store.get(job_id);
   if (!loaded || !loaded.value()) {
@@ -472,35 +483,24 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   const std::string reason = recording.run();
   spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
 
-  // What came from a stream that leads to a forbidden address is not kept: part of it may be
-  // the forbidden address's answer.
-  if (auto refused = recording.forbidden()) {
-    finish_heartbeat();
-    spdlog::error("job {}: {}", job_id, refused->message);
-    (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
-      j.error = Error{refused->code, "recording refused: " + refused->message};
-      j.end_reason = end_reason::forbidden;
-    });
-    fs::remove_all(work, ec);
-    return 0;
-  }
-
-  if (list_parts(work).empty()) {
-    finish_heartbeat();
+  RecordingEnd end{reason, recording.forbidden(), !list_parts(work).empty(), false, ""};
+  if (!end.has_media) {
     auto current = store.get(job_id);
-    const bool still_starting = current && current.value() && current.value()->status == JobStatus::starting;
-    if (reason == end_reason::stopped && still_starting) {
-      (void)set_status(store, job_id, JobStatus::canceled, [](Job& j) {
-        j.error = Error{"stopped", "stopped before anything was recorded"};
-      });
-    } else {
-      const std::string why =
-          recording.last_error().empty() ? "yt-dlp " + sys::describe(recording.last_exit()) : recording.last_error();
-      (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {
-        j.error = Error{"recording_failed", "nothing was recorded: " + why};
-        j.end_reason = reason;
-      });
-    }
+    end.still_starting = current && current.value() && current.value()->status == JobStatus::starting;
+    end.why_nothing =
+        recording.last_error().empty() ? "yt-dlp " + sys::describe(recording.last_exit()) : recording.last_error();
+  }
+  if (auto conclusion = conclude_without_storing(end)) {
+    finish_heartbeat();
+    if (end.refusal) spdlog::error("job {}: {}", job_id, end.refusal->message);
+    // The recorder ends here either way; a job this write misses is ended by the reaper.
+    if (auto ended = set_status(store, job_id, conclusion->status,
+                                [&](Job& j) {
+                                  j.error = conclusion->error;
+                                  j.end_reason = conclusion->end_reason;
+                                });
+        !ended)
+      spdlog::error("job {}: cannot mark it {}: {}", job_id, to_string(conclusion->status), ended.error().message);
     fs::remove_all(work, ec);
     return 0;
   }

@@ -137,6 +137,7 @@ class MemoryJobQueue final : public JobQueue {
 
   Result<Ok> send(const std::string& job_id, const std::string& dedup_id) override {
     std::lock_guard lock(mutex_);
+    if (fail_sends) return make_error("unavailable", "the queue is unreachable");
     for (auto& m : messages_)
       if (m.dedup_id == dedup_id) return Ok{};
     messages_.push_back({job_id, dedup_id, std::chrono::steady_clock::now(), 0, ""});
@@ -195,6 +196,7 @@ class MemoryJobQueue final : public JobQueue {
   }
 
   std::vector<std::string> sent, acked;
+  bool fail_sends = false;
 
  private:
   struct Stored {
@@ -287,6 +289,11 @@ class FakeLauncher final : public Launcher {
     auto it = exited.find(recorder_ref);
     if (it == exited.end()) return std::nullopt;
     return it->second;
+  }
+
+  std::size_t launch_count() {
+    std::lock_guard lock(mutex_);
+    return launched.size();
   }
 
   bool fail_launch = false;
