@@ -6,7 +6,7 @@
 
 #include "app/app.hpp"
 #include "cli/commands.hpp"
-#include "core/config.hpp"
+#include "core/settings.hpp"
 #include "sys/access.hpp"
 
 int main(int argc, char** argv) {
@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
   auto* seed = add_role("seed", "run a standalone seeding node for stored recordings");
   auto* provision = add_role("provision", "create the S3 bucket, SQS queues and DynamoDB table (idempotent)");
   auto* lambda = add_role("lambda", "the AWS Lambda bootstrap: API Gateway, SQS and scheduled events");
+  auto* config_cmd = add_role("config", "print the effective settings and where each came from");
+  config_cmd->add_option("--listen", listen, "HOST:PORT ($CHRONICLE_LISTEN)");
+  bool config_markdown = false, config_json = false;
+  config_cmd->add_flag("--json", config_json, "print JSON");
+  config_cmd->add_flag("--markdown", config_markdown, "print the settings table (as in the README)");
 
   app::MakeTorrentOptions torrent_opts;
   auto* token_cmd = app.add_subcommand("token", "print the API token of the server using this data directory");
@@ -99,14 +104,23 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  if (serve->parsed() || record->parsed() || seed->parsed() || provision->parsed() || lambda->parsed()) {
-    auto config = load_config(config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file));
-    if (!config) {
-      std::cerr << "chronicle: " << config.error().message << "\n";
+  if (config_cmd->parsed() && config_markdown) {
+    std::cout << settings_markdown();
+    return 0;
+  }
+  if (serve->parsed() || record->parsed() || seed->parsed() || provision->parsed() || lambda->parsed() ||
+      config_cmd->parsed()) {
+    const auto config_path = config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file);
+    std::map<std::string, std::string> flags;
+    if (!data_dir.empty()) flags["data_dir"] = data_dir;
+    if (!listen.empty()) flags["listen"] = listen;
+    auto loaded = load_settings(config_path, flags);
+    if (!loaded) {
+      std::cerr << "chronicle: " << loaded.error().message << "\n";
       return 2;
     }
-    if (!data_dir.empty()) config->data_dir = data_dir;
-    if (!listen.empty()) config->listen = listen;
+    if (config_cmd->parsed()) return app::run_show_config(*loaded, config_json);
+    auto config = std::optional<Config>(std::move(loaded->config));
     if (auto valid = validate(*config); !valid) {
       std::cerr << "chronicle: " << valid.error().message << "\n";
       return 2;
@@ -120,7 +134,6 @@ int main(int argc, char** argv) {
       }
       config->token = *stored;
     }
-    const auto config_path = config_file.empty() ? std::nullopt : std::optional<std::filesystem::path>(config_file);
     if (serve->parsed()) return app::run_serve(*config, config_path);
     if (seed->parsed()) return app::run_seed(*config);
     if (provision->parsed()) return app::run_provision(*config);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
+#include "core/settings.hpp"
 
 namespace chronicle::app {
 
@@ -31,6 +31,8 @@ struct MakeTorrentOptions {
 };
 // `chronicle torrent FILE`: the recorder's torrent creator on any file.
 int run_make_torrent(const MakeTorrentOptions& options);
+// `chronicle config`: every setting's effective value (secrets masked) and where it came from.
+int run_show_config(LoadedConfig loaded, bool json);
 // `chronicle token`: the token the server of a data directory uses (configured or created).
 int run_show_token(const std::string& data_dir);
 

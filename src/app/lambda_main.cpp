@@ -48,7 +48,7 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats);
   lambda::Handler handler(router, dispatcher, queue, config.max_body_bytes, config.max_receive_count,
                           [&reaper] { reaper.sweep(); });
-  spdlog::info("chronicle lambda ready: backend={} launcher={}", config.backend, config.launcher);
+  spdlog::info("chronicle lambda ready: backend={} launcher={}", to_string(config.backend), to_string(config.launcher));
 
   for (;;) {
     auto invocation = runtime.next();

@@ -12,7 +12,7 @@ namespace chronicle::app {
 struct Launchers {
   Launchers(const Config& config, const std::optional<std::filesystem::path>& config_file)
       : process(config, config_file) {
-    if (config.launcher == "ecs")
+    if (config.launcher == LauncherKind::ecs)
       ecs.emplace(aws::Client(aws::Settings::from_environment()),
                   dispatch::EcsOptions{config.ecs_cluster, config.ecs_task_definition, config.ecs_container,
                                        config.ecs_subnets, config.ecs_security_groups, true});

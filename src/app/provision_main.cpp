@@ -17,7 +17,8 @@ int run_provision(const Config& config) {
   const std::string where = settings.endpoint.empty() ? "AWS " + settings.region : settings.endpoint;
   blob::S3Options s3;
   s3.bucket = config.s3_bucket;
-  s3.path_style = config.s3_addressing == "path" || (config.s3_addressing == "auto" && !settings.endpoint.empty());
+  s3.path_style = config.s3_addressing == S3Addressing::path ||
+                  (config.s3_addressing == S3Addressing::automatic && !settings.endpoint.empty());
   blob::S3ObjectStore store(aws::Client(settings), s3);
   if (auto r = store.create_bucket(); !r) {
     std::cerr << "chronicle: " << r.error().message << "\n";

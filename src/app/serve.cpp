@@ -92,7 +92,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   }
   // Recorders need these on this machine; an ECS launcher's recorders check their own image.
   std::map<std::string, std::string> tools;
-  if (config.launcher == "process") {
+  if (config.launcher == LauncherKind::process) {
     auto found = record::check_tools(config);
     if (!found) {
       spdlog::error("cannot start: {}", found.error().message);
@@ -119,7 +119,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
   JobService service(*backend->store, *backend->queue, *backend->objects, &launcher, config.url_policy(), resolver);
-  if (config.launcher == "process")
+  if (config.launcher == LauncherKind::process)
     service.guard_disk([&config] { return sys::disk_space(config.work_dir()); },
                        [&config](std::uint64_t total) { return config.disk_reserve_for(total); });
   http::Metrics metrics;
@@ -184,7 +184,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   });
 
   spdlog::info("chronicle serving on http://{} data={} backend={} web={} max_recordings={}", config.listen,
-               config.data_dir.string(), config.backend,
+               config.data_dir.string(), to_string(config.backend),
                config.web_root.empty() ? "built-in page" : config.web_root.string(), config.max_concurrent_recordings);
   server.run();
 

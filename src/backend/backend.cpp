@@ -23,7 +23,8 @@ Result<Backend> open_aws(const Config& config) {
   if (!queue) return queue.error();
   blob::S3Options s3;
   s3.bucket = config.s3_bucket;
-  s3.path_style = config.s3_addressing == "path" || (config.s3_addressing == "auto" && !settings.endpoint.empty());
+  s3.path_style = config.s3_addressing == S3Addressing::path ||
+                  (config.s3_addressing == S3Addressing::automatic && !settings.endpoint.empty());
   Backend b;
   b.store = std::make_unique<dynamodb::DynamoJobStore>(
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
@@ -35,9 +36,7 @@ Result<Backend> open_aws(const Config& config) {
 }  // namespace
 
 Result<Backend> open_backend(const Config& config) {
-  if (config.backend == "aws") return open_aws(config);
-  if (config.backend != "embedded")
-    return make_error("unsupported_backend", "backend '" + config.backend + "' is not embedded or aws");
+  if (config.backend == BackendKind::aws) return open_aws(config);
   auto db = sqlite::Db::open(config.db_path());
   if (!db) return db.error();
   auto store = sqlite::SqliteJobStore::open(*db);

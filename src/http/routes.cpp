@@ -432,7 +432,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
   if (path == "/api/v1/info") {
     if (!read) return not_allowed("GET");
     nlohmann::json info = info_ ? info_() : nlohmann::json::object();
-    info["backend"] = config_.backend;
+    info["backend"] = to_string(config_.backend);
     info["stall_timeout_s"] = config_.stall_timeout_s;
     info["reconnect_window_s"] = config_.reconnect_window_s;
     info["auth_required"] = !config_.token.empty();

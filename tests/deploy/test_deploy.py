@@ -144,7 +144,7 @@ def test_every_reference_is_declared_and_nothing_depends_on_itself(which, reques
 
 
 def test_the_environment_names_only_settings_chronicle_reads(backend):
-    known = set(re.findall(r'"(CHRONICLE_[A-Z0-9_]+)"', source("src/core/config.cpp")))
+    known = set(re.findall(r'"(CHRONICLE_[A-Z0-9_]+)"', source("src/core/settings.cpp")))
     text = "".join(open(os.path.join(BACKEND, f)).read() for f in os.listdir(BACKEND) if f.endswith(".tf"))
     assert set(re.findall(r"\b(CHRONICLE_[A-Z0-9_]+)\b", text)) <= known
     # The functions get lambda_env: backend_env merged with the launcher's settings.

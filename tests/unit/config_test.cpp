@@ -4,8 +4,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 
-#include "core/config.hpp"
+#include "core/settings.hpp"
 
 using namespace chronicle;
 
@@ -76,7 +78,7 @@ TEST(Config, EnvironmentOverridesEverySetting) {
   EXPECT_EQ(c->public_host(), "rec.example");
   EXPECT_TRUE(c->allow_private_networks);
   EXPECT_EQ(c->token, "t0k");
-  EXPECT_EQ(c->backend, "aws");
+  EXPECT_EQ(c->backend, BackendKind::aws);
   EXPECT_EQ(c->max_concurrent_recordings, 7);
   EXPECT_EQ(c->heartbeat_interval_s, 2);
   EXPECT_EQ(c->heartbeat_stale_s, 9);
@@ -102,12 +104,12 @@ TEST(Config, EnvironmentOverridesEverySetting) {
   EXPECT_EQ(c->seed_active_limit, 12);
   EXPECT_EQ(c->torrent_watch_dir, "/srv/watch");
   EXPECT_EQ(c->s3_bucket, "b");
-  EXPECT_EQ(c->s3_addressing, "virtual");
+  EXPECT_EQ(c->s3_addressing, S3Addressing::virtual_hosted);
   EXPECT_EQ(c->sqs_queue, "q.fifo");
   EXPECT_EQ(c->sqs_dead_letter_queue, "d.fifo");
   EXPECT_EQ(c->dynamodb_table, "t");
   EXPECT_EQ(c->job_retention_days, 30);
-  EXPECT_EQ(c->launcher, "ecs");
+  EXPECT_EQ(c->launcher, LauncherKind::ecs);
   EXPECT_EQ(c->ecs_cluster, "cl");
   EXPECT_EQ(c->ecs_task_definition, "td:3");
   EXPECT_EQ(c->ecs_container, "rec");
@@ -131,7 +133,8 @@ TEST(Config, FileBelowEnvironmentAndClearErrors) {
   e.set("CHRONICLE_HEARTBEAT_INTERVAL", "soon");
   auto bad = load_config(path);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("CHRONICLE_HEARTBEAT_INTERVAL must be a number"), std::string::npos);
+  EXPECT_EQ(bad.error().message,
+            "CHRONICLE_HEARTBEAT_INTERVAL: heartbeat_interval_s must be a number of at least 0.001, got 'soon'");
   std::ofstream(path) << "listen = \n";
   ::unsetenv("CHRONICLE_HEARTBEAT_INTERVAL");
   auto broken = load_config(path);
@@ -144,9 +147,6 @@ TEST(Config, Validation) {
   Config c;
   c.data_dir = "/tmp";
   EXPECT_TRUE(validate(c).ok());
-  c.backend = "cloud";
-  EXPECT_FALSE(validate(c).ok());
-  c.backend = "embedded";
   c.heartbeat_stale_s = c.heartbeat_interval_s;
   EXPECT_NE(validate(c).error().message.find("twice the heartbeat interval"), std::string::npos);
 }
@@ -171,4 +171,103 @@ TEST(Config, StreamsAndDiskSettings) {
   EXPECT_DOUBLE_EQ(c.stall_timeout_for(12), 36) << "three target durations when longer";
   c.disk_floor_bytes = 1000;
   EXPECT_FALSE(validate(c)) << "a floor above the reserve";
+}
+
+// Each value is read as its type: integers as integers, enums as one of their names, on/off as
+// on/off; the error names where the value came from and what was expected.
+TEST(Settings, ValuesAreCheckedAsTheirTypes) {
+  struct Case {
+    const char* env;
+    const char* value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"CHRONICLE_MAX_RECORDINGS", "7.5",
+       "CHRONICLE_MAX_RECORDINGS: max_concurrent_recordings must be a whole number of at least 1, got '7.5'"},
+      {"CHRONICLE_MAX_RECORDINGS", "0",
+       "CHRONICLE_MAX_RECORDINGS: max_concurrent_recordings must be a whole number of at least 1, got '0'"},
+      {"CHRONICLE_DISPATCH_CONCURRENCY", "300",
+       "CHRONICLE_DISPATCH_CONCURRENCY: dispatch_concurrency must be a whole number between 1 and 256, got '300'"},
+      {"CHRONICLE_BACKEND", "cloud", "CHRONICLE_BACKEND: backend must be one of embedded|aws, got 'cloud'"},
+      {"CHRONICLE_LAUNCHER", "k8s", "CHRONICLE_LAUNCHER: launcher must be one of process|ecs, got 'k8s'"},
+      {"CHRONICLE_SEED", "maybe",
+       "CHRONICLE_SEED: seed_enabled must be on or off (1/0, true/false, yes/no), got 'maybe'"},
+      {"CHRONICLE_ALLOW_NETWORKS", "10.0.0.0/99", "CHRONICLE_ALLOW_NETWORKS: allow_networks: "},
+      {"CHRONICLE_MAX_BODY", "lots", "CHRONICLE_MAX_BODY: max_body_bytes must be a size in bytes"},
+  };
+  for (const auto& c : cases) {
+    Env e;
+    e.set(c.env, c.value);
+    auto loaded = load_config(std::nullopt);
+    ASSERT_FALSE(loaded.ok()) << c.env << "=" << c.value;
+    EXPECT_EQ(loaded.error().message.substr(0, std::string(c.message).size()), c.message) << loaded.error().message;
+  }
+}
+
+TEST(Settings, EverySettingIsNamedOnceAndReadableFromTheFile) {
+  std::set<std::string_view> keys, envs;
+  const Config defaults;
+  const auto path = std::filesystem::temp_directory_path() / "chronicle-settings-test.toml";
+  for (const auto& s : settings()) {
+    EXPECT_TRUE(keys.insert(s.key).second) << "TOML key twice: " << s.key;
+    EXPECT_TRUE(envs.insert(s.env).second) << "environment name twice: " << s.env;
+    EXPECT_TRUE(s.env.starts_with("CHRONICLE_")) << s.env;
+    EXPECT_FALSE(s.help.empty()) << s.key;
+    // What `chronicle config` shows is read back as the same value, from a file.
+    Config c;
+    const std::string shown = s.get(defaults);
+    if (shown.empty()) continue;
+    std::ofstream(path) << s.key << " = \"" << shown << "\"\n";
+    auto loaded = load_settings(path);
+    ASSERT_TRUE(loaded.ok()) << s.key << ": " << loaded.error().message;
+    EXPECT_EQ(s.get(loaded->config), shown) << s.key;
+    EXPECT_EQ(loaded->sources.at(std::string(s.key)), "file " + path.string()) << s.key;
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(Settings, SourcesAreReportedAndFlagsComeLast) {
+  const auto path = std::filesystem::temp_directory_path() / "chronicle-settings-sources.toml";
+  std::ofstream(path)
+      << "listen = \"127.0.0.1:9100\"\nmax_concurrent_recordings = 3\ntrackers = [\"http://a/x\", \"http://b/y\"]\n";
+  Env e;
+  e.set("CHRONICLE_MAX_RECORDINGS", "6");
+  e.set("CHRONICLE_TOKEN", "s3cret");
+  auto loaded = load_settings(path, {{"data_dir", "/srv/flag"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->sources.at("listen"), "file " + path.string());
+  EXPECT_EQ(loaded->sources.at("max_concurrent_recordings"), "env CHRONICLE_MAX_RECORDINGS");
+  EXPECT_EQ(loaded->config.max_concurrent_recordings, 6);
+  EXPECT_EQ(loaded->sources.at("data_dir"), "flag --data");
+  EXPECT_EQ(loaded->config.data_dir, "/srv/flag");
+  EXPECT_EQ(loaded->sources.at("probe_timeout_s"), "default");
+  EXPECT_EQ(loaded->config.trackers, (std::vector<std::string>{"http://a/x", "http://b/y"}));
+  const Setting* token = find_setting("token");
+  ASSERT_TRUE(token);
+  EXPECT_EQ(shown_value(*token, loaded->config).find("s3cret"), std::string::npos) << "secrets are masked";
+
+  std::ofstream(path) << "max_concurent_recordings = 3\n";
+  auto typo = load_settings(path);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("max_concurent_recordings is not a setting"), std::string::npos);
+  std::ofstream(path) << "max_concurrent_recordings = 2.5\n";
+  auto fractional = load_settings(path);
+  ASSERT_FALSE(fractional.ok());
+  EXPECT_NE(fractional.error().message.find("must be a whole number"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+// The README's configuration table is the settings table: nothing documented that does not exist,
+// nothing that exists undocumented.
+TEST(Settings, TheReadmeTableIsTheSettingsTable) {
+  std::ifstream in(std::filesystem::path(CHRONICLE_SOURCE_DIR) / "README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string begin = "<!-- settings table: `chronicle config --markdown` -->\n",
+                    end = "<!-- end of settings table -->";
+  const auto from = readme.find(begin);
+  ASSERT_NE(from, std::string::npos) << "README.md has no settings table";
+  const auto to = readme.find(end, from);
+  ASSERT_NE(to, std::string::npos);
+  EXPECT_EQ(readme.substr(from + begin.size(), to - from - begin.size()), settings_markdown())
+      << "update README.md with the output of `chronicle config --markdown`";
 }
