@@ -102,12 +102,6 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     spdlog::info("tools: yt-dlp {}, ffmpeg {}, ffprobe {}", tools["yt-dlp"], tools["ffmpeg"], tools["ffprobe"]);
   }
 
-  // Signals are taken by one thread with sigwait(); every other thread inherits the block.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto backend = open_backend(config);
@@ -143,7 +137,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     }
     return info;
   });
-  router.set_seeding_info([&seeder](const std::string& id) -> std::optional<nlohmann::json> {
+  router.set_seeding_info([&seeder](const std::string& id) -> std::optional<SeedingStats> {
     return seeder ? seeder->stats(id) : std::nullopt;
   });
   http::HttpServer server(config, router, service, metrics);
@@ -152,22 +146,32 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     return 1;
   }
 
+  // How serve runs and stops. Threads: the I/O thread (HTTP, SSE, the change feed, signals), the
+  // HTTP pool (storage calls and file reads for it), the dispatcher (a receiver, its handlers and a
+  // lease keeper), the reaper, the seeder and the tracker's supervisor. One stop: SIGINT/SIGTERM (or
+  // the server ending) requests `shutdown`; every component is started with its token and wakes at
+  // once; then each is waited for below. Recorders are processes of their own and keep recording.
+  std::stop_source shutdown;
+  server.stop_on(shutdown.get_token(), [&shutdown](int sig) {
+    spdlog::info("received {}, shutting down (recordings keep going)", strsignal(sig));
+    shutdown.request_stop();
+  });
   dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats,
                           [&launchers] { launchers.process.reap(); });
-  dispatcher.start(config.dispatch_concurrency);
-  reaper.start();
+  dispatcher.start(config.dispatch_concurrency, shutdown.get_token());
+  reaper.start(shutdown.get_token());
   // The built-in tracker runs only when no external tracker is configured.
   if (config.tracker_enabled && config.trackers.empty()) {
     tracker.emplace(config, *backend->store);
-    tracker->start();
+    tracker->start(shutdown.get_token());
   }
   if (config.seed_enabled && config.torrent_enabled) {
     seeder.emplace(config, *backend->store, *backend->objects);
     seeder->set_before_add([&tracker] {
       if (tracker) tracker->sync_whitelist();
     });
-    if (auto started = seeder->start(); !started) {
+    if (auto started = seeder->start(shutdown.get_token()); !started) {
       spdlog::error("{}", started.error().message);
       seeder.reset();
     }
@@ -176,28 +180,20 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   // port of serve's own is bound: its egress guards take ports of the kernel's choosing.
   record::start_resident_extractor(config);
 
-  std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (sig != 0) spdlog::info("received {}, shutting down (recordings keep going)", strsignal(sig));
-    server.stop();
-  });
-
   spdlog::info("chronicle serving on http://{} data={} backend={} web={} max_recordings={}", config.listen,
                config.data_dir.string(), to_string(config.backend),
                config.web_root.empty() ? "built-in page" : config.web_root.string(), config.max_concurrent_recordings);
   server.run();
 
-  dispatcher.request_stop();
-  reaper.request_stop();
+  const auto stopping_since = std::chrono::steady_clock::now();
+  shutdown.request_stop();  // also when the server ended for another reason
   dispatcher.stop();
   reaper.stop();
   if (seeder) seeder->stop();
   if (tracker) tracker->stop();
-  // Wake the signal thread if the server stopped for another reason.
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
-  signal_thread.join();
-  spdlog::info("stopped");
+  spdlog::info(
+      "stopped in {} ms",
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopping_since).count());
   return 0;
 }
 

@@ -94,7 +94,7 @@ nlohmann::json to_public_json(const Job& job) {
   } else {
     j["recording"] = nullptr;
   }
-  j["torrent"] = job.torrent;
+  j["torrent"] = job.torrent ? to_json(*job.torrent) : nlohmann::json(nullptr);
   nlohmann::json milestones = nlohmann::json::object();
   milestones["pending"] = to_rfc3339(job.created_at);
   for (const auto& [status, at] : job.milestones) milestones[status] = to_rfc3339(at);
@@ -114,6 +114,48 @@ nlohmann::json to_public_json(const Job& job) {
 
 std::string json_text(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json to_json(const TorrentInfo& t) {
+  auto hash = [](const std::string& h) { return h.empty() ? nlohmann::json(nullptr) : nlohmann::json(h); };
+  return {{"key", t.key},
+          {"infohash_v1", hash(t.infohash_v1)},
+          {"infohash_v2", hash(t.infohash_v2)},
+          {"magnet", t.magnet},
+          {"url", t.url},
+          {"trackers", t.trackers},
+          {"web_seeds", t.web_seeds},
+          {"piece_size", t.piece_size}};
+}
+
+std::optional<TorrentInfo> torrent_from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("key") || !j["key"].is_string()) return std::nullopt;
+  auto text = [&j](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto texts = [&j](const char* key) {
+    std::vector<std::string> out;
+    if (auto it = j.find(key); it != j.end() && it->is_array())
+      for (const auto& v : *it)
+        if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+  };
+  TorrentInfo t;
+  t.key = text("key");
+  t.infohash_v1 = text("infohash_v1");
+  t.infohash_v2 = text("infohash_v2");
+  t.magnet = text("magnet");
+  t.url = text("url");
+  t.trackers = texts("trackers");
+  t.web_seeds = texts("web_seeds");
+  t.piece_size = j.value("piece_size", std::uint32_t{0});
+  return t;
+}
+
+nlohmann::json to_json(const SeedingStats& s) {
+  return {
+      {"state", s.state}, {"peers", s.peers}, {"uploaded", s.uploaded}, {"ratio", s.ratio}, {"announced", s.announced}};
 }
 
 nlohmann::json to_storage_json(const Job& job) {
@@ -147,7 +189,7 @@ Job from_storage_json(const nlohmann::json& j) {
     job.recording = StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""),
                                     r.value("url", "")};
   }
-  job.torrent = j.value("torrent", nlohmann::json(nullptr));
+  if (auto it = j.find("torrent"); it != j.end()) job.torrent = torrent_from_json(*it);
   if (j.contains("milestones") && j["milestones"].is_object())
     for (const auto& [status, at] : j["milestones"].items())
       if (at.is_string() && status != "pending")

@@ -30,6 +30,31 @@ struct StoredRecording {
   std::string url;
 };
 
+// A recording's torrent, as made when the recording was stored.
+struct TorrentInfo {
+  std::string key;                       // the .torrent in the object store
+  std::string infohash_v1, infohash_v2;  // hex; empty for a version the torrent does not have
+  std::string magnet;
+  std::string url;  // where clients download the .torrent (the API signs it per read)
+  std::vector<std::string> trackers, web_seeds;
+  std::uint32_t piece_size = 0;
+  bool operator==(const TorrentInfo&) const = default;
+};
+nlohmann::json to_json(const TorrentInfo& torrent);
+// nullopt unless `j` is an object naming the .torrent's key.
+std::optional<TorrentInfo> torrent_from_json(const nlohmann::json& j);
+
+// What the seeder reports of a torrent it seeds (merged into the job's JSON by the API).
+struct SeedingStats {
+  std::string state;  // "seeding", "checking_files", "paused", ...
+  int peers = 0;
+  std::uint64_t uploaded = 0;
+  double ratio = 0;
+  bool announced = false;  // a tracker accepted it
+  bool operator==(const SeedingStats&) const = default;
+};
+nlohmann::json to_json(const SeedingStats& stats);
+
 // A stretch where the stream delivered nothing and the recorder went back to the URL. `at_s` is
 // the position in the recording where the gap falls; `gap_s` stays unset while the recorder is
 // still waiting for the stream to come back.
@@ -62,7 +87,7 @@ struct Job {
   double duration_s = 0;
   std::optional<Error> error;
   std::optional<StoredRecording> recording;
-  nlohmann::json torrent;  // null until a torrent exists
+  std::optional<TorrentInfo> torrent;
   // When the job entered each status it went through, for timelines: {"recording": "..."}.
   std::map<std::string, TimePoint> milestones;
   std::vector<Interruption> interruptions;

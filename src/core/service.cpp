@@ -112,8 +112,8 @@ Result<Job> JobService::remove(const std::string& id) {
     if (!r) return r.error();
   }
   // The recording is what matters; a torrent left behind is a small orphan, said in the log.
-  if (job->torrent.is_object() && job->torrent.contains("key"))
-    if (auto gone = objects_.remove(job->torrent["key"]); !gone)
+  if (job->torrent)
+    if (auto gone = objects_.remove(job->torrent->key); !gone)
       spdlog::warn("job {}: its torrent file stays: {}", id, gone.error().message);
   auto removed = store_.remove(id);
   if (!removed) return removed.error();

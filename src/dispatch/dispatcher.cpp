@@ -43,8 +43,9 @@ Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, L
 
 Dispatcher::~Dispatcher() { stop(); }
 
-void Dispatcher::start(int workers) {
+void Dispatcher::start(int workers, std::stop_token shutdown) {
   running_ = true;
+  on_shutdown_.emplace(std::move(shutdown), [this] { request_stop(); });
   handlers_ = std::max(1, workers);
   threads_.emplace_back([this] { receive_loop(); });
   threads_.emplace_back([this] { keep_leases(); });
@@ -64,6 +65,7 @@ void Dispatcher::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  on_shutdown_.reset();
 }
 
 bool Dispatcher::has_capacity() {

@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,10 +43,9 @@ class Dispatcher {
   Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
              DispatchStats& stats, Prober prober = {});
   ~Dispatcher();
-  void start(int workers);
-  // Lets the loops end after what they are doing; stop() then waits for them. serve asks
-  // every component first, so a store that answers slowly delays shutdown once, not per component.
-  void request_stop();
+  // Runs until `shutdown` (serve's one stop) is requested or stop() is called. The loops end after
+  // what they are doing; stop() waits for them.
+  void start(int workers, std::stop_token shutdown = {});
   void stop();
 
   // One queue message, start to end. `retry`: the job could not be read or claimed for a
@@ -59,6 +60,7 @@ class Dispatcher {
 
  private:
   Handled handle(const QueueMessage& message, bool counted_unclaimed);
+  void request_stop();
   void receive_loop();
   void handle_loop();
   void keep_leases();
@@ -74,6 +76,7 @@ class Dispatcher {
   DispatchStats& stats_;
   Prober prober_;
   std::atomic<bool> running_{false};
+  std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   std::vector<std::thread> threads_;
   int handlers_ = 0;
   std::mutex mutex_;

@@ -17,24 +17,32 @@ Reaper::Reaper(const Config& config, JobStore& store, ObjectStore& objects, Laun
 
 Reaper::~Reaper() { stop(); }
 
-void Reaper::start() {
-  running_ = true;
+void Reaper::start(std::stop_token shutdown) {
+  on_shutdown_.emplace(std::move(shutdown), [this] { request_stop(); });
   thread_ = std::thread([this] {
     const auto tick =
         std::chrono::milliseconds(static_cast<long long>(std::min(config_.heartbeat_interval_s, 2.0) * 1000));
-    while (running_) {
+    while (!stopping()) {
       if (housekeeping_) housekeeping_();
       sweep();
-      for (auto waited = std::chrono::milliseconds(0); running_ && waited < tick;
-           waited += std::chrono::milliseconds(100))
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, tick, [this] { return stopping_; });
     }
   });
 }
 
+void Reaper::request_stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+}
+
 void Reaper::stop() {
-  running_ = false;
+  request_stop();
   if (thread_.joinable()) thread_.join();
+  on_shutdown_.reset();
 }
 
 void Reaper::sweep() {

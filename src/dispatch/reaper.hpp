@@ -1,5 +1,9 @@
 #pragma once
-#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stop_token>
 #include <thread>
 
 #include "core/config.hpp"
@@ -16,10 +20,9 @@ class Reaper {
   Reaper(const Config& config, JobStore& store, ObjectStore& objects, Launcher& launcher, DispatchStats& stats,
          std::function<void()> housekeeping = {});
   ~Reaper();
-  void start();
-  // Lets the loops end after what they are doing; stop() then waits for them. serve asks
-  // every component first, so a store that answers slowly delays shutdown once, not per component.
-  void request_stop() { running_ = false; }
+  // Sweeps every few seconds until `shutdown` (serve's one stop) is requested or stop() is called;
+  // a sweep under way finishes first, and stop() waits for it.
+  void start(std::stop_token shutdown = {});
   void stop();
   void sweep();  // one pass (exposed for tests)
 
@@ -30,7 +33,15 @@ class Reaper {
   Launcher& launcher_;
   DispatchStats& stats_;
   std::function<void()> housekeeping_;
-  std::atomic<bool> running_{false};
+  void request_stop();
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   std::thread thread_;
 };
 

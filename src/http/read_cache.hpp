@@ -26,7 +26,7 @@ struct RenderedJob {
   // The last rendering with live parts (signed links, seeding state), kept while they are the same.
   struct Live {
     std::int64_t link_epoch = -1;
-    std::optional<nlohmann::json> seeding;
+    std::optional<SeedingStats> seeding;
     std::string text;
   };
   mutable std::mutex live_mutex;

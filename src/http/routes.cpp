@@ -250,7 +250,7 @@ std::int64_t Router::link_epoch() const {
 }
 
 nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, std::int64_t epoch,
-                                       const std::optional<nlohmann::json>& seeding) const {
+                                       const std::optional<SeedingStats>& seeding) const {
   if (signer_.enabled()) {
     // Links that work without the token, for a while: players, download managers, shared links.
     const auto ttl = std::chrono::seconds(static_cast<long long>(config_.link_ttl_s));
@@ -261,7 +261,7 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
     if (j["torrent"].is_object() && j["torrent"].contains("url"))
       j["torrent"]["url"] = base + "torrent" + signer_.query(id, "torrent", ttl, as_of);
   }
-  if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = *seeding;
+  if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = to_json(*seeding);
   return j;
 }
 
@@ -487,10 +487,8 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (!read) return not_allowed("GET");
       auto job = service_.get(id);
       if (!job) return error_reply(job.error());
-      if (!job->torrent.is_object() || !job->torrent.contains("key"))
-        return error_reply(404, "not_found", "job " + id + " has no torrent");
-      return stored_object(job->torrent["key"].get<std::string>(), "application/x-bittorrent", id + ".torrent",
-                           "the torrent of job " + id);
+      if (!job->torrent) return error_reply(404, "not_found", "job " + id + " has no torrent");
+      return stored_object(job->torrent->key, "application/x-bittorrent", id + ".torrent", "the torrent of job " + id);
     }
   }
   return error_reply(404, "not_found", "no such endpoint: " + path);

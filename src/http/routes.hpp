@@ -50,7 +50,7 @@ class Router {
   // may block.
   std::optional<Reply> handle_from_memory(const Request& request);
   // Live seeding state merged into a job's torrent JSON (from the seeder, when one runs).
-  void set_seeding_info(std::function<std::optional<nlohmann::json>(const std::string&)> f) { seeding_ = std::move(f); }
+  void set_seeding_info(std::function<std::optional<SeedingStats>(const std::string&)> f) { seeding_ = std::move(f); }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
   void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
   // For a server browsers reach directly (serve, not API Gateway): answer only to known host
@@ -76,7 +76,7 @@ class Router {
   // A job's JSON text as sent now: the kept rendering with live parts (links, seeding) added.
   void append_job(std::string& out, const RenderedJob& job) const;
   nlohmann::json with_live_parts(nlohmann::json j, const std::string& id, std::int64_t link_epoch,
-                                 const std::optional<nlohmann::json>& seeding) const;
+                                 const std::optional<SeedingStats>& seeding) const;
   // Signed links are made as of the start of a short period (a tenth of their lifetime, at most a
   // minute), so a job's JSON stays the same, and can be kept, for that long.
   std::int64_t link_epoch() const;
@@ -96,7 +96,7 @@ class Router {
   JobService& service_;
   Metrics& metrics_;
   std::function<std::map<std::string, std::uint64_t>()> counters_;
-  std::function<std::optional<nlohmann::json>(const std::string&)> seeding_;
+  std::function<std::optional<SeedingStats>(const std::string&)> seeding_;
   std::function<nlohmann::json()> info_;
   bool guard_browsers_ = false;
   sys::LinkSigner signer_;

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -30,13 +31,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 namespace {
-
-struct FileCloser {
-  int fd;
-  ~FileCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 template <class Response>
 void apply_headers(Response& res, const Reply& reply) {
@@ -68,6 +62,9 @@ struct HttpServer::Impl {
   EventHub hub;
   std::int64_t feed_cursor = 0;
   asio::steady_timer feed_timer{io};
+  std::optional<asio::signal_set> signals;  // only in serve (stop_on), never in tests
+  std::function<void(int)> on_signal;
+  std::optional<std::stop_callback<std::function<void()>>> stop_link;
   std::atomic<bool> stopping{false};
   std::size_t open_connections = 0;  // on the I/O thread only
   std::size_t max_connections = 0;
@@ -197,10 +194,24 @@ struct HttpServer::Impl {
   }
 
   awaitable<unsigned> send_file(beast::tcp_stream& stream, const Request& req, const Reply& reply, bool& keep_alive) {
-    const int fd = ::open(reply.file->c_str(), O_RDONLY | O_CLOEXEC);
-    FileCloser closer{fd};
-    struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
+    // File system calls run on the pool: a slow disk must not hold up the connections (SSE
+    // clients among them) that this I/O thread serves.
+    struct Opened {
+      sys::UniqueFd fd;
+      struct stat st {};
+      bool ok = false;
+    };
+    // Only trivially copyable captures in a lambda inside co_await: GCC 12 destroys a captured
+    // std::filesystem::path twice there. `reply` outlives the wait.
+    const char* path = reply.file->c_str();
+    auto opened = co_await on_pool([path] {
+      Opened o{sys::UniqueFd(::open(path, O_RDONLY | O_CLOEXEC))};
+      o.ok = o.fd.get() >= 0 && ::fstat(o.fd.get(), &o.st) == 0;
+      return o;
+    });
+    const int fd = opened.fd.get();
+    const struct stat& st = opened.st;
+    if (!opened.ok) {
       Reply missing = error_reply(404, "not_found", "file is gone");
       co_await write_simple(stream, req, missing, keep_alive);
       co_return 404u;
@@ -240,8 +251,9 @@ struct HttpServer::Impl {
     std::vector<char> buf(256 * 1024);
     std::uint64_t offset = first, left = length;
     while (left > 0) {
-      const ssize_t n = ::pread(fd, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size())),
-                                static_cast<off_t>(offset));
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
+      const ssize_t n = co_await on_pool(
+          [fd, data = buf.data(), want, offset] { return ::pread(fd, data, want, static_cast<off_t>(offset)); });
       if (n <= 0) {
         keep_alive = false;  // the file shrank: the response is short, so the connection must close
         break;
@@ -426,6 +438,15 @@ Result<Ok> HttpServer::listen(const std::string& host_port) {
 
 std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
+void HttpServer::stop_on(std::stop_token token, std::function<void(int)> on_signal) {
+  impl_->stop_link.emplace(std::move(token), [this] { stop(); });
+  impl_->on_signal = std::move(on_signal);
+  impl_->signals.emplace(impl_->io, SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (!ec && impl_->on_signal) impl_->on_signal(sig);
+  });
+}
+
 void HttpServer::run() {
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
   asio::co_spawn(impl_->io, impl_->change_feed(), asio::detached);
@@ -438,6 +459,7 @@ void HttpServer::stop() {
     boost::system::error_code ec;
     impl_->acceptor.close(ec);
     impl_->feed_timer.cancel();
+    if (impl_->signals) impl_->signals->cancel(ec);
     impl_->hub.close_all();
     impl_->io.stop();
   });

@@ -7,7 +7,9 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stop_token>
 
 #include "core/config.hpp"
 #include "core/service.hpp"
@@ -24,6 +26,9 @@ class HttpServer {
   // Binds the listening socket; errors here mean the port is taken or the address is wrong.
   Result<Ok> listen(const std::string& host_port);
   std::uint16_t port() const;
+  // The one way serve stops: `token` (serve's shutdown) stops the server when requested, and
+  // SIGINT/SIGTERM are taken here, on the I/O thread, and handed to `on_signal` (which requests it).
+  void stop_on(std::stop_token token, std::function<void(int)> on_signal);
   void run();   // serves until stop()
   void stop();  // thread-safe
 

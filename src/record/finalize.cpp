@@ -239,7 +239,7 @@ std::optional<double> media_duration(const Config& config, const fs::path& file)
 void save_outcome(const fs::path& work_dir, const Outcome& outcome) {
   const auto& r = outcome.stored.recording;
   nlohmann::json j = {{"recording", {{"key", r.key}, {"size", r.size}, {"sha256", r.sha256}, {"url", r.url}}},
-                      {"torrent", outcome.stored.torrent},
+                      {"torrent", outcome.stored.torrent ? to_json(*outcome.stored.torrent) : nlohmann::json(nullptr)},
                       {"duration_s", outcome.stored.duration_s ? nlohmann::json(*outcome.stored.duration_s) : nullptr},
                       {"warnings", outcome.stored.warnings},
                       {"end_reason", outcome.end_reason}};
@@ -264,7 +264,7 @@ std::optional<Outcome> load_outcome(const fs::path& work_dir) {
   const auto& r = j["recording"];
   o.stored.recording =
       StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""), r.value("url", "")};
-  o.stored.torrent = j.value("torrent", nlohmann::json(nullptr));
+  if (auto it = j.find("torrent"); it != j.end()) o.stored.torrent = torrent_from_json(*it);
   if (j.contains("duration_s") && j["duration_s"].is_number()) o.stored.duration_s = j["duration_s"].get<double>();
   for (const auto& w : j.value("warnings", nlohmann::json::array()))
     if (w.is_string()) o.stored.warnings.push_back(w.get<std::string>());
@@ -370,7 +370,7 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   const std::string public_url = config.effective_public_url();
   StoredResult result{
       StoredRecording{info.key, info.size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
-      nullptr,
+      std::nullopt,
       std::nullopt,
       {}};
   if (!hasher || read_total != size) return result;
@@ -403,7 +403,7 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
     spdlog::warn("job {}: cannot store the torrent: {}", job_id, stored.error().message);
     return result;
   }
-  result.torrent = torrent::torrent_json(*made, spec, stored->key, public_url + "/api/v1/jobs/" + job_id + "/torrent");
+  result.torrent = torrent::torrent_info(*made, spec, stored->key, public_url + "/api/v1/jobs/" + job_id + "/torrent");
   if (!config.torrent_watch_dir.empty()) {
     std::error_code ec;
     fs::create_directories(config.torrent_watch_dir, ec);

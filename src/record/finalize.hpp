@@ -46,8 +46,8 @@ std::optional<double> media_duration(const Config& config, const std::filesystem
 
 struct StoredResult {
   StoredRecording recording;
-  nlohmann::json torrent;            // null when no torrent was made
-  std::optional<double> duration_s;  // measured on the stored file (set by finalize_parts)
+  std::optional<TorrentInfo> torrent;  // none when no torrent was made
+  std::optional<double> duration_s;    // measured on the stored file (set by finalize_parts)
   std::vector<std::string> warnings;
 };
 

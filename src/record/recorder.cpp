@@ -544,7 +544,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   spdlog::info("job {}: {} end_reason={} key={} bytes={} duration_s={} interruptions={} sha256={} torrent={}", job_id,
                to_string(done->status), reason, stored->recording.key, stored->recording.size,
                format_seconds(done->duration_s), done->interruptions.size(), stored->recording.sha256,
-               stored->torrent.is_object() ? stored->torrent["infohash_v1"].dump() : "none");
+               stored->torrent ? stored->torrent->infohash_v1 : "none");
   fs::remove_all(work, ec);
   return 0;
 }

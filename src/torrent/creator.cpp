@@ -58,16 +58,9 @@ Result<TorrentFile> make_torrent(const TorrentSpec& spec, const PieceHashes& has
   }
 }
 
-nlohmann::json torrent_json(const TorrentFile& t, const TorrentSpec& spec, const std::string& key,
-                            const std::string& url) {
-  return {{"key", key},
-          {"infohash_v1", t.infohash_v1.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.infohash_v1)},
-          {"infohash_v2", t.infohash_v2.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.infohash_v2)},
-          {"magnet", t.magnet},
-          {"url", url},
-          {"trackers", spec.trackers},
-          {"web_seeds", spec.web_seeds},
-          {"piece_size", spec.piece_size}};
+TorrentInfo torrent_info(const TorrentFile& t, const TorrentSpec& spec, const std::string& key,
+                         const std::string& url) {
+  return {key, t.infohash_v1, t.infohash_v2, t.magnet, url, spec.trackers, spec.web_seeds, spec.piece_size};
 }
 
 }  // namespace chronicle::torrent

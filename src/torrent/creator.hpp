@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/job.hpp"
 #include "core/result.hpp"
 #include "torrent/hasher.hpp"
 
@@ -31,8 +32,7 @@ struct TorrentFile {
 
 Result<TorrentFile> make_torrent(const TorrentSpec& spec, const PieceHashes& hashes);
 
-// What the job JSON carries about its torrent.
-nlohmann::json torrent_json(const TorrentFile& t, const TorrentSpec& spec, const std::string& key,
-                            const std::string& url);
+// What the job carries about its torrent.
+TorrentInfo torrent_info(const TorrentFile& t, const TorrentSpec& spec, const std::string& key, const std::string& url);
 
 }  // namespace chronicle::torrent

@@ -46,11 +46,13 @@ struct Seeder::Impl {
   ObjectStore& objects;
   std::unique_ptr<lt::session> session;
   std::thread thread;
-  std::atomic<bool> running{false};
+  std::atomic<bool> running{false};         // started, and not stopped yet
+  std::atomic<bool> stop_requested{false};  // the loop ends within one alert wait
+  std::optional<std::stop_callback<std::function<void()>>> on_shutdown;
 
   mutable std::mutex mutex;
   std::map<std::string, lt::torrent_handle> torrents;  // job id -> handle
-  std::map<std::string, nlohmann::json> stats;         // job id -> last state update
+  std::map<std::string, SeedingStats> stats;           // job id -> last state update
   std::set<std::string> announced;                     // jobs a tracker has accepted
   std::atomic<std::uint64_t> hash_checks{0};
   std::atomic<std::uint64_t> resumed{0};
@@ -83,7 +85,7 @@ struct Seeder::Impl {
   // The recording and its torrent as local files: from the store itself, or from the cache
   // once they were fetched. nullopt while they are not there (yet).
   std::optional<std::pair<fs::path, fs::path>> local_files(const Job& job) {
-    const std::string torrent_key = job.torrent["key"].get<std::string>();
+    const std::string torrent_key = job.torrent->key;
     std::error_code ec;
     if (auto recording = objects.local_path(job.recording->key)) {
       auto torrent = objects.local_path(torrent_key);
@@ -104,7 +106,7 @@ struct Seeder::Impl {
     if (auto it = fetch_failed_at.find(job.id);
         it != fetch_failed_at.end() && std::chrono::steady_clock::now() - it->second < std::chrono::minutes(1))
       return;
-    const std::string torrent_key = job.torrent["key"].get<std::string>();
+    const std::string torrent_key = job.torrent->key;
     const StoredRecording stored = *job.recording;
     const std::string id = job.id;
     spdlog::info("seed: job {}: fetching {} ({} bytes) from storage", id, stored.key, stored.size);
@@ -150,7 +152,7 @@ struct Seeder::Impl {
   }
 
   void add(const Job& job) {
-    const std::string torrent_key = job.torrent["key"].get<std::string>();
+    const std::string torrent_key = job.torrent->key;
     auto files = local_files(job);
     if (!files) return;
     if (before_add) before_add();
@@ -189,9 +191,7 @@ struct Seeder::Impl {
     spdlog::info("seed: seeding job {} ({}){}", job.id, job.recording->key, from_resume ? " from resume data" : "");
   }
 
-  static bool seedable(const Job& job) {
-    return job.recording && job.torrent.is_object() && job.torrent.contains("key");
-  }
+  static bool seedable(const Job& job) { return job.recording && job.torrent; }
 
   bool known(const std::string& id) {
     std::lock_guard lock(mutex);
@@ -291,11 +291,8 @@ struct Seeder::Impl {
           const std::string id = job_of(s.handle);
           if (id.empty()) continue;
           const double ratio = s.total_wanted > 0 ? static_cast<double>(s.all_time_upload) / s.total_wanted : 0;
-          stats[id] = {{"state", (s.flags & lt::torrent_flags::paused) ? "paused" : state_name(s.state)},
-                       {"peers", s.num_peers},
-                       {"uploaded", s.all_time_upload},
-                       {"ratio", ratio},
-                       {"announced", announced.count(id) > 0}};
+          stats[id] = SeedingStats{(s.flags & lt::torrent_flags::paused) ? "paused" : state_name(s.state), s.num_peers,
+                                   static_cast<std::uint64_t>(s.all_time_upload), ratio, announced.count(id) > 0};
         }
       } else if (auto* sc = lt::alert_cast<lt::state_changed_alert>(a)) {
         if (sc->state == lt::torrent_status::checking_files) ++hash_checks;
@@ -333,7 +330,7 @@ struct Seeder::Impl {
   void run() {
     auto last_reconcile = std::chrono::steady_clock::time_point{};
     auto last_save = std::chrono::steady_clock::now();
-    while (running) {
+    while (!stop_requested) {
       const auto t = std::chrono::steady_clock::now();
       if (t - last_reconcile > std::chrono::milliseconds(500)) {
         reconcile();
@@ -357,7 +354,7 @@ Seeder::~Seeder() { stop(); }
 
 void Seeder::set_before_add(std::function<void()> hook) { impl_->before_add = std::move(hook); }
 
-Result<Ok> Seeder::start() {
+Result<Ok> Seeder::start(std::stop_token shutdown) {
   const auto& c = impl_->config;
   std::error_code ec;
   fs::create_directories(c.seed_state_dir(), ec);
@@ -383,6 +380,7 @@ Result<Ok> Seeder::start() {
     return make_error("seed_error", std::string("cannot start the seeder: ") + e.what());
   }
   impl_->running = true;
+  impl_->on_shutdown.emplace(std::move(shutdown), [this] { impl_->stop_requested = true; });
   impl_->thread = std::thread([this] { impl_->run(); });
   spdlog::info("seed: listening on {} (dht={} lsd={} upnp={} natpmp={})", c.seed_listen, c.seed_dht, c.seed_lsd,
                c.seed_upnp, c.seed_natpmp);
@@ -391,7 +389,9 @@ Result<Ok> Seeder::start() {
 
 void Seeder::stop() {
   if (!impl_->running.exchange(false)) return;
+  impl_->stop_requested = true;
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->on_shutdown.reset();
   impl_->save_all_resume_data();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (impl_->pending_resume_saves > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -401,7 +401,7 @@ void Seeder::stop() {
   impl_->session.reset();
 }
 
-std::optional<nlohmann::json> Seeder::stats(const std::string& job_id) const {
+std::optional<SeedingStats> Seeder::stats(const std::string& job_id) const {
   std::lock_guard lock(impl_->mutex);
   auto it = impl_->stats.find(job_id);
   if (it == impl_->stats.end()) return std::nullopt;
@@ -412,8 +412,8 @@ std::map<std::string, std::uint64_t> Seeder::counters() const {
   std::lock_guard lock(impl_->mutex);
   std::uint64_t peers = 0, uploaded = 0;
   for (const auto& [id, s] : impl_->stats) {
-    peers += s.value("peers", 0);
-    uploaded += s.value("uploaded", std::uint64_t{0});
+    peers += static_cast<std::uint64_t>(s.peers);
+    uploaded += s.uploaded;
   }
   return {{"chronicle_seed_torrents", impl_->torrents.size()},
           {"chronicle_seed_peers", peers},

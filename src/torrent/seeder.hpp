@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -24,11 +25,12 @@ class Seeder {
   ~Seeder();
   // Called before a torrent is added, e.g. to let the tracker know its infohash first.
   void set_before_add(std::function<void()> hook);
-  Result<Ok> start();
-  void stop();  // saves resume data first, so a restart does not re-hash
+  // Seeds until `shutdown` (serve's one stop) is requested or stop() is called.
+  Result<Ok> start(std::stop_token shutdown = {});
+  void stop();  // waits for the seeding loop, then saves resume data, so a restart does not re-hash
 
-  // Live seeding state of a job's torrent: {state, peers, uploaded, ratio}, or nullopt.
-  std::optional<nlohmann::json> stats(const std::string& job_id) const;
+  // Live seeding state of a job's torrent, or nullopt while it is not seeded.
+  std::optional<SeedingStats> stats(const std::string& job_id) const;
   std::map<std::string, std::uint64_t> counters() const;
 
  private:

@@ -16,7 +16,8 @@ namespace {
 std::filesystem::path work_dir(const Config& c) { return c.seed_state_dir() / "tracker"; }
 }  // namespace
 
-void TrackerSupervisor::start() {
+void TrackerSupervisor::start(std::stop_token shutdown) {
+  on_shutdown_.emplace(std::move(shutdown), [this] { request_stop(); });
   std::error_code ec;
   std::filesystem::create_directories(work_dir(config_), ec);
   sync_whitelist();
@@ -35,11 +36,10 @@ namespace {
 
 std::set<std::string> infohashes(const Job& j) {
   std::set<std::string> hashes;
-  if (!j.torrent.is_object()) return hashes;
-  if (j.torrent.value("infohash_v1", nlohmann::json()).is_string()) hashes.insert(j.torrent["infohash_v1"]);
+  if (!j.torrent) return hashes;
+  if (!j.torrent->infohash_v1.empty()) hashes.insert(j.torrent->infohash_v1);
   // Hybrid peers also announce the v2 hash, truncated to 20 bytes.
-  if (j.torrent.value("infohash_v2", nlohmann::json()).is_string())
-    hashes.insert(j.torrent["infohash_v2"].get<std::string>().substr(0, 40));
+  if (!j.torrent->infohash_v2.empty()) hashes.insert(j.torrent->infohash_v2.substr(0, 40));
   return hashes;
 }
 
@@ -76,12 +76,20 @@ void TrackerSupervisor::sync_whitelist() {
   if (const int pid = pid_; pid > 0) ::kill(pid, SIGHUP);  // opentracker reloads its access list
 }
 
-void TrackerSupervisor::stop() {
-  stopping_ = true;
+void TrackerSupervisor::request_stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
   if (const int pid = pid_; pid > 0) ::kill(pid, SIGTERM);
   wake_.notify_all();
+}
+
+void TrackerSupervisor::stop() {
+  request_stop();
   if (thread_.joinable()) thread_.join();
   if (sync_thread_.joinable()) sync_thread_.join();
+  on_shutdown_.reset();
 }
 
 void TrackerSupervisor::end_leftover(const std::filesystem::path& pid_file, const std::filesystem::path& work) {
@@ -130,6 +138,7 @@ void TrackerSupervisor::run() {
       spdlog::error("tracker: {}", child.error().message);
     } else {
       pid_ = child->pid;
+      if (stopping_) ::kill(child->pid, SIGTERM);  // the stop came while it was starting
       std::ofstream(pid_file) << child->pid << "\n";
       if (!first) ++restarts_;
       first = false;

@@ -4,7 +4,10 @@
 // keeps its access list equal to the infohashes of the torrents in the store.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <stop_token>
 #include <thread>
 
 #include <filesystem>
@@ -24,7 +27,9 @@ class TrackerSupervisor {
   TrackerSupervisor(const Config& config, JobStore& store)
       : config_(config), feed_(store, {JobStatus::uploading, JobStatus::completed, JobStatus::failed}) {}
   ~TrackerSupervisor();
-  void start();
+  // Supervises opentracker until `shutdown` (serve's one stop) is requested or stop() is called;
+  // stop() waits for the supervisor and for opentracker to end.
+  void start(std::stop_token shutdown = {});
   void stop();
   std::uint64_t restarts() const { return restarts_; }
   // Brings opentracker's access list up to date with the store now (also done every 0.5 s).
@@ -33,6 +38,8 @@ class TrackerSupervisor {
 
  private:
   void run();
+  void request_stop();
+  std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   static void end_leftover(const std::filesystem::path& pid_file, const std::filesystem::path& work);
   const Config& config_;
   std::mutex whitelist_mutex_;  // guards the three below

@@ -50,6 +50,10 @@ TYPED_TEST_P(JobStoreContract, ReadsBackWhatWasWritten) {
     j.recorder_ref = "pid:1234";
     j.interruptions.push_back({12.5, 3.0, now()});
     j.warnings.push_back("a warning");
+    j.recording = StoredRecording{"a/b/show.mkv", 1234, "ab12", ""};
+    j.torrent = TorrentInfo{
+        "a/b/show.torrent",     "00ff", "", "magnet:?xt=urn:btih:00ff", "http://x/torrent", {"http://t/announce"},
+        {"http://x/recording"}, 16384};
     return transition(j, JobStatus::starting, now());
   });
   ASSERT_TRUE(written.ok()) << written.error().message;
@@ -65,6 +69,9 @@ TYPED_TEST_P(JobStoreContract, ReadsBackWhatWasWritten) {
   ASSERT_EQ(got.interruptions.size(), 1u);
   EXPECT_DOUBLE_EQ(got.interruptions[0].at_s, 12.5);
   EXPECT_EQ(got.warnings, std::vector<std::string>{"a warning"});
+  ASSERT_TRUE(got.recording);
+  EXPECT_EQ(got.recording->sha256, "ab12");
+  EXPECT_EQ(got.torrent, written->torrent) << "the torrent is read back whole";
   EXPECT_EQ(got.version, written->version);
   EXPECT_FALSE(store.get("01NOSUCHJOB0000000000000000")->has_value());
 }

@@ -60,11 +60,12 @@ class OutcomeTest : public ::testing::Test {
     EXPECT_TRUE(move_to(store, created->job.id, JobStatus::recording).ok());
     return created->job;
   }();
-  Outcome outcome{StoredResult{StoredRecording{"show.mkv", 1234, "ab12", ""},
-                               nlohmann::json{{"key", "show.mkv.torrent"}, {"infohash_v1", "00ff"}},
-                               61.5,
-                               {"a part was cut"}},
-                  end_reason::stream_ended, std::nullopt};
+  Outcome outcome{
+      StoredResult{StoredRecording{"show.mkv", 1234, "ab12", ""},
+                   TorrentInfo{"show.mkv.torrent", "00ff", "", "magnet:?xt=urn:btih:00ff", "", {}, {}, 16384},
+                   61.5,
+                   {"a part was cut"}},
+      end_reason::stream_ended, std::nullopt};
 };
 
 }  // namespace
@@ -75,7 +76,8 @@ TEST_F(OutcomeTest, AStoredRecordingCompletesTheJob) {
   EXPECT_EQ(done->status, JobStatus::completed);
   EXPECT_EQ(done->recording->key, "show.mkv");
   EXPECT_EQ(done->recording->sha256, "ab12");
-  EXPECT_EQ(done->torrent["key"], "show.mkv.torrent");
+  ASSERT_TRUE(done->torrent);
+  EXPECT_EQ(done->torrent->key, "show.mkv.torrent");
   EXPECT_DOUBLE_EQ(done->duration_s, 61.5) << "the duration measured on the stored file";
   EXPECT_EQ(done->end_reason, end_reason::stream_ended);
   EXPECT_FALSE(done->error);
@@ -109,7 +111,7 @@ TEST_F(OutcomeTest, TheOutcomeFileRoundTrips) {
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->stored.recording.key, "show.mkv");
   EXPECT_EQ(loaded->stored.recording.size, 1234u);
-  EXPECT_EQ(loaded->stored.torrent["infohash_v1"], "00ff");
+  EXPECT_EQ(loaded->stored.torrent, outcome.stored.torrent) << "the torrent is read back whole";
   EXPECT_EQ(loaded->stored.duration_s, 61.5);
   EXPECT_EQ(loaded->stored.warnings, std::vector<std::string>{"a part was cut"});
   EXPECT_EQ(loaded->end_reason, end_reason::stream_ended);

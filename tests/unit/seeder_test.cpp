@@ -58,7 +58,7 @@ class SeederTest : public ::testing::Test {
       for (auto s : {JobStatus::starting, JobStatus::recording, JobStatus::uploading, JobStatus::completed})
         if (auto t = transition(j, s, now()); !t) return t;
       j.recording = StoredRecording{name, bytes.size(), sha256, ""};
-      j.torrent = torrent::torrent_json(*made, spec, name + ".torrent", "");
+      j.torrent = torrent::torrent_info(*made, spec, name + ".torrent", "");
       return Ok{};
     });
     EXPECT_TRUE(done.ok());

@@ -128,7 +128,8 @@ TEST_F(ServiceTest, DeletingRemovesTheRecordingAndTorrentOnlyWhenFinished) {
   objects.objects = {{"rec.mkv", "media"}, {"rec.mkv.torrent", "torrent"}, {"other.mkv", "keep"}};
   ASSERT_TRUE(update_job(store, job.id, [](Job& j) {
                 j.recording = StoredRecording{"rec.mkv", 5, "", ""};
-                j.torrent = {{"key", "rec.mkv.torrent"}};
+                j.torrent = TorrentInfo();
+                j.torrent->key = "rec.mkv.torrent";
                 return transition(j, JobStatus::canceled, now());
               }).ok());
   auto removed = service.remove(job.id);
