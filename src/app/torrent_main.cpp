@@ -9,24 +9,24 @@
 #include <thread>
 
 #include "app/app.hpp"
+#include "sys/process.hpp"
 #include "torrent/creator.hpp"
 #include "torrent/hasher.hpp"
 
 namespace chronicle::app {
 
 int run_make_torrent(const MakeTorrentOptions& o) {
-  const int fd = ::open(o.file.c_str(), O_RDONLY | O_CLOEXEC);
+  const sys::UniqueFd file(::open(o.file.c_str(), O_RDONLY | O_CLOEXEC));
+  const int fd = file.get();
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
     std::cerr << "chronicle: cannot read " << o.file << " (or it is empty)\n";
-    if (fd >= 0) ::close(fd);
     return 1;
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   const std::uint32_t piece = o.piece_size ? o.piece_size : torrent::choose_piece_size(size);
   if (piece < 16 * 1024 || (piece & (piece - 1)) != 0) {
     std::cerr << "chronicle: piece size must be a power of two of at least 16384\n";
-    ::close(fd);
     return 2;
   }
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -42,7 +42,6 @@ int run_make_torrent(const MakeTorrentOptions& o) {
     hasher.commit(static_cast<std::size_t>(n));
     total += static_cast<std::uint64_t>(n);
   }
-  ::close(fd);
   if (total != size) {
     std::cerr << "chronicle: " << o.file << " changed while it was read\n";
     return 1;

@@ -158,6 +158,17 @@ nlohmann::json to_json(const SeedingStats& s) {
       {"state", s.state}, {"peers", s.peers}, {"uploaded", s.uploaded}, {"ratio", s.ratio}, {"announced", s.announced}};
 }
 
+Result<Job> parse_stored_job(const std::string& text, bool* removed) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (!j.is_object()) return make_error("corrupt_job", "a stored job is not a JSON object");
+    if (removed) *removed = j.value("removed", false);
+    return from_storage_json(j);
+  } catch (const nlohmann::json::exception& e) {
+    return make_error("corrupt_job", std::string("a stored job cannot be read: ") + e.what());
+  }
+}
+
 nlohmann::json to_storage_json(const Job& job) {
   nlohmann::json j = to_public_json(job);
   j["version"] = job.version;

@@ -116,5 +116,8 @@ nlohmann::json to_public_json(const Job& job);
 std::string json_text(const nlohmann::json& j);
 nlohmann::json to_storage_json(const Job& job);
 Job from_storage_json(const nlohmann::json& j);
+// A stored document read back: an error (corrupt_job), never an exception, when it is not one.
+// `removed`: set from the document's deletion mark (change-feed entries carry one).
+Result<Job> parse_stored_job(const std::string& text, bool* removed = nullptr);
 
 }  // namespace chronicle

@@ -57,3 +57,25 @@ TEST(FsObjectStore, LeavesNoTemporaryFilesAndNoPathOutside) {
   EXPECT_FALSE(objects.create(".incoming/x.mkv").ok()) << "the staging directory is not a key";
   EXPECT_TRUE(std::filesystem::is_empty(dir.path / ".incoming")) << "no temporary files left behind";
 }
+
+// A document that cannot be read is an error the caller sees, not an exception; deleting it works.
+TEST(SqliteJobStore, ACorruptDocumentIsAnErrorAndCanBeDeleted) {
+  TempDir dir;
+  auto db = *sqlite::Db::open(dir.path / "db");
+  auto store = std::move(*sqlite::SqliteJobStore::open(db));
+  auto created = store->create_or_get_active(new_job("http://a/live"));
+  {
+    std::lock_guard lock(db->mutex());
+    sqlite::Stmt s(*db, "UPDATE jobs SET doc = '{\"bytes\": \"many\"' WHERE id = ?");
+    s.bind(1, created->job.id);
+    ASSERT_EQ(s.step(), SQLITE_DONE);
+  }
+  auto read = store->get(created->job.id);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, "corrupt_job");
+  EXPECT_FALSE(store->list({}).ok());
+  auto removed = store->remove(created->job.id);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_TRUE(*removed);
+  EXPECT_TRUE(store->list({})->jobs.empty());
+}

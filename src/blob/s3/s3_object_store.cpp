@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/names.hpp"
+#include "sys/process.hpp"
 
 namespace chronicle::blob {
 namespace {
@@ -252,7 +253,8 @@ Result<Ok> S3ObjectStore::fetch(const std::string& key, const std::filesystem::p
   auto info = stat(key);
   if (!info) return info.error();
   const std::string partial = destination.string() + ".part";
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const sys::UniqueFd file(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  const int fd = file.get();
   if (fd < 0) return make_error("io_error", "cannot write " + partial + ": " + std::strerror(errno));
   // Ranged GETs, several in flight, each written at its offset: as fast as the multipart
   // upload and with bounded memory (parts_in_flight x chunk), whatever the object's size.
@@ -290,7 +292,6 @@ Result<Ok> S3ObjectStore::fetch(const std::string& key, const std::filesystem::p
   for (std::uint64_t i = 0; i < n; ++i) workers.emplace_back(worker);
   for (auto& t : workers) t.join();
   const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
   std::error_code ec;
   if (!failure && !synced) failure = Error{"io_error", "cannot flush " + partial};
   if (!failure) std::filesystem::rename(partial, destination, ec);

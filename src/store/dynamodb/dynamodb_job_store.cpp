@@ -24,20 +24,27 @@ Result<json> dynamo(const aws::Client& c, const std::string& action, const json&
   return aws::json_call(c, "dynamodb", "DynamoDB_20120810", action, body);
 }
 
-// The document, with the latest heartbeat (kept beside it by UpdateItem) applied.
-Job job_from_item(const json& item) {
-  Job job = from_storage_json(json::parse(item["doc"]["S"].get<std::string>()));
-  if (auto v = item.find("version"); v != item.end() && v->contains("N"))
-    job.version = std::stoll((*v)["N"].get<std::string>());
-  if (auto hb = item.find("hb"); hb != item.end() && hb->contains("M")) {
-    const auto& m = (*hb)["M"];
-    const auto at = from_rfc3339(m.value("at", json::object()).value("S", ""));
-    if (at && (!job.heartbeat_at || *at > *job.heartbeat_at))
-      apply_heartbeat(job, Heartbeat{*at, std::stoull(m["bytes"]["N"].get<std::string>()),
-                                     std::stod(m["duration_s"]["N"].get<std::string>()),
-                                     from_rfc3339(m.value("media", json::object()).value("S", ""))});
+// The document, with the latest heartbeat (kept beside it by UpdateItem) applied. An item that is
+// not one of ours is an error, not an exception.
+Result<Job> job_from_item(const json& item) {
+  try {
+    auto parsed = parse_stored_job(item.at("doc").at("S").get<std::string>());
+    if (!parsed) return parsed;
+    Job job = std::move(*parsed);
+    if (auto v = item.find("version"); v != item.end() && v->contains("N"))
+      job.version = std::stoll((*v)["N"].get<std::string>());
+    if (auto hb = item.find("hb"); hb != item.end() && hb->contains("M")) {
+      const auto& m = (*hb)["M"];
+      const auto at = from_rfc3339(m.value("at", json::object()).value("S", ""));
+      if (at && (!job.heartbeat_at || *at > *job.heartbeat_at))
+        apply_heartbeat(job, Heartbeat{*at, std::stoull(m.at("bytes").at("N").get<std::string>()),
+                                       std::stod(m.at("duration_s").at("N").get<std::string>()),
+                                       from_rfc3339(m.value("media", json::object()).value("S", ""))});
+    }
+    return job;
+  } catch (const std::exception& e) {
+    return make_error("corrupt_job", std::string("a stored job item cannot be read: ") + e.what());
   }
-  return job;
 }
 
 // Statuses whose jobs are counted by counter items (see the header).
@@ -188,7 +195,9 @@ Result<std::optional<Job>> DynamoJobStore::get(const std::string& id) {
       call("GetItem", {{"TableName", options_.table}, {"Key", {{"pk", S("job#" + id)}}}, {"ConsistentRead", true}});
   if (!r) return r.error();
   if (!r->contains("Item")) return std::optional<Job>();
-  return std::optional<Job>(job_from_item((*r)["Item"]));
+  auto job = job_from_item((*r)["Item"]);
+  if (!job) return job.error();
+  return std::optional<Job>(std::move(*job));
 }
 
 Result<bool> DynamoJobStore::replace_if_version(Job& job) {
@@ -253,7 +262,9 @@ Result<Job> DynamoJobStore::heartbeat(const std::string& id, const Heartbeat& be
     if (current && !*current) return make_error("not_found", "no job with id " + id);
     return make_error("finished", "job " + id + " is not active");
   }
-  Job job = job_from_item((*r)["Attributes"]);
+  auto updated = job_from_item((*r)["Attributes"]);
+  if (!updated) return updated;
+  Job job = std::move(*updated);
   // The change feed carries the heartbeat to event-stream clients. It is written after the
   // update: a lost entry only delays the progress they see until the next heartbeat.
   if (auto seq = next_seq()) (void)call("PutItem", {{"TableName", options_.table}, {"Item", change_item(job, *seq)}});
@@ -291,7 +302,11 @@ Result<std::vector<Job>> DynamoJobStore::query_jobs(json request, std::size_t li
     if (limit) request["Limit"] = limit - out.size();
     auto r = call("Query", request);
     if (!r) return r.error();
-    for (const auto& item : (*r)["Items"]) out.push_back(job_from_item(item));
+    for (const auto& item : (*r)["Items"]) {
+      auto job = job_from_item(item);
+      if (!job) return job.error();
+      out.push_back(std::move(*job));
+    }
     if ((limit && out.size() >= limit) || !r->contains("LastEvaluatedKey")) return out;
     request["ExclusiveStartKey"] = (*r)["LastEvaluatedKey"];
   }
@@ -427,8 +442,10 @@ Result<ChangeBatch> DynamoJobStore::changes_since(std::int64_t cursor, std::size
                           {"Limit", limit}});
   if (!r) return r.error();
   for (const auto& item : (*r)["Items"]) {
+    auto job = job_from_item(item);
+    if (!job) return job.error();
     batch.seqs.push_back(std::stoll(item["seq"]["N"].get<std::string>()));
-    batch.jobs.push_back(job_from_item(item));
+    batch.jobs.push_back(std::move(*job));
     batch.removed.push_back(item.contains("removed") && item["removed"].value("BOOL", false));
     batch.cursor = batch.seqs.back();
   }

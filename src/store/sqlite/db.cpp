@@ -55,7 +55,7 @@ Error error_for(int sqlite_code, const std::string& message) {
   }
 }
 
-Stmt::Stmt(Db& db, const char* sql) { sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr); }
+Stmt::Stmt(Db& db, const char* sql) : prepared_(sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr)) {}
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
 Stmt& Stmt::bind(int i, const std::string& v) {
@@ -74,7 +74,10 @@ Stmt& Stmt::bind_null(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;
 }
-int Stmt::step() { return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE; }
+int Stmt::step() {
+  if (prepared_ != SQLITE_OK) return prepared_;
+  return stmt_ ? sqlite3_step(stmt_) : SQLITE_MISUSE;
+}
 std::string Stmt::text(int c) const {
   const auto* p = sqlite3_column_text(stmt_, c);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, c)))

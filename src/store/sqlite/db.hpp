@@ -56,6 +56,7 @@ class Stmt {
 
  private:
   sqlite3_stmt* stmt_ = nullptr;
+  int prepared_ = SQLITE_OK;  // what preparing said; step() reports it when it failed
 };
 
 // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write cannot be raced by

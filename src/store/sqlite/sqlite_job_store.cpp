@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 INSERT OR IGNORE INTO counters(name, value) VALUES ('job_seq', 0);
 )sql";
 
-Job parse_doc(const std::string& doc) { return from_storage_json(nlohmann::json::parse(doc)); }
+Result<Job> parse_doc(const std::string& doc) { return parse_stored_job(doc); }
 
 }  // namespace
 
@@ -67,7 +67,11 @@ Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
            "SELECT doc FROM jobs WHERE url = ? AND status IN ('pending', 'starting', 'recording') "
            "ORDER BY id LIMIT 1");
     s.bind(1, job.url);
-    if (s.step() == SQLITE_ROW) return CreateOutcome{parse_doc(s.text(0)), false};
+    if (s.step() == SQLITE_ROW) {
+      auto existing = parse_doc(s.text(0));
+      if (!existing) return existing.error();
+      return CreateOutcome{std::move(*existing), false};
+    }
   }
   auto seq = next_seq();
   if (!seq) return seq.error();
@@ -88,7 +92,11 @@ Result<std::optional<Job>> SqliteJobStore::get(const std::string& id) {
   Stmt s(*db_, "SELECT doc FROM jobs WHERE id = ?");
   s.bind(1, id);
   const int rc = s.step();
-  if (rc == SQLITE_ROW) return std::optional<Job>(parse_doc(s.text(0)));
+  if (rc == SQLITE_ROW) {
+    auto job = parse_doc(s.text(0));
+    if (!job) return job.error();
+    return std::optional<Job>(std::move(*job));
+  }
   if (rc == SQLITE_DONE) return std::optional<Job>();
   return db_->error("read job");
 }
@@ -106,7 +114,11 @@ Result<JobPage> SqliteJobStore::list(const ListQuery& q) {
   s.bind(3, static_cast<std::int64_t>(q.limit + 1));
   JobPage page;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) page.jobs.push_back(parse_doc(s.text(0)));
+  while ((rc = s.step()) == SQLITE_ROW) {
+    auto job = parse_doc(s.text(0));
+    if (!job) return job.error();
+    page.jobs.push_back(std::move(*job));
+  }
   if (rc != SQLITE_DONE) return db_->error("list jobs");
   if (page.jobs.size() > q.limit) {
     page.jobs.pop_back();
@@ -144,7 +156,12 @@ Result<bool> SqliteJobStore::remove(const std::string& id) {
     Stmt s(*db_, "DELETE FROM jobs WHERE id = ? RETURNING doc");
     s.bind(1, id);
     const int rc = s.step();
-    if (rc == SQLITE_ROW) job = parse_doc(s.text(0));
+    if (rc == SQLITE_ROW) {
+      // A document that cannot be read is deleted all the same: that is how it goes away.
+      auto parsed = parse_doc(s.text(0));
+      job = parsed ? std::move(*parsed) : Job{};
+      job->id = id;
+    }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->error("delete job");
   }
   if (!job) return false;
@@ -163,7 +180,11 @@ Result<std::vector<Job>> SqliteJobStore::list_by_status(const std::vector<JobSta
     Stmt s(*db_, "SELECT doc FROM jobs WHERE status = ? ORDER BY id");
     s.bind(1, std::string(to_string(status)));
     int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.push_back(parse_doc(s.text(0)));
+    while ((rc = s.step()) == SQLITE_ROW) {
+      auto job = parse_doc(s.text(0));
+      if (!job) return job.error();
+      out.push_back(std::move(*job));
+    }
     if (rc != SQLITE_DONE) return db_->error("list jobs by status");
   }
   return out;
@@ -211,9 +232,11 @@ Result<ChangeBatch> SqliteJobStore::changes_since(std::int64_t cursor, std::size
   while ((rc = s.step()) == SQLITE_ROW) {
     batch.cursor = s.integer(0);
     batch.seqs.push_back(batch.cursor);
-    const auto doc = nlohmann::json::parse(s.text(1));
-    batch.removed.push_back(doc.value("removed", false));
-    batch.jobs.push_back(from_storage_json(doc));
+    bool removed = false;
+    auto job = parse_stored_job(s.text(1), &removed);
+    if (!job) return job.error();
+    batch.removed.push_back(removed);
+    batch.jobs.push_back(std::move(*job));
   }
   if (rc != SQLITE_DONE) return db_->error("read changes");
   if (batch.jobs.empty()) {
