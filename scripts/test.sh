@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs, checks the C++ formatting, builds and runs the whole test suite (unit, integration,
+# Installs, checks the C++ formatting and clang-tidy's checks, builds and runs the whole test suite (unit, integration,
 # e2e, browser) under CTest, then the unit and integration tests under AddressSanitizer/UBSan and
 # the fuzz targets.
 # Screenshots of the dashboard are written to build/artifacts/screenshots.
@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/check-format.sh
+./scripts/lint.sh
 ./scripts/build.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)

@@ -162,7 +162,7 @@ Result<Response> Client::send(const Request& r) const {
   curl_slist* headers = nullptr;
   bool has_type = false;
   for (const auto& [k, v] : r.headers) {
-    headers = curl_slist_append(headers, (k + ": " + v).c_str());
+    headers = curl_slist_append(headers, (std::string(k).append(": ").append(v)).c_str());
     has_type |= strcasecmp(k.c_str(), "content-type") == 0;
   }
   // Otherwise libcurl labels a body as a urlencoded form, and servers may parse it away.

@@ -53,8 +53,8 @@ struct Config {
   std::string ytdlp = "yt-dlp";
   std::string ffmpeg = "ffmpeg";
   std::string ytdlp_format = "bv*+ba/b";
-  std::filesystem::path web_root;            // built dashboard
-  std::uint64_t max_body_bytes = 64 * 1024;  // request bodies above this get 413
+  std::filesystem::path web_root;               // built dashboard
+  std::uint64_t max_body_bytes = 64ull * 1024;  // request bodies above this get 413
   // Open HTTP connections (SSE clients included); also kept below the process's descriptor limit.
   int max_connections = 10000;
   double header_timeout_s = 10;  // a request must arrive within this

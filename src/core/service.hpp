@@ -39,7 +39,7 @@ class JobService {
         queue_(queue),
         objects_(objects),
         launcher_(launcher),
-        policy_(policy),
+        policy_(std::move(policy)),
         resolver_(std::move(resolver)) {}
 
   // 201-worthy (created) or the existing active job for the same URL.

@@ -161,6 +161,7 @@ struct Codec<std::vector<Network>> {
   }
   static std::string show(const std::vector<Network>& v) {
     std::vector<std::string> texts;
+    texts.reserve(v.size());
     for (const auto& n : v) texts.push_back(n.to_string());
     return join(texts);
   }
@@ -418,8 +419,8 @@ std::string settings_markdown() {
       const auto value = s.get(defaults);
       fallback = value.empty() ? "unset" : "`" + value + "`";
     }
-    out += "| " + env + " | `" + std::string(s.key) + "` | " + std::string(s.type) + " | " + fallback + " | " +
-           std::string(s.help) + " |\n";
+    out.append("| ").append(env).append(" | `").append(s.key).append("` | ").append(s.type).append(" | ");
+    out.append(fallback).append(" | ").append(s.help).append(" |\n");
   }
   return out;
 }

@@ -191,8 +191,8 @@ IpAddress unmapped(const IpAddress& a) {
 
 }  // namespace
 
-bool Network::contains(const IpAddress& candidate) const {
-  const IpAddress a = base.v6 ? candidate : unmapped(candidate);
+bool Network::contains(const IpAddress& address) const {
+  const IpAddress a = base.v6 ? address : unmapped(address);
   if (a.v6 != base.v6) return false;
   int bits = prefix_bits;
   for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {

@@ -26,7 +26,7 @@ Result<std::string> ProcessLauncher::launch(const Job& job, const std::string& e
   o.argv = {sys::self_executable().string(), "record", "--job", job.id, "--data", config_.data_dir.string()};
   o.inherit_environment = true;  // the recorder is chronicle itself: its settings and credentials
   if (config_file_) {
-    o.argv.push_back("--config");
+    o.argv.emplace_back("--config");
     o.argv.push_back(config_file_->string());
   }
   // Settings given as flags to `serve` reach the recorder through its environment.

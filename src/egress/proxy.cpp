@@ -29,7 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{64} * 1024;
 constexpr std::size_t kMaxConnections = 256;
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
 
@@ -130,7 +130,7 @@ struct EgressProxy::Impl {
       ++connections;
       auto tunnel = std::make_shared<Tunnel>(std::move(socket));
       ++open_tunnels;
-      asio::co_spawn(io, serve(tunnel), [this, tunnel](std::exception_ptr) {
+      asio::co_spawn(io, serve(tunnel), [this, tunnel](const std::exception_ptr&) {
         tunnel->close();
         --open_tunnels;
       });
@@ -154,7 +154,7 @@ struct EgressProxy::Impl {
   // Copies bytes one way until either side ends.
   awaitable<void> pump(std::shared_ptr<Tunnel> t, tcp::socket& from, tcp::socket& to,
                        std::atomic<std::uint64_t>& count) {
-    std::array<char, 64 * 1024> buf;
+    std::array<char, std::size_t{64} * 1024> buf;
     for (;;) {
       boost::system::error_code ec;
       const std::size_t n = co_await from.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));

@@ -4,7 +4,8 @@
 
 namespace chronicle::http {
 
-std::shared_ptr<Subscriber> EventHub::subscribe(boost::asio::any_io_executor ex, std::optional<std::string> filter) {
+std::shared_ptr<Subscriber> EventHub::subscribe(const boost::asio::any_io_executor& ex,
+                                                std::optional<std::string> filter) {
   auto s = std::make_shared<Subscriber>(ex);
   s->job_filter = std::move(filter);
   subscribers_.push_back(s);

@@ -18,7 +18,7 @@
 namespace chronicle::http {
 
 struct Subscriber {
-  explicit Subscriber(boost::asio::any_io_executor ex) : wake(ex) {
+  explicit Subscriber(const boost::asio::any_io_executor& ex) : wake(ex) {
     wake.expires_at(boost::asio::steady_timer::time_point::max());
   }
   std::optional<std::string> job_filter;
@@ -30,7 +30,7 @@ struct Subscriber {
 
 class EventHub {
  public:
-  std::shared_ptr<Subscriber> subscribe(boost::asio::any_io_executor ex, std::optional<std::string> job_filter);
+  std::shared_ptr<Subscriber> subscribe(const boost::asio::any_io_executor& ex, std::optional<std::string> job_filter);
   void unsubscribe(const std::shared_ptr<Subscriber>& s);
   // How a job is shown to clients, as JSON text (the router's rendering: signed links and
   // seeding state).
@@ -44,7 +44,7 @@ class EventHub {
   static std::string frame(const std::string& event, const std::string& data, std::optional<std::int64_t> id);
 
  private:
-  void deliver(const std::string& job_id, std::string frame);
+  void deliver(const std::string& job_id, std::string text);
   bool anyone_for(const std::string& job_id) const;
   std::list<std::shared_ptr<Subscriber>> subscribers_;
   std::function<std::string(const Job&)> render_;

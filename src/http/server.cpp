@@ -114,7 +114,7 @@ struct HttpServer::Impl {
         continue;
       }
       ++open_connections;
-      asio::co_spawn(io, session(std::move(socket)), [this](std::exception_ptr) { --open_connections; });
+      asio::co_spawn(io, session(std::move(socket)), [this](const std::exception_ptr&) { --open_connections; });
     }
   }
 
@@ -248,7 +248,7 @@ struct HttpServer::Impl {
       if (ec) keep_alive = false;
       co_return status;
     }
-    std::vector<char> buf(256 * 1024);
+    std::vector<char> buf(std::size_t{256} * 1024);
     std::uint64_t offset = first, left = length;
     while (left > 0) {
       const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));

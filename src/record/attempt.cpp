@@ -77,7 +77,7 @@ std::vector<std::string> direct_argv(const Config& config, const MediaSource& so
                                    "-protocol_whitelist", kDownloaderProtocols};
   if (!source.headers.empty()) {
     std::string headers;
-    for (const auto& [name, value] : source.headers) headers += name + ": " + value + "\r\n";
+    for (const auto& [name, value] : source.headers) headers.append(name).append(": ").append(value).append("\r\n");
     argv.insert(argv.end(), {"-headers", headers});
   }
   if (live_start_index) {
@@ -100,12 +100,12 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
   if (!proxy_url.empty()) {
     // yt-dlp hands the proxy on to the ffmpeg it runs (-http_proxy), which uses it for the
     // playlist, every segment and key; https goes through as CONNECT.
-    argv.push_back("--proxy");
+    argv.emplace_back("--proxy");
     argv.push_back(proxy_url);
   }
   // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
   if (config.ffmpeg.find('/') != std::string::npos) {
-    argv.push_back("--ffmpeg-location");
+    argv.emplace_back("--ffmpeg-location");
     argv.push_back(config.ffmpeg);
   }
   // ffmpeg may open only what goes through the egress guard (HTTP, and HTTPS as CONNECT): a
@@ -113,9 +113,9 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
   std::string input_args = "-protocol_whitelist " + std::string(kDownloaderProtocols);
   if (live_start_index && job.protocol.find("m3u8") != std::string::npos)
     for (const auto& arg : hls_input_args(config, *live_start_index, target_duration_s)) input_args += " " + arg;
-  argv.push_back("--downloader-args");
+  argv.emplace_back("--downloader-args");
   argv.push_back("ffmpeg_i:" + input_args);
-  argv.push_back("--");
+  argv.emplace_back("--");
   argv.push_back(job.url);
   return argv;
 }

@@ -216,7 +216,7 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
     fs::remove(partial, ec);
     spdlog::warn("joining {} part(s) in {} failed: {}", parts.size(), work_dir.string(),
                  run ? run->err.substr(0, 500) : run.error().message);
-    joined.warnings.push_back("stored as MPEG-TS: ffmpeg could not remux the recording into Matroska");
+    joined.warnings.emplace_back("stored as MPEG-TS: ffmpeg could not remux the recording into Matroska");
   } else {
     joined.warnings.push_back("stored as MPEG-TS: not enough free space to remux it into Matroska (" +
                               human_bytes(space->free) + " free, " + human_bytes(total) + " recorded)");

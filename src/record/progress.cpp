@@ -72,7 +72,7 @@ std::vector<std::string> LineSplitter::feed(std::string_view chunk) {
     if (c == '\n' || c == '\r') {
       if (!pending_.empty()) lines.push_back(std::move(pending_));
       pending_.clear();
-    } else if (pending_.size() < 64 * 1024) {
+    } else if (pending_.size() < std::size_t{64} * 1024) {
       pending_.push_back(c);
     }
   }

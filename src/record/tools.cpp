@@ -23,7 +23,7 @@ bool executable_found(const std::string& program) {
   std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
   std::string dir;
   while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    if (!dir.empty() && ::access(std::string(dir).append("/").append(program).c_str(), X_OK) == 0) return true;
   return false;
 }
 

@@ -87,8 +87,10 @@ Result<Child> spawn(const SpawnOptions& o) {
   }
   for (const auto& [k, v] : o.env) env_map[k] = v;
   std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
+  env_strings.reserve(env_map.size());
+  for (const auto& [k, v] : env_map) env_strings.push_back(std::string(k).append("=").append(v));
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 

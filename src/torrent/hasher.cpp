@@ -38,7 +38,7 @@ std::size_t next_pow2(std::size_t n) { return n <= 1 ? 1 : std::bit_ceil(n); }
 }  // namespace
 
 std::uint32_t choose_piece_size(std::uint64_t file_size) {
-  std::uint64_t piece = 16 * 1024;
+  std::uint64_t piece = 16ull * 1024;
   while (piece < 16ull * 1024 * 1024 && file_size / piece > 2000) piece *= 2;
   return static_cast<std::uint32_t>(piece);
 }

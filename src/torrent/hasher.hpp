@@ -19,7 +19,7 @@ namespace chronicle::torrent {
 using Sha1 = std::array<std::byte, 20>;
 using Sha256Digest = std::array<std::byte, 32>;
 
-inline constexpr std::size_t kBlockSize = 16 * 1024;
+inline constexpr std::size_t kBlockSize = std::size_t{16} * 1024;
 
 // Power of two from 16 KiB to 16 MiB, aiming at about 1000-2000 pieces.
 std::uint32_t choose_piece_size(std::uint64_t file_size);

@@ -125,7 +125,7 @@ void TrackerSupervisor::run() {
     // find it (and after the drop it is readable whatever the permissions above it).
     o.argv = {config_.opentracker, "-p", port, "-P", port, "-d", work.string(), "-w", "whitelist"};
     if (!host.empty() && host != "*") {
-      o.argv.push_back("-i");
+      o.argv.emplace_back("-i");
       o.argv.push_back(host);
     }
     o.cwd = work;
