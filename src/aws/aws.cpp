@@ -1,4 +1,5 @@
 #include "aws/aws.hpp"
+#include "core/hex.hpp"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -44,16 +45,6 @@ size_t collect_header(char* data, size_t size, size_t n, void* user) {
     (*static_cast<std::map<std::string, std::string>*>(user))[name] = value;
   }
   return size * n;
-}
-
-std::string hex(const unsigned char* p, unsigned int n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 15]);
-  }
-  return out;
 }
 
 std::string hmac(std::string_view key, std::string_view data) {
@@ -268,7 +259,7 @@ std::string hex_sha256(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return hex(md, len);
+  return to_hex(md, len);
 }
 
 std::string presign_get(const Settings& s, const std::string& service, const std::string& url, std::chrono::seconds ttl,
@@ -308,8 +299,8 @@ std::string presign_get(const Settings& s, const std::string& service, const std
   key = hmac(key, service);
   key = hmac(key, "aws4_request");
   const std::string sig = hmac(key, to_sign);
-  return url.substr(0, path_start) + path + "?" + canonical_query + "&X-Amz-Signature=" +
-         hex(reinterpret_cast<const unsigned char*>(sig.data()), static_cast<unsigned>(sig.size()));
+  return url.substr(0, path_start) + path + "?" + canonical_query +
+         "&X-Amz-Signature=" + to_hex(sig.data(), sig.size());
 }
 
 Error parse_error(const Response& r, const std::string& context) {

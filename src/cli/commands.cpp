@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -19,24 +20,7 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// Exit codes by kind, so scripts can tell "fix the command" from "try again later".
-int exit_code_for(const Error& e) {
-  switch (kind_of(e)) {
-    case ErrorKind::invalid:
-      return 2;
-    case ErrorKind::not_found:
-      return 3;
-    case ErrorKind::conflict:
-      return 4;
-    case ErrorKind::unavailable:
-    case ErrorKind::throttled:
-      return 5;
-    case ErrorKind::internal:
-      return 6;
-    default:
-      return 1;
-  }
-}
+int exit_code_for(const Error& e) { return report_for(e).exit_code; }
 
 int fail(const Error& e) {
   fail(e.message);
@@ -247,36 +231,36 @@ int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
   return 0;
 }
 
-int cmd_show(Client& client, const std::string& id, bool json) {
-  auto job = client.call("GET", "/api/v1/jobs/" + id);
-  if (!job) return fail(job.error());
+namespace {
+// One call about a job: the answer as JSON with --json, else what `describe` says of it.
+int job_call(Client& client, const char* method, const std::string& path, bool json,
+             const std::function<void(const nlohmann::json&)>& describe) {
+  auto answer = client.call(method, path);
+  if (!answer) return fail(answer.error());
   if (json)
-    std::cout << job->dump() << "\n";
+    std::cout << answer->dump() << "\n";
   else
-    print_job(*job);
+    describe(*answer);
   return 0;
+}
+}  // namespace
+
+int cmd_show(Client& client, const std::string& id, bool json) {
+  return job_call(client, "GET", "/api/v1/jobs/" + id, json, [](const nlohmann::json& job) { print_job(job); });
 }
 
 int cmd_stop(Client& client, const std::string& id, bool json) {
-  auto job = client.call("POST", "/api/v1/jobs/" + id + "/stop");
-  if (!job) return fail(job.error());
-  if (json)
-    std::cout << job->dump() << "\n";
-  else if (str(*job, "status") == "canceled")
-    std::cout << id << " canceled\n";
-  else
-    std::cout << id << " stopping; what was recorded will be kept\n";
-  return 0;
+  return job_call(client, "POST", "/api/v1/jobs/" + id + "/stop", json, [&id](const nlohmann::json& job) {
+    if (str(job, "status") == "canceled")
+      std::cout << id << " canceled\n";
+    else
+      std::cout << id << " stopping; what was recorded will be kept\n";
+  });
 }
 
 int cmd_rm(Client& client, const std::string& id, bool json) {
-  auto r = client.call("DELETE", "/api/v1/jobs/" + id);
-  if (!r) return fail(r.error());
-  if (json)
-    std::cout << r->dump() << "\n";
-  else
-    std::cout << id << " deleted\n";
-  return 0;
+  return job_call(client, "DELETE", "/api/v1/jobs/" + id, json,
+                  [&id](const nlohmann::json&) { std::cout << id << " deleted\n"; });
 }
 
 int cmd_watch(Client& client, const std::string& id, bool json) {

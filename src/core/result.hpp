@@ -39,6 +39,29 @@ inline ErrorKind kind_of(const Error& e) {
   return ErrorKind::invalid;
 }
 
+// How an error reaches a user: the status the API answers with, and the CLI's exit code (so
+// scripts can tell "fix the command" from "try again later"). One table for both.
+struct ErrorReport {
+  unsigned http_status;
+  int exit_code;
+};
+inline ErrorReport report_for(const Error& e) {
+  if (e.code == "insufficient_storage") return {507, 5};
+  switch (kind_of(e)) {
+    case ErrorKind::not_found:
+      return {404, 3};
+    case ErrorKind::conflict:
+      return {409, 4};
+    case ErrorKind::unavailable:
+    case ErrorKind::throttled:
+      return {503, 5};
+    case ErrorKind::internal:
+      return {500, 6};
+    default:
+      return {400, 2};
+  }
+}
+
 inline bool retryable(const Error& e) {
   const auto k = kind_of(e);
   return k == ErrorKind::unavailable || k == ErrorKind::throttled;

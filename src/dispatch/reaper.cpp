@@ -18,29 +18,22 @@ Reaper::Reaper(const Config& config, JobStore& store, ObjectStore& objects, Laun
 Reaper::~Reaper() { stop(); }
 
 void Reaper::start(std::stop_token shutdown) {
-  on_shutdown_.emplace(std::move(shutdown), [this] { request_stop(); });
+  on_shutdown_.emplace(std::move(shutdown), [this] { stop_.request_stop(); });
   thread_ = std::thread([this] {
     const auto tick =
         std::chrono::milliseconds(static_cast<long long>(std::min(config_.heartbeat_interval_s, 2.0) * 1000));
-    while (!stopping()) {
+    const auto stopping = stop_.get_token();
+    while (!stopping.stop_requested()) {
       if (housekeeping_) housekeeping_();
       sweep();
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, tick, [this] { return stopping_; });
+      wake_.wait_for(lock, stopping, tick, [] { return false; });
     }
   });
 }
 
-void Reaper::request_stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-}
-
 void Reaper::stop() {
-  request_stop();
+  stop_.request_stop();
   if (thread_.joinable()) thread_.join();
   on_shutdown_.reset();
 }

@@ -33,15 +33,10 @@ class Reaper {
   Launcher& launcher_;
   DispatchStats& stats_;
   std::function<void()> housekeeping_;
-  void request_stop();
-  bool stopping() {
-    std::lock_guard lock(mutex_);
-    return stopping_;
-  }
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  std::stop_source stop_;  // its own stop, requested by stop() or by serve's shutdown
   std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;  // waits end when stop_ is requested
   std::thread thread_;
 };
 

@@ -10,22 +10,7 @@
 
 namespace chronicle::http {
 namespace bhttp = boost::beast::http;
-unsigned status_for(const Error& e) {
-  if (e.code == "insufficient_storage") return 507;
-  switch (kind_of(e)) {
-    case ErrorKind::not_found:
-      return 404;
-    case ErrorKind::conflict:
-      return 409;
-    case ErrorKind::unavailable:
-    case ErrorKind::throttled:
-      return 503;
-    case ErrorKind::internal:
-      return 500;
-    default:
-      return 400;
-  }
-}
+unsigned status_for(const Error& e) { return report_for(e).http_status; }
 
 namespace {
 

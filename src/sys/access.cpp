@@ -1,4 +1,5 @@
 #include "sys/access.hpp"
+#include "core/hex.hpp"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -13,17 +14,6 @@
 
 namespace chronicle::sys {
 namespace {
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 15]);
-  }
-  return out;
-}
 
 std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -52,7 +42,7 @@ Result<std::string> create_token_file(const std::filesystem::path& file) {
   unsigned char bytes[24];
   if (RAND_bytes(bytes, sizeof bytes) != 1)
     return make_error(ErrorKind::internal, "token_unwritable", "no randomness for a token");
-  const std::string token = hex(bytes, sizeof bytes);
+  const std::string token = to_hex(bytes, sizeof bytes);
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -76,7 +66,7 @@ LinkSigner::LinkSigner(const std::string& token) {
 
 std::string LinkSigner::signature(const std::string& job_id, const std::string& what, const std::string& exp) const {
   const std::string mac = hmac_sha256(key_, job_id + "\n" + what + "\n" + exp);
-  return hex(reinterpret_cast<const unsigned char*>(mac.data()), 16);  // 128 bits are plenty
+  return to_hex(mac.data(), 16);  // 128 bits are plenty
 }
 
 std::string LinkSigner::query(const std::string& job_id, const std::string& what, std::chrono::seconds ttl,

@@ -1,4 +1,5 @@
 #include "sys/sha256.hpp"
+#include "core/hex.hpp"
 
 #include <fstream>
 #include <vector>
@@ -27,13 +28,7 @@ std::string Sha256::hex_digest() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(impl_->ctx, md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return to_hex(md, len);
 }
 
 std::optional<std::string> sha256_file(const std::filesystem::path& path) {

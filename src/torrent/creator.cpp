@@ -1,4 +1,5 @@
 #include "torrent/creator.hpp"
+#include "core/hex.hpp"
 
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
@@ -10,17 +11,7 @@
 namespace chronicle::torrent {
 namespace lt = libtorrent;
 
-namespace {
-std::string hex(const lt::span<const char> bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : bytes) {
-    out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 15]);
-    out.push_back(kHex[static_cast<unsigned char>(c) & 15]);
-  }
-  return out;
-}
-}  // namespace
+namespace {}  // namespace
 
 Result<TorrentFile> make_torrent(const TorrentSpec& spec, const PieceHashes& hashes) {
   try {
@@ -49,8 +40,8 @@ Result<TorrentFile> make_torrent(const TorrentSpec& spec, const PieceHashes& has
     lt::torrent_info ti(out.bencoded.data(), static_cast<int>(out.bencoded.size()), ec);
     if (ec) return make_error("torrent_error", "the generated torrent does not parse: " + ec.message());
     const auto ih = ti.info_hashes();
-    if (ih.has_v1()) out.infohash_v1 = hex(ih.v1);
-    if (ih.has_v2()) out.infohash_v2 = hex(ih.v2);
+    if (ih.has_v1()) out.infohash_v1 = to_hex(ih.v1.data(), ih.v1.size());
+    if (ih.has_v2()) out.infohash_v2 = to_hex(ih.v2.data(), ih.v2.size());
     out.magnet = lt::make_magnet_uri(ti);
     return out;
   } catch (const std::exception& e) {
