@@ -42,7 +42,11 @@ bool EventHub::anyone_for(const std::string& job_id) const {
 
 void EventHub::publish_job(const Job& job, std::int64_t seq) {
   if (!anyone_for(job.id)) return;  // rendering is the costly part: not for nobody
-  deliver(job.id, frame("job", render_ ? render_(job) : json_text(to_public_json(job)), seq));
+  deliver(job.id, job_frame(job, seq));
+}
+
+std::string EventHub::job_frame(const Job& job, std::int64_t seq) const {
+  return frame("job", render_ ? render_(job) : json_text(to_public_json(job)), seq);
 }
 
 std::string EventHub::deleted_frame(const std::string& job_id, std::int64_t seq) {

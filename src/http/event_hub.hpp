@@ -36,6 +36,8 @@ class EventHub {
   // seeding state).
   void set_render(std::function<std::string(const Job&)> render) { render_ = std::move(render); }
   void publish_job(const Job& job, std::int64_t seq);
+  // The frame of a job's change, as live subscribers get it (also for a reconnecting client's replay).
+  std::string job_frame(const Job& job, std::int64_t seq) const;
   void publish_deleted(const std::string& job_id, std::int64_t seq);
   static std::string deleted_frame(const std::string& job_id, std::int64_t seq);
   void close_all();

@@ -295,9 +295,8 @@ struct HttpServer::Impl {
       if (missed)
         for (std::size_t i = 0; i < missed->jobs.size(); ++i)
           if (!reply.event_job_filter || *reply.event_job_filter == missed->jobs[i].id)
-            greeting += missed->removed[i]
-                            ? EventHub::deleted_frame(missed->jobs[i].id, missed->seqs[i])
-                            : EventHub::frame("job", json_text(to_public_json(missed->jobs[i])), missed->seqs[i]);
+            greeting += missed->removed[i] ? EventHub::deleted_frame(missed->jobs[i].id, missed->seqs[i])
+                                           : hub.job_frame(missed->jobs[i], missed->seqs[i]);
     }
     co_await asio::async_write(stream, asio::buffer(greeting), asio::redirect_error(use_awaitable, ec));
     while (!ec && !sub->closed && !stopping) {

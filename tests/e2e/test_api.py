@@ -212,6 +212,26 @@ def test_signed_download_links_work_without_the_token_until_they_expire(make_str
         assert c.request("GET", path.replace("exp=" + exp, "exp=" + str(int(exp) + 3600)))[0] == 401
         assert c.request("GET", path.replace("/recording?", "/torrent?"))[0] == 401
         assert c.request("GET", path.replace(job["id"], "01ARZ3NDEKTSV4RRFFQ69G5FAV"))[0] == 401
+        # A reconnecting event-stream client (Last-Event-ID) gets the missed changes rendered as live
+        # ones are: with signed links and seeding state.
+        wait_for(lambda: "seeding" in c.api("GET", f"/api/v1/jobs/{job['id']}", headers=bearer)[1]["torrent"], 15,
+                 what="the recording to be seeded")
+        req = urllib.request.Request(c.base + "/api/v1/events?access_token=s3cret", headers={"Last-Event-ID": "0"})
+        replayed = None
+        with urllib.request.urlopen(req, timeout=10) as events:
+            data = None
+            for raw in events:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("data:"):
+                    data = json.loads(line[5:])
+                elif line == "" and data is not None:
+                    if data.get("id") == job["id"] and data.get("status") == "completed":
+                        replayed = data
+                        break
+                    data = None
+        assert replayed, "the completed job is replayed"
+        assert "sig=" in replayed["recording"]["url"] and "sig=" in replayed["torrent"]["url"], replayed
+        assert "seeding" in replayed["torrent"], replayed["torrent"]
         time.sleep(max(0, int(exp) - time.time()) + 1)
         status, code, message = error_of(c.api("GET", path))
         assert status == 401
