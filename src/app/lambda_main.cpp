@@ -32,6 +32,7 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   auto backend = open_backend(config);
   if (!backend) {
     spdlog::error("{}", backend.error().message);
+    // Exiting reports the failure to Lambda too; this call only adds the reason.
     (void)runtime.fail_init("BackendUnavailable", backend.error().message);
     return 1;
   }

@@ -190,6 +190,7 @@ json Handler::sqs_event(const json& event) {
     }
     if (!dispatcher_.has_capacity()) {
       spdlog::info("lambda sqs: job {} waits for a free recording slot", message.job_id);
+      // If the delay cannot be set, the message comes back after its usual visibility instead.
       (void)queue_.extend_visibility(message, kCapacityRetry);
       keep();
       continue;

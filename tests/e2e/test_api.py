@@ -365,3 +365,26 @@ def test_allowed_host_names():
         assert c.request("GET", "/api/v1/jobs", headers={"Host": "evil.example"})[0] == 421
     finally:
         c.close()
+
+
+def test_config_shows_every_setting_and_where_it_came_from(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHRONICLE_")}
+    env.update({"CHRONICLE_MAX_RECORDINGS": "3", "CHRONICLE_TOKEN": "s3cret-token"})
+    settings_file = tmp_path / "chronicle.toml"
+    settings_file.write_text('listen = "127.0.0.1:9999"\n')
+    r = subprocess.run([CHRONICLE, "config", "--json", "--config", str(settings_file), "--data", str(tmp_path)],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    shown = {s["key"]: s for s in json.loads(r.stdout)}
+    assert shown["max_concurrent_recordings"]["value"] == "3"
+    assert shown["max_concurrent_recordings"]["source"] == "env CHRONICLE_MAX_RECORDINGS"
+    assert shown["listen"] == {"key": "listen", "env": "CHRONICLE_LISTEN", "value": "127.0.0.1:9999",
+                               "source": f"file {settings_file}"}
+    assert shown["data_dir"]["source"] == "flag --data"
+    assert shown["probe_timeout_s"]["source"] == "default"
+    assert "s3cret-token" not in r.stdout, "secrets are masked"
+    env["CHRONICLE_MAX_RECORDINGS"] = "2.5"
+    r = subprocess.run([CHRONICLE, "config"], env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("chronicle: CHRONICLE_MAX_RECORDINGS: max_concurrent_recordings must be a whole "
+                                "number of at least 1, got '2.5'")

@@ -170,6 +170,9 @@ class S3Writer final : public ObjectWriter {
     return Ok{};
   }
 
+  // Called when the upload already failed with an error of its own, which is what the caller sees:
+  // the parts still in flight and the abort itself can only fail the same way. An upload that is
+  // not aborted is removed by the bucket's lifecycle rule for incomplete uploads (deploy/terraform).
   void abort_upload() {
     for (auto& f : in_flight_) (void)f.get();
     in_flight_.clear();

@@ -126,6 +126,8 @@ Result<std::vector<QueueMessage>> SqsJobQueue::take_dead_letters() {
       q.job_id = body.is_object() ? body.value("job_id", "") : "";
       q.receive_count = body.is_object() ? body.value("receive_count", max_receives_ + 1) : max_receives_ + 1;
       q.receipt = m.value("ReceiptHandle", "");
+      // A dead letter left undeleted is taken again next time; failing its job twice is harmless
+      // (the second write finds it failed already).
       (void)call(client_, "DeleteMessage", {{"QueueUrl", dlq_url_}, {"ReceiptHandle", q.receipt}});
       out.push_back(q);
     }

@@ -89,6 +89,8 @@ bool Stmt::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE
 
 Transaction::Transaction(Db& db) : db_(db) { began_ = static_cast<bool>(db_.exec("BEGIN IMMEDIATE")); }
 Transaction::~Transaction() {
+  // A rollback that fails leaves nothing behind either: SQLite rolls back a transaction whose
+  // connection cannot finish it.
   if (began_ && !done_) (void)db_.exec("ROLLBACK");
 }
 Result<Ok> Transaction::commit() {
