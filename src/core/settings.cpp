@@ -184,8 +184,17 @@ struct Extra {
   std::string_view default_doc;
   bool secret = false;
   Bounds bounds;
-  std::string_view type;  // instead of the codec's
+  std::string_view choices;  // "a|b|c": a text setting that takes only these words
 };
+
+bool is_one_of(std::string_view choices, std::string_view word) {
+  for (std::size_t start = 0; start <= choices.size();) {
+    const auto bar = std::min(choices.find('|', start), choices.size());
+    if (choices.substr(start, bar - start) == word) return true;
+    start = bar + 1;
+  }
+  return false;
+}
 
 template <class T>
 Setting field(std::string_view key, std::string_view env, T Config::*member, std::string_view help, Extra extra = {}) {
@@ -199,8 +208,10 @@ Setting field(std::string_view key, std::string_view env, T Config::*member, std
   if constexpr (std::is_enum_v<T>)
     s.type = Codec<T>::choices;
   else
-    s.type = extra.type.empty() ? Codec<T>::type : extra.type;
-  s.set = [key, member, bounds = extra.bounds](Config& c, const std::string& text) -> Result<Ok> {
+    s.type = extra.choices.empty() ? Codec<T>::type : extra.choices;
+  s.set = [key, member, bounds = extra.bounds, choices = extra.choices](Config& c,
+                                                                        const std::string& text) -> Result<Ok> {
+    if (!choices.empty() && !is_one_of(choices, text)) return bad_value(key, "one of " + std::string(choices), text);
     auto v = Codec<T>::parse(key, text, bounds);
     if (!v) return v.error();
     c.*member = std::move(*v);
@@ -274,7 +285,7 @@ std::vector<Setting> make_table() {
       field("web_root", "CHRONICLE_WEB_ROOT", &C::web_root, "the built dashboard",
             {.default_doc = "found beside the binary"}),
       field("log_level", "CHRONICLE_LOG_LEVEL", &C::log_level, "how much the server logs",
-            {.type = "trace|debug|info|warn|error|critical|off"}),
+            {.choices = "trace|debug|info|warn|error|critical|off"}),
       field("torrent_enabled", "CHRONICLE_TORRENT", &C::torrent_enabled, "make a `.torrent` for every recording"),
       field("torrent_hybrid", "CHRONICLE_TORRENT_HYBRID", &C::torrent_hybrid,
             "hybrid v1+v2 torrents instead of v1 (see below)"),
@@ -419,7 +430,11 @@ std::string settings_markdown() {
       const auto value = s.get(defaults);
       fallback = value.empty() ? "unset" : "`" + value + "`";
     }
-    out.append("| ").append(env).append(" | `").append(s.key).append("` | ").append(s.type).append(" | ");
+    // A choice's bars would split the table's cell.
+    std::string type(s.type);
+    for (auto bar = type.find('|'); bar != std::string::npos; bar = type.find('|', bar + 3))
+      type.replace(bar, 1, " / ");
+    out.append("| ").append(env).append(" | `").append(s.key).append("` | ").append(type).append(" | ");
     out.append(fallback).append(" | ").append(s.help).append(" |\n");
   }
   return out;

@@ -190,6 +190,8 @@ TEST(Settings, ValuesAreCheckedAsTheirTypes) {
        "CHRONICLE_DISPATCH_CONCURRENCY: dispatch_concurrency must be a whole number between 1 and 256, got '300'"},
       {"CHRONICLE_BACKEND", "cloud", "CHRONICLE_BACKEND: backend must be one of embedded|aws, got 'cloud'"},
       {"CHRONICLE_LAUNCHER", "k8s", "CHRONICLE_LAUNCHER: launcher must be one of process|ecs, got 'k8s'"},
+      {"CHRONICLE_LOG_LEVEL", "loud",
+       "CHRONICLE_LOG_LEVEL: log_level must be one of trace|debug|info|warn|error|critical|off, got 'loud'"},
       {"CHRONICLE_SEED", "maybe",
        "CHRONICLE_SEED: seed_enabled must be on or off (1/0, true/false, yes/no), got 'maybe'"},
       {"CHRONICLE_ALLOW_NETWORKS", "10.0.0.0/99", "CHRONICLE_ALLOW_NETWORKS: allow_networks: "},
