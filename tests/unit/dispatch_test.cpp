@@ -2,6 +2,8 @@
 // on in-memory ports with a scripted probe: no yt-dlp, no recorder process, milliseconds each.
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "contract/jobs.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/reaper.hpp"
@@ -36,9 +38,11 @@ class DispatchTest : public ::testing::Test {
   fakes::MemoryObjectStore objects;
   fakes::FakeLauncher launcher;
   DispatchStats stats;
+  std::mutex probe_mutex;  // the running dispatcher's handlers probe side by side
   std::vector<std::string> probed;
   Result<record::StreamInfo> probe_answer = record::StreamInfo{"A live show", "m3u8_native", "is_live", "{\"id\":1}"};
   Dispatcher dispatcher{config, store, queue, launcher, public_dns(), stats, [this](const std::string& url) {
+                          std::lock_guard lock(probe_mutex);
                           probed.push_back(url);
                           return probe_answer;
                         }};
