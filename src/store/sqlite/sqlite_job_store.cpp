@@ -26,8 +26,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 INSERT OR IGNORE INTO counters(name, value) VALUES ('job_seq', 0);
 )sql";
 
-Result<Job> parse_doc(const std::string& doc) { return parse_stored_job(doc); }
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(std::shared_ptr<Db> db) {
@@ -68,7 +66,7 @@ Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
            "ORDER BY id LIMIT 1");
     s.bind(1, job.url);
     if (s.step() == SQLITE_ROW) {
-      auto existing = parse_doc(s.text(0));
+      auto existing = parse_stored_job(s.text(0));
       if (!existing) return existing.error();
       return CreateOutcome{std::move(*existing), false};
     }
@@ -93,7 +91,7 @@ Result<std::optional<Job>> SqliteJobStore::get(const std::string& id) {
   s.bind(1, id);
   const int rc = s.step();
   if (rc == SQLITE_ROW) {
-    auto job = parse_doc(s.text(0));
+    auto job = parse_stored_job(s.text(0));
     if (!job) return job.error();
     return std::optional<Job>(std::move(*job));
   }
@@ -115,7 +113,7 @@ Result<JobPage> SqliteJobStore::list(const ListQuery& q) {
   JobPage page;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
-    auto job = parse_doc(s.text(0));
+    auto job = parse_stored_job(s.text(0));
     if (!job) return job.error();
     page.jobs.push_back(std::move(*job));
   }
@@ -158,7 +156,7 @@ Result<bool> SqliteJobStore::remove(const std::string& id) {
     const int rc = s.step();
     if (rc == SQLITE_ROW) {
       // A document that cannot be read is deleted all the same: that is how it goes away.
-      auto parsed = parse_doc(s.text(0));
+      auto parsed = parse_stored_job(s.text(0));
       job = parsed ? std::move(*parsed) : Job{};
       job->id = id;
     }
@@ -181,7 +179,7 @@ Result<std::vector<Job>> SqliteJobStore::list_by_status(const std::vector<JobSta
     s.bind(1, std::string(to_string(status)));
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
-      auto job = parse_doc(s.text(0));
+      auto job = parse_stored_job(s.text(0));
       if (!job) return job.error();
       out.push_back(std::move(*job));
     }
