@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   make_torrent->add_option("--tracker", torrent_opts.trackers, "announce URL (repeatable)");
   make_torrent->add_option("--web-seed", torrent_opts.web_seeds, "BEP 19 web seed URL (repeatable)");
 
+  bool json_flag_for_channels = false;
   cli::SubmitOptions submit_opts;
   auto* submit = app.add_subcommand("submit", "record a live URL");
   submit->add_option("url", submit_opts.url, "the live stream's URL")->required();
@@ -68,6 +69,37 @@ int main(int argc, char** argv) {
                    "seconds to wait for a dropped stream to come back (default: the server's)")
       ->check(CLI::Range(0.0, 86400.0));
   submit->add_flag("--json", submit_opts.json, "print the job as JSON");
+  std::string wait_for_live;
+  submit->add_option("--wait-for-live", wait_for_live,
+                     "if the stream is not live yet, wait this long for it (90s, 15m, 2h; at most 7d)");
+
+  cli::ChannelOptions channel_opts;
+  std::string every;
+  auto* channel = app.add_subcommand("channel", "watch channels and record each live session");
+  channel->require_subcommand(1);
+  auto* channel_add = channel->add_subcommand("add", "watch a channel URL");
+  channel_add->add_option("url", channel_opts.url, "the channel's URL (for sites with one, its live page)")->required();
+  channel_add->add_option("--name", channel_opts.name, "the channel's name (default: the URL's host)");
+  channel_add->add_option("--prefix", channel_opts.prefix, "folder for its recordings");
+  channel_add->add_option("--format", channel_opts.format,
+                          "each recording's name: {channel}, {title}, {date:%Y-%m-%d %H%M}");
+  channel_add->add_option("--every", every, "how often it is checked (30s, 5m; default: the server's)");
+  channel_add->add_flag("--paused", channel_opts.paused, "add it without checking it yet");
+  channel_add->add_flag("--json", channel_opts.json, "print the channel as JSON");
+  auto* channel_ls = channel->add_subcommand("ls", "list channels and their state");
+  channel_ls->add_flag("--json", json_flag_for_channels, "print JSON");
+  std::string channel_id;
+  auto channel_cmd = [&](const char* name, const char* description) {
+    auto* c = channel->add_subcommand(name, description);
+    c->add_option("id", channel_id, "channel id")->required();
+    c->add_flag("--json", json_flag_for_channels, "print JSON");
+    return c;
+  };
+  auto* channel_show = channel_cmd("show", "show one channel");
+  auto* channel_pause = channel_cmd("pause", "stop checking a channel");
+  auto* channel_resume = channel_cmd("resume", "check a paused channel again");
+  auto* channel_check = channel_cmd("check", "check a channel now (and record it if it is live)");
+  auto* channel_rm = channel_cmd("rm", "stop watching a channel (its recordings stay)");
 
   bool json = false;
   std::string status;
@@ -154,7 +186,26 @@ int main(int argc, char** argv) {
     }
   }
   cli::Client client(server, token);
-  if (submit->parsed()) return cli::cmd_submit(client, submit_opts);
+  auto duration = [](const std::string& text, const char* flag) -> std::optional<double> {
+    auto seconds = cli::parse_duration(text);
+    if (!seconds)
+      std::cerr << "chronicle: " << flag << " takes a duration such as 90s, 15m or 2h, not '" << text << "'\n";
+    return seconds;
+  };
+  if (submit->parsed()) {
+    if (!wait_for_live.empty() && !(submit_opts.wait_for_live_s = duration(wait_for_live, "--wait-for-live"))) return 2;
+    return cli::cmd_submit(client, submit_opts);
+  }
+  if (channel_add->parsed()) {
+    if (!every.empty() && !(channel_opts.poll_interval_s = duration(every, "--every"))) return 2;
+    return cli::cmd_channel_add(client, channel_opts);
+  }
+  if (channel_ls->parsed()) return cli::cmd_channel_ls(client, json_flag_for_channels);
+  if (channel_show->parsed()) return cli::cmd_channel_show(client, channel_id, json_flag_for_channels);
+  if (channel_pause->parsed()) return cli::cmd_channel_set_enabled(client, channel_id, false, json_flag_for_channels);
+  if (channel_resume->parsed()) return cli::cmd_channel_set_enabled(client, channel_id, true, json_flag_for_channels);
+  if (channel_check->parsed()) return cli::cmd_channel_check(client, channel_id, json_flag_for_channels);
+  if (channel_rm->parsed()) return cli::cmd_channel_rm(client, channel_id, json_flag_for_channels);
   if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);
   if (show->parsed()) return cli::cmd_show(client, id, json);
   if (stop->parsed()) return cli::cmd_stop(client, id, json);

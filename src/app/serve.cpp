@@ -11,6 +11,7 @@
 #include "app/app.hpp"
 #include "app/launchers.hpp"
 #include "backend/backend.hpp"
+#include "core/channel_service.hpp"
 #include "core/service.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/reaper.hpp"
@@ -23,6 +24,7 @@
 #include "sys/resolve.hpp"
 #include "torrent/seeder.hpp"
 #include "torrent/tracker.hpp"
+#include "watch/watcher.hpp"
 
 namespace chronicle::app {
 namespace fs = std::filesystem;
@@ -140,7 +142,15 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   router.set_seeding_info([&seeder](const std::string& id) -> std::optional<SeedingStats> {
     return seeder ? seeder->stats(id) : std::nullopt;
   });
+  std::optional<ChannelService> channels;
+  if (backend->channels) {
+    channels.emplace(*backend->channels, *backend->store, service, config.url_policy(), resolver,
+                     ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s},
+                     [&config](const std::string& url) { return record::check_live(config, url); });
+    router.set_channels(&*channels);
+  }
   http::HttpServer server(config, router, service, metrics);
+  if (channels) server.watch_channels([&channels] { return channels->list(); });
   if (auto listening = server.listen(config.listen); !listening) {
     spdlog::error("{}", listening.error().message);
     return 1;
@@ -148,7 +158,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
 
   // How serve runs and stops. Threads: the I/O thread (HTTP, SSE, the change feed, signals), the
   // HTTP pool (storage calls and file reads for it), the dispatcher (a receiver, its handlers and a
-  // lease keeper), the reaper, the seeder and the tracker's supervisor. One stop: SIGINT/SIGTERM (or
+  // lease keeper), the reaper, the watcher (a
+  // scheduler and its channel checkers), the seeder and the tracker's supervisor. One stop: SIGINT/SIGTERM (or
   // the server ending) requests `shutdown`; every component is started with its token and wakes at
   // once; then each is waited for below. Recorders are processes of their own and keep recording.
   std::stop_source shutdown;
@@ -159,8 +170,10 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats,
                           [&launchers] { launchers.process.reap(); });
+  watch::Watcher watcher(service, channels ? &*channels : nullptr, config.channel_check_concurrency);
   dispatcher.start(config.dispatch_concurrency, shutdown.get_token());
   reaper.start(shutdown.get_token());
+  watcher.start(shutdown.get_token());
   // The built-in tracker runs only when no external tracker is configured.
   if (config.tracker_enabled && config.trackers.empty()) {
     tracker.emplace(config, *backend->store);
@@ -189,6 +202,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   shutdown.request_stop();  // also when the server ended for another reason
   dispatcher.stop();
   reaper.stop();
+  watcher.stop();
   if (seeder) seeder->stop();
   if (tracker) tracker->stop();
   spdlog::info(

@@ -5,6 +5,7 @@
 #include "queue/sqlite/sqlite_job_queue.hpp"
 #include "queue/sqs/sqs_job_queue.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
+#include "store/sqlite/sqlite_channel_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 
 namespace chronicle {
@@ -43,10 +44,13 @@ Result<Backend> open_backend(const Config& config) {
   if (!store) return store.error();
   auto queue = sqlite::SqliteJobQueue::open(*db, config.max_receive_count);
   if (!queue) return queue.error();
+  auto channels = sqlite::SqliteChannelStore::open(*db);
+  if (!channels) return channels.error();
   Backend b;
   b.store = std::move(store.value());
   b.queue = std::move(queue.value());
   b.objects = std::make_unique<blob::FsObjectStore>(config.recordings_dir());
+  b.channels = std::move(channels.value());
   return b;
 }
 

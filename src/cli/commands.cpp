@@ -50,6 +50,12 @@ void print_job(const nlohmann::json& j) {
   if (!str(j, "heartbeat_at").empty())
     std::cout << "heartbeat: " << str(j, "heartbeat_at") << " (" << ago(str(j, "heartbeat_at")) << ")\n";
   if (!str(j, "finished_at").empty()) std::cout << "finished:  " << str(j, "finished_at") << "\n";
+  if (!str(j, "channel_id").empty()) std::cout << "channel:   " << str(j, "channel_id") << "\n";
+  if (!str(j, "wait_until").empty() && str(j, "status") == "waiting") {
+    std::cout << "waiting:   until " << str(j, "wait_until") << " for the stream to go live";
+    if (!str(j, "waiting_reason").empty()) std::cout << " (last check: " << str(j, "waiting_reason") << ")";
+    std::cout << "\n";
+  }
   const auto bytes = j.value("bytes", std::uint64_t{0});
   const double duration = j.value("duration_s", 0.0);
   std::cout << "recorded:  " << human_bytes(bytes) << ", " << human_duration(duration) << ", "
@@ -166,6 +172,12 @@ std::string progress_line(const nlohmann::json& job) {
       if (!gaps.empty() && gaps.back().value("gap_s", nlohmann::json()).is_null()) line += ", reconnecting";
     }
   }
+  if (status == "waiting") {
+    if (const auto next = from_rfc3339(str(job, "next_check_at")))
+      line += "  next check in " +
+              std::to_string(static_cast<long long>(std::max(0.0, seconds_between(now(), *next)))) + " s";
+    if (!str(job, "waiting_reason").empty()) line += "  (" + str(job, "waiting_reason") + ")";
+  }
   if (terminal(status) && !str(job, "end_reason").empty() && str(job, "end_reason") != "stream_ended")
     line += "  (" + describe_end_reason(str(job, "end_reason")) + ")";
   if (job.contains("error") && job["error"].is_object()) line += "  — " + str(job["error"], "message");
@@ -177,6 +189,7 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.prefix.empty()) body["prefix"] = o.prefix;
   if (o.reconnect_window_s) body["reconnect_window_s"] = *o.reconnect_window_s;
+  if (o.wait_for_live_s) body["wait_for_live_s"] = *o.wait_for_live_s;
   auto created = client.call("POST", "/api/v1/jobs", body);
   if (!created) return fail(created.error());
   nlohmann::json job = *created;

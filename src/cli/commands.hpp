@@ -14,6 +14,7 @@ struct SubmitOptions {
   bool wait = false;
   bool json = false;
   std::optional<double> reconnect_window_s;
+  std::optional<double> wait_for_live_s;
 };
 int cmd_submit(Client& client, const SubmitOptions& o);
 int cmd_ls(Client& client, const std::string& status, int limit, bool json);
@@ -22,6 +23,23 @@ int cmd_stop(Client& client, const std::string& id, bool json);
 int cmd_rm(Client& client, const std::string& id, bool json);
 int cmd_watch(Client& client, const std::string& id, bool json);
 int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output);
+
+struct ChannelOptions {
+  std::string url, name, prefix, format;
+  std::optional<double> poll_interval_s;
+  bool paused = false;
+  bool json = false;
+};
+int cmd_channel_add(Client& client, const ChannelOptions& o);
+int cmd_channel_ls(Client& client, bool json);
+int cmd_channel_show(Client& client, const std::string& id, bool json);
+// pause/resume: PATCH enabled; check: one check now; rm: delete (its jobs stay).
+int cmd_channel_set_enabled(Client& client, const std::string& id, bool enabled, bool json);
+int cmd_channel_check(Client& client, const std::string& id, bool json);
+int cmd_channel_rm(Client& client, const std::string& id, bool json);
+
+// "90", "90s", "15m", "2h", "1h30m", "1d" -> seconds; nullopt for anything else.
+std::optional<double> parse_duration(const std::string& text);
 
 // Rendering helpers (exposed for tests).
 using chronicle::human_bytes;

@@ -68,6 +68,13 @@ struct Config {
   std::uint64_t disk_reserve_bytes = 0;  // below it, new submits get 507
   std::uint64_t disk_floor_bytes = 0;    // below it, a recording stops and is stored
 
+  // Channels and streams that are not live yet (see "Channels" in the README).
+  double channel_poll_interval_s = 60;      // a channel's default interval between checks
+  double channel_min_poll_interval_s = 10;  // the shortest interval a channel may ask for
+  int channel_check_concurrency = 4;        // channel checks side by side
+  double live_check_max_interval_s = 60;    // a waiting job is checked at least this often
+  double upcoming_wait_s = 3600;            // a stream announced for later is waited for this long past its start
+
   // BitTorrent
   bool torrent_enabled = true;  // make a .torrent per recording
   // Hybrid v1+v2 torrents are opt-in: Debian 12's aria2c (1.36) computes a wrong infohash for

@@ -4,8 +4,8 @@
 
 namespace chronicle {
 namespace {
-constexpr std::array<std::string_view, 7> kStatusNames{"pending",   "starting", "recording", "uploading",
-                                                       "completed", "failed",   "canceled"};
+constexpr std::array<std::string_view, 8> kStatusNames{"pending",   "waiting",   "starting", "recording",
+                                                       "uploading", "completed", "failed",   "canceled"};
 
 nlohmann::json time_or_null(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(to_rfc3339(*t)) : nlohmann::json(nullptr);
@@ -30,16 +30,23 @@ bool is_terminal(JobStatus s) {
   return s == JobStatus::completed || s == JobStatus::failed || s == JobStatus::canceled;
 }
 
-bool is_active(JobStatus s) { return s == JobStatus::pending || s == JobStatus::starting || s == JobStatus::recording; }
+bool is_active(JobStatus s) {
+  return s == JobStatus::pending || s == JobStatus::waiting || s == JobStatus::starting || s == JobStatus::recording;
+}
 
 bool can_transition(JobStatus from, JobStatus to) {
   using S = JobStatus;
   switch (from) {
     case S::pending:
       return to == S::starting || to == S::canceled || to == S::failed;
+    case S::waiting:
+      // starting: a dispatcher claims it for its next check (the probe) from a queue message, as
+      // it claims a pending job; failed: the stream did not go live before the deadline.
+      return to == S::starting || to == S::canceled || to == S::failed;
     case S::starting:
       // canceled: a stop arrived before a single byte was recorded, so there is nothing to keep.
-      return to == S::recording || to == S::failed || to == S::canceled || to == S::uploading;
+      // waiting: the probe found the stream not live yet, and the job may wait for it.
+      return to == S::recording || to == S::failed || to == S::canceled || to == S::uploading || to == S::waiting;
     case S::recording:
       return to == S::uploading || to == S::failed;
     case S::uploading:
@@ -109,6 +116,12 @@ nlohmann::json to_public_json(const Job& job) {
   j["last_media_at"] = time_or_null(job.last_media_at);
   j["reconnect_window_s"] = job.reconnect_window_s ? nlohmann::json(*job.reconnect_window_s) : nlohmann::json(nullptr);
   j["warnings"] = job.warnings;
+  j["channel_id"] = job.channel_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.channel_id);
+  j["wait_until"] = time_or_null(job.wait_until);
+  j["next_check_at"] = time_or_null(job.next_check_at);
+  j["scheduled_start"] = time_or_null(job.scheduled_start);
+  j["live_checks"] = job.live_checks;
+  j["waiting_reason"] = job.waiting_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.waiting_reason);
   return j;
 }
 
@@ -220,6 +233,13 @@ Job from_storage_json(const nlohmann::json& j) {
   if (auto it = j.find("warnings"); it != j.end() && it->is_array())
     for (const auto& w : *it)
       if (w.is_string()) job.warnings.push_back(w.get<std::string>());
+  if (j.contains("channel_id") && j["channel_id"].is_string()) job.channel_id = j["channel_id"].get<std::string>();
+  job.wait_until = time_from(j, "wait_until");
+  job.next_check_at = time_from(j, "next_check_at");
+  job.scheduled_start = time_from(j, "scheduled_start");
+  job.live_checks = j.value("live_checks", 0);
+  if (j.contains("waiting_reason") && j["waiting_reason"].is_string())
+    job.waiting_reason = j["waiting_reason"].get<std::string>();
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");

@@ -13,7 +13,9 @@
 
 namespace chronicle {
 
-enum class JobStatus { pending, starting, recording, uploading, completed, failed, canceled };
+// `waiting`: the URL was not live yet and the job waits for it (wait_for_live, or a stream announced
+// for later); it holds its URL like the other active statuses, and has no recorder.
+enum class JobStatus { pending, waiting, starting, recording, uploading, completed, failed, canceled };
 
 std::string_view to_string(JobStatus s);
 std::optional<JobStatus> parse_status(std::string_view s);
@@ -95,6 +97,12 @@ struct Job {
   std::optional<TimePoint> last_media_at;    // when the recorder last saw new media arrive
   std::optional<double> reconnect_window_s;  // per job; unset: the configured default
   std::vector<std::string> warnings;         // what a user should know about a finished recording
+  std::string channel_id;                    // the channel whose live session this job records
+  // Waiting for the stream to go live: until when, when it is checked next, how often it was, and
+  // when the site says it starts (yt-dlp's release_timestamp for an upcoming stream).
+  std::optional<TimePoint> wait_until, next_check_at, scheduled_start;
+  int live_checks = 0;
+  std::string waiting_reason;  // what the last check found instead of a live stream
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

@@ -28,7 +28,7 @@ Result<Job> JobStore::heartbeat(const std::string& id, const Heartbeat& beat) {
 }
 
 bool apply_heartbeat(Job& job, const Heartbeat& beat) {
-  if (is_terminal(job.status) || job.status == JobStatus::pending) return false;
+  if (is_terminal(job.status) || job.status == JobStatus::pending || job.status == JobStatus::waiting) return false;
   job.heartbeat_at = beat.at;
   if (job.status == JobStatus::starting || job.status == JobStatus::recording) {
     job.bytes = beat.bytes;

@@ -4,6 +4,7 @@
 
 #include "core/ids.hpp"
 #include "core/names.hpp"
+#include "core/waiting.hpp"
 
 namespace chronicle {
 
@@ -13,6 +14,8 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   if (auto p = validate_prefix(request.prefix); !p) return p.error();
   if (request.reconnect_window_s && (*request.reconnect_window_s < 0 || *request.reconnect_window_s > 86400))
     return make_error("invalid_body", "reconnect_window_s must be between 0 and 86400 seconds");
+  if (request.wait_for_live_s && !(*request.wait_for_live_s >= 0 && *request.wait_for_live_s <= kMaxWaitForLiveS))
+    return make_error("invalid_body", "wait_for_live_s must be between 0 and 604800 seconds (7 days)");
   auto url = check_url(request.url, policy_, resolver_);
   if (!url) return url.error();
   if (disk_gauge_) {
@@ -28,7 +31,8 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   }
 
   Job job;
-  job.id = new_job_id();
+  job.id = request.id.empty() ? new_job_id() : request.id;
+  job.channel_id = request.channel_id;
   job.url = request.url;
   job.name = request.name;
   job.prefix = request.prefix;
@@ -36,6 +40,9 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   job.status = JobStatus::pending;
   job.created_at = now();
   job.updated_at = job.created_at;
+  if (request.wait_for_live_s && *request.wait_for_live_s > 0)
+    job.wait_until =
+        job.created_at + std::chrono::milliseconds(static_cast<long long>(*request.wait_for_live_s * 1000));
   auto outcome = store_.create_or_get_active(job);
   if (!outcome) return outcome;
   if (outcome->created) {
@@ -76,6 +83,34 @@ Result<JobTotals> JobService::totals() {
   return totals;
 }
 
+Result<std::size_t> JobService::send_due_checks(TimePoint at) {
+  auto waiting = store_.list_by_status({JobStatus::waiting});
+  if (!waiting) return waiting.error();
+  std::size_t sent = 0;
+  std::lock_guard lock(checks_mutex_);
+  std::map<std::string, std::pair<int, TimePoint>> still_waiting;
+  for (const auto& job : *waiting) {
+    if (auto it = checks_sent_.find(job.id); it != checks_sent_.end()) still_waiting.insert(*it);
+    if (!due_for_check(job, at)) continue;
+    // A message sent for this check that has not been handled within a minute (a dispatcher that
+    // died with it) is sent again.
+    if (auto it = still_waiting.find(job.id); it != still_waiting.end() && it->second.first == job.live_checks &&
+                                              at - it->second.second < std::chrono::minutes(1))
+      continue;
+    // The deduplication id names the check: the queue drops a second message for the same check
+    // (two watchers), never the next one.
+    auto r = queue_.send(job.id, job.id + "-check-" + std::to_string(job.live_checks));
+    if (!r) {
+      spdlog::warn("job {}: cannot queue its next live check: {}", job.id, r.error().message);
+      continue;
+    }
+    still_waiting[job.id] = {job.live_checks, at};
+    ++sent;
+  }
+  checks_sent_ = std::move(still_waiting);
+  return sent;
+}
+
 Result<Job> JobService::stop(const std::string& id) {
   auto updated = update_job(store_, id, [](Job& j) -> Result<Ok> {
     if (is_terminal(j.status))
@@ -83,6 +118,10 @@ Result<Job> JobService::stop(const std::string& id) {
     j.stop_requested = true;
     if (j.status == JobStatus::pending) {
       j.error = Error{"canceled", "canceled before it started"};
+      return transition(j, JobStatus::canceled, now());
+    }
+    if (j.status == JobStatus::waiting) {
+      j.error = Error{"canceled", "canceled while waiting for the stream to start"};
       return transition(j, JobStatus::canceled, now());
     }
     return Ok{};

@@ -2,6 +2,8 @@
 // The use cases behind the API and the Lambda: parse → call the service → render.
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -16,6 +18,12 @@ struct SubmitRequest {
   std::string name;
   std::string prefix;
   std::optional<double> reconnect_window_s;
+  // Wait this long for the stream to go live instead of failing when it is not live yet.
+  std::optional<double> wait_for_live_s;
+  // Set by chronicle itself, never from a request: the channel whose session this is, and the id
+  // the channel reserved for the job.
+  std::string channel_id;
+  std::string id;
 };
 
 struct DiskSpace {
@@ -61,6 +69,10 @@ class JobService {
   }
 
   Result<JobTotals> totals();
+  // Sends a queue message for every waiting job whose next check is due: the dispatcher's probe is
+  // the check. Returns how many were sent. A check already sent is not sent again while the job
+  // waits for it (the queue would drop it anyway, but every send is a write).
+  Result<std::size_t> send_due_checks(TimePoint at);
   // The change feed (JobStore::changes_since), for the event stream.
   Result<ChangeBatch> changes_since(std::int64_t cursor, std::size_t limit) {
     return store_.changes_since(cursor, limit);
@@ -79,6 +91,8 @@ class JobService {
   Resolver resolver_;
   DiskGauge disk_gauge_;
   std::function<std::uint64_t(std::uint64_t)> reserve_for_;
+  std::mutex checks_mutex_;
+  std::map<std::string, std::pair<int, TimePoint>> checks_sent_;  // job id -> (live_checks, when)
 };
 
 }  // namespace chronicle

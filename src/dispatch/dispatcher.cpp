@@ -1,5 +1,7 @@
 #include "dispatch/dispatcher.hpp"
 
+#include "core/waiting.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -191,7 +193,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   };
   bool not_mine = false;
   auto claimed = update_job(store_, id, [&](Job& j) -> Result<Ok> {
-    if (j.status == JobStatus::pending) return transition(j, JobStatus::starting, now());
+    if (j.status == JobStatus::pending || due_for_check(j, now())) return transition(j, JobStatus::starting, now());
     if (j.status == JobStatus::starting && j.recorder_ref.empty() && j.updated_at &&
         now() - *j.updated_at > takeover_after)
       return Ok{};
@@ -217,6 +219,42 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   // Names can point somewhere else by now: the policy is checked again before any fetch.
   auto allowed = check_url(job.url, config_.url_policy(), resolver_);
   Result<record::StreamInfo> info = allowed ? prober_(job.url) : Result<record::StreamInfo>(allowed.error());
+  // Not live yet: a job that may wait (wait_for_live_s, or a stream announced for later) goes to
+  // `waiting` with its next check planned; the watcher sends it back through the queue then.
+  if (!info || info->upcoming) {
+    const Error reason =
+        info ? Error{"stream_not_started", "the stream at " + job.url + " has not started yet"} : info.error();
+    if (is_not_live_yet(reason)) {
+      const NotLive why{reason, info ? info->starts_at : std::nullopt};
+      const WaitPolicy policy{config_.live_check_max_interval_s, config_.upcoming_wait_s};
+      bool waits = false;
+      auto planned = update_job(store_, id, [&](Job& j) -> Result<Ok> {
+        if (j.status != JobStatus::starting) return make_error("skip", "job left starting");
+        if (j.stop_requested) {
+          j.error = Error{"canceled", "canceled while waiting for the stream to start"};
+          return transition(j, JobStatus::canceled, now());
+        }
+        waits = plan_next_check(j, why, now(), policy);
+        if (waits) return Ok{};
+        if (!j.wait_until) return make_error("no_wait", "");
+        j.error = not_live_error(j, reason);
+        return transition(j, JobStatus::failed, now());
+      });
+      if (planned) {
+        if (waits)
+          spdlog::info("job {}: not live yet, next check at {} ({})", id, to_rfc3339(*planned->next_check_at),
+                       reason.message);
+        else
+          spdlog::info("job {}: {}", id, planned->error ? planned->error->message : "ended while waiting");
+        return ack();
+      }
+      if (planned.error().code != "no_wait") {
+        warn_if_unwritten("waits for its stream", planned);
+        return ack();
+      }
+    }
+    if (info) info = Result<record::StreamInfo>(reason);
+  }
   if (!info) {
     ++stats_.rejected;
     spdlog::info("job {}: rejected: {}", id, info.error().message);

@@ -58,6 +58,19 @@ void EventHub::publish_deleted(const std::string& job_id, std::int64_t seq) {
   deliver(job_id, deleted_frame(job_id, seq));
 }
 
+void EventHub::publish_channel(const std::string& event, const std::string& json) {
+  const auto f = std::make_shared<const std::string>(frame(event, json, std::nullopt));
+  for (auto& s : subscribers_) {
+    if (s->job_filter) continue;
+    if (s->pending.size() > 10000) {
+      s->closed = true;
+    } else {
+      s->pending.push_back(f);
+    }
+    s->wake.cancel();
+  }
+}
+
 void EventHub::close_all() {
   for (auto& s : subscribers_) {
     s->closed = true;

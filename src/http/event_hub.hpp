@@ -40,6 +40,8 @@ class EventHub {
   std::string job_frame(const Job& job, std::int64_t seq) const;
   void publish_deleted(const std::string& job_id, std::int64_t seq);
   static std::string deleted_frame(const std::string& job_id, std::int64_t seq);
+  // A channel's change (its public JSON) or deletion, to the subscribers that follow everything.
+  void publish_channel(const std::string& event, const std::string& json);
   void close_all();
   std::size_t size() const { return subscribers_.size(); }
 

@@ -12,14 +12,29 @@ namespace chronicle::http {
 namespace bhttp = boost::beast::http;
 unsigned status_for(const Error& e) { return report_for(e).http_status; }
 
-namespace {
-
 Reply json_reply(unsigned status, const nlohmann::json& body) {
   Reply r;
   r.status = status;
   r.body = json_text(body);
   return r;
 }
+
+std::variant<nlohmann::json, Reply> json_body(const Request& req) {
+  const std::string type(req[bhttp::field::content_type]);
+  if (!type.starts_with("application/json"))
+    return error_reply(415, "unsupported_media_type",
+                       "send JSON with 'Content-Type: application/json' (got '" + type.substr(0, 100) + "')");
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(req.body());
+  } catch (const nlohmann::json::parse_error& e) {
+    return error_reply(400, "invalid_json", std::string("request body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object()) return error_reply(400, "invalid_body", "request body must be a JSON object");
+  return body;
+}
+
+namespace {
 
 bool is_mutating(bhttp::verb v) {
   return v == bhttp::verb::post || v == bhttp::verb::put || v == bhttp::verb::patch || v == bhttp::verb::delete_;
@@ -430,6 +445,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (auto it = query.find("job"); it != query.end() && !it->second.empty()) r.event_job_filter = it->second;
     return r;
   }
+  if (path == "/api/v1/channels" || path.starts_with("/api/v1/channels/")) return channels_api(req, path);
   constexpr std::string_view kJobs = "/api/v1/jobs/";
   if (path.starts_with(kJobs)) {
     std::string rest = path.substr(kJobs.size());
@@ -480,19 +496,9 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
 }
 
 Reply Router::submit(const Request& req) {
-  // Only JSON: a form or text/plain body is what a page on another site can send without asking.
-  const std::string type(req[bhttp::field::content_type]);
-  if (!type.starts_with("application/json"))
-    return error_reply(
-        415, "unsupported_media_type",
-        "send the job as JSON with 'Content-Type: application/json' (got '" + type.substr(0, 100) + "')");
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(req.body());
-  } catch (const nlohmann::json::parse_error& e) {
-    return error_reply(400, "invalid_json", std::string("request body is not valid JSON: ") + e.what());
-  }
-  if (!body.is_object()) return error_reply(400, "invalid_body", "request body must be a JSON object");
+  auto parsed = json_body(req);
+  if (auto* refused = std::get_if<Reply>(&parsed)) return std::move(*refused);
+  auto& body = std::get<nlohmann::json>(parsed);
   auto text_field = [&](const char* key, bool required) -> std::optional<Reply> {
     if (!body.contains(key) || body[key].is_null()) {
       if (required) return error_reply(400, "invalid_body", std::string("field '") + key + "' is required");
@@ -513,6 +519,11 @@ Reply Router::submit(const Request& req) {
     if (!body["reconnect_window_s"].is_number())
       return error_reply(400, "invalid_body", "field 'reconnect_window_s' must be a number of seconds");
     s.reconnect_window_s = body["reconnect_window_s"].get<double>();
+  }
+  if (body.contains("wait_for_live_s") && !body["wait_for_live_s"].is_null()) {
+    if (!body["wait_for_live_s"].is_number())
+      return error_reply(400, "invalid_body", "field 'wait_for_live_s' must be a number of seconds");
+    s.wait_for_live_s = body["wait_for_live_s"].get<double>();
   }
   auto outcome = service_.submit(s);
   if (!outcome) return error_reply(outcome.error());

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/channel_service.hpp"
 #include "core/config.hpp"
 #include "core/service.hpp"
 #include "http/metrics.hpp"
@@ -33,6 +34,11 @@ struct Reply {
 };
 
 Reply error_reply(unsigned status, const std::string& code, const std::string& message);
+Reply json_reply(unsigned status, const nlohmann::json& body);
+// A request's JSON object body, or the reply refusing it (415 for another type, 400 for bad JSON
+// or not an object). Only JSON: a form or text/plain body is what a page on another site can send
+// without asking.
+std::variant<nlohmann::json, Reply> json_body(const Request& request);
 // The reply for an adapter's or the service's error: the status its kind maps to (400, 404, 409,
 // 503 with Retry-After, 500), the code and the message.
 Reply error_reply(const Error& e);
@@ -51,6 +57,8 @@ class Router {
   std::optional<Reply> handle_from_memory(const Request& request);
   // Live seeding state merged into a job's torrent JSON (from the seeder, when one runs).
   void set_seeding_info(std::function<std::optional<SeedingStats>(const std::string&)> f) { seeding_ = std::move(f); }
+  // Channels, when the backend keeps them.
+  void set_channels(ChannelService* channels) { channels_ = channels; }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
   void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
   // For a server browsers reach directly (serve, not API Gateway): answer only to known host
@@ -82,6 +90,8 @@ class Router {
   std::int64_t link_epoch() const;
   Reply api(const Request& request, const std::string& path, const std::map<std::string, std::string>& query);
   Reply submit(const Request& request);
+  // /api/v1/channels[/<id>[/check]] (channel_routes.cpp).
+  Reply channels_api(const Request& request, const std::string& path);
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
   // A stored object: streamed from local storage, or a redirect to the store's download URL.
@@ -98,6 +108,7 @@ class Router {
   std::function<std::map<std::string, std::uint64_t>()> counters_;
   std::function<std::optional<SeedingStats>(const std::string&)> seeding_;
   std::function<nlohmann::json()> info_;
+  ChannelService* channels_ = nullptr;
   bool guard_browsers_ = false;
   sys::LinkSigner signer_;
   ReadCache cache_;

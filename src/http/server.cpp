@@ -157,6 +157,35 @@ struct HttpServer::Impl {
     }
   }
 
+  std::function<Result<std::vector<Channel>>()> list_channels;
+  // Channels are few: the whole list is read and compared by version.
+  awaitable<void> channel_feed() {
+    asio::steady_timer timer(io);
+    std::map<std::string, std::int64_t> seen;
+    bool primed = false;
+    while (!stopping) {
+      timer.expires_after(std::chrono::seconds(1));
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (stopping) co_return;
+      if (hub.size() == 0 && primed) continue;
+      auto channels = co_await on_pool([this] { return list_channels(); });
+      if (!channels) continue;
+      std::map<std::string, std::int64_t> now_seen;
+      for (const auto& c : *channels) {
+        now_seen[c.id] = c.version;
+        auto it = seen.find(c.id);
+        if (primed && (it == seen.end() || it->second != c.version))
+          hub.publish_channel("channel", json_text(to_public_json(c)));
+      }
+      if (primed)
+        for (const auto& [id, version] : seen)
+          if (!now_seen.contains(id)) hub.publish_channel("channel_deleted", json_text(nlohmann::json{{"id", id}}));
+      seen = std::move(now_seen);
+      primed = true;
+    }
+  }
+
   // The response head is written by hand, not by Beast's serializer: for a small reply its
   // generic buffer sequences cost a third of the CPU of the whole request, and these replies are
   // all alike (a status, our own headers, a length).
@@ -446,9 +475,14 @@ void HttpServer::stop_on(std::stop_token token, std::function<void(int)> on_sign
   });
 }
 
+void HttpServer::watch_channels(std::function<Result<std::vector<Channel>>()> list) {
+  impl_->list_channels = std::move(list);
+}
+
 void HttpServer::run() {
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
   asio::co_spawn(impl_->io, impl_->change_feed(), asio::detached);
+  if (impl_->list_channels) asio::co_spawn(impl_->io, impl_->channel_feed(), asio::detached);
   impl_->io.run();
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <stop_token>
 
+#include "core/channel.hpp"
 #include "core/config.hpp"
 #include "core/service.hpp"
 #include "http/event_hub.hpp"
@@ -29,6 +30,9 @@ class HttpServer {
   // The one way serve stops: `token` (serve's shutdown) stops the server when requested, and
   // SIGINT/SIGTERM are taken here, on the I/O thread, and handed to `on_signal` (which requests it).
   void stop_on(std::stop_token token, std::function<void(int)> on_signal);
+  // Channels are polled for the event stream (once a second while anyone listens), so changes
+  // made by other processes (the CLI, the Lambda) are announced too.
+  void watch_channels(std::function<Result<std::vector<Channel>>()> list);
   void run();   // serves until stop()
   void stop();  // thread-safe
 

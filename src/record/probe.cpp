@@ -6,9 +6,12 @@
 
 #include <mutex>
 
+#include "core/waiting.hpp"
 #include "egress/proxy.hpp"
 #include "record/extractor.hpp"
+#include "record/hls.hpp"
 #include "record/progress.hpp"
+#include "sys/http_fetch.hpp"
 #include "sys/process.hpp"
 
 namespace chronicle::record {
@@ -18,6 +21,9 @@ Error stream_error(const std::string& url, const std::string& message) {
   std::string reason = message;
   if (message.find("HTTP Error 404") != std::string::npos)
     code = "stream_not_found";
+  else if (message.find("will begin in") != std::string::npos || message.find("Premieres in") != std::string::npos ||
+           message.find("is_upcoming") != std::string::npos)
+    code = "stream_not_started";
   else if (message.find("HTTP Error") != std::string::npos)
     code = "stream_unavailable";
   else if (message.find("Unsupported URL") != std::string::npos)
@@ -107,11 +113,80 @@ Result<StreamInfo> probe_stream(const Config& config, const std::string& url) {
   s.title = text_of(*info, "title");
   s.live_status = text_of(*info, "live_status");
   s.protocol = text_of(*info, "protocol");
+  if (s.live_status == "is_upcoming") {
+    s.upcoming = true;
+    if (auto r = info->find("release_timestamp"); r != info->end() && r->is_number())
+      s.starts_at = TimePoint(std::chrono::seconds(r->get<std::int64_t>()));
+    return s;
+  }
   if (!info->value("has_formats", false)) return stream_error(url, "yt-dlp found no audio or video formats");
-  if (s.live_status == "is_upcoming")
-    return make_error("stream_not_started", "the stream at " + url + " has not started yet");
   s.extracted = info->dump();
   return s;
+}
+
+namespace {
+
+// The media playlist's URL among the selected formats, when the stream is HLS.
+std::optional<std::string> hls_playlist_of(const nlohmann::json& info) {
+  auto of = [](const nlohmann::json& f) -> std::optional<std::string> {
+    if (f.value("protocol", "").starts_with("m3u8") && f.contains("url") && f["url"].is_string())
+      return f["url"].get<std::string>();
+    return std::nullopt;
+  };
+  if (auto it = info.find("requested_formats"); it != info.end() && it->is_array())
+    for (const auto& f : *it)
+      if (auto u = of(f)) return u;
+  return of(info);
+}
+
+}  // namespace
+
+Result<LiveCheck> check_live(const Config& config, const std::string& url) {
+  auto probed = probe_stream(config, url);
+  LiveCheck check;
+  if (!probed) {
+    if (!is_not_live_yet(probed.error()) || probed.error().code == "probe_timeout") return probed.error();
+    check.answer = LiveCheck::Answer::offline;
+    check.reason = probed.error().message;
+    return check;
+  }
+  check.title = probed->title;
+  if (probed->upcoming) {
+    check.answer = LiveCheck::Answer::upcoming;
+    check.starts_at = probed->starts_at;
+    check.reason = "the stream is announced for later";
+    return check;
+  }
+  const auto& status = probed->live_status;
+  if (status == "is_live") {
+    check.answer = LiveCheck::Answer::live;
+    return check;
+  }
+  if (!status.empty()) {
+    check.answer = LiveCheck::Answer::offline;
+    check.reason = "the channel shows a recording that is not live (" + status + ")";
+    return check;
+  }
+  // The site does not say. A live HLS playlist is one without #EXT-X-ENDLIST; anything else
+  // (a file, a finished playlist) would be recorded again at every check, so it is not live.
+  const auto info = nlohmann::json::parse(probed->extracted, nullptr, false);
+  const auto playlist_url = hls_playlist_of(info);
+  if (!playlist_url) {
+    check.answer = LiveCheck::Answer::offline;
+    check.reason = "the page has media, but not a live stream (protocol " + probed->protocol + ")";
+    return check;
+  }
+  const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
+  auto text = sys::fetch_text(*playlist_url, config.url_policy(), timeout);
+  if (!text) return text.error();
+  auto playlist = parse_media_playlist(*text, *playlist_url);
+  if (playlist && playlist->ended) {
+    check.answer = LiveCheck::Answer::offline;
+    check.reason = "the stream's playlist has ended (#EXT-X-ENDLIST)";
+    return check;
+  }
+  check.answer = LiveCheck::Answer::live;
+  return check;
 }
 
 }  // namespace chronicle::record

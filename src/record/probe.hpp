@@ -1,6 +1,9 @@
 #pragma once
 #include <string>
 
+#include <optional>
+
+#include "core/channel.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
 
@@ -16,6 +19,9 @@ struct StreamInfo {
   // yt-dlp's info, trimmed (see trim_info): handed to a recorder so that it does not extract the
   // same URL again. It may hold signed media URLs: it is never stored with the job or shown.
   std::string extracted;
+  // The site announces the stream for later (yt-dlp's is_upcoming): nothing to record yet.
+  bool upcoming = false;
+  std::optional<TimePoint> starts_at;  // its release_timestamp, when given
 };
 
 // Asks yt-dlp (with a timeout) whether `url` is something it can record, without downloading:
@@ -23,11 +29,19 @@ struct StreamInfo {
 // Errors carry yt-dlp's own reason, e.g. "HTTP Error 404: Not Found" or "Unsupported URL".
 Result<StreamInfo> probe_stream(const Config& config, const std::string& url);
 
+// Whether `url` is live now, for a channel check: a stream yt-dlp reports live; for sites that do
+// not say (a plain playlist, a page with a <video>), an HLS playlist that has not ended. A file, a
+// finished broadcast or an error that means "nothing here now" (404, no media) is `offline`;
+// errors that mean the check itself failed (a refused address, a timeout, yt-dlp missing) are
+// errors.
+Result<LiveCheck> check_live(const Config& config, const std::string& url);
+
 // Starts the process's resident extraction worker now (serve does at start, so the first submit
 // does not wait for Python to import yt-dlp). False when probes will run yt-dlp per probe.
 bool start_resident_extractor(const Config& config);
 
-// Turns a yt-dlp "ERROR:" message into the error a user sees.
+// Turns a yt-dlp "ERROR:" message into the error a user sees. An announced stream's message
+// ("This live event will begin in 3 hours") gives stream_not_started.
 Error stream_error(const std::string& url, const std::string& ytdlp_message);
 
 }  // namespace chronicle::record

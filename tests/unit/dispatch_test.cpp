@@ -40,7 +40,14 @@ class DispatchTest : public ::testing::Test {
   DispatchStats stats;
   std::mutex probe_mutex;  // the running dispatcher's handlers probe side by side
   std::vector<std::string> probed;
-  Result<record::StreamInfo> probe_answer = record::StreamInfo{"A live show", "m3u8_native", "is_live", "{\"id\":1}"};
+  Result<record::StreamInfo> probe_answer = [] {
+    record::StreamInfo live;
+    live.title = "A live show";
+    live.protocol = "m3u8_native";
+    live.live_status = "is_live";
+    live.extracted = "{\"id\":1}";
+    return live;
+  }();
   Dispatcher dispatcher{config, store, queue, launcher, public_dns(), stats, [this](const std::string& url) {
                           std::lock_guard lock(probe_mutex);
                           probed.push_back(url);

@@ -17,6 +17,16 @@ Resolver public_dns(const std::string& address = "93.184.216.34") {
   };
 }
 
+SubmitRequest request(std::string url, std::string name = "", std::string prefix = "",
+                      std::optional<double> reconnect_window_s = std::nullopt) {
+  SubmitRequest r;
+  r.url = std::move(url);
+  r.name = std::move(name);
+  r.prefix = std::move(prefix);
+  r.reconnect_window_s = reconnect_window_s;
+  return r;
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   fakes::MemoryJobStore store;
@@ -26,7 +36,7 @@ class ServiceTest : public ::testing::Test {
   JobService service{store, queue, objects, &launcher, UrlPolicy{}, public_dns()};
 
   Job submitted(const std::string& url = "https://example.com/live") {
-    auto r = service.submit({url, "", "", std::nullopt});
+    auto r = service.submit(request(url));
     EXPECT_TRUE(r.ok()) << r.error().message;
     return r->job;
   }
@@ -35,13 +45,13 @@ class ServiceTest : public ::testing::Test {
 }  // namespace
 
 TEST_F(ServiceTest, ASubmitIsStoredPendingAndQueuedOnce) {
-  auto first = service.submit({"https://example.com/live", "show", "a/b", 30.0});
+  auto first = service.submit(request("https://example.com/live", "show", "a/b", 30.0));
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_TRUE(first->created);
   EXPECT_EQ(first->job.status, JobStatus::pending);
   EXPECT_EQ(first->job.name, "show");
   EXPECT_EQ(first->job.reconnect_window_s, 30.0);
-  auto again = service.submit({"https://example.com/live", "", "", std::nullopt});
+  auto again = service.submit(request("https://example.com/live"));
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created) << "the same URL while active is the same job";
   EXPECT_EQ(again->job.id, first->job.id);
@@ -54,11 +64,11 @@ TEST_F(ServiceTest, BadInputIsRefusedWithTheReasonAndNothingStored) {
     const char* code;
   };
   const Case cases[] = {
-      {{"https://example.com/live", "../escape", "", std::nullopt}, "invalid_name"},
-      {{"https://example.com/live", "", "a/../b", std::nullopt}, "invalid_prefix"},
-      {{"https://example.com/live", "", "", -1.0}, "invalid_body"},
-      {{"-o/etc/passwd", "", "", std::nullopt}, "invalid_url"},
-      {{"http://169.254.169.254/latest", "", "", std::nullopt}, "forbidden_address"},
+      {request("https://example.com/live", "../escape"), "invalid_name"},
+      {request("https://example.com/live", "", "a/../b"), "invalid_prefix"},
+      {request("https://example.com/live", "", "", -1.0), "invalid_body"},
+      {request("-o/etc/passwd"), "invalid_url"},
+      {request("http://169.254.169.254/latest"), "forbidden_address"},
   };
   for (const auto& c : cases) {
     auto r = service.submit(c.request);
@@ -71,26 +81,26 @@ TEST_F(ServiceTest, BadInputIsRefusedWithTheReasonAndNothingStored) {
 
 TEST_F(ServiceTest, ANameThatResolvesToAPrivateAddressIsRefused) {
   JobService inside{store, queue, objects, &launcher, UrlPolicy{}, public_dns("10.0.0.7")};
-  auto r = inside.submit({"https://intranet.example/live", "", "", std::nullopt});
+  auto r = inside.submit(request("https://intranet.example/live"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "forbidden_address");
 }
 
 TEST_F(ServiceTest, AJobThatCannotBeQueuedEndsFailedSayingWhy) {
   queue.fail_sends = true;
-  auto r = service.submit({"https://example.com/live", "", "", std::nullopt});
+  auto r = service.submit(request("https://example.com/live"));
   ASSERT_FALSE(r.ok());
   auto jobs = store.list({})->jobs;
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].status, JobStatus::failed);
   EXPECT_EQ(jobs[0].error->code, "queue_error");
   queue.fail_sends = false;
-  EXPECT_TRUE(service.submit({"https://example.com/live", "", "", std::nullopt})->created) << "the URL is free again";
+  EXPECT_TRUE(service.submit(request("https://example.com/live"))->created) << "the URL is free again";
 }
 
 TEST_F(ServiceTest, SubmitsAreRefusedWhileTheDiskIsBelowItsReserve) {
   service.guard_disk([] { return DiskSpace{100 << 20, 10ull << 30}; }, [](std::uint64_t) { return 1ull << 30; });
-  auto r = service.submit({"https://example.com/live", "", "", std::nullopt});
+  auto r = service.submit(request("https://example.com/live"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "insufficient_storage");
   EXPECT_NE(r.error().message.find("100.0 MiB free"), std::string::npos) << r.error().message;

@@ -14,7 +14,11 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, id);
 CREATE INDEX IF NOT EXISTS jobs_by_seq ON jobs(seq);
-CREATE INDEX IF NOT EXISTS jobs_active_url ON jobs(url) WHERE status IN ('pending', 'starting', 'recording');
+-- The active statuses (is_active): a partial index's condition cannot change, so a new active
+-- status means a new index (a database from before `waiting` loses the old one here).
+DROP INDEX IF EXISTS jobs_active_url;
+CREATE INDEX IF NOT EXISTS jobs_active_url_v2 ON jobs(url)
+  WHERE status IN ('pending', 'waiting', 'starting', 'recording');
 -- Every write of a job, in order, so the event stream can report each change, not just the
 -- latest state. Trimmed to the most recent entries.
 CREATE TABLE IF NOT EXISTS job_changes (
@@ -62,7 +66,7 @@ Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
   if (!tx.began()) return db_->error("begin");
   {
     Stmt s(*db_,
-           "SELECT doc FROM jobs WHERE url = ? AND status IN ('pending', 'starting', 'recording') "
+           "SELECT doc FROM jobs WHERE url = ? AND status IN ('pending', 'waiting', 'starting', 'recording') "
            "ORDER BY id LIMIT 1");
     s.bind(1, job.url);
     if (s.step() == SQLITE_ROW) {

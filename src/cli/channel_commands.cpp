@@ -1,0 +1,155 @@
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/time.hpp"
+
+namespace chronicle::cli {
+namespace {
+
+std::string str(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+int fail(const Error& e) {
+  std::cerr << "chronicle: " << e.message << "\n";
+  return report_for(e).exit_code;
+}
+
+// "in 42 s" / "12 s ago" for a time the server gave.
+std::string relative(const std::string& rfc3339) {
+  const auto t = from_rfc3339(rfc3339);
+  if (!t) return "";
+  const auto s = static_cast<long long>(seconds_between(now(), *t));
+  return s >= 0 ? "in " + human_duration(static_cast<double>(s)) : human_duration(static_cast<double>(-s)) + " ago";
+}
+
+void print_channel(const nlohmann::json& c) {
+  std::cout << "id:        " << str(c, "id") << "\n"
+            << "url:       " << str(c, "url") << "\n"
+            << "name:      " << str(c, "name") << "\n";
+  if (!str(c, "prefix").empty()) std::cout << "prefix:    " << str(c, "prefix") << "\n";
+  std::cout << "format:    " << str(c, "format") << "\n"
+            << "every:     " << human_duration(c.value("poll_interval_s", 0.0))
+            << (c.value("enabled", true) ? "" : " (paused)") << "\n"
+            << "state:     " << str(c, "state") << "\n";
+  if (!str(c, "last_check_at").empty())
+    std::cout << "checked:   " << str(c, "last_check_at") << " (" << relative(str(c, "last_check_at")) << ")\n";
+  if (!str(c, "next_check_at").empty() && c.value("enabled", true))
+    std::cout << "next:      " << str(c, "next_check_at") << " (" << relative(str(c, "next_check_at")) << ")\n";
+  if (!str(c, "last_live_at").empty()) std::cout << "live at:   " << str(c, "last_live_at") << "\n";
+  if (!str(c, "scheduled_start").empty()) std::cout << "starts:    " << str(c, "scheduled_start") << "\n";
+  if (c.contains("last_error") && c["last_error"].is_object())
+    std::cout << "error:     " << str(c["last_error"], "message") << " [" << str(c["last_error"], "code") << "]\n";
+  if (!str(c, "active_job_id").empty()) std::cout << "recording: job " << str(c, "active_job_id") << "\n";
+  if (!str(c, "last_job_id").empty()) std::cout << "last job:  " << str(c, "last_job_id") << "\n";
+  if (c.value("skip_until_offline", false))
+    std::cout << "note:      its live session was stopped by hand; the next session is recorded\n";
+}
+
+int channel_call(Client& client, const char* method, const std::string& path, const nlohmann::json& body, bool json,
+                 const std::function<void(const nlohmann::json&)>& describe) {
+  auto answer = body.is_null() ? client.call(method, path) : client.call(method, path, body);
+  if (!answer) return fail(answer.error());
+  if (json)
+    std::cout << answer->dump() << "\n";
+  else
+    describe(*answer);
+  return 0;
+}
+
+}  // namespace
+
+std::optional<double> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(text.substr(i), &used);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (used == 0 || value < 0 || text[i] == '+' || text[i] == '-') return std::nullopt;
+    i += used;
+    double unit = 1;
+    if (i < text.size()) {
+      switch (text[i]) {
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        default:
+          return std::nullopt;
+      }
+      ++i;
+    } else if (total > 0) {
+      return std::nullopt;  // "1h30" is ambiguous
+    }
+    total += value * unit;
+  }
+  return total;
+}
+
+int cmd_channel_add(Client& client, const ChannelOptions& o) {
+  nlohmann::json body{{"url", o.url}};
+  if (!o.name.empty()) body["name"] = o.name;
+  if (!o.prefix.empty()) body["prefix"] = o.prefix;
+  if (!o.format.empty()) body["format"] = o.format;
+  if (o.poll_interval_s) body["poll_interval_s"] = *o.poll_interval_s;
+  if (o.paused) body["enabled"] = false;
+  return channel_call(client, "POST", "/api/v1/channels", body, o.json, [](const nlohmann::json& c) {
+    std::cout << str(c, "id") << "\n";
+    std::cerr << "watching " << str(c, "url") << " every " << human_duration(c.value("poll_interval_s", 0.0))
+              << (c.value("enabled", true) ? "" : " (paused)") << "\n";
+  });
+}
+
+int cmd_channel_ls(Client& client, bool json) {
+  return channel_call(client, "GET", "/api/v1/channels", nullptr, json, [](const nlohmann::json& answer) {
+    const auto& channels = answer.value("channels", nlohmann::json::array());
+    if (channels.empty()) {
+      std::cout << "no channels\n";
+      return;
+    }
+    std::printf("%-26s  %-9s  %-7s  %-12s  %s\n", "ID", "STATE", "EVERY", "CHECKED", "NAME / URL");
+    for (const auto& c : channels) {
+      const std::string state = c.value("enabled", true) ? str(c, "state") : "paused";
+      std::printf("%-26s  %-9s  %-7s  %-12s  %s (%s)\n", str(c, "id").c_str(), state.c_str(),
+                  human_duration(c.value("poll_interval_s", 0.0)).c_str(),
+                  str(c, "last_check_at").empty() ? "never" : relative(str(c, "last_check_at")).c_str(),
+                  str(c, "name").c_str(), str(c, "url").c_str());
+    }
+  });
+}
+
+int cmd_channel_show(Client& client, const std::string& id, bool json) {
+  return channel_call(client, "GET", "/api/v1/channels/" + id, nullptr, json, print_channel);
+}
+
+int cmd_channel_set_enabled(Client& client, const std::string& id, bool enabled, bool json) {
+  return channel_call(client, "PATCH", "/api/v1/channels/" + id, {{"enabled", enabled}}, json,
+                      [&](const nlohmann::json&) { std::cout << id << (enabled ? " resumed\n" : " paused\n"); });
+}
+
+int cmd_channel_check(Client& client, const std::string& id, bool json) {
+  return channel_call(client, "POST", "/api/v1/channels/" + id + "/check", nlohmann::json::object(), json,
+                      print_channel);
+}
+
+int cmd_channel_rm(Client& client, const std::string& id, bool json) {
+  return channel_call(client, "DELETE", "/api/v1/channels/" + id, nullptr, json,
+                      [&](const nlohmann::json&) { std::cout << id << " removed (its recordings stay)\n"; });
+}
+
+}  // namespace chronicle::cli

@@ -1,0 +1,103 @@
+#include "watch/watcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace chronicle::watch {
+
+Watcher::Watcher(JobService& jobs, ChannelService* channels, int concurrency)
+    : jobs_(jobs), channels_(channels), concurrency_(std::max(1, concurrency)) {}
+
+Watcher::~Watcher() { stop(); }
+
+void Watcher::start(std::stop_token shutdown) {
+  on_shutdown_.emplace(shutdown, std::function<void()>([this] {
+                         stop_.request_stop();
+                         changed_.notify_all();
+                       }));
+  threads_.emplace_back([this] { loop(); });
+  for (int i = 0; channels_ && i < concurrency_; ++i) threads_.emplace_back([this] { check_loop(); });
+}
+
+void Watcher::stop() {
+  stop_.request_stop();
+  changed_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+std::size_t Watcher::queue_due_channels() {
+  if (!channels_) return 0;
+  auto due = channels_->due(now());
+  if (!due) {
+    spdlog::warn("watcher: cannot list channels: {}", due.error().message);
+    return 0;
+  }
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& c : *due)
+      if (in_progress_.insert(c.id).second) {
+        due_.push_back(c.id);
+        ++queued;
+      }
+  }
+  if (queued) changed_.notify_all();
+  return queued;
+}
+
+void Watcher::check_loop() {
+  const auto token = stop_.get_token();
+  for (;;) {
+    std::string id;
+    {
+      std::unique_lock lock(mutex_);
+      if (!changed_.wait(lock, token, [this] { return !due_.empty(); })) return;
+      id = due_.front();
+      due_.pop_front();
+    }
+    auto checked = channels_->check(id);
+    if (!checked && checked.error().code != "not_found")
+      spdlog::warn("channel {}: check failed: {}", id, checked.error().message);
+    {
+      std::lock_guard lock(mutex_);
+      in_progress_.erase(id);
+      ++checked_;
+    }
+    changed_.notify_all();
+  }
+}
+
+void Watcher::loop() {
+  const auto token = stop_.get_token();
+  while (!token.stop_requested()) {
+    if (auto sent = jobs_.send_due_checks(now()); !sent)
+      spdlog::warn("watcher: cannot look at waiting jobs: {}", sent.error().message);
+    queue_due_channels();
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, token, std::chrono::seconds(1), [] { return false; });
+  }
+}
+
+PassSummary Watcher::run_once() {
+  PassSummary summary;
+  if (auto sent = jobs_.send_due_checks(now()); sent)
+    summary.checks_sent = *sent;
+  else
+    spdlog::warn("watcher: cannot look at waiting jobs: {}", sent.error().message);
+  const auto before = checked_;
+  if (queue_due_channels() > 0) {
+    std::vector<std::jthread> workers;
+    for (int i = 0; i < concurrency_; ++i) workers.emplace_back([this] { check_loop(); });
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return in_progress_.empty(); });
+    }
+    stop_.request_stop();
+    changed_.notify_all();
+  }
+  summary.channels_checked = checked_ - before;
+  return summary;
+}
+
+}  // namespace chronicle::watch

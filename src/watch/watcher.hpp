@@ -1,0 +1,54 @@
+#pragma once
+// The watcher: every second it sends the due checks of waiting jobs through the queue, and checks
+// each enabled channel whose interval has passed (a few side by side). In serve it runs on threads
+// of its own; the scheduled Lambda runs one pass (run_once) a minute.
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/channel_service.hpp"
+#include "core/service.hpp"
+
+namespace chronicle::watch {
+
+struct PassSummary {
+  std::size_t checks_sent = 0;       // waiting jobs sent to the dispatcher for a check
+  std::size_t channels_checked = 0;  // channel checks made
+};
+
+class Watcher {
+ public:
+  // `channels` may be null (a backend without channels): only waiting jobs are watched.
+  Watcher(JobService& jobs, ChannelService* channels, int concurrency);
+  ~Watcher();
+  void start(std::stop_token shutdown);
+  void stop();
+  // One pass, start to end, with `concurrency` checks side by side.
+  PassSummary run_once();
+
+ private:
+  void loop();
+  void check_loop();
+  // Queues the due channels that are not being checked already; returns how many.
+  std::size_t queue_due_channels();
+
+  JobService& jobs_;
+  ChannelService* channels_;
+  int concurrency_;
+  std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::deque<std::string> due_;        // channel ids to check
+  std::set<std::string> in_progress_;  // queued or being checked
+  std::size_t checked_ = 0;
+  std::stop_source stop_;
+  std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace chronicle::watch
