@@ -4,6 +4,7 @@
 #include "blob/s3/s3_object_store.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
 #include "queue/sqs/sqs_job_queue.hpp"
+#include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
 #include "store/sqlite/sqlite_channel_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
@@ -31,6 +32,8 @@ Result<Backend> open_aws(const Config& config) {
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
   b.queue = std::move(queue.value());
   b.objects = std::make_unique<blob::S3ObjectStore>(aws::Client(settings), s3);
+  b.channels = std::make_unique<dynamodb::DynamoChannelStore>(
+      aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
   return b;
 }
 

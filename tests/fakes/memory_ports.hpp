@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "core/channel.hpp"
 #include "core/names.hpp"
 #include "core/ports.hpp"
 
@@ -303,6 +304,56 @@ class FakeLauncher final : public Launcher {
 
  private:
   std::mutex mutex_;
+};
+
+// Channels in memory; every MemoryChannelStore made from the same table sees the same channels.
+struct ChannelTable {
+  std::mutex mutex;
+  std::map<std::string, Channel> channels;
+};
+
+class MemoryChannelStore final : public ChannelStore {
+ public:
+  explicit MemoryChannelStore(std::shared_ptr<ChannelTable> table = std::make_shared<ChannelTable>())
+      : t_(std::move(table)) {}
+
+  Result<Channel> create(const Channel& channel) override {
+    std::lock_guard lock(t_->mutex);
+    for (const auto& [id, c] : t_->channels)
+      if (c.url == channel.url)
+        return Error{"conflict", "channel " + id + " already watches " + c.url, ErrorKind::conflict};
+    Channel stored = channel;
+    stored.version = 1;
+    t_->channels[stored.id] = stored;
+    return stored;
+  }
+  Result<std::optional<Channel>> get(const std::string& id) override {
+    std::lock_guard lock(t_->mutex);
+    auto it = t_->channels.find(id);
+    if (it == t_->channels.end()) return std::optional<Channel>();
+    return std::optional<Channel>(it->second);
+  }
+  Result<std::vector<Channel>> list() override {
+    std::lock_guard lock(t_->mutex);
+    std::vector<Channel> out;
+    for (const auto& [id, c] : t_->channels) out.push_back(c);
+    return out;
+  }
+  Result<bool> replace_if_version(Channel& channel) override {
+    std::lock_guard lock(t_->mutex);
+    auto it = t_->channels.find(channel.id);
+    if (it == t_->channels.end() || it->second.version != channel.version) return false;
+    channel.version += 1;
+    it->second = channel;
+    return true;
+  }
+  Result<bool> remove(const std::string& id) override {
+    std::lock_guard lock(t_->mutex);
+    return t_->channels.erase(id) == 1;
+  }
+
+ private:
+  std::shared_ptr<ChannelTable> t_;
 };
 
 }  // namespace chronicle::fakes

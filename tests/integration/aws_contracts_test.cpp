@@ -1,11 +1,13 @@
 // The port contracts (tests/contract) for the AWS adapters against a real moto_server: the same
 // behaviours the embedded adapters show, written once.
 #include "blob/s3/s3_object_store.hpp"
+#include "contract/channel_store_contract.hpp"
 #include "contract/job_queue_contract.hpp"
 #include "contract/job_store_contract.hpp"
 #include "contract/object_store_contract.hpp"
 #include "integration/moto.hpp"
 #include "queue/sqs/sqs_job_queue.hpp"
+#include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
 
 namespace chronicle::contract {
@@ -31,6 +33,14 @@ struct DynamoStores {
   }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(Aws, JobStoreContract, DynamoStores);
+
+// Channels share the jobs' table.
+struct DynamoChannels : DynamoStores {
+  std::unique_ptr<ChannelStore> open() {
+    return std::make_unique<dynamodb::DynamoChannelStore>(aws::Client(MotoServer::settings()), options);
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Aws, ChannelStoreContract, DynamoChannels);
 
 struct SqsQueues {
   std::unique_ptr<JobQueue> open(int max_receives) {

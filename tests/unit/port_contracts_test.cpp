@@ -1,11 +1,13 @@
 // The port contracts (tests/contract) for the embedded adapters (a SQLite file, a directory) and
 // for the in-memory fakes the core's unit tests use, so the fakes behave as the adapters do.
 #include "blob/fs/fs_object_store.hpp"
+#include "contract/channel_store_contract.hpp"
 #include "contract/job_queue_contract.hpp"
 #include "contract/job_store_contract.hpp"
 #include "contract/object_store_contract.hpp"
 #include "fakes/memory_ports.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
+#include "store/sqlite/sqlite_channel_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 #include "temp_dir.hpp"
 
@@ -48,6 +50,21 @@ struct MemoryObjects {
 };
 using ObjectBackends = ::testing::Types<DirectoryObjects, MemoryObjects>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Local, ObjectStoreContract, ObjectBackends);
+
+struct SqliteChannels {
+  test_support::TempDir dir;
+  std::vector<std::shared_ptr<sqlite::Db>> dbs;
+  std::unique_ptr<ChannelStore> open() {
+    dbs.push_back(*sqlite::Db::open(dir.path / "jobs.db"));
+    return std::move(*sqlite::SqliteChannelStore::open(dbs.back()));
+  }
+};
+struct MemoryChannels {
+  std::shared_ptr<fakes::ChannelTable> table = std::make_shared<fakes::ChannelTable>();
+  std::unique_ptr<ChannelStore> open() { return std::make_unique<fakes::MemoryChannelStore>(table); }
+};
+using ChannelBackends = ::testing::Types<SqliteChannels, MemoryChannels>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Local, ChannelStoreContract, ChannelBackends);
 
 }  // namespace
 }  // namespace chronicle::contract

@@ -4,6 +4,7 @@
 
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "store/dynamodb/items.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,17 +13,6 @@ namespace chronicle::dynamodb {
 namespace {
 
 using json = nlohmann::json;
-
-json S(const std::string& v) { return {{"S", v}}; }
-json N(std::int64_t v) { return {{"N", std::to_string(v)}}; }
-
-std::int64_t epoch_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-Result<json> dynamo(const aws::Client& c, const std::string& action, const json& body) {
-  return aws::json_call(c, "dynamodb", "DynamoDB_20120810", action, body);
-}
 
 // The document, with the latest heartbeat (kept beside it by UpdateItem) applied. An item that is
 // not one of ours is an error, not an exception.
@@ -67,10 +57,6 @@ void add_count_updates(json& items, const std::string& table, std::optional<JobS
   if (from == to) return;
   if (from && counted(*from)) items.push_back(count_update(table, *from, -1));
   if (to && counted(*to)) items.push_back(count_update(table, *to, 1));
-}
-
-bool condition_failed(const Error& e) {
-  return e.code == "ConditionalCheckFailedException" || e.code == "TransactionCanceledException";
 }
 
 }  // namespace
