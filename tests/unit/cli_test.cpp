@@ -29,3 +29,14 @@ TEST(Format, ProgressLineShowsWhatAUserWatches) {
   job["error"] = {{"code", "recorder_lost"}, {"message", "the recorder died"}};
   EXPECT_NE(progress_line(job).find("the recorder died"), std::string::npos);
 }
+
+TEST(Cli, DurationsReadAsUsersWriteThem) {
+  EXPECT_EQ(parse_duration("90"), 90.0);
+  EXPECT_EQ(parse_duration("90s"), 90.0);
+  EXPECT_EQ(parse_duration("15m"), 900.0);
+  EXPECT_EQ(parse_duration("2h"), 7200.0);
+  EXPECT_EQ(parse_duration("1h30m"), 5400.0);
+  EXPECT_EQ(parse_duration("1.5h"), 5400.0);
+  EXPECT_EQ(parse_duration("1d"), 86400.0);
+  for (const char* bad : {"", "soon", "-5", "+5", "1h30", "5x", "h", "2h-1m"}) EXPECT_FALSE(parse_duration(bad)) << bad;
+}

@@ -253,3 +253,96 @@ TEST_F(ReaperTest, ARecoveryTheStoreRefusesIsTriedAgain) {
   reaper.sweep();
   EXPECT_EQ(stored(job.id).status, JobStatus::failed);
 }
+
+namespace {
+// A job submitted to wait for its stream, and its first message.
+std::pair<Job, QueueMessage> queued_waiting(fakes::MemoryJobStore& store, fakes::MemoryJobQueue& queue, double wait_s) {
+  Job j = new_job("https://example.com/soon");
+  j.wait_until = j.created_at + std::chrono::milliseconds(static_cast<long long>(wait_s * 1000));
+  auto created = store.create_or_get_active(j);
+  EXPECT_TRUE(queue.send(created->job.id, created->job.id).ok());
+  return {created->job, **queue.receive(std::chrono::seconds(30), std::chrono::milliseconds(0))};
+}
+}  // namespace
+
+TEST_F(DispatchTest, AStreamNotLiveYetWaitsWhenTheJobMayWait) {
+  probe_answer = make_error("stream_not_found", "not a recordable stream: HTTP Error 404: Not Found");
+  auto [job, message] = queued_waiting(store, queue, 3600);
+  EXPECT_EQ(dispatcher.handle(message), Dispatcher::Handled::done);
+  const Job waiting = stored(job.id);
+  EXPECT_EQ(waiting.status, JobStatus::waiting);
+  EXPECT_EQ(waiting.live_checks, 1);
+  ASSERT_TRUE(waiting.next_check_at);
+  EXPECT_LE(seconds_between(now(), *waiting.next_check_at), 3.0) << "the first checks come quickly";
+  EXPECT_NE(waiting.waiting_reason.find("404"), std::string::npos);
+  EXPECT_FALSE(waiting.error) << "waiting is not an error";
+  EXPECT_TRUE(launcher.launched.empty());
+  EXPECT_EQ(queue.acked, std::vector<std::string>{job.id});
+
+  // Not due yet: a message for it is dropped; once due, the next check claims it, and a live
+  // stream is launched.
+  ASSERT_TRUE(queue.send(job.id, job.id + "-check-1").ok());
+  auto early = **queue.receive(std::chrono::seconds(30), std::chrono::milliseconds(0));
+  EXPECT_EQ(dispatcher.handle(early), Dispatcher::Handled::done);
+  EXPECT_EQ(stored(job.id).status, JobStatus::waiting);
+  ASSERT_TRUE(update_job(store, job.id, [](Job& j) -> Result<Ok> {
+                j.next_check_at = now();
+                return Ok{};
+              }).ok());
+  probe_answer = [] {
+    record::StreamInfo live;
+    live.title = "Now live";
+    live.protocol = "m3u8_native";
+    live.live_status = "is_live";
+    return live;
+  }();
+  ASSERT_TRUE(queue.send(job.id, job.id + "-check-1b").ok());
+  auto due = **queue.receive(std::chrono::seconds(30), std::chrono::milliseconds(0));
+  EXPECT_EQ(dispatcher.handle(due), Dispatcher::Handled::done);
+  EXPECT_EQ(stored(job.id).status, JobStatus::starting);
+  EXPECT_EQ(launcher.launched, std::vector<std::string>{job.id});
+  EXPECT_TRUE(stored(job.id).milestones.contains("waiting"));
+}
+
+TEST_F(DispatchTest, AWaitPastItsDeadlineFailsAsNotLive) {
+  probe_answer = make_error("not_a_stream", "not a recordable stream: no audio or video found at this address");
+  auto [job, message] = queued_waiting(store, queue, -1);
+  EXPECT_EQ(dispatcher.handle(message), Dispatcher::Handled::done);
+  const Job failed = stored(job.id);
+  EXPECT_EQ(failed.status, JobStatus::failed);
+  ASSERT_TRUE(failed.error);
+  EXPECT_EQ(failed.error->code, "not_live");
+  EXPECT_NE(failed.error->message.find("no audio or video"), std::string::npos) << failed.error->message;
+}
+
+TEST_F(DispatchTest, ARefusalIsNotWaitedThrough) {
+  probe_answer = make_error("forbidden_address", "not recorded: the stream led to 10.0.0.1");
+  auto [job, message] = queued_waiting(store, queue, 3600);
+  EXPECT_EQ(dispatcher.handle(message), Dispatcher::Handled::done);
+  EXPECT_EQ(stored(job.id).status, JobStatus::failed);
+  EXPECT_EQ(stored(job.id).error->code, "forbidden_address");
+}
+
+TEST_F(DispatchTest, AnAnnouncedStreamWaitsForItsStartWithoutBeingAsked) {
+  record::StreamInfo upcoming;
+  upcoming.live_status = "is_upcoming";
+  upcoming.upcoming = true;
+  upcoming.starts_at = now() + std::chrono::hours(2);
+  probe_answer = upcoming;
+  auto [job, message] = queued();
+  EXPECT_EQ(dispatcher.handle(message), Dispatcher::Handled::done);
+  const Job waiting = stored(job.id);
+  EXPECT_EQ(waiting.status, JobStatus::waiting);
+  EXPECT_EQ(waiting.scheduled_start, upcoming.starts_at);
+  ASSERT_TRUE(waiting.next_check_at && waiting.wait_until);
+  EXPECT_NEAR(seconds_between(*upcoming.starts_at, *waiting.next_check_at), -30, 1) << "checked just before its start";
+  EXPECT_NEAR(seconds_between(*upcoming.starts_at, *waiting.wait_until), config.upcoming_wait_s, 1);
+
+  // Without a start time, an announced stream is refused as before.
+  upcoming.starts_at.reset();
+  probe_answer = upcoming;
+  auto [other, other_message] = queued("https://example.com/other");
+  EXPECT_EQ(dispatcher.handle(other_message), Dispatcher::Handled::done);
+  EXPECT_EQ(stored(other.id).status, JobStatus::failed);
+  EXPECT_EQ(stored(other.id).error->code, "stream_not_started");
+}
