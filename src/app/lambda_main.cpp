@@ -9,6 +9,7 @@
 #include "app/launchers.hpp"
 #include "aws/lambda_runtime.hpp"
 #include "backend/backend.hpp"
+#include "core/channel_service.hpp"
 #include "core/service.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/reaper.hpp"
@@ -16,7 +17,9 @@
 #include "http/routes.hpp"
 #include "lambda/event_source_queue.hpp"
 #include "lambda/handler.hpp"
+#include "record/probe.hpp"
 #include "sys/resolve.hpp"
+#include "watch/watcher.hpp"
 
 namespace chronicle::app {
 
@@ -44,11 +47,24 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   http::Router router(config, service, metrics, [&stats] { return stats.counters(); });
+  std::optional<ChannelService> channels;
+  if (backend->channels) {
+    channels.emplace(*backend->channels, *backend->store, service, config.url_policy(), resolver,
+                     ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s},
+                     [&config](const std::string& url) { return record::check_live(config, url); });
+    router.set_channels(&*channels);
+  }
   lambda::EventSourceQueue queue(*backend->queue);
   dispatch::Dispatcher dispatcher(config, *backend->store, queue, launcher, resolver, stats);
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats);
-  lambda::Handler handler(router, dispatcher, queue, config.max_body_bytes, config.max_receive_count,
-                          [&reaper] { reaper.sweep(); });
+  // The scheduled event (once a minute) is the watcher's tick on AWS: a channel is checked at most
+  // once a minute here, whatever its poll_interval_s below that.
+  lambda::Handler handler(router, dispatcher, queue, config.max_body_bytes, config.max_receive_count, [&] {
+    reaper.sweep();
+    watch::Watcher watcher(service, channels ? &*channels : nullptr, config.channel_check_concurrency);
+    const auto pass = watcher.run_once();
+    return nlohmann::json{{"checks_sent", pass.checks_sent}, {"channels_checked", pass.channels_checked}};
+  });
   spdlog::info("chronicle lambda ready: backend={} launcher={}", to_string(config.backend), to_string(config.launcher));
 
   for (;;) {

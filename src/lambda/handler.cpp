@@ -136,9 +136,10 @@ Result<json> Handler::handle(const json& event) {
   if (event.contains("requestContext") && (event.contains("rawPath") || event.contains("httpMethod")))
     return http_event(event);
   if (string_at(event, "source") == "aws.events" || string_at(event, "detail-type") == "Scheduled Event") {
-    if (sweep_) sweep_();
+    json done = {{"swept", true}};
+    if (sweep_) done.update(sweep_());
     dispatcher_.fail_dead_letters();
-    return json{{"swept", true}};
+    return done;
   }
   return make_error(
       "UnsupportedEvent",

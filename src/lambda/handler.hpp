@@ -1,7 +1,8 @@
 #pragma once
 // What `chronicle lambda` does with each event: API Gateway requests go through the same
 // Router as `serve`; SQS batches go through the same Dispatcher, one message at a time;
-// scheduled events run the reaper's sweep. Independent of the Runtime API transport.
+// scheduled events run the reaper's sweep and the watcher's pass (channels, waiting jobs). Independent of the Runtime
+// API transport.
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -23,9 +24,10 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 class Handler {
  public:
-  // `queue`: the queue the SQS events come from, to hold back messages that must wait.
+  // `queue`: the queue the SQS events come from, to hold back messages that must wait. `sweep`:
+  // what a scheduled event runs; what it returns is added to the response.
   Handler(http::Router& router, dispatch::Dispatcher& dispatcher, JobQueue& queue, std::size_t max_body_bytes,
-          int max_receives, std::function<void()> sweep)
+          int max_receives, std::function<nlohmann::json()> sweep)
       : router_(router),
         dispatcher_(dispatcher),
         queue_(queue),
@@ -46,7 +48,7 @@ class Handler {
   JobQueue& queue_;
   std::size_t max_body_bytes_;
   int max_receives_;
-  std::function<void()> sweep_;
+  std::function<nlohmann::json()> sweep_;
 };
 
 }  // namespace chronicle::lambda

@@ -170,7 +170,7 @@ def test_the_environment_names_only_settings_chronicle_reads(backend):
 
 
 def test_the_table_and_queues_are_the_ones_the_adapters_use(backend):
-    store = source("src/store/dynamodb/dynamodb_job_store.cpp")
+    store = source("src/store/dynamodb/dynamodb_job_store.cpp") + source("src/store/dynamodb/dynamodb_channel_store.cpp")
     table = backend.resource("aws_dynamodb_table.jobs")
     assert table["hash_key"] == "pk"
     assert {g["name"] for g in table["global_secondary_index"]} == set(
@@ -198,7 +198,7 @@ ROLE_NEEDS = {
     "seeder": {"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
     "api": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
             "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "ecs:StopTask"},
-    "dispatch": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+    "dispatch": {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
                  "sqs:GetQueueUrl", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                  "ecs:RunTask", "ecs:TagResource", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole"},
 }
@@ -213,12 +213,13 @@ PROVISION_ONLY = {"dynamodb:CreateTable", "dynamodb:UpdateTimeToLive", "sqs:Crea
 def actions_in_code():
     called = set()
     for path, service in [("src/store/dynamodb/dynamodb_job_store.cpp", "dynamodb"),
+                          ("src/store/dynamodb/dynamodb_channel_store.cpp", "dynamodb"),
                           ("src/queue/sqs/sqs_job_queue.cpp", "sqs"), ("src/dispatch/ecs_launcher.cpp", "ecs")]:
         for action in re.findall(r'(?:call|dynamo)\(\s*(?:\w+,\s*)?"([A-Z]\w+)"', source(path)):
             called.add(f"{service}:{action}")
     # Transactions are authorised per item: a Put, Update or Delete inside one needs PutItem,
     # UpdateItem or DeleteItem.
-    store = source("src/store/dynamodb/dynamodb_job_store.cpp")
+    store = source("src/store/dynamodb/dynamodb_job_store.cpp") + source("src/store/dynamodb/dynamodb_channel_store.cpp")
     assert not re.search(r'\{\{"ConditionCheck"', store)
     if "dynamodb:TransactWriteItems" in called:
         called.remove("dynamodb:TransactWriteItems")
@@ -260,7 +261,10 @@ def test_least_privilege_where_the_issue_draws_lines(backend):
     passed = next(s for s in dispatch if "iam:PassRole" in s["actions"])
     assert passed["resources"] == ["${aws_iam_role.recorder.arn}", "${aws_iam_role.task_execution.arn}"]
     for s in dispatch:
-        if any(a.startswith("sqs:") and a != "sqs:GetQueueUrl" for a in s["actions"]):
+        if s["actions"] == ["sqs:SendMessage"]:
+            # Channels' jobs and waiting jobs' checks go to the jobs queue, never the dead letters.
+            assert s["resources"] == ["${aws_sqs_queue.jobs.arn}"]
+        elif any(a.startswith("sqs:") and a != "sqs:GetQueueUrl" for a in s["actions"]):
             assert s["resources"] == "${local.queue_arns}"
 
 

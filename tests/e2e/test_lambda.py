@@ -202,9 +202,36 @@ def test_api_gateway_and_sqs_events_record_a_stream_end_to_end(function, make_st
     urllib.request.urlretrieve(headers["location"], out)
     assert sha256_of(out) == done["recording"]["sha256"]
     assert abs(ffprobe_duration(str(out)) - 8) <= 1.2
-    # A scheduled event runs the reaper's sweep.
+    # A scheduled event runs the reaper's sweep and the watcher (nothing to watch here).
     assert f.runtime.invoke({"source": "aws.events", "detail-type": "Scheduled Event"})[:2] == (
-        "response", {"swept": True})
+        "response", {"swept": True, "checks_sent": 0, "channels_checked": 0})
+
+
+def test_the_scheduled_event_checks_channels_and_makes_one_job_per_session(function, make_stream):
+    f = function()
+    stream = make_stream(10)
+    status, _, ch = f.call("POST", "/api/v1/channels", {"url": stream.url, "name": "on aws", "poll_interval_s": 60})
+    assert status == 201, ch
+    status, _, listed = f.call("GET", "/api/v1/channels")
+    assert [c["id"] for c in listed["channels"]] == [ch["id"]]
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event"}
+    kind, answer, _ = f.runtime.invoke(scheduled)
+    assert kind == "response" and answer["channels_checked"] == 1, answer
+    status, _, checked = f.call("GET", f"/api/v1/channels/{ch['id']}")
+    assert checked["state"] == "recording" and checked["active_job_id"], checked
+    # The next minute's event finds the channel not due yet; a check asked for by hand finds the
+    # session's job active: still one job.
+    assert f.runtime.invoke(scheduled)[1]["channels_checked"] == 0
+    status, _, again = f.call("POST", f"/api/v1/channels/{ch['id']}/check")
+    assert status == 200 and again["active_job_id"] == checked["active_job_id"], again
+    status, _, page = f.call("GET", "/api/v1/jobs")
+    jobs = [j for j in page["jobs"] if j["channel_id"] == ch["id"]]
+    assert [j["id"] for j in jobs] == [checked["active_job_id"]]
+    assert jobs[0]["name"].startswith("on aws 20")
+    [message] = f.receive(1)
+    assert json.loads(message["Body"])["job_id"] == jobs[0]["id"], "the job went through the queue"
+    status, _, gone = f.call("DELETE", f"/api/v1/channels/{ch['id']}")
+    assert status == 200 and f.call("GET", f"/api/v1/channels/{ch['id']}")[0] == 404
 
 
 def test_bad_requests_and_unknown_events_get_clear_errors(function):

@@ -171,7 +171,8 @@ resource "aws_iam_role_policy" "api" {
 }
 
 # --- The dispatcher function: consumes the queue (and its dead letters), claims jobs, runs
-# and watches recorder tasks.
+# and watches recorder tasks; once a minute checks channels (a live one gets a job, queued) and
+# queues the next check of jobs waiting for their stream.
 resource "aws_iam_role" "dispatch" {
   name               = "${var.name}-dispatch"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
@@ -193,6 +194,12 @@ data "aws_iam_policy_document" "dispatch" {
     sid       = "Jobs"
     actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = local.table_arns
+  }
+  statement {
+    # A live channel's new job, and a waiting job's next check, go through the queue.
+    sid       = "QueueJobsAndChecks"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.jobs.arn]
   }
   statement {
     sid       = "RunRecorders"

@@ -36,7 +36,8 @@ resource "aws_lambda_function" "api" {
 }
 
 # The dispatcher: SQS batches (validate, probe, RunTask) with partial batch failures, and
-# a sweep every minute that recovers jobs whose recorder died and fails dead letters.
+# a sweep every minute that recovers jobs whose recorder died, fails dead letters, checks the
+# channels that are due and queues the checks of jobs waiting for their stream.
 resource "aws_lambda_function" "dispatch" {
   function_name = "${var.name}-dispatch"
   role          = aws_iam_role.dispatch.arn
@@ -67,7 +68,7 @@ resource "aws_lambda_event_source_mapping" "jobs" {
 
 resource "aws_cloudwatch_event_rule" "sweep" {
   name                = "${var.name}-sweep"
-  description         = "chronicle: recover jobs whose recorder is gone, fail dead-lettered jobs"
+  description         = "chronicle: recover lost recorders, fail dead letters, check channels and waiting jobs"
   schedule_expression = "rate(1 minute)"
 }
 
