@@ -89,6 +89,50 @@ class LiveStream:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class ChannelPage:
+    """A channel's page: 404, a page with no media, or a page with a <video> of a live stream."""
+
+    def __init__(self):
+        page = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                page.requests += 1
+                if page.video is None and page.missing:
+                    body, status = b"<h1>no such channel</h1>", 404
+                elif page.video is None:
+                    body, status = b"<html><body><p>The channel is offline.</p></body></html>", 200
+                else:
+                    body = (f'<html><body><h1>Live now</h1><video controls src="{page.video}"></video>'
+                            f"</body></html>").encode()
+                    status = 200
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.missing = True
+        self.video = None
+        self.requests = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/channel/show"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def offline(self, missing=False):
+        self.video, self.missing = None, missing
+
+    def live(self, stream_url):
+        self.video = stream_url
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
 
 

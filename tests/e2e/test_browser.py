@@ -1,5 +1,6 @@
 """The dashboard in Debian's Chromium (playwright-core) against a real serve and a real live
-stream: submit through the modal, watch the card record, stop it, download its files."""
+stream: submit through the modal, watch the card record, stop it, download its files; add a
+channel in the Channels view and see its live session recorded."""
 import json
 import os
 import subprocess
@@ -35,6 +36,35 @@ def test_dashboard_submit_watch_stop_download(chronicle, make_stream):
     for name in ["empty-desktop", "modal-desktop", "list-recording-desktop", "details-recording-desktop",
                  "details-completed-desktop", "list-phone", "modal-phone", "details-phone"]:
         assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name
+
+
+def test_channels_view_add_watch_live_pause_remove(chronicle, sims):
+    from harness import ChannelPage
+    page = ChannelPage()
+    try:
+        proc = subprocess.Popen(["node", os.path.join(HERE, "..", "browser", "channels.mjs"), chronicle.base, page.url,
+                                 ARTIFACTS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # The script adds the channel and waits until it is seen offline; then it goes live.
+            line = proc.stdout.readline().strip()
+            if line != "offline":
+                proc.wait(30)
+                raise AssertionError(f"the script ended before the channel was offline: {line}{proc.stderr.read()}")
+            sim = sims([("live", 10), ("end",)], seconds=10)
+            page.live(sim.url)
+            out, err = proc.communicate(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, out + err
+        m = json.loads(out.strip().splitlines()[-1])
+        print(f"\nchannels view: {m}")
+        assert chronicle.job(m["job_id"])["recording"]["size"] == m["recording_bytes"] > 0
+        for name in ["channel-add-desktop", "channels-recording-desktop", "channels-phone"]:
+            assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name
+    finally:
+        page.close()
 
 
 def test_dashboard_asks_for_the_token_once_and_uses_signed_links(make_stream):

@@ -2,16 +2,14 @@
 offline (404, then a page without media), goes live (a page whose <video> points at a live HLS
 playlist from the simulator), ends and goes live again; serve's watcher records each session as a
 job of its own. A job submitted with wait_for_live_s waits in `waiting` until its stream starts."""
-import http.server
 import json
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import Chronicle, EventLog, decodes_cleanly, ffprobe_duration, wait_for
+from harness import ChannelPage, Chronicle, EventLog, decodes_cleanly, ffprobe_duration, wait_for
 
 FAST = {
     "CHRONICLE_CHANNEL_MIN_POLL_INTERVAL": "1",
@@ -19,50 +17,6 @@ FAST = {
     "CHRONICLE_STALL_TIMEOUT": "4",
     "CHRONICLE_RECONNECT_WINDOW": "6",
 }
-
-
-class ChannelPage:
-    """A channel's page: 404, a page with no media, or a page with a <video> of a live stream."""
-
-    def __init__(self):
-        page = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                page.requests += 1
-                if page.video is None and page.missing:
-                    body, status = b"<h1>no such channel</h1>", 404
-                elif page.video is None:
-                    body, status = b"<html><body><p>The channel is offline.</p></body></html>", 200
-                else:
-                    body = (f'<html><body><h1>Live now</h1><video controls src="{page.video}"></video>'
-                            f"</body></html>").encode()
-                    status = 200
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.missing = True
-        self.video = None
-        self.requests = 0
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/channel/show"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def offline(self, missing=False):
-        self.video, self.missing = None, missing
-
-    def live(self, stream_url):
-        self.video = stream_url
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

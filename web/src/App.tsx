@@ -2,14 +2,19 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Radio } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { api, ApiError, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
-import { STATUSES, type Job, type JobStatus, type ServerInfo } from "@/lib/types";
-import { formatBytes } from "@/lib/format";
+import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo } from "@/lib/types";
+import { formatBytes, isActive } from "@/lib/format";
+import { AddChannelDialog } from "@/features/AddChannelDialog";
+import { ChannelsView } from "@/features/ChannelsView";
 import { JobCard } from "@/features/JobCard";
 import { JobDetails } from "@/features/JobDetails";
 import { NewRecordingDialog } from "@/features/NewRecordingDialog";
 import { TokenDialog } from "@/features/TokenDialog";
 
 type Filter = JobStatus | "all" | "active";
+type View = "recordings" | "channels";
+
+const viewFromHash = (): View => (window.location.hash === "#channels" ? "channels" : "recordings");
 
 export default function App() {
   const [jobs, setJobs] = useState<Map<string, Job>>(new Map());
@@ -22,7 +27,20 @@ export default function App() {
   const [info, setInfo] = useState<ServerInfo | null>(null);
   const retry = useRef<(() => Promise<unknown>) | null>(null);
 
+  const [channels, setChannels] = useState<Map<string, Channel>>(new Map());
+  const [view, setView] = useState<View>(viewFromHash);
+  useEffect(() => {
+    const follow = () => setView(viewFromHash());
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, []);
+  const show = (v: View) => {
+    window.location.hash = v === "channels" ? "channels" : "";
+    setView(v);
+  };
+
   const upsert = useCallback((job: Job) => setJobs((m) => new Map(m).set(job.id, job)), []);
+  const upsertChannel = useCallback((c: Channel) => setChannels((m) => new Map(m).set(c.id, c)), []);
   // Bumped when a token is saved, so the event stream reconnects with it.
   const [tokenVersion, setTokenVersion] = useState(0);
   const resync = useCallback(() => {
@@ -40,6 +58,11 @@ export default function App() {
           setAskToken(true);
         }
       });
+    // A backend without channels answers 501: the view then stays empty.
+    api
+      .listChannels()
+      .then(({ channels }) => setChannels(new Map(channels.map((c) => [c.id, c]))))
+      .catch(() => undefined);
   }, []);
 
   useEffect(() => {
@@ -49,10 +72,12 @@ export default function App() {
         onJob: upsert,
         onDeleted: (id) => setJobs((m) => ((m = new Map(m)), m.delete(id), m)),
         onResync: resync,
+        onChannel: upsertChannel,
+        onChannelDeleted: (id) => setChannels((m) => ((m = new Map(m)), m.delete(id), m)),
       },
       setConnection,
     );
-  }, [resync, upsert, tokenVersion]);
+  }, [resync, upsert, upsertChannel, tokenVersion]);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -84,7 +109,7 @@ export default function App() {
   const visible = useMemo(() => {
     const all = [...jobs.values()].sort((a, b) => (a.id < b.id ? 1 : -1)); // ids sort by creation time
     if (filter === "all") return all;
-    if (filter === "active") return all.filter((j) => ["pending", "starting", "recording", "uploading"].includes(j.status));
+    if (filter === "active") return all.filter((j) => isActive(j.status));
     return all.filter((j) => j.status === filter);
   }, [jobs, filter]);
 
@@ -92,12 +117,14 @@ export default function App() {
     const c: Record<string, number> = { all: jobs.size, active: 0 };
     for (const j of jobs.values()) {
       c[j.status] = (c[j.status] ?? 0) + 1;
-      if (["pending", "starting", "recording", "uploading"].includes(j.status)) c.active++;
+      if (isActive(j.status)) c.active++;
     }
     return c;
   }, [jobs]);
 
   const selectedJob = selected ? (jobs.get(selected) ?? null) : null;
+  const channelList = useMemo(() => [...channels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), [channels]);
+  const newestFirst = useMemo(() => [...jobs.values()].sort((a, b) => (a.id < b.id ? 1 : -1)), [jobs]);
 
   return (
     <div className="mx-auto max-w-7xl px-4 pb-16 sm:px-6">
@@ -123,41 +150,80 @@ export default function App() {
             </span>
           )}
         </div>
-        <NewRecordingDialog
-          submit={(req) => guarded(() => api.submit(req))}
-          onSubmitted={(job) => (upsert(job), setSelected(null))}
-        />
+        <div className="flex gap-2">
+          {view === "channels" ? (
+            <AddChannelDialog add={(req) => guarded(() => api.addChannel(req))} onAdded={upsertChannel} />
+          ) : (
+            <NewRecordingDialog
+              submit={(req) => guarded(() => api.submit(req))}
+              onSubmitted={(job) => (upsert(job), setSelected(null))}
+            />
+          )}
+        </div>
       </header>
 
-      <nav className="mb-6 flex gap-2 overflow-x-auto pb-1" aria-label="Filter by status">
-        {(["all", "active", ...STATUSES] as Filter[]).map((f) => (
-          <Button
-            key={f}
-            variant={filter === f ? "default" : "outline"}
-            size="sm"
-            onClick={() => setFilter(f)}
-            aria-pressed={filter === f}
+      <nav className="mb-4 flex gap-1 border-b border-border" aria-label="Views">
+        {(["recordings", "channels"] as View[]).map((v) => (
+          <button
+            key={v}
+            onClick={() => show(v)}
+            aria-current={view === v ? "page" : undefined}
+            data-testid={`view-${v}`}
+            className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium capitalize ${
+              view === v ? "border-primary text-foreground" : "border-transparent text-muted hover:text-foreground"
+            }`}
           >
-            {f} <span className="opacity-70">{counts[f] ?? 0}</span>
-          </Button>
+            {v} <span className="opacity-70">{v === "channels" ? channels.size : jobs.size}</span>
+          </button>
         ))}
       </nav>
 
-      {loadError && <p className="mb-6 rounded-md bg-danger-bg px-4 py-3 text-sm text-danger">{loadError}</p>}
-
-      {visible.length === 0 ? (
-        <div className="rounded-xl border border-dashed border-border px-6 py-20 text-center" data-testid="empty-state">
-          <p className="font-medium">{jobs.size === 0 ? "Nothing recorded yet" : `No ${filter} jobs`}</p>
-          <p className="mt-1 text-sm text-muted">
-            {jobs.size === 0 ? "Paste a live URL into “New recording” and chronicle takes it from there." : "Try another filter."}
-          </p>
-        </div>
+      {view === "channels" ? (
+        <ChannelsView
+          channels={channelList}
+          jobs={newestFirst}
+          now={now}
+          onOpenJob={setSelected}
+          onPause={async (id, enabled) => upsertChannel(await guarded(() => api.updateChannel(id, { enabled })))}
+          onCheck={async (id) => upsertChannel(await guarded(() => api.checkChannel(id)))}
+          onRemove={async (id) => {
+            await guarded(() => api.removeChannel(id));
+            setChannels((m) => ((m = new Map(m)), m.delete(id), m));
+          }}
+        />
       ) : (
-        <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
-          {visible.map((job) => (
-            <JobCard key={job.id} job={job} now={now} onOpen={() => setSelected(job.id)} />
-          ))}
-        </section>
+        <>
+          <nav className="mb-6 flex gap-2 overflow-x-auto pb-1" aria-label="Filter by status">
+            {(["all", "active", ...STATUSES] as Filter[]).map((f) => (
+              <Button
+                key={f}
+                variant={filter === f ? "default" : "outline"}
+                size="sm"
+                onClick={() => setFilter(f)}
+                aria-pressed={filter === f}
+              >
+                {f} <span className="opacity-70">{counts[f] ?? 0}</span>
+              </Button>
+            ))}
+          </nav>
+
+          {loadError && <p className="mb-6 rounded-md bg-danger-bg px-4 py-3 text-sm text-danger">{loadError}</p>}
+
+          {visible.length === 0 ? (
+            <div className="rounded-xl border border-dashed border-border px-6 py-20 text-center" data-testid="empty-state">
+              <p className="font-medium">{jobs.size === 0 ? "Nothing recorded yet" : `No ${filter} jobs`}</p>
+              <p className="mt-1 text-sm text-muted">
+                {jobs.size === 0 ? "Paste a live URL into “New recording” and chronicle takes it from there." : "Try another filter."}
+              </p>
+            </div>
+          ) : (
+            <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
+              {visible.map((job) => (
+                <JobCard key={job.id} job={job} now={now} onOpen={() => setSelected(job.id)} />
+              ))}
+            </section>
+          )}
+        </>
       )}
 
       <JobDetails

@@ -1,10 +1,21 @@
 import { Card } from "@/components/ui/card";
-import { endReasonText, formatBitrate, formatBytes, formatDuration, gapsSummary, heartbeatAge, isActive, mediaSilence } from "@/lib/format";
+import {
+  endReasonText,
+  formatBitrate,
+  formatBytes,
+  formatDuration,
+  gapsSummary,
+  heartbeatAge,
+  isActive,
+  mediaSilence,
+  waitingText,
+} from "@/lib/format";
 import type { Job } from "@/lib/types";
 import { StatusBadge } from "./StatusBadge";
 
 export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: () => void }) {
-  const hb = isActive(job.status) ? heartbeatAge(job.heartbeat_at, now) : null;
+  const hb = isActive(job.status) && job.status !== "waiting" ? heartbeatAge(job.heartbeat_at, now) : null;
+  const waiting = waitingText(job, now);
   const label = job.name || job.title || job.url;
   const silence = mediaSilence(job, now);
   const gaps = gapsSummary(job);
@@ -50,6 +61,11 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
         <p className={`mt-3 text-xs ${hb.stale ? "text-warning" : "text-muted"}`} data-testid="heartbeat">
           {hb.stale ? "⚠ heartbeat stale: " : "heartbeat "}
           {hb.text}
+        </p>
+      )}
+      {waiting && (
+        <p className="mt-3 text-xs text-info" data-testid="job-waiting" title={job.waiting_reason ?? undefined}>
+          {waiting}
         </p>
       )}
       {silence && (

@@ -3,11 +3,20 @@ import { Copy, Download, Magnet, Square, Trash2 } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
 import { api } from "@/lib/api";
-import { endReasonText, formatBitrate, formatBytes, formatDuration, formatTime, heartbeatAge, isActive } from "@/lib/format";
+import {
+  endReasonText,
+  formatBitrate,
+  formatBytes,
+  formatDuration,
+  formatTime,
+  heartbeatAge,
+  isActive,
+  waitingText,
+} from "@/lib/format";
 import type { Job, JobStatus } from "@/lib/types";
 import { StatusBadge } from "./StatusBadge";
 
-const TIMELINE: JobStatus[] = ["pending", "starting", "recording", "uploading"];
+const TIMELINE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -36,7 +45,8 @@ export function JobDetails({
   const [error, setError] = useState<string | null>(null);
   if (!job) return null;
   const final: JobStatus = job.status === "failed" || job.status === "canceled" ? job.status : "completed";
-  const steps = [...TIMELINE, final];
+  // `waiting` is shown only for jobs that waited.
+  const steps = [...TIMELINE, final].filter((s) => s !== "waiting" || job.milestones?.waiting || job.status === "waiting");
   const hb = isActive(job.status) ? heartbeatAge(job.heartbeat_at, now) : null;
 
   const act = async (what: "stop" | "delete") => {
@@ -72,6 +82,12 @@ export function JobDetails({
           })}
         </ol>
 
+        {job.status === "waiting" && (
+          <p className="mt-5 rounded-md bg-info/10 px-3 py-2 text-sm text-info" data-testid="waiting">
+            {waitingText(job, now)}
+            {job.waiting_reason && <span className="block text-xs opacity-80">last check: {job.waiting_reason}</span>}
+          </p>
+        )}
         {job.error && <p className="mt-5 rounded-md bg-danger-bg px-3 py-2 text-sm text-danger">{job.error.message}</p>}
         {job.end_reason && (
           <p className="mt-5 text-sm" data-testid="end-reason">
@@ -146,7 +162,7 @@ export function JobDetails({
             <div className="space-y-3" role="alertdialog">
               <p className="text-sm">
                 {confirm === "stop"
-                  ? job.status === "pending"
+                  ? job.status === "pending" || job.status === "waiting"
                     ? "Cancel this job?"
                     : "Stop recording? What was recorded so far is kept."
                   : "Delete this job and its files? This cannot be undone."}
@@ -162,7 +178,7 @@ export function JobDetails({
             </div>
           ) : isActive(job.status) ? (
             <Button variant="destructive" size="sm" onClick={() => setConfirm("stop")} disabled={job.stop_requested} data-testid="stop">
-              <Square /> {job.stop_requested ? "Stopping…" : job.status === "pending" ? "Cancel" : "Stop"}
+              <Square /> {job.stop_requested ? "Stopping…" : job.status === "pending" || job.status === "waiting" ? "Cancel" : "Stop"}
             </Button>
           ) : (
             <Button variant="destructive" size="sm" onClick={() => setConfirm("delete")} data-testid="delete">

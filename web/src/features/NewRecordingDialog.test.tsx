@@ -42,4 +42,15 @@ describe("New recording modal", () => {
     expect(submit).toHaveBeenCalledWith({ url: "https://example.com/live.m3u8", name: "news", prefix: undefined });
     await waitFor(() => expect(screen.queryByLabelText("Stream URL")).toBeNull());
   });
+
+  it("asks the server to wait for a stream that has not started", async () => {
+    const submit = vi.fn().mockResolvedValue({ id: "01W" } as Job);
+    const { url } = open(submit);
+    fireEvent.change(url, { target: { value: "https://example.com/soon.m3u8" } });
+    fireEvent.click(screen.getByTestId("wait-for-live"));
+    fireEvent.change(screen.getByTestId("wait-seconds"), { target: { value: "7200" } });
+    fireEvent.submit(url.closest("form")!);
+    await waitFor(() => expect(submit).toHaveBeenCalled());
+    expect(submit).toHaveBeenCalledWith({ url: "https://example.com/soon.m3u8", name: undefined, prefix: undefined, wait_for_live_s: 7200 });
+  });
 });

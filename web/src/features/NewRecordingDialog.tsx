@@ -3,21 +3,23 @@ import { Plus } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input, Label } from "@/components/ui/input";
-import { ApiError } from "@/lib/api";
-import { validateName, validateUrl } from "@/lib/format";
+import { ApiError, type SubmitRequest } from "@/lib/api";
+import { validateName, validateUrl, WAIT_CHOICES } from "@/lib/format";
 import type { Job } from "@/lib/types";
 
 export function NewRecordingDialog({
   submit,
   onSubmitted,
 }: {
-  submit: (req: { url: string; name?: string; prefix?: string }) => Promise<Job>;
+  submit: (req: SubmitRequest) => Promise<Job>;
   onSubmitted: (job: Job) => void;
 }) {
   const [open, setOpen] = useState(false);
   const [url, setUrl] = useState("");
   const [name, setName] = useState("");
   const [prefix, setPrefix] = useState("");
+  const [waitForLive, setWaitForLive] = useState(false);
+  const [waitSeconds, setWaitSeconds] = useState(3600);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -25,6 +27,7 @@ export function NewRecordingDialog({
     setUrl("");
     setName("");
     setPrefix("");
+    setWaitForLive(false);
     setError(null);
   };
 
@@ -37,7 +40,9 @@ export function NewRecordingDialog({
     }
     setBusy(true);
     try {
-      const job = await submit({ url: url.trim(), name: name.trim() || undefined, prefix: prefix.trim() || undefined });
+      const request: SubmitRequest = { url: url.trim(), name: name.trim() || undefined, prefix: prefix.trim() || undefined };
+      if (waitForLive) request.wait_for_live_s = waitSeconds;
+      const job = await submit(request);
       onSubmitted(job);
       reset();
       setOpen(false);
@@ -80,6 +85,33 @@ export function NewRecordingDialog({
               <Label htmlFor="prefix">Folder (optional)</Label>
               <Input id="prefix" value={prefix} onChange={(e) => setPrefix(e.target.value)} placeholder="shows/2026" />
             </div>
+          </div>
+          <div className="flex flex-wrap items-center gap-3 text-sm">
+            <label className="flex items-center gap-2">
+              <input
+                type="checkbox"
+                checked={waitForLive}
+                onChange={(e) => setWaitForLive(e.target.checked)}
+                data-testid="wait-for-live"
+                className="size-4 accent-[var(--color-primary)]"
+              />
+              Wait for the stream to start
+            </label>
+            {waitForLive && (
+              <select
+                aria-label="How long to wait"
+                value={waitSeconds}
+                onChange={(e) => setWaitSeconds(Number(e.target.value))}
+                className="h-8 rounded-md border border-border bg-transparent px-2 text-sm"
+                data-testid="wait-seconds"
+              >
+                {WAIT_CHOICES.map((c) => (
+                  <option key={c.seconds} value={c.seconds} className="bg-card">
+                    up to {c.label}
+                  </option>
+                ))}
+              </select>
+            )}
           </div>
           {error && (
             <p id="form-error" role="alert" className="rounded-md bg-danger-bg px-3 py-2 text-sm text-danger" data-testid="form-error">

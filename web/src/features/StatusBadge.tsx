@@ -3,6 +3,7 @@ import type { JobStatus } from "@/lib/types";
 
 const TONES: Record<JobStatus, BadgeProps["tone"]> = {
   pending: "neutral",
+  waiting: "info",
   starting: "info",
   recording: "live",
   uploading: "info",

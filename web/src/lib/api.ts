@@ -1,5 +1,5 @@
 // The only module that knows the server's URLs.
-import type { Job, ServerInfo } from "./types";
+import type { Channel, ChannelRequest, Job, ServerInfo } from "./types";
 
 const TOKEN_KEY = "chronicle.token";
 
@@ -41,10 +41,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 export const api = {
   listJobs: (limit = 200) => call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?limit=${limit}`),
   getJob: (id: string) => call<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),
-  submit: (req: { url: string; name?: string; prefix?: string }) => call<Job>("POST", "/api/v1/jobs", req),
+  submit: (req: SubmitRequest) => call<Job>("POST", "/api/v1/jobs", req),
   stop: (id: string) => call<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/stop`),
   remove: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`),
   info: () => call<ServerInfo>("GET", "/api/v1/info"),
+  listChannels: () => call<{ channels: Channel[] }>("GET", "/api/v1/channels"),
+  addChannel: (req: ChannelRequest) => call<Channel>("POST", "/api/v1/channels", req),
+  updateChannel: (id: string, req: ChannelRequest) => call<Channel>("PATCH", `/api/v1/channels/${encodeURIComponent(id)}`, req),
+  removeChannel: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/channels/${encodeURIComponent(id)}`),
+  checkChannel: (id: string) => call<Channel>("POST", `/api/v1/channels/${encodeURIComponent(id)}/check`),
   // Same-origin paths, with the signature the server put on the job's links when it has a token
   // (a plain link would need the token, which a download cannot send).
   recordingUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording${signature(signed)}`,
@@ -60,6 +65,14 @@ function signature(url: string | undefined): string {
   }
 }
 
+export interface SubmitRequest {
+  url: string;
+  name?: string;
+  prefix?: string;
+  /** Wait this long for a stream that is not live yet. */
+  wait_for_live_s?: number;
+}
+
 export type Connection = "live" | "polling" | "connecting";
 
 // Build-time setting: VITE_POLL_INTERVAL_MS=10000 npm run build
@@ -68,7 +81,13 @@ export const POLL_MS = Number(import.meta.env.VITE_POLL_INTERVAL_MS ?? 5000) || 
 // Live updates over SSE; EventSource reconnects by itself. While it is down, the list is
 // polled every `pollMs` so the page never goes stale.
 export function subscribe(
-  handlers: { onJob: (job: Job) => void; onDeleted: (id: string) => void; onResync: () => void },
+  handlers: {
+    onJob: (job: Job) => void;
+    onDeleted: (id: string) => void;
+    onResync: () => void;
+    onChannel?: (channel: Channel) => void;
+    onChannelDeleted?: (id: string) => void;
+  },
   onConnection: (c: Connection) => void,
   pollMs = POLL_MS,
 ): () => void {
@@ -98,6 +117,8 @@ export function subscribe(
   source.onerror = () => startPolling();
   source.addEventListener("job", (e) => handlers.onJob(JSON.parse((e as MessageEvent).data)));
   source.addEventListener("job_deleted", (e) => handlers.onDeleted(JSON.parse((e as MessageEvent).data).id));
+  source.addEventListener("channel", (e) => handlers.onChannel?.(JSON.parse((e as MessageEvent).data)));
+  source.addEventListener("channel_deleted", (e) => handlers.onChannelDeleted?.(JSON.parse((e as MessageEvent).data).id));
   return () => {
     source.close();
     stopPolling();

@@ -1,4 +1,4 @@
-import type { EndReason, Job, JobStatus } from "./types";
+import type { Channel, EndReason, Job, JobStatus } from "./types";
 
 export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -64,7 +64,7 @@ export function validateName(name: string): string | null {
   return null;
 }
 
-export const ACTIVE: JobStatus[] = ["pending", "starting", "recording", "uploading"];
+export const ACTIVE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
 export const isActive = (s: JobStatus) => ACTIVE.includes(s);
 
 /** Seconds without new media while recording, once it is worth telling (5 s and more). */
@@ -96,3 +96,43 @@ export function gapsSummary(job: Job): string | null {
   const missing = closed.reduce((sum, i) => sum + (i.gap_s ?? 0), 0);
   return `${closed.length} ${closed.length === 1 ? "gap" : "gaps"}, ${missing.toFixed(1)} s missing`;
 }
+
+/** "in 12 s", "in 3 min", "4 min ago": a moment the server gave, relative to now. */
+export function relativeTime(iso: string | null | undefined, now: number): string {
+  if (!iso) return "never";
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (seconds === 0) return "just now";
+  const size = Math.abs(seconds);
+  const text = size < 60 ? `${size} s` : size < 3600 ? `${Math.round(size / 60)} min` : `${(size / 3600).toFixed(1)} h`;
+  return seconds >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** "every 2 min" */
+export function intervalText(seconds: number): string {
+  if (seconds < 60) return `every ${seconds} s`;
+  if (seconds < 3600) return `every ${+(seconds / 60).toFixed(1)} min`;
+  return `every ${+(seconds / 3600).toFixed(1)} h`;
+}
+
+/** What a waiting job is waiting for: the next check, and what the last one found. */
+export function waitingText(job: Job, now: number): string | null {
+  if (job.status !== "waiting") return null;
+  const parts = [job.scheduled_start ? `announced for ${formatTime(job.scheduled_start)}` : "waiting for the stream to go live"];
+  if (job.next_check_at) parts.push(`next check ${relativeTime(job.next_check_at, now)}`);
+  if (job.wait_until) parts.push(`gives up ${relativeTime(job.wait_until, now)}`);
+  return parts.join(" · ");
+}
+
+/** A channel's state as shown: a paused channel says so whatever it last found. */
+export function channelState(channel: Channel): Channel["state"] | "paused" {
+  return channel.enabled ? channel.state : "paused";
+}
+
+/** The choices of how long a new recording waits for its stream. */
+export const WAIT_CHOICES: { label: string; seconds: number }[] = [
+  { label: "15 minutes", seconds: 900 },
+  { label: "1 hour", seconds: 3600 },
+  { label: "2 hours", seconds: 7200 },
+  { label: "6 hours", seconds: 21600 },
+  { label: "1 day", seconds: 86400 },
+];

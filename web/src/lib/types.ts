@@ -1,6 +1,14 @@
-export type JobStatus = "pending" | "starting" | "recording" | "uploading" | "completed" | "failed" | "canceled";
+export type JobStatus =
+  | "pending"
+  | "waiting"
+  | "starting"
+  | "recording"
+  | "uploading"
+  | "completed"
+  | "failed"
+  | "canceled";
 
-export const STATUSES: JobStatus[] = ["pending", "starting", "recording", "uploading", "completed", "failed", "canceled"];
+export const STATUSES: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading", "completed", "failed", "canceled"];
 
 export interface Seeding {
   state: string;
@@ -46,6 +54,47 @@ export interface Job {
   last_media_at?: string | null;
   reconnect_window_s?: number | null;
   warnings?: string[];
+  /** The channel whose live session this job records. */
+  channel_id?: string | null;
+  /** Waiting for the stream to go live: until when, the next check, and what the last one found. */
+  wait_until?: string | null;
+  next_check_at?: string | null;
+  scheduled_start?: string | null;
+  live_checks?: number;
+  waiting_reason?: string | null;
+}
+
+export type ChannelState = "unknown" | "offline" | "upcoming" | "live" | "recording" | "error";
+
+export interface Channel {
+  id: string;
+  url: string;
+  name: string;
+  prefix: string;
+  format: string;
+  poll_interval_s: number;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string | null;
+  state: ChannelState;
+  last_check_at: string | null;
+  next_check_at: string | null;
+  last_live_at: string | null;
+  scheduled_start: string | null;
+  last_error: { code: string; message: string } | null;
+  failures: number;
+  active_job_id: string | null;
+  last_job_id: string | null;
+  skip_until_offline: boolean;
+}
+
+export interface ChannelRequest {
+  url?: string;
+  name?: string;
+  prefix?: string;
+  format?: string;
+  poll_interval_s?: number;
+  enabled?: boolean;
 }
 
 export type EndReason = "stream_ended" | "stopped" | "stream_lost" | "recorder_lost" | "disk_full" | "forbidden_address";

@@ -1,0 +1,130 @@
+import { useState, type FormEvent } from "react";
+import { Plus } from "lucide-react";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
+import { Input, Label } from "@/components/ui/input";
+import { ApiError } from "@/lib/api";
+import { validateName, validateUrl } from "@/lib/format";
+import type { Channel, ChannelRequest } from "@/lib/types";
+
+const INTERVALS = [
+  { label: "every 30 s", seconds: 30 },
+  { label: "every minute", seconds: 60 },
+  { label: "every 2 minutes", seconds: 120 },
+  { label: "every 5 minutes", seconds: 300 },
+  { label: "every 15 minutes", seconds: 900 },
+];
+
+export function AddChannelDialog({
+  add,
+  onAdded,
+}: {
+  add: (req: ChannelRequest) => Promise<Channel>;
+  onAdded: (channel: Channel) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const [url, setUrl] = useState("");
+  const [name, setName] = useState("");
+  const [prefix, setPrefix] = useState("");
+  const [pollInterval, setPollInterval] = useState(60);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const reset = () => {
+    setUrl("");
+    setName("");
+    setPrefix("");
+    setPollInterval(60);
+    setError(null);
+  };
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    const problem = validateUrl(url) ?? validateName(name);
+    if (problem) {
+      setError(problem.replace("a live stream", "the channel"));
+      return;
+    }
+    setBusy(true);
+    try {
+      const channel = await add({
+        url: url.trim(),
+        name: name.trim() || undefined,
+        prefix: prefix.trim() || undefined,
+        poll_interval_s: pollInterval,
+      });
+      onAdded(channel);
+      reset();
+      setOpen(false);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog open={open} onOpenChange={(o) => (setOpen(o), o || reset())}>
+      <DialogTrigger asChild>
+        <Button data-testid="add-channel">
+          <Plus /> Add channel
+        </Button>
+      </DialogTrigger>
+      <DialogContent>
+        <DialogTitle>Add a channel</DialogTitle>
+        <DialogDescription>
+          chronicle checks the channel regularly and records every live session, each as a recording of its own.
+        </DialogDescription>
+        <form onSubmit={onSubmit} className="mt-5 space-y-4" noValidate>
+          <div className="space-y-1.5">
+            <Label htmlFor="channel-url">Channel URL</Label>
+            <Input
+              id="channel-url"
+              autoFocus
+              value={url}
+              onChange={(e) => (setUrl(e.target.value), setError(null))}
+              placeholder="https://example.com/channel/live"
+              aria-invalid={error !== null}
+              aria-describedby="channel-error"
+            />
+          </div>
+          <div className="grid gap-4 sm:grid-cols-2">
+            <div className="space-y-1.5">
+              <Label htmlFor="channel-name">Name (optional)</Label>
+              <Input id="channel-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="the evening show" />
+            </div>
+            <div className="space-y-1.5">
+              <Label htmlFor="channel-prefix">Folder (optional)</Label>
+              <Input id="channel-prefix" value={prefix} onChange={(e) => setPrefix(e.target.value)} placeholder="shows" />
+            </div>
+          </div>
+          <div className="space-y-1.5">
+            <Label htmlFor="channel-interval">Check</Label>
+            <select
+              id="channel-interval"
+              value={pollInterval}
+              onChange={(e) => setPollInterval(Number(e.target.value))}
+              className="h-10 w-full rounded-md border border-border bg-background px-3 text-sm"
+            >
+              {INTERVALS.map((i) => (
+                <option key={i.seconds} value={i.seconds}>
+                  {i.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          {error && (
+            <p id="channel-error" role="alert" className="rounded-md bg-danger-bg px-3 py-2 text-sm text-danger" data-testid="channel-error">
+              {error}
+            </p>
+          )}
+          <div className="flex justify-end gap-2">
+            <Button type="submit" disabled={busy} data-testid="submit-channel">
+              {busy ? "Adding…" : "Watch"}
+            </Button>
+          </div>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
