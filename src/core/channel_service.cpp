@@ -158,10 +158,10 @@ Result<Channel> ChannelService::check(const std::string& id) {
     if (!c.active_job_id.empty()) {
       auto job = jobs_.get(c.active_job_id);
       if (!job) return job.error();
-      if (*job && is_active((*job)->status)) {
+      // A link whose job does not exist yet is being made by the check that linked it.
+      const bool being_created = !*job && c.linked_at && at - *c.linked_at < kLinkGrace;
+      if ((*job && is_active((*job)->status)) || being_created) {
         session_active = true;
-      } else if (!*job && c.linked_at && at - *c.linked_at < kLinkGrace) {
-        session_active = true;  // being created by the check that linked it
       } else {
         if (*job && ((*job)->status == JobStatus::canceled || (*job)->end_reason == end_reason::stopped))
           c.skip_until_offline = true;  // a user stopped this session: it is not recorded again

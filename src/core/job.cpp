@@ -38,10 +38,9 @@ bool can_transition(JobStatus from, JobStatus to) {
   using S = JobStatus;
   switch (from) {
     case S::pending:
-      return to == S::starting || to == S::canceled || to == S::failed;
     case S::waiting:
-      // starting: a dispatcher claims it for its next check (the probe) from a queue message, as
-      // it claims a pending job; failed: the stream did not go live before the deadline.
+      // A waiting job is claimed for its next check (the probe) from a queue message as a pending
+      // one is for its first; failed: the stream did not go live before the deadline.
       return to == S::starting || to == S::canceled || to == S::failed;
     case S::starting:
       // canceled: a stop arrived before a single byte was recorded, so there is nothing to keep.

@@ -9,7 +9,7 @@ Watcher::Watcher(JobService& jobs, ChannelService* channels, int concurrency)
 
 Watcher::~Watcher() { stop(); }
 
-void Watcher::start(std::stop_token shutdown) {
+void Watcher::start(const std::stop_token& shutdown) {
   on_shutdown_.emplace(shutdown, std::function<void()>([this] {
                          stop_.request_stop();
                          changed_.notify_all();
@@ -88,6 +88,7 @@ PassSummary Watcher::run_once() {
   const auto before = checked_;
   if (queue_due_channels() > 0) {
     std::vector<std::jthread> workers;
+    workers.reserve(static_cast<std::size_t>(concurrency_));
     for (int i = 0; i < concurrency_; ++i) workers.emplace_back([this] { check_loop(); });
     {
       std::unique_lock lock(mutex_);

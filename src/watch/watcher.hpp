@@ -27,7 +27,7 @@ class Watcher {
   // `channels` may be null (a backend without channels): only waiting jobs are watched.
   Watcher(JobService& jobs, ChannelService* channels, int concurrency);
   ~Watcher();
-  void start(std::stop_token shutdown);
+  void start(const std::stop_token& shutdown);
   void stop();
   // One pass, start to end, with `concurrency` checks side by side.
   PassSummary run_once();
