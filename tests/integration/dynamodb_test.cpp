@@ -1,9 +1,16 @@
 // What only the DynamoDB JobStore promises, beyond the port contract (aws_contracts_test.cpp),
-// against a real moto_server: heartbeats in one update, counter items, TTL on the table.
+// against a real moto_server: heartbeats in one update, counter items, TTL on the table, and the
+// channel -> job link under concurrent checks.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "contract/jobs.hpp"
+#include "core/channel_service.hpp"
+#include "fakes/memory_ports.hpp"
 #include "integration/moto.hpp"
+#include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
 
 using namespace chronicle;
@@ -106,4 +113,58 @@ TEST_F(MotoDynamo, TableHasTimeToLiveOnExpiresAt) {
   auto ttl = nlohmann::json::parse(r->body)["TimeToLiveDescription"];
   EXPECT_EQ(ttl["AttributeName"], "expires_at");
   EXPECT_EQ(ttl["TimeToLiveStatus"], "ENABLED");
+}
+
+// The channel -> job link on DynamoDB: checks of one live channel made at the same moment, each
+// with its own connections (as the API Lambda, the scheduled Lambda and a CLI check would have),
+// create one job, and the channel names it.
+TEST_F(MotoDynamo, ChecksOfALiveChannelAtOnceMakeOneJob) {
+  auto first = store();
+  dynamodb::TableOptions o;
+  o.table = table_;
+  const Resolver public_dns = [](const std::string&) -> Result<std::vector<IpAddress>> {
+    return std::vector<IpAddress>{*parse_ip_literal("93.184.216.34")};
+  };
+  ChannelRequest add;
+  add.url = "https://example.com/show/live";
+  add.name = "show";
+  Channel channel;
+  {
+    fakes::MemoryJobQueue queue{3};
+    fakes::MemoryObjectStore objects;
+    dynamodb::DynamoChannelStore channels(aws::Client(settings()), o);
+    JobService jobs(*first, queue, objects, nullptr, UrlPolicy{}, public_dns);
+    ChannelService service(channels, *first, jobs, UrlPolicy{}, public_dns, ChannelSettings{}, {});
+    auto added = service.add(add);
+    ASSERT_TRUE(added.ok()) << added.error().message;
+    channel = *added;
+  }
+  fakes::MemoryJobQueue queue{3};  // one queue, as SQS is one
+  std::vector<std::thread> checkers;
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 6; ++i)
+    checkers.emplace_back([&] {
+      dynamodb::DynamoJobStore store(aws::Client(settings()), o);
+      dynamodb::DynamoChannelStore channels(aws::Client(settings()), o);
+      fakes::MemoryObjectStore objects;
+      JobService jobs(store, queue, objects, nullptr, UrlPolicy{}, public_dns);
+      ChannelService service(channels, store, jobs, UrlPolicy{}, public_dns, ChannelSettings{},
+                             [](const std::string&) -> Result<LiveCheck> {
+                               std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                               LiveCheck live;
+                               live.answer = LiveCheck::Answer::live;
+                               return live;
+                             });
+      if (!service.check(channel.id).ok()) ++failed;
+    });
+  for (auto& t : checkers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  const JobPage page = first->list({}).value();
+  ASSERT_EQ(page.jobs.size(), 1u);
+  EXPECT_EQ(page.jobs[0].channel_id, channel.id);
+  EXPECT_EQ(queue.sent.size(), 1u);
+  dynamodb::DynamoChannelStore channels(aws::Client(settings()), o);
+  const Channel after = channels.get(channel.id).value().value();
+  EXPECT_EQ(after.active_job_id, page.jobs[0].id);
+  EXPECT_EQ(after.state, ChannelState::recording);
 }
