@@ -122,10 +122,12 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   dispatch::DispatchStats stats;
   std::optional<torrent::TrackerSupervisor> tracker;
   std::optional<torrent::Seeder> seeder;
+  std::optional<ChannelService> channels;
   http::Router router(config, service, metrics, [&] {
     auto m = stats.counters();
     if (seeder) m.merge(seeder->counters());
     if (tracker) m["chronicle_tracker_restarts_total"] = tracker->restarts();
+    if (channels) m.merge(channels->stats().counters());
     return m;
   });
   router.guard_browsers();
@@ -142,7 +144,6 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   router.set_seeding_info([&seeder](const std::string& id) -> std::optional<SeedingStats> {
     return seeder ? seeder->stats(id) : std::nullopt;
   });
-  std::optional<ChannelService> channels;
   if (backend->channels) {
     channels.emplace(*backend->channels, *backend->store, service, config.url_policy(), resolver,
                      ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s},

@@ -135,6 +135,8 @@ Result<Channel> ChannelService::check(const std::string& id) {
   Result<LiveCheck> answer = allowed ? probe_(before->url) : Result<LiveCheck>(allowed.error());
   const TimePoint at = now();
   const bool live = answer && answer->answer == LiveCheck::Answer::live;
+  ++stats_.checks;
+  if (!answer) ++stats_.failed_checks;
 
   std::string reserved;  // the id of the job this check is to create
   auto observed = update_channel(id, [&](Channel& c) -> Result<Ok> {
@@ -223,6 +225,7 @@ Result<Channel> ChannelService::check(const std::string& id) {
     }
     return Ok{};
   });
+  if (outcome && outcome->created) ++stats_.sessions_started;
   if (outcome)
     spdlog::info("channel {}: live; job {} {}", id, outcome->job.id,
                  outcome->created ? "created" : "(already active for this URL) linked");

@@ -2,7 +2,10 @@
 // The use cases of channels: add, change, remove, and the check that turns a live session into a
 // job. The API, the CLI's `channel check`, the watcher in serve and the scheduled Lambda all go
 // through here.
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +26,18 @@ struct ChannelRequest {
 struct ChannelSettings {
   double default_interval_s = 60;
   double min_interval_s = 10;
+};
+
+// What the checks did, for /metrics.
+struct ChannelStats {
+  std::atomic<std::uint64_t> checks{0};            // checks made
+  std::atomic<std::uint64_t> failed_checks{0};     // checks that could not tell (state `error`)
+  std::atomic<std::uint64_t> sessions_started{0};  // jobs created for a live session
+  std::map<std::string, std::uint64_t> counters() const {
+    return {{"chronicle_channel_checks_total", checks.load()},
+            {"chronicle_channel_check_errors_total", failed_checks.load()},
+            {"chronicle_channel_sessions_started_total", sessions_started.load()}};
+  }
 };
 
 // Asks whether a URL is live now (record::check_live: yt-dlp).
@@ -53,6 +68,7 @@ class ChannelService {
   Result<Channel> check(const std::string& id);
   // Enabled channels whose next check is due at `at`.
   Result<std::vector<Channel>> due(TimePoint at);
+  const ChannelStats& stats() const { return stats_; }
 
  private:
   Result<Channel> update_channel(const std::string& id, const std::function<Result<Ok>(Channel&)>& change);
@@ -64,6 +80,7 @@ class ChannelService {
   Resolver resolver_;
   ChannelSettings settings_;
   LiveProbe probe_;
+  ChannelStats stats_;
 };
 
 }  // namespace chronicle

@@ -113,6 +113,12 @@ def test_each_live_session_of_a_channel_becomes_one_job(chronicle, page, sims):
     ch = channel(chronicle, cid)
     assert ch["last_job_id"] == second["id"] or ch["active_job_id"] == second["id"]
 
+    status, _, metrics = chronicle.request("GET", "/metrics")
+    counters = dict(line.split() for line in metrics.decode().splitlines() if line.startswith("chronicle_channel"))
+    assert counters["chronicle_channel_sessions_started_total"] == "2", counters
+    assert int(counters["chronicle_channel_checks_total"]) >= 6
+    assert counters["chronicle_channel_check_errors_total"] == "0"
+
     states = {d["state"] for e, d in events.events if e == "channel" and d["id"] == cid}
     assert {"offline", "recording"} <= states, states
     events.close()
