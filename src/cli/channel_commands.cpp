@@ -134,7 +134,17 @@ int cmd_channel_ls(Client& client, bool json) {
 }
 
 int cmd_channel_show(Client& client, const std::string& id, bool json) {
-  return channel_call(client, "GET", "/api/v1/channels/" + id, nullptr, json, print_channel);
+  return channel_call(client, "GET", "/api/v1/channels/" + id, nullptr, json, [&](const nlohmann::json& c) {
+    print_channel(c);
+    auto jobs = client.call("GET", "/api/v1/jobs?limit=10&channel=" + id);
+    if (!jobs) return;
+    const auto& list = jobs->value("jobs", nlohmann::json::array());
+    std::cout << "recordings:" << (list.empty() ? " none yet" : "") << "\n";
+    for (const auto& j : list)
+      std::printf("  %-26s  %-10s  %10s  %9s  %s\n", str(j, "id").c_str(), str(j, "status").c_str(),
+                  human_bytes(j.value("bytes", std::uint64_t{0})).c_str(),
+                  human_duration(j.value("duration_s", 0.0)).c_str(), str(j, "name").c_str());
+  });
 }
 
 int cmd_channel_set_enabled(Client& client, const std::string& id, bool enabled, bool json) {

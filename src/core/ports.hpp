@@ -25,6 +25,7 @@ struct JobPage {
 
 struct ListQuery {
   std::optional<JobStatus> status;
+  std::optional<std::string> channel_id;  // only this channel's jobs (not combined with status)
   std::size_t limit = 50;
   std::optional<std::string> cursor;  // list jobs created strictly before this one
 };

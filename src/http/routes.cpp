@@ -70,7 +70,7 @@ code{background:#111;padding:.1rem .3rem;border-radius:4px}a{color:#a3b55a}</sty
 
 std::string page_key(const ListQuery& q) {
   return std::string(q.status ? to_string(*q.status) : "") + "|" + std::to_string(q.limit) + "|" +
-         q.cursor.value_or("");
+         q.cursor.value_or("") + "|" + q.channel_id.value_or("");
 }
 
 }  // namespace
@@ -549,6 +549,12 @@ std::variant<ListQuery, Reply> Router::list_query(const std::map<std::string, st
   if (auto it = query.find("cursor"); it != query.end() && !it->second.empty()) {
     if (!looks_like_job_id(it->second)) return error_reply(400, "invalid_cursor", "cursor is not a job id");
     q.cursor = it->second;
+  }
+  if (auto it = query.find("channel"); it != query.end() && !it->second.empty()) {
+    if (!looks_like_job_id(it->second)) return error_reply(400, "invalid_channel", "channel is not a channel id");
+    if (q.status)
+      return error_reply(400, "invalid_query", "list by status or by channel, not both (filter one page yourself)");
+    q.channel_id = it->second;
   }
   return q;
 }

@@ -154,27 +154,67 @@ TYPED_TEST_P(JobStoreContract, HeartbeatsOnlyOnActiveJobs) {
             "not_found");
 }
 
+inline ListQuery query(std::optional<JobStatus> status, std::size_t limit,
+                       std::optional<std::string> cursor = std::nullopt) {
+  ListQuery q;
+  q.status = status;
+  q.limit = limit;
+  q.cursor = std::move(cursor);
+  return q;
+}
+
 TYPED_TEST_P(JobStoreContract, ListsNewestFirstByStatusWithACursor) {
   auto& store = *this->connection;
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i)
     ids.push_back(store.create_or_get_active(new_job("http://l/" + std::to_string(i)))->job.id);
   ASSERT_TRUE(move_to(store, ids[1], JobStatus::canceled).ok());
-  auto page = store.list(ListQuery{std::nullopt, 2, std::nullopt});
+  auto page = store.list(query(std::nullopt, 2));
   ASSERT_TRUE(page.ok()) << page.error().message;
   ASSERT_EQ(page->jobs.size(), 2u);
   EXPECT_EQ(page->jobs[0].id, ids[4]);
   EXPECT_EQ(page->jobs[1].id, ids[3]);
-  auto rest = store.list(ListQuery{std::nullopt, 10, page->next_cursor});
+  auto rest = store.list(query(std::nullopt, 10, page->next_cursor));
   ASSERT_EQ(rest->jobs.size(), 3u);
   EXPECT_EQ(rest->jobs[0].id, ids[2]);
   EXPECT_FALSE(rest->next_cursor);
-  auto canceled = store.list(ListQuery{JobStatus::canceled, 10, std::nullopt});
+  auto canceled = store.list(query(JobStatus::canceled, 10));
   ASSERT_EQ(canceled->jobs.size(), 1u);
   EXPECT_EQ(canceled->jobs[0].id, ids[1]);
-  EXPECT_EQ(store.list(ListQuery{JobStatus::pending, 10, std::nullopt})->jobs.size(), 4u);
+  EXPECT_EQ(store.list(query(JobStatus::pending, 10))->jobs.size(), 4u);
   EXPECT_EQ(store.list_by_status({JobStatus::pending})->size(), 4u);
   EXPECT_EQ(store.list_by_status({JobStatus::pending, JobStatus::canceled})->size(), 5u);
+}
+
+TYPED_TEST_P(JobStoreContract, ListsAChannelsJobsNewestFirstWithACursor) {
+  auto& store = *this->connection;
+  std::vector<std::string> of_channel;
+  for (int i = 0; i < 5; ++i) {
+    Job j = new_job("http://c/" + std::to_string(i));
+    if (i % 2 == 0) j.channel_id = "channel-a";
+    auto made = store.create_or_get_active(j);
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    if (i % 2 == 0) of_channel.push_back(made->job.id);
+  }
+  ASSERT_TRUE(move_to(store, of_channel[0], JobStatus::canceled).ok()) << "a status change keeps the channel";
+  ListQuery q;
+  q.channel_id = "channel-a";
+  q.limit = 2;
+  auto page = store.list(q);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->jobs.size(), 2u);
+  EXPECT_EQ(page->jobs[0].id, of_channel[2]);
+  EXPECT_EQ(page->jobs[1].id, of_channel[1]);
+  ASSERT_TRUE(page->next_cursor);
+  q.cursor = page->next_cursor;
+  auto rest = store.list(q);
+  ASSERT_EQ(rest->jobs.size(), 1u);
+  EXPECT_EQ(rest->jobs[0].id, of_channel[0]);
+  EXPECT_EQ(rest->jobs[0].channel_id, "channel-a");
+  EXPECT_FALSE(rest->next_cursor);
+  q.channel_id = "channel-b";
+  q.cursor.reset();
+  EXPECT_TRUE(store.list(q)->jobs.empty());
 }
 
 TYPED_TEST_P(JobStoreContract, CountsOnlyTheStatusesAsked) {
@@ -297,8 +337,8 @@ TYPED_TEST_P(JobStoreContract, TheChangeTokenMovesWithEveryWrite) {
 
 REGISTER_TYPED_TEST_SUITE_P(JobStoreContract, SameUrlWhileActiveIsOneJob, ReadsBackWhatWasWritten,
                             CompareAndSetRefusesAStaleWriter, ConcurrentClaimsStartAJobOnce, HeartbeatsOnlyOnActiveJobs,
-                            ListsNewestFirstByStatusWithACursor, CountsOnlyTheStatusesAsked,
-                            ChangeFeedReportsEveryChangeInOrder, ADeletionIsAChangeToo,
+                            ListsNewestFirstByStatusWithACursor, ListsAChannelsJobsNewestFirstWithACursor,
+                            CountsOnlyTheStatusesAsked, ChangeFeedReportsEveryChangeInOrder, ADeletionIsAChangeToo,
                             TheFeedSeesWritesOfOtherConnections, AFeedFollowerListsOnceThenFollowsTheFeed,
                             TheChangeTokenMovesWithEveryWrite);
 

@@ -207,7 +207,8 @@ LAMBDA_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 ROLE_NEEDS["api"] |= LAMBDA_LOGS
 ROLE_NEEDS["dispatch"] |= LAMBDA_LOGS
 # Called only by `chronicle provision`, which an operator runs with their own credentials.
-PROVISION_ONLY = {"dynamodb:CreateTable", "dynamodb:UpdateTimeToLive", "sqs:CreateQueue", "s3:CreateBucket"}
+PROVISION_ONLY = {"dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
+                  "sqs:CreateQueue", "s3:CreateBucket"}
 
 
 def actions_in_code():

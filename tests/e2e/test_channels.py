@@ -34,9 +34,13 @@ def chronicle():
 
 
 def channel_jobs(c, channel_id):
-    status, page = c.api("GET", "/api/v1/jobs?limit=100")
-    assert status == 200
-    return sorted((j for j in page["jobs"] if j["channel_id"] == channel_id), key=lambda j: j["created_at"])
+    """The channel's jobs, oldest first, as the API lists them by channel (and the same as the full
+    list holds)."""
+    status, page = c.api("GET", f"/api/v1/jobs?channel={channel_id}&limit=100")
+    assert status == 200, page
+    status, everything = c.api("GET", "/api/v1/jobs?limit=100")
+    assert [j["id"] for j in page["jobs"]] == [j["id"] for j in everything["jobs"] if j["channel_id"] == channel_id]
+    return list(reversed(page["jobs"]))
 
 
 def channel(c, channel_id):
@@ -122,6 +126,12 @@ def test_each_live_session_of_a_channel_becomes_one_job(chronicle, page, sims):
     states = {d["state"] for e, d in events.events if e == "channel" and d["id"] == cid}
     assert {"offline", "recording"} <= states, states
     events.close()
+    r = chronicle.cli("channel", "show", cid)
+    assert r.returncode == 0 and job["id"] in r.stdout and second["id"] in r.stdout, r.stdout + r.stderr
+    status, err = chronicle.api("GET", f"/api/v1/jobs?channel={cid}&status=completed")
+    assert status == 400 and err["error"]["code"] == "invalid_query"
+    status, err = chronicle.api("GET", "/api/v1/jobs?channel=../x")
+    assert status == 400 and err["error"]["code"] == "invalid_channel"
     r = chronicle.cli("channel", "ls")
     assert r.returncode == 0 and cid in r.stdout and "The Show" in r.stdout, r.stdout + r.stderr
     print(f"\nchannel: job {started_within:.1f} s after the page went live (interval 2 s); "

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "contract/jobs.hpp"
@@ -167,4 +168,27 @@ TEST_F(MotoDynamo, ChecksOfALiveChannelAtOnceMakeOneJob) {
   const Channel after = channels.get(channel.id).value().value();
   EXPECT_EQ(after.active_job_id, page.jobs[0].id);
   EXPECT_EQ(after.state, ChannelState::recording);
+}
+
+// A table made before channels (without their index) gets it from `chronicle provision`, and a
+// channel's jobs are then listed from it.
+TEST_F(MotoDynamo, ProvisionAddsTheChannelIndexToAnOlderTable) {
+  aws::Client client(settings());
+  dynamodb::TableOptions o;
+  o.table = "old-" + new_job_id().substr(18);
+  const nlohmann::json key = {{"AttributeName", "pk"}, {"KeyType", "HASH"}};
+  auto made = aws::json_call(client, "dynamodb", "DynamoDB_20120810", "CreateTable",
+                             {{"TableName", o.table},
+                              {"BillingMode", "PAY_PER_REQUEST"},
+                              {"AttributeDefinitions", {{{"AttributeName", "pk"}, {"AttributeType", "S"}}}},
+                              {"KeySchema", {key}}});
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  ASSERT_TRUE(dynamodb::DynamoJobStore::provision(client, o).ok());
+  auto described = aws::json_call(client, "dynamodb", "DynamoDB_20120810", "DescribeTable", {{"TableName", o.table}});
+  ASSERT_TRUE(described.ok());
+  std::set<std::string> indexes;
+  for (const auto& i : (*described)["Table"].value("GlobalSecondaryIndexes", nlohmann::json::array()))
+    indexes.insert(i.value("IndexName", ""));
+  EXPECT_TRUE(indexes.contains("by_channel"));
+  ASSERT_TRUE(dynamodb::DynamoJobStore::provision(client, o).ok()) << "and again: nothing to add";
 }

@@ -44,10 +44,22 @@ export default function App() {
   // Bumped when a token is saved, so the event stream reconnects with it.
   const [tokenVersion, setTokenVersion] = useState(0);
   const resync = useCallback(() => {
+    // A backend without channels answers 501: the channels view then stays empty. Each channel's
+    // latest recordings are read too, however far back in the history they are, and merged into
+    // the list after it arrived (so the list never drops them).
+    const channelPages = api
+      .listChannels()
+      .then(async ({ channels }) => {
+        setChannels(new Map(channels.map((c) => [c.id, c])));
+        return (await Promise.all(channels.map((c) => api.channelJobs(c.id)))).flatMap((p) => p.jobs);
+      })
+      .catch(() => [] as Job[]);
     api
       .listJobs()
-      .then(({ jobs }) => {
-        setJobs(new Map(jobs.map((j) => [j.id, j])));
+      .then(async ({ jobs }) => {
+        const merged = new Map(jobs.map((j) => [j.id, j]));
+        for (const j of await channelPages) if (!merged.has(j.id)) merged.set(j.id, j);
+        setJobs(merged);
         setLoadError(null);
       })
       .catch((e) => {
@@ -58,11 +70,6 @@ export default function App() {
           setAskToken(true);
         }
       });
-    // A backend without channels answers 501: the view then stays empty.
-    api
-      .listChannels()
-      .then(({ channels }) => setChannels(new Map(channels.map((c) => [c.id, c]))))
-      .catch(() => undefined);
   }, []);
 
   useEffect(() => {

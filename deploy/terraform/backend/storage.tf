@@ -91,6 +91,10 @@ resource "aws_dynamodb_table" "jobs" {
     name = "seq"
     type = "N"
   }
+  attribute {
+    name = "channel_id"
+    type = "S"
+  }
 
   global_secondary_index {
     name            = "list"
@@ -108,6 +112,13 @@ resource "aws_dynamodb_table" "jobs" {
     name            = "feed"
     hash_key        = "feed_pk"
     range_key       = "seq"
+    projection_type = "ALL"
+  }
+  # A channel's jobs, newest first (sparse: only jobs of a channel carry channel_id).
+  global_secondary_index {
+    name            = "by_channel"
+    hash_key        = "channel_id"
+    range_key       = "id"
     projection_type = "ALL"
   }
 

@@ -67,6 +67,12 @@ Result<json> DynamoJobStore::call(const std::string& action, const json& body) c
 
 Result<Ok> DynamoJobStore::provision(const aws::Client& c, const TableOptions& o) {
   const json gsi_projection = {{"ProjectionType", "ALL"}};
+  // A channel's jobs, newest first; sparse (only jobs of a channel have the attribute).
+  const json by_channel = {
+      {"IndexName", "by_channel"},
+      {"KeySchema",
+       {{{"AttributeName", "channel_id"}, {"KeyType", "HASH"}}, {{"AttributeName", "id"}, {"KeyType", "RANGE"}}}},
+      {"Projection", gsi_projection}};
   auto created = dynamo(
       c, "CreateTable",
       {{"TableName", o.table},
@@ -77,7 +83,8 @@ Result<Ok> DynamoJobStore::provision(const aws::Client& c, const TableOptions& o
          {{"AttributeName", "id"}, {"AttributeType", "S"}},
          {{"AttributeName", "status"}, {"AttributeType", "S"}},
          {{"AttributeName", "feed_pk"}, {"AttributeType", "S"}},
-         {{"AttributeName", "seq"}, {"AttributeType", "N"}}}},
+         {{"AttributeName", "seq"}, {"AttributeType", "N"}},
+         {{"AttributeName", "channel_id"}, {"AttributeType", "S"}}}},
        {"KeySchema", {{{"AttributeName", "pk"}, {"KeyType", "HASH"}}}},
        {"GlobalSecondaryIndexes",
         {{{"IndexName", "list"},
@@ -91,8 +98,27 @@ Result<Ok> DynamoJobStore::provision(const aws::Client& c, const TableOptions& o
          {{"IndexName", "feed"},
           {"KeySchema",
            {{{"AttributeName", "feed_pk"}, {"KeyType", "HASH"}}, {{"AttributeName", "seq"}, {"KeyType", "RANGE"}}}},
-          {"Projection", gsi_projection}}}}});
+          {"Projection", gsi_projection}},
+         by_channel}}});
   if (!created && created.error().code != "ResourceInUseException") return created.error();
+  if (!created) {
+    // A table made before channels lacks their index: it is added (DynamoDB builds it in the
+    // background; until it is active, listing a channel's jobs answers with the service's error).
+    auto table = dynamo(c, "DescribeTable", {{"TableName", o.table}});
+    if (!table) return table.error();
+    bool has_index = false;
+    for (const auto& index : (*table)["Table"].value("GlobalSecondaryIndexes", json::array()))
+      if (index.value("IndexName", "") == "by_channel") has_index = true;
+    if (!has_index) {
+      auto updated = dynamo(c, "UpdateTable",
+                            {{"TableName", o.table},
+                             {"AttributeDefinitions",
+                              {{{"AttributeName", "channel_id"}, {"AttributeType", "S"}},
+                               {{"AttributeName", "id"}, {"AttributeType", "S"}}}},
+                             {"GlobalSecondaryIndexUpdates", {{{"Create", by_channel}}}}});
+      if (!updated) return updated.error();
+    }
+  }
   auto ttl = dynamo(
       c, "UpdateTimeToLive",
       {{"TableName", o.table}, {"TimeToLiveSpecification", {{"Enabled", true}, {"AttributeName", "expires_at"}}}});
@@ -121,6 +147,7 @@ json DynamoJobStore::job_item(const Job& job, std::int64_t seq) const {
                {"version", N(job.version)},
                {"seq", N(seq)},
                {"doc", S(to_storage_json(job).dump())}};
+  if (!job.channel_id.empty()) item["channel_id"] = S(job.channel_id);
   if (is_terminal(job.status)) item["expires_at"] = N(epoch_seconds() + options_.retention_days * 86400LL);
   return item;
 }
@@ -301,7 +328,11 @@ Result<std::vector<Job>> DynamoJobStore::query_jobs(json request, std::size_t li
 Result<JobPage> DynamoJobStore::list(const ListQuery& q) {
   json request = {{"ScanIndexForward", false}};
   std::string condition;
-  if (q.status) {
+  if (q.channel_id) {
+    request["IndexName"] = "by_channel";
+    condition = "channel_id = :k";
+    request["ExpressionAttributeValues"] = {{":k", S(*q.channel_id)}};
+  } else if (q.status) {
     request["IndexName"] = "by_status";
     condition = "#s = :k";
     request["ExpressionAttributeNames"] = {{"#s", "status"}};

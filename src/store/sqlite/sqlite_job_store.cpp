@@ -36,6 +36,25 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(std::shared_ptr<Db>
   std::lock_guard lock(db->mutex());
   auto r = db->exec(kSchema);
   if (!r) return r.error();
+  // A channel's jobs are listed by a column of their own; a database from before channels gets it
+  // (and the jobs that have a channel in their document get it filled in).
+  bool has_channel_column = false;
+  {
+    Stmt columns(*db, "SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'channel_id'");
+    has_channel_column = columns.step() == SQLITE_ROW;
+  }
+  if (!has_channel_column) {
+    // Another process opening the same database at the same moment may add it first.
+    auto added = db->exec("ALTER TABLE jobs ADD COLUMN channel_id TEXT");
+    if (!added && added.error().message.find("duplicate column") == std::string::npos) return added.error();
+    auto filled = db->exec(
+        "UPDATE jobs SET channel_id = json_extract(doc, '$.channel_id') "
+        "WHERE channel_id IS NULL AND json_extract(doc, '$.channel_id') IS NOT NULL");
+    if (!filled) return filled.error();
+  }
+  auto index =
+      db->exec("CREATE INDEX IF NOT EXISTS jobs_by_channel ON jobs(channel_id, id) WHERE channel_id IS NOT NULL;");
+  if (!index) return index.error();
   return std::unique_ptr<SqliteJobStore>(new SqliteJobStore(std::move(db)));
 }
 
@@ -79,9 +98,13 @@ Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
   if (!seq) return seq.error();
   Job stored = job;
   stored.version = 1;
-  Stmt ins(*db_, "INSERT INTO jobs(id, url, status, version, seq, doc) VALUES (?, ?, ?, ?, ?, ?)");
+  Stmt ins(*db_, "INSERT INTO jobs(id, url, status, version, seq, doc, channel_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, stored.id).bind(2, stored.url).bind(3, std::string(to_string(stored.status)));
   ins.bind(4, stored.version).bind(5, *seq).bind(6, to_storage_json(stored).dump());
+  if (stored.channel_id.empty())
+    ins.bind_null(7);
+  else
+    ins.bind(7, stored.channel_id);
   if (ins.step() != SQLITE_DONE) return db_->error("insert job");
   if (auto logged = log_change(*seq, stored); !logged) return logged.error();
   auto c = tx.commit();
@@ -108,12 +131,14 @@ Result<JobPage> SqliteJobStore::list(const ListQuery& q) {
   // Ids are time-ordered (ULID), so "newest first" is "id descending" and the cursor is an id.
   std::string sql = "SELECT doc FROM jobs WHERE 1=1";
   if (q.status) sql += " AND status = ?1";
+  if (q.channel_id) sql += " AND channel_id = ?4";
   if (q.cursor) sql += " AND id < ?2";
   sql += " ORDER BY id DESC LIMIT ?3";
   Stmt s(*db_, sql.c_str());
   if (q.status) s.bind(1, std::string(to_string(*q.status)));
   if (q.cursor) s.bind(2, *q.cursor);
   s.bind(3, static_cast<std::int64_t>(q.limit + 1));
+  if (q.channel_id) s.bind(4, *q.channel_id);
   JobPage page;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {

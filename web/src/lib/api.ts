@@ -40,6 +40,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const api = {
   listJobs: (limit = 200) => call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?limit=${limit}`),
+  channelJobs: (channel: string, limit = 5) =>
+    call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?channel=${encodeURIComponent(channel)}&limit=${limit}`),
   getJob: (id: string) => call<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),
   submit: (req: SubmitRequest) => call<Job>("POST", "/api/v1/jobs", req),
   stop: (id: string) => call<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/stop`),
