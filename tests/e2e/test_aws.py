@@ -28,7 +28,7 @@ def test_provision_is_idempotent_and_creates_what_chronicle_needs(moto, tmp_path
     redrive = json.loads(attrs["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"].endswith(":prov-jobs-dlq.fifo") and int(redrive["maxReceiveCount"]) == 3
     table = aws_cli(endpoint, env, "dynamodb", "describe-table", "--table-name", "prov-jobs")["Table"]
-    assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"list", "by_status", "feed"}
+    assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"list", "by_status", "feed", "by_channel"}
     ttl = aws_cli(endpoint, env, "dynamodb", "describe-time-to-live", "--table-name", "prov-jobs")
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
