@@ -37,6 +37,8 @@ void print_channel(const nlohmann::json& c) {
     std::cout << "checked:   " << str(c, "last_check_at") << " (" << relative(str(c, "last_check_at")) << ")\n";
   if (!str(c, "next_check_at").empty() && c.value("enabled", true))
     std::cout << "next:      " << str(c, "next_check_at") << " (" << relative(str(c, "next_check_at")) << ")\n";
+  if (!str(c, "last_result").empty() && str(c, "state") != "error")
+    std::cout << "found:     " << str(c, "last_result") << "\n";
   if (!str(c, "last_live_at").empty()) std::cout << "live at:   " << str(c, "last_live_at") << "\n";
   if (!str(c, "scheduled_start").empty()) std::cout << "starts:    " << str(c, "scheduled_start") << "\n";
   if (c.contains("last_error") && c["last_error"].is_object())

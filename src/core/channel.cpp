@@ -112,6 +112,7 @@ nlohmann::json to_public_json(const Channel& c) {
   j["scheduled_start"] = time_or_null(c.scheduled_start);
   j["last_error"] = c.last_error ? nlohmann::json{{"code", c.last_error->code}, {"message", c.last_error->message}}
                                  : nlohmann::json(nullptr);
+  j["last_result"] = text_or_null(c.last_result);
   j["failures"] = c.failures;
   j["active_job_id"] = text_or_null(c.active_job_id);
   j["last_job_id"] = text_or_null(c.last_job_id);
@@ -151,6 +152,7 @@ Result<Channel> parse_stored_channel(const std::string& text) {
     c.scheduled_start = time_from(j, "scheduled_start");
     if (auto it = j.find("last_error"); it != j.end() && it->is_object())
       c.last_error = Error{it->value("code", ""), it->value("message", "")};
+    c.last_result = str("last_result");
     c.failures = j.value("failures", 0);
     c.active_job_id = str("active_job_id");
     c.linked_at = time_from(j, "linked_at");

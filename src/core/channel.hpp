@@ -37,7 +37,8 @@ struct Channel {
   ChannelState state = ChannelState::unknown;
   std::optional<TimePoint> last_check_at, next_check_at, last_live_at, scheduled_start;
   std::optional<Error> last_error;
-  int failures = 0;  // checks in a row that failed (backoff)
+  std::string last_result;  // what the last check found, in words ("HTTP Error 404: Not Found", "live")
+  int failures = 0;         // checks in a row that failed (backoff)
   // The job of the current live session. Set (with a compare-and-set on the channel) before the job
   // is created, so a second check sees the session taken; linked_at tells a link whose job was
   // never created (the checker died in between) from one being made now.

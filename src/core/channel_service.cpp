@@ -146,6 +146,7 @@ Result<Channel> ChannelService::check(const std::string& id) {
     if (!answer) {
       c.failures += 1;
       c.last_error = answer.error();
+      c.last_result = answer.error().message;
       c.state = ChannelState::error;
       const double backoff = c.poll_interval_s * std::pow(2.0, std::min(c.failures - 1, 5));
       c.next_check_at = at + ms(jittered(std::min(backoff, std::max(c.poll_interval_s, 1800.0))));
@@ -153,6 +154,7 @@ Result<Channel> ChannelService::check(const std::string& id) {
     }
     c.failures = 0;
     c.last_error.reset();
+    c.last_result = answer->answer == LiveCheck::Answer::live ? "live" : answer->reason;
     c.next_check_at = at + ms(jittered(c.poll_interval_s));
 
     // The session's job: still active, ended (and how), or a link whose job was never made.

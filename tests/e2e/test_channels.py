@@ -4,12 +4,13 @@ playlist from the simulator), ends and goes live again; serve's watcher records 
 job of its own. A job submitted with wait_for_live_s waits in `waiting` until its stream starts."""
 import json
 import os
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness import ChannelPage, Chronicle, EventLog, decodes_cleanly, ffprobe_duration, wait_for
+from harness import ChannelPage, Chronicle, EventLog, StaticServer, decodes_cleanly, ffprobe_duration, wait_for
 
 FAST = {
     "CHRONICLE_CHANNEL_MIN_POLL_INTERVAL": "1",
@@ -136,6 +137,26 @@ def test_each_live_session_of_a_channel_becomes_one_job(chronicle, page, sims):
     assert r.returncode == 0 and cid in r.stdout and "The Show" in r.stdout, r.stdout + r.stderr
     print(f"\nchannel: job {started_within:.1f} s after the page went live (interval 2 s); "
           f"recorded {duration:.1f} s of {sim.produced_s:.1f} s")
+
+
+def test_a_page_with_a_file_or_a_finished_stream_is_offline(chronicle, page, tmp_path):
+    """Media that is not live would be recorded again at every check: it is not a live session."""
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10",
+                    "-t", "1", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    files = StaticServer(str(tmp_path))
+    try:
+        page.live(files.url("clip.mp4"))
+        status, ch = chronicle.api("POST", "/api/v1/channels", {"url": page.url, "enabled": False})
+        assert status == 201
+        status, checked = chronicle.api("POST", f"/api/v1/channels/{ch['id']}/check")
+        assert status == 200 and checked["state"] == "offline", checked
+        assert "not a live stream" in checked["last_result"], checked
+        assert channel_jobs(chronicle, ch["id"]) == []
+        r = chronicle.cli("channel", "show", ch["id"])
+        assert "not a live stream" in r.stdout, r.stdout
+    finally:
+        files.close()
 
 
 def test_a_restart_while_recording_keeps_one_job(page, sims):

@@ -243,6 +243,29 @@ TEST_F(ChannelTest, BadSettingsAreRefusedWithTheReason) {
   EXPECT_EQ(service.update("01JZZZZZZZZZZZZZZZZZZZZZZZ", {}).error().code, "not_found");
 }
 
+TEST_F(ChannelTest, AnAnnouncedStreamIsCheckedAtItsStart) {
+  auto c = added();
+  LiveCheck upcoming;
+  upcoming.answer = LiveCheck::Answer::upcoming;
+  upcoming.reason = "the stream is announced for later";
+  upcoming.starts_at = now() + std::chrono::seconds(20);
+  answer = upcoming;
+  c = checked(c.id);
+  EXPECT_EQ(c.state, ChannelState::upcoming);
+  EXPECT_EQ(c.scheduled_start, upcoming.starts_at);
+  EXPECT_EQ(c.next_check_at, upcoming.starts_at) << "sooner than the interval: checked when it starts";
+  EXPECT_EQ(c.last_result, "the stream is announced for later");
+  EXPECT_TRUE(jobs_of(c.id).empty());
+  upcoming.starts_at = now() + std::chrono::hours(3);
+  answer = upcoming;
+  c = checked(c.id);
+  EXPECT_LT(seconds_between(*c.last_check_at, *c.next_check_at), 70) << "later than the interval: the usual check";
+  answer = offline();
+  c = checked(c.id);
+  EXPECT_FALSE(c.scheduled_start);
+  EXPECT_EQ(c.last_result, "HTTP Error 404: Not Found");
+}
+
 TEST_F(ChannelTest, PausedChannelsAreNotDue) {
   auto c = added();
   EXPECT_EQ(service.due(now())->size(), 1u) << "a new channel is checked at once";

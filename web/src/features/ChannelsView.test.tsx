@@ -26,6 +26,7 @@ function channel(over: Partial<Channel> = {}): Channel {
     last_live_at: null,
     scheduled_start: null,
     last_error: null,
+    last_result: null,
     failures: 0,
     active_job_id: null,
     last_job_id: null,

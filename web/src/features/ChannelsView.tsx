@@ -71,10 +71,15 @@ function ChannelCard({
         </div>
         <ChannelStateBadge channel={channel} />
       </div>
-      <p className="mt-3 text-xs text-muted" data-testid="channel-checked">
+      <p className="mt-3 text-xs text-muted" data-testid="channel-checked" title={channel.last_result ?? undefined}>
         {intervalText(channel.poll_interval_s)} · checked {relativeTime(channel.last_check_at, now)}
         {channel.enabled && channel.next_check_at ? ` · next ${relativeTime(channel.next_check_at, now)}` : ""}
       </p>
+      {channel.state === "offline" && channel.enabled && channel.last_result && (
+        <p className="mt-1 truncate text-xs text-muted" data-testid="channel-result" title={channel.last_result}>
+          {channel.last_result}
+        </p>
+      )}
       {channel.scheduled_start && (
         <p className="mt-1 text-xs text-info">announced for {formatTime(channel.scheduled_start)}</p>
       )}

@@ -82,6 +82,8 @@ export interface Channel {
   last_live_at: string | null;
   scheduled_start: string | null;
   last_error: { code: string; message: string } | null;
+  /** What the last check found, in words. */
+  last_result: string | null;
   failures: number;
   active_job_id: string | null;
   last_job_id: string | null;
