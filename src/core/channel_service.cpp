@@ -118,12 +118,17 @@ Result<Channel> ChannelService::remove(const std::string& id) {
   return c;
 }
 
-Result<std::vector<Channel>> ChannelService::due(TimePoint at) {
+Result<ChannelService::Due> ChannelService::due(TimePoint at) {
   auto all = channels_.list();
   if (!all) return all.error();
-  std::vector<Channel> out;
-  for (auto& c : *all)
-    if (c.enabled && (!c.next_check_at || *c.next_check_at <= at)) out.push_back(std::move(c));
+  Due out;
+  for (auto& c : *all) {
+    if (!c.enabled) continue;
+    if (!c.next_check_at || *c.next_check_at <= at)
+      out.channels.push_back(std::move(c));
+    else if (!out.next || *c.next_check_at < *out.next)
+      out.next = c.next_check_at;
+  }
   return out;
 }
 

@@ -66,8 +66,12 @@ class ChannelService {
   // to the channel by a compare-and-set on the channel made before the job is created, so two
   // checks at once (two watchers, a restart mid-check, `channel check` beside serve) make one job.
   Result<Channel> check(const std::string& id);
-  // Enabled channels whose next check is due at `at`.
-  Result<std::vector<Channel>> due(TimePoint at);
+  // Enabled channels whose next check is due at `at`, and when the next of the others is.
+  struct Due {
+    std::vector<Channel> channels;
+    std::optional<TimePoint> next;
+  };
+  Result<Due> due(TimePoint at);
   const ChannelStats& stats() const { return stats_; }
 
  private:

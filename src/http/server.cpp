@@ -163,12 +163,16 @@ struct HttpServer::Impl {
     asio::steady_timer timer(io);
     std::map<std::string, std::int64_t> seen;
     bool primed = false;
+    std::optional<std::uint64_t> read_at;
     while (!stopping) {
       timer.expires_after(std::chrono::seconds(1));
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
       if (stopping) co_return;
       if (hub.size() == 0 && primed) continue;
+      // Nothing written since the last read (the store's change token): nothing to announce.
+      const auto token = service.change_token();
+      if (token && token == read_at && primed) continue;
       auto channels = co_await on_pool([this] { return list_channels(); });
       if (!channels) continue;
       std::map<std::string, std::int64_t> now_seen;
@@ -183,6 +187,7 @@ struct HttpServer::Impl {
           if (!now_seen.contains(id)) hub.publish_channel("channel_deleted", json_text(nlohmann::json{{"id", id}}));
       seen = std::move(now_seen);
       primed = true;
+      read_at = token;
     }
   }
 

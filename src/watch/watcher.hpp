@@ -4,8 +4,10 @@
 // of its own; the scheduled Lambda runs one pass (run_once) a minute.
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -46,6 +48,10 @@ class Watcher {
   std::deque<std::string> due_;        // channel ids to check
   std::set<std::string> in_progress_;  // queued or being checked
   std::size_t checked_ = 0;
+  // When the channels were last listed, the store's change token then, and the earliest next check
+  // among those not due (queue_due_channels lists again only when one of these says so).
+  std::optional<TimePoint> listed_at_, next_due_;
+  std::optional<std::uint64_t> listed_token_;
   std::stop_source stop_;
   std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   std::vector<std::jthread> threads_;

@@ -268,15 +268,19 @@ TEST_F(ChannelTest, AnAnnouncedStreamIsCheckedAtItsStart) {
 
 TEST_F(ChannelTest, PausedChannelsAreNotDue) {
   auto c = added();
-  EXPECT_EQ(service.due(now())->size(), 1u) << "a new channel is checked at once";
+  EXPECT_EQ(service.due(now())->channels.size(), 1u) << "a new channel is checked at once";
   ChannelRequest pause;
   pause.enabled = false;
   ASSERT_TRUE(service.update(c.id, pause).ok());
-  EXPECT_TRUE(service.due(now())->empty());
+  EXPECT_TRUE(service.due(now())->channels.empty());
   ChannelRequest resume;
   resume.enabled = true;
   ASSERT_TRUE(service.update(c.id, resume).ok());
-  EXPECT_EQ(service.due(now())->size(), 1u) << "a resumed channel is checked at once";
+  EXPECT_EQ(service.due(now())->channels.size(), 1u) << "a resumed channel is checked at once";
+  checked(c.id);
+  auto after = service.due(now());
+  EXPECT_TRUE(after->channels.empty());
+  EXPECT_EQ(after->next, service.get(c.id)->next_check_at) << "when to look again";
 }
 
 TEST(NameFormat, FieldsAreReplacedAndTheNameIsSafe) {
