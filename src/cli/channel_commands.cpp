@@ -2,19 +2,11 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "core/time.hpp"
 
 namespace chronicle::cli {
 namespace {
-
-std::string str(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
-int fail(const Error& e) {
-  std::cerr << "chronicle: " << e.message << "\n";
-  return report_for(e).exit_code;
-}
 
 // "in 42 s" / "12 s ago" for a time the server gave.
 std::string relative(const std::string& rfc3339) {
@@ -47,17 +39,6 @@ void print_channel(const nlohmann::json& c) {
   if (!str(c, "last_job_id").empty()) std::cout << "last job:  " << str(c, "last_job_id") << "\n";
   if (c.value("skip_until_offline", false))
     std::cout << "note:      its live session was stopped by hand; the next session is recorded\n";
-}
-
-int channel_call(Client& client, const char* method, const std::string& path, const nlohmann::json& body, bool json,
-                 const std::function<void(const nlohmann::json&)>& describe) {
-  auto answer = body.is_null() ? client.call(method, path) : client.call(method, path, body);
-  if (!answer) return fail(answer.error());
-  if (json)
-    std::cout << answer->dump() << "\n";
-  else
-    describe(*answer);
-  return 0;
 }
 
 }  // namespace
@@ -110,7 +91,7 @@ int cmd_channel_add(Client& client, const ChannelOptions& o) {
   if (!o.format.empty()) body["format"] = o.format;
   if (o.poll_interval_s) body["poll_interval_s"] = *o.poll_interval_s;
   if (o.paused) body["enabled"] = false;
-  return channel_call(client, "POST", "/api/v1/channels", body, o.json, [](const nlohmann::json& c) {
+  return call_and_show(client, "POST", "/api/v1/channels", body, o.json, [](const nlohmann::json& c) {
     std::cout << str(c, "id") << "\n";
     std::cerr << "watching " << str(c, "url") << " every " << human_duration(c.value("poll_interval_s", 0.0))
               << (c.value("enabled", true) ? "" : " (paused)") << "\n";
@@ -118,7 +99,7 @@ int cmd_channel_add(Client& client, const ChannelOptions& o) {
 }
 
 int cmd_channel_ls(Client& client, bool json) {
-  return channel_call(client, "GET", "/api/v1/channels", nullptr, json, [](const nlohmann::json& answer) {
+  return call_and_show(client, "GET", "/api/v1/channels", std::nullopt, json, [](const nlohmann::json& answer) {
     const auto& channels = answer.value("channels", nlohmann::json::array());
     if (channels.empty()) {
       std::cout << "no channels\n";
@@ -136,7 +117,7 @@ int cmd_channel_ls(Client& client, bool json) {
 }
 
 int cmd_channel_show(Client& client, const std::string& id, bool json) {
-  return channel_call(client, "GET", "/api/v1/channels/" + id, nullptr, json, [&](const nlohmann::json& c) {
+  return call_and_show(client, "GET", "/api/v1/channels/" + id, std::nullopt, json, [&](const nlohmann::json& c) {
     print_channel(c);
     auto jobs = client.call("GET", "/api/v1/jobs?limit=10&channel=" + id);
     if (!jobs) return;
@@ -150,18 +131,18 @@ int cmd_channel_show(Client& client, const std::string& id, bool json) {
 }
 
 int cmd_channel_set_enabled(Client& client, const std::string& id, bool enabled, bool json) {
-  return channel_call(client, "PATCH", "/api/v1/channels/" + id, {{"enabled", enabled}}, json,
-                      [&](const nlohmann::json&) { std::cout << id << (enabled ? " resumed\n" : " paused\n"); });
+  return call_and_show(client, "PATCH", "/api/v1/channels/" + id, {{"enabled", enabled}}, json,
+                       [&](const nlohmann::json&) { std::cout << id << (enabled ? " resumed\n" : " paused\n"); });
 }
 
 int cmd_channel_check(Client& client, const std::string& id, bool json) {
-  return channel_call(client, "POST", "/api/v1/channels/" + id + "/check", nlohmann::json::object(), json,
-                      print_channel);
+  return call_and_show(client, "POST", "/api/v1/channels/" + id + "/check", nlohmann::json::object(), json,
+                       print_channel);
 }
 
 int cmd_channel_rm(Client& client, const std::string& id, bool json) {
-  return channel_call(client, "DELETE", "/api/v1/channels/" + id, nullptr, json,
-                      [&](const nlohmann::json&) { std::cout << id << " removed (its recordings stay)\n"; });
+  return call_and_show(client, "DELETE", "/api/v1/channels/" + id, std::nullopt, json,
+                       [&](const nlohmann::json&) { std::cout << id << " removed (its recordings stay)\n"; });
 }
 
 }  // namespace chronicle::cli

@@ -9,27 +9,12 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/output.hpp"
 #include "core/names.hpp"
 #include "core/time.hpp"
 
 namespace chronicle::cli {
 namespace {
-
-int fail(const std::string& message) {
-  std::cerr << "chronicle: " << message << "\n";
-  return 1;
-}
-
-int exit_code_for(const Error& e) { return report_for(e).exit_code; }
-
-int fail(const Error& e) {
-  fail(e.message);
-  return exit_code_for(e);
-}
-
-std::string str(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
 
 bool terminal(const std::string& status) { return status == "completed" || status == "failed" || status == "canceled"; }
 
@@ -244,36 +229,24 @@ int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
   return 0;
 }
 
-namespace {
-// One call about a job: the answer as JSON with --json, else what `describe` says of it.
-int job_call(Client& client, const char* method, const std::string& path, bool json,
-             const std::function<void(const nlohmann::json&)>& describe) {
-  auto answer = client.call(method, path);
-  if (!answer) return fail(answer.error());
-  if (json)
-    std::cout << answer->dump() << "\n";
-  else
-    describe(*answer);
-  return 0;
-}
-}  // namespace
-
 int cmd_show(Client& client, const std::string& id, bool json) {
-  return job_call(client, "GET", "/api/v1/jobs/" + id, json, [](const nlohmann::json& job) { print_job(job); });
+  return call_and_show(client, "GET", "/api/v1/jobs/" + id, std::nullopt, json,
+                       [](const nlohmann::json& job) { print_job(job); });
 }
 
 int cmd_stop(Client& client, const std::string& id, bool json) {
-  return job_call(client, "POST", "/api/v1/jobs/" + id + "/stop", json, [&id](const nlohmann::json& job) {
-    if (str(job, "status") == "canceled")
-      std::cout << id << " canceled\n";
-    else
-      std::cout << id << " stopping; what was recorded will be kept\n";
-  });
+  return call_and_show(client, "POST", "/api/v1/jobs/" + id + "/stop", std::nullopt, json,
+                       [&id](const nlohmann::json& job) {
+                         if (str(job, "status") == "canceled")
+                           std::cout << id << " canceled\n";
+                         else
+                           std::cout << id << " stopping; what was recorded will be kept\n";
+                       });
 }
 
 int cmd_rm(Client& client, const std::string& id, bool json) {
-  return job_call(client, "DELETE", "/api/v1/jobs/" + id, json,
-                  [&id](const nlohmann::json&) { std::cout << id << " deleted\n"; });
+  return call_and_show(client, "DELETE", "/api/v1/jobs/" + id, std::nullopt, json,
+                       [&id](const nlohmann::json&) { std::cout << id << " deleted\n"; });
 }
 
 int cmd_watch(Client& client, const std::string& id, bool json) {

@@ -3,22 +3,13 @@
 #include <array>
 #include <ctime>
 
+#include "core/json_fields.hpp"
 #include "core/names.hpp"
 
 namespace chronicle {
 namespace {
 
 constexpr std::array<std::string_view, 6> kStateNames{"unknown", "offline", "upcoming", "live", "recording", "error"};
-
-nlohmann::json time_or_null(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(to_rfc3339(*t)) : nlohmann::json(nullptr);
-}
-std::optional<TimePoint> time_from(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return from_rfc3339(it->get<std::string>());
-}
-nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
 // Calls `field(name, argument)` for each {name} or {name:argument} in `format`, and `text` for
 // what lies between; false when a brace is not closed.

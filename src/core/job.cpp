@@ -2,20 +2,12 @@
 
 #include <array>
 
+#include "core/json_fields.hpp"
+
 namespace chronicle {
 namespace {
 constexpr std::array<std::string_view, 8> kStatusNames{"pending",   "waiting",   "starting", "recording",
                                                        "uploading", "completed", "failed",   "canceled"};
-
-nlohmann::json time_or_null(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(to_rfc3339(*t)) : nlohmann::json(nullptr);
-}
-
-std::optional<TimePoint> time_from(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return from_rfc3339(it->get<std::string>());
-}
 }  // namespace
 
 std::string_view to_string(JobStatus s) { return kStatusNames[static_cast<size_t>(s)]; }
@@ -115,12 +107,12 @@ nlohmann::json to_public_json(const Job& job) {
   j["last_media_at"] = time_or_null(job.last_media_at);
   j["reconnect_window_s"] = job.reconnect_window_s ? nlohmann::json(*job.reconnect_window_s) : nlohmann::json(nullptr);
   j["warnings"] = job.warnings;
-  j["channel_id"] = job.channel_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.channel_id);
+  j["channel_id"] = text_or_null(job.channel_id);
   j["wait_until"] = time_or_null(job.wait_until);
   j["next_check_at"] = time_or_null(job.next_check_at);
   j["scheduled_start"] = time_or_null(job.scheduled_start);
   j["live_checks"] = job.live_checks;
-  j["waiting_reason"] = job.waiting_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.waiting_reason);
+  j["waiting_reason"] = text_or_null(job.waiting_reason);
   return j;
 }
 

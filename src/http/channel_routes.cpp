@@ -35,11 +35,6 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
 Reply Router::channels_api(const Request& req, const std::string& path) {
   const auto m = req.method();
   const bool read = m == bhttp::verb::get || m == bhttp::verb::head;
-  auto not_allowed = [](const char* allowed) {
-    Reply r = error_reply(405, "method_not_allowed", std::string("use ") + allowed);
-    r.headers.emplace_back("Allow", allowed);
-    return r;
-  };
   if (!channels_)
     return error_reply(501, "not_implemented",
                        "channels are not available on the " + std::string(to_string(config_.backend)) + " backend");
@@ -59,7 +54,7 @@ Reply Router::channels_api(const Request& req, const std::string& path) {
       for (const auto& c : *all) list.push_back(to_public_json(c));
       return json_reply(200, {{"channels", list}});
     }
-    if (m != bhttp::verb::post) return not_allowed("GET, POST");
+    if (m != bhttp::verb::post) return method_not_allowed("GET, POST");
     auto request = parsed_request();
     if (auto* refused = std::get_if<Reply>(&request)) return std::move(*refused);
     auto added = channels_->add(std::get<ChannelRequest>(request));
@@ -95,10 +90,10 @@ Reply Router::channels_api(const Request& req, const std::string& path) {
       if (!removed) return error_reply(removed.error());
       return json_reply(200, {{"deleted", id}});
     }
-    return not_allowed("GET, PATCH, DELETE");
+    return method_not_allowed("GET, PATCH, DELETE");
   }
   if (action == "check") {
-    if (m != bhttp::verb::post) return not_allowed("POST");
+    if (m != bhttp::verb::post) return method_not_allowed("POST");
     auto checked = channels_->check(id);
     if (!checked) return error_reply(checked.error());
     return json_reply(200, to_public_json(*checked));

@@ -19,6 +19,12 @@ Reply json_reply(unsigned status, const nlohmann::json& body) {
   return r;
 }
 
+Reply method_not_allowed(const char* allowed) {
+  Reply r = error_reply(405, "method_not_allowed", std::string("use ") + allowed);
+  r.headers.emplace_back("Allow", allowed);
+  return r;
+}
+
 std::variant<nlohmann::json, Reply> json_body(const Request& req) {
   const std::string type(req[bhttp::field::content_type]);
   if (!type.starts_with("application/json"))
@@ -418,19 +424,14 @@ Reply Router::route(const Request& req, const Target& target) {
 Reply Router::api(const Request& req, const std::string& path, const std::map<std::string, std::string>& query) {
   const auto m = req.method();
   const bool read = m == bhttp::verb::get || m == bhttp::verb::head;
-  auto not_allowed = [](const char* allowed) {
-    Reply r = error_reply(405, "method_not_allowed", std::string("use ") + allowed);
-    r.headers.emplace_back("Allow", allowed);
-    return r;
-  };
 
   if (path == "/api/v1/jobs" || path == "/api/v1/jobs/") {
     if (m == bhttp::verb::post) return submit(req);
     if (read) return list(query);
-    return not_allowed("GET, POST");
+    return method_not_allowed("GET, POST");
   }
   if (path == "/api/v1/info") {
-    if (!read) return not_allowed("GET");
+    if (!read) return method_not_allowed("GET");
     nlohmann::json info = info_ ? info_() : nlohmann::json::object();
     info["backend"] = to_string(config_.backend);
     info["stall_timeout_s"] = config_.stall_timeout_s;
@@ -439,7 +440,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     return json_reply(200, info);
   }
   if (path == "/api/v1/events") {
-    if (!read) return not_allowed("GET");
+    if (!read) return method_not_allowed("GET");
     Reply r;
     r.event_stream = true;
     if (auto it = query.find("job"); it != query.end() && !it->second.empty()) r.event_job_filter = it->second;
@@ -470,10 +471,10 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
         if (!removed) return error_reply(removed.error());
         return json_reply(200, {{"deleted", id}});
       }
-      return not_allowed("GET, DELETE");
+      return method_not_allowed("GET, DELETE");
     }
     if (action == "stop") {
-      if (m != bhttp::verb::post) return not_allowed("POST");
+      if (m != bhttp::verb::post) return method_not_allowed("POST");
       auto stopped = service_.stop(id);
       if (!stopped) return error_reply(stopped.error());
       Reply r = job_reply(*cache_.rendering(*stopped));
@@ -481,11 +482,11 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       return r;
     }
     if (action == "recording") {
-      if (!read) return not_allowed("GET");
+      if (!read) return method_not_allowed("GET");
       return recording(id);
     }
     if (action == "torrent") {
-      if (!read) return not_allowed("GET");
+      if (!read) return method_not_allowed("GET");
       auto job = service_.get(id);
       if (!job) return error_reply(job.error());
       if (!job->torrent) return error_reply(404, "not_found", "job " + id + " has no torrent");

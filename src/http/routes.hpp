@@ -35,6 +35,8 @@ struct Reply {
 
 Reply error_reply(unsigned status, const std::string& code, const std::string& message);
 Reply json_reply(unsigned status, const nlohmann::json& body);
+// 405 with the Allow header.
+Reply method_not_allowed(const char* allowed);
 // A request's JSON object body, or the reply refusing it (415 for another type, 400 for bad JSON
 // or not an object). Only JSON: a form or text/plain body is what a page on another site can send
 // without asking.

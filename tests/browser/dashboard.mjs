@@ -3,25 +3,17 @@
 // Prints one JSON line of measurements; exits non-zero with the reason on failure.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base, streamUrl, artifacts] = process.argv.slice(2);
 fs.mkdirSync(artifacts, { recursive: true });
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: false });
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "chronicle-chromium-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const measurements = {};
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = browser.page;
   await page.goto(base);
   await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
   await page.getByTestId("empty-state").waitFor();
@@ -93,7 +85,7 @@ try {
   await page.keyboard.press("Escape");
 
   // Phone width.
-  const phone = await context.newPage();
+  const phone = await browser.context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
   await phone.goto(base);
   await phone.getByTestId("job-card").first().waitFor();
@@ -106,6 +98,5 @@ try {
   await shot(phone, "details-phone");
   console.log(JSON.stringify(measurements));
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await browser.close();
 }

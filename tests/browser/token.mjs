@@ -3,22 +3,14 @@
 // Usage: node token.mjs BASE_URL TOKEN JOB_ID ARTIFACT_DIR
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base, token, jobId, artifacts] = process.argv.slice(2);
 fs.mkdirSync(artifacts, { recursive: true });
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "chronicle-chromium-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = browser.page;
   await page.goto(base);
   const input = page.locator("input#token");
   await input.waitFor({ timeout: 15000 });
@@ -40,6 +32,5 @@ try {
   assert.equal(plain.status(), 401);
   console.log(JSON.stringify({ recording_bytes: (await rec.body()).length }));
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await browser.close();
 }

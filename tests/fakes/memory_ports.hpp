@@ -13,8 +13,17 @@
 #include "core/channel.hpp"
 #include "core/names.hpp"
 #include "core/ports.hpp"
+#include "core/url_policy.hpp"
 
 namespace chronicle::fakes {
+
+// A DNS that answers every name with one address (by default a public one), so URL checks run
+// without a network.
+inline Resolver public_dns(const std::string& address = "93.184.216.34") {
+  return [address](const std::string&) -> Result<std::vector<IpAddress>> {
+    return std::vector<IpAddress>{*parse_ip_literal(address)};
+  };
+}
 
 // Every MemoryJobStore made from the same state sees the same jobs, as connections to one
 // database would.

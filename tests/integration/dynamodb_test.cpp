@@ -123,9 +123,7 @@ TEST_F(MotoDynamo, ChecksOfALiveChannelAtOnceMakeOneJob) {
   auto first = store();
   dynamodb::TableOptions o;
   o.table = table_;
-  const Resolver public_dns = [](const std::string&) -> Result<std::vector<IpAddress>> {
-    return std::vector<IpAddress>{*parse_ip_literal("93.184.216.34")};
-  };
+  const Resolver public_dns = fakes::public_dns();
   ChannelRequest add;
   add.url = "https://example.com/show/live";
   add.name = "show";

@@ -13,12 +13,6 @@ using namespace chronicle;
 
 namespace {
 
-Resolver public_dns() {
-  return [](const std::string&) -> Result<std::vector<IpAddress>> {
-    return std::vector<IpAddress>{*parse_ip_literal("93.184.216.34")};
-  };
-}
-
 class ChannelTest : public ::testing::Test {
  protected:
   fakes::MemoryJobStore jobs;
@@ -26,18 +20,23 @@ class ChannelTest : public ::testing::Test {
   fakes::MemoryObjectStore objects;
   fakes::FakeLauncher launcher;
   fakes::MemoryChannelStore channel_store;
-  JobService job_service{jobs, queue, objects, &launcher, UrlPolicy{}, public_dns()};
+  JobService job_service{jobs, queue, objects, &launcher, UrlPolicy{}, fakes::public_dns()};
   std::mutex probe_mutex;
   Result<LiveCheck> answer = offline();
   int probes = 0;
   std::chrono::milliseconds probe_delay{0};
-  ChannelService service{
-      channel_store, jobs, job_service, UrlPolicy{}, public_dns(), ChannelSettings{60, 10}, [this](const std::string&) {
-        std::this_thread::sleep_for(probe_delay);
-        std::lock_guard lock(probe_mutex);
-        ++probes;
-        return answer;
-      }};
+  ChannelService service{channel_store,
+                         jobs,
+                         job_service,
+                         UrlPolicy{},
+                         fakes::public_dns(),
+                         ChannelSettings{60, 10},
+                         [this](const std::string&) {
+                           std::this_thread::sleep_for(probe_delay);
+                           std::lock_guard lock(probe_mutex);
+                           ++probes;
+                           return answer;
+                         }};
 
   static LiveCheck offline() {
     LiveCheck c;

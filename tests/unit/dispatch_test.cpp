@@ -17,12 +17,6 @@ using chronicle::contract::new_job;
 
 namespace {
 
-Resolver public_dns() {
-  return [](const std::string&) -> Result<std::vector<IpAddress>> {
-    return std::vector<IpAddress>{*parse_ip_literal("93.184.216.34")};
-  };
-}
-
 class DispatchTest : public ::testing::Test {
  protected:
   test_support::TempDir dir;
@@ -48,7 +42,7 @@ class DispatchTest : public ::testing::Test {
     live.extracted = "{\"id\":1}";
     return live;
   }();
-  Dispatcher dispatcher{config, store, queue, launcher, public_dns(), stats, [this](const std::string& url) {
+  Dispatcher dispatcher{config, store, queue, launcher, fakes::public_dns(), stats, [this](const std::string& url) {
                           std::lock_guard lock(probe_mutex);
                           probed.push_back(url);
                           return probe_answer;

@@ -11,12 +11,6 @@ using chronicle::contract::move_to;
 
 namespace {
 
-Resolver public_dns(const std::string& address = "93.184.216.34") {
-  return [address](const std::string&) -> Result<std::vector<IpAddress>> {
-    return std::vector<IpAddress>{*parse_ip_literal(address)};
-  };
-}
-
 SubmitRequest request(std::string url, std::string name = "", std::string prefix = "",
                       std::optional<double> reconnect_window_s = std::nullopt) {
   SubmitRequest r;
@@ -33,7 +27,7 @@ class ServiceTest : public ::testing::Test {
   fakes::MemoryJobQueue queue;
   fakes::MemoryObjectStore objects;
   fakes::FakeLauncher launcher;
-  JobService service{store, queue, objects, &launcher, UrlPolicy{}, public_dns()};
+  JobService service{store, queue, objects, &launcher, UrlPolicy{}, fakes::public_dns()};
 
   Job submitted(const std::string& url = "https://example.com/live") {
     auto r = service.submit(request(url));
@@ -80,7 +74,7 @@ TEST_F(ServiceTest, BadInputIsRefusedWithTheReasonAndNothingStored) {
 }
 
 TEST_F(ServiceTest, ANameThatResolvesToAPrivateAddressIsRefused) {
-  JobService inside{store, queue, objects, &launcher, UrlPolicy{}, public_dns("10.0.0.7")};
+  JobService inside{store, queue, objects, &launcher, UrlPolicy{}, fakes::public_dns("10.0.0.7")};
   auto r = inside.submit(request("https://intranet.example/live"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "forbidden_address");
