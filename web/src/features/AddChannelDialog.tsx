@@ -2,10 +2,11 @@ import { useState, type FormEvent } from "react";
 import { Plus } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
-import { Input, Label } from "@/components/ui/input";
+import { Label } from "@/components/ui/input";
 import { ApiError } from "@/lib/api";
 import { validateName, validateUrl } from "@/lib/format";
 import type { Channel, ChannelRequest } from "@/lib/types";
+import { FormError, UrlFields } from "./UrlFields";
 
 const INTERVALS = [
   { label: "every 30 s", seconds: 30 },
@@ -76,28 +77,21 @@ export function AddChannelDialog({
           chronicle checks the channel regularly and records every live session, each as a recording of its own.
         </DialogDescription>
         <form onSubmit={onSubmit} className="mt-5 space-y-4" noValidate>
-          <div className="space-y-1.5">
-            <Label htmlFor="channel-url">Channel URL</Label>
-            <Input
-              id="channel-url"
-              autoFocus
-              value={url}
-              onChange={(e) => (setUrl(e.target.value), setError(null))}
-              placeholder="https://example.com/channel/live"
-              aria-invalid={error !== null}
-              aria-describedby="channel-error"
-            />
-          </div>
-          <div className="grid gap-4 sm:grid-cols-2">
-            <div className="space-y-1.5">
-              <Label htmlFor="channel-name">Name (optional)</Label>
-              <Input id="channel-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="the evening show" />
-            </div>
-            <div className="space-y-1.5">
-              <Label htmlFor="channel-prefix">Folder (optional)</Label>
-              <Input id="channel-prefix" value={prefix} onChange={(e) => setPrefix(e.target.value)} placeholder="shows" />
-            </div>
-          </div>
+          <UrlFields
+            idPrefix="channel-"
+            urlLabel="Channel URL"
+            urlPlaceholder="https://example.com/channel/live"
+            namePlaceholder="the evening show"
+            folderPlaceholder="shows"
+            url={url}
+            onUrl={(v) => (setUrl(v), setError(null))}
+            name={name}
+            onName={setName}
+            prefix={prefix}
+            onPrefix={setPrefix}
+            errorId="channel-error"
+            invalid={error !== null}
+          />
           <div className="space-y-1.5">
             <Label htmlFor="channel-interval">Check</Label>
             <select
@@ -113,11 +107,7 @@ export function AddChannelDialog({
               ))}
             </select>
           </div>
-          {error && (
-            <p id="channel-error" role="alert" className="rounded-md bg-danger-bg px-3 py-2 text-sm text-danger" data-testid="channel-error">
-              {error}
-            </p>
-          )}
+          <FormError id="channel-error" testId="channel-error" message={error} />
           <div className="flex justify-end gap-2">
             <Button type="submit" disabled={busy} data-testid="submit-channel">
               {busy ? "Adding…" : "Watch"}

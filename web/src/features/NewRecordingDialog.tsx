@@ -2,10 +2,10 @@ import { useState, type FormEvent } from "react";
 import { Plus } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
-import { Input, Label } from "@/components/ui/input";
 import { ApiError, type SubmitRequest } from "@/lib/api";
 import { validateName, validateUrl, WAIT_CHOICES } from "@/lib/format";
 import type { Job } from "@/lib/types";
+import { FormError, UrlFields } from "./UrlFields";
 
 export function NewRecordingDialog({
   submit,
@@ -64,28 +64,21 @@ export function NewRecordingDialog({
         <DialogTitle>New recording</DialogTitle>
         <DialogDescription>Paste the address of a live stream. Recording starts as soon as it is found.</DialogDescription>
         <form onSubmit={onSubmit} className="mt-5 space-y-4" noValidate>
-          <div className="space-y-1.5">
-            <Label htmlFor="url">Stream URL</Label>
-            <Input
-              id="url"
-              autoFocus
-              value={url}
-              onChange={(e) => (setUrl(e.target.value), setError(null))}
-              placeholder="https://example.com/live.m3u8"
-              aria-invalid={error !== null}
-              aria-describedby="form-error"
-            />
-          </div>
-          <div className="grid gap-4 sm:grid-cols-2">
-            <div className="space-y-1.5">
-              <Label htmlFor="name">Name (optional)</Label>
-              <Input id="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="evening news" />
-            </div>
-            <div className="space-y-1.5">
-              <Label htmlFor="prefix">Folder (optional)</Label>
-              <Input id="prefix" value={prefix} onChange={(e) => setPrefix(e.target.value)} placeholder="shows/2026" />
-            </div>
-          </div>
+          <UrlFields
+            idPrefix=""
+            urlLabel="Stream URL"
+            urlPlaceholder="https://example.com/live.m3u8"
+            namePlaceholder="evening news"
+            folderPlaceholder="shows/2026"
+            url={url}
+            onUrl={(v) => (setUrl(v), setError(null))}
+            name={name}
+            onName={setName}
+            prefix={prefix}
+            onPrefix={setPrefix}
+            errorId="form-error"
+            invalid={error !== null}
+          />
           <div className="flex flex-wrap items-center gap-3 text-sm">
             <label className="flex items-center gap-2">
               <input
@@ -113,11 +106,7 @@ export function NewRecordingDialog({
               </select>
             )}
           </div>
-          {error && (
-            <p id="form-error" role="alert" className="rounded-md bg-danger-bg px-3 py-2 text-sm text-danger" data-testid="form-error">
-              {error}
-            </p>
-          )}
+          <FormError id="form-error" testId="form-error" message={error} />
           <div className="flex justify-end gap-2">
             <Button type="submit" disabled={busy} data-testid="submit-recording">
               {busy ? "Submitting…" : "Record"}
