@@ -9,6 +9,6 @@ apt-get install -y -qq --no-install-recommends \
   libcurl4-openssl-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev \
   libtorrent-rasterbar-dev libpugixml-dev opentracker aria2 transmission-cli mktorrent \
   ffmpeg yt-dlp python3 python3-pytest python3-libtorrent procps curl iproute2 util-linux \
-  chromium fonts-dejavu-core clang clang-format clang-tidy libclang-rt-14-dev
+  chromium fonts-dejavu-core clang clang-format clang-tidy libclang-rt-14-dev systemd
 # Node.js and npm build the dashboard; install Debian's if the machine has none.
 command -v npm > /dev/null || apt-get install -y -qq --no-install-recommends nodejs npm

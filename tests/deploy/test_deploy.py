@@ -330,3 +330,52 @@ def test_the_dockerfile_builds_each_role_and_ships_what_the_binary_links(backend
     for var in ["recorder_image", "lambda_image", "seeder_image"]:
         assert var in backend.variables
     assert 'package_type  = "Image"' in open(os.path.join(BACKEND, "lambda.tf")).read()
+
+
+SYSTEMD = os.path.join(ROOT, "deploy/systemd")
+
+
+def unit_settings(name):
+    """The unit's Key=Value lines (the last one of a key wins, as in systemd)."""
+    settings = {}
+    for line in open(os.path.join(SYSTEMD, name)):
+        line = line.strip()
+        if line and not line.startswith(("#", "[")) and "=" in line:
+            key, value = line.split("=", 1)
+            settings[key] = value
+    return settings
+
+
+def verify_units(directory, names):
+    """systemd-analyze verify; it exits 0 even for a line it ignores, so its complaints count too."""
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no", *[os.path.join(directory, n) for n in names]],
+                       capture_output=True, text=True, timeout=60, env=dict(os.environ, SYSTEMD_LOG_LEVEL="notice"))
+    return r.returncode, r.stderr.strip()
+
+
+def test_the_systemd_units_verify_and_keep_recorders_running(tmp_path):
+    names = ["chronicle.service", "chronicle-seed.service"]
+    # verify also checks that ExecStart exists: the units point at where the README installs the
+    # binary, here at one that exists.
+    for n in names:
+        text = open(os.path.join(SYSTEMD, n)).read()
+        assert "ExecStart=/usr/local/bin/chronicle " in text, n
+        (tmp_path / n).write_text(text.replace("/usr/local/bin/chronicle", "/bin/true"))
+    code, complaints = verify_units(tmp_path, names)
+    assert code == 0 and complaints == "", complaints
+    # The check would catch a setting systemd ignores.
+    (tmp_path / "broken.service").write_text("[Service]\nExecStart=/bin/true\nKillMode=sometimes\n")
+    assert "kill mode" in verify_units(tmp_path, ["broken.service"])[1]
+
+    serve, seed = unit_settings("chronicle.service"), unit_settings("chronicle-seed.service")
+    # Recorders run in sessions of their own and must outlive a restart of serve.
+    assert serve["KillMode"] == "process"
+    for unit, state in ((serve, "chronicle"), (seed, "chronicle-seed")):
+        assert unit["User"] == "chronicle" and unit["StateDirectory"] == state
+        assert f"--data /var/lib/{state}" in unit["ExecStart"]
+        assert unit["Restart"] == "on-failure"
+        for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+                           "ProtectHome": "yes", "CapabilityBoundingSet": ""}.items():
+            assert unit[key] == value, (state, key)
+    users = open(os.path.join(SYSTEMD, "chronicle.sysusers")).read()
+    assert re.search(r"^u chronicle ", users, re.M)
