@@ -131,7 +131,7 @@ int cmd_channel_show(Client& client, const std::string& id, bool json) {
 }
 
 int cmd_channel_set_enabled(Client& client, const std::string& id, bool enabled, bool json) {
-  return call_and_show(client, "PATCH", "/api/v1/channels/" + id, {{"enabled", enabled}}, json,
+  return call_and_show(client, "PATCH", "/api/v1/channels/" + id, nlohmann::json{{"enabled", enabled}}, json,
                        [&](const nlohmann::json&) { std::cout << id << (enabled ? " resumed\n" : " paused\n"); });
 }
 
