@@ -1,5 +1,6 @@
 // HTTP requests, as bytes off the wire, through Beast's parser and the router with a real
-// embedded backend (SQLite in a temporary directory), and again from memory. Every reply must be
+// embedded backend (SQLite in a temporary directory, channels included; a channel check's probe
+// answers "offline" without a network), and again from memory. Every reply must be
 // well-formed: a status below 500 for any input, and a JSON body that parses whenever the reply
 // says it is JSON.
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <memory>
 
 #include "backend/backend.hpp"
+#include "core/channel_service.hpp"
 #include "core/service.hpp"
 #include "http/metrics.hpp"
 #include "http/routes.hpp"
@@ -25,6 +27,7 @@ struct World {
   Config config;
   Backend backend;
   std::unique_ptr<JobService> service;
+  std::unique_ptr<ChannelService> channels;
   http::Metrics metrics;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<http::Router> guarded;  // with a token and the browser guards
@@ -50,11 +53,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   world->backend = std::move(*backend);
   world->service = std::make_unique<JobService>(*world->backend.store, *world->backend.queue, *world->backend.objects,
                                                 nullptr, UrlPolicy{}, public_address);
+  world->channels = std::make_unique<ChannelService>(
+      *world->backend.channels, *world->backend.store, *world->service, UrlPolicy{}, public_address, ChannelSettings{},
+      [](const std::string&) -> Result<LiveCheck> { return LiveCheck{}; });
   world->router = std::make_unique<http::Router>(world->config, *world->service, world->metrics, nullptr);
+  world->router->set_channels(world->channels.get());
   world->token_config = world->config;
   world->token_config.token = "fuzz-token";
   world->guarded = std::make_unique<http::Router>(world->token_config, *world->service, world->metrics, nullptr);
   world->guarded->guard_browsers();
+  world->guarded->set_channels(world->channels.get());
   return 0;
 }
 
