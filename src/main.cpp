@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   submit->add_option("url", submit_opts.url, "the live stream's URL")->required();
   submit->add_option("--name", submit_opts.name, "file name for the recording");
   submit->add_option("--prefix", submit_opts.prefix, "folder for the recording");
+  submit->add_option("--quality", submit_opts.format,
+                     "best (default), 1080p, 720p, 480p, audio, or a yt-dlp format selector");
   submit->add_flag("--wait", submit_opts.wait, "follow progress until the job ends");
   submit
       ->add_option("--reconnect-window", submit_opts.reconnect_window_s,
@@ -81,8 +83,10 @@ int main(int argc, char** argv) {
   channel_add->add_option("url", channel_opts.url, "the channel's URL (for sites with one, its live page)")->required();
   channel_add->add_option("--name", channel_opts.name, "the channel's name (default: the URL's host)");
   channel_add->add_option("--prefix", channel_opts.prefix, "folder for its recordings");
-  channel_add->add_option("--format", channel_opts.format,
+  channel_add->add_option("--name-format", channel_opts.name_format,
                           "each recording's name: {channel}, {title}, {date:%Y-%m-%d %H%M}");
+  channel_add->add_option("--quality", channel_opts.format,
+                          "its recordings' quality: best (default), 1080p, 720p, 480p, audio, or a yt-dlp selector");
   channel_add->add_option("--every", every, "how often it is checked (30s, 5m; default: the server's)");
   channel_add->add_flag("--paused", channel_opts.paused, "add it without checking it yet");
   channel_add->add_flag("--json", channel_opts.json, "print the channel as JSON");

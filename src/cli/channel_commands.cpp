@@ -21,7 +21,8 @@ void print_channel(const nlohmann::json& c) {
             << "url:       " << str(c, "url") << "\n"
             << "name:      " << str(c, "name") << "\n";
   if (!str(c, "prefix").empty()) std::cout << "prefix:    " << str(c, "prefix") << "\n";
-  std::cout << "format:    " << str(c, "format") << "\n"
+  std::cout << "names:     " << str(c, "name_format") << "\n"
+            << "quality:   " << (str(c, "format").empty() ? "best" : str(c, "format")) << "\n"
             << "every:     " << human_duration(c.value("poll_interval_s", 0.0))
             << (c.value("enabled", true) ? "" : " (paused)") << "\n"
             << "state:     " << str(c, "state") << "\n";
@@ -88,6 +89,7 @@ int cmd_channel_add(Client& client, const ChannelOptions& o) {
   nlohmann::json body{{"url", o.url}};
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.prefix.empty()) body["prefix"] = o.prefix;
+  if (!o.name_format.empty()) body["name_format"] = o.name_format;
   if (!o.format.empty()) body["format"] = o.format;
   if (o.poll_interval_s) body["poll_interval_s"] = *o.poll_interval_s;
   if (o.paused) body["enabled"] = false;

@@ -24,6 +24,31 @@ std::string ago(const std::string& rfc3339) {
   return std::to_string(static_cast<long long>(std::max(0.0, seconds_between(*t, now())))) + "s ago";
 }
 
+}  // namespace
+
+// "1280x720 h264 25 fps + aac, 2.1 Mb/s"
+std::string describe_media(const nlohmann::json& m) {
+  std::string out;
+  if (m.contains("height") && m["height"].is_number()) {
+    out = std::to_string(m.value("width", 0)) + "x" + std::to_string(m.value("height", 0));
+    if (!str(m, "video_codec").empty()) out += " " + str(m, "video_codec");
+    if (m.contains("fps") && m["fps"].is_number()) {
+      char fps[32];
+      std::snprintf(fps, sizeof fps, " %g fps", m["fps"].get<double>());
+      out += fps;
+    }
+  }
+  if (!str(m, "audio_codec").empty()) out += (out.empty() ? "audio " : " + ") + str(m, "audio_codec");
+  if (const auto rate = m.value("bitrate", std::uint64_t{0}); rate > 0) {
+    char text[32];
+    std::snprintf(text, sizeof text, ", %.1f Mb/s", static_cast<double>(rate) / 1e6);
+    out += text;
+  }
+  return out;
+}
+
+namespace {
+
 void print_job(const nlohmann::json& j) {
   std::cout << "id:        " << str(j, "id") << "\n"
             << "url:       " << str(j, "url") << "\n";
@@ -45,6 +70,8 @@ void print_job(const nlohmann::json& j) {
   const double duration = j.value("duration_s", 0.0);
   std::cout << "recorded:  " << human_bytes(bytes) << ", " << human_duration(duration) << ", "
             << human_bitrate(bytes, duration) << "\n";
+  if (!str(j, "format").empty()) std::cout << "quality:   " << str(j, "format") << " (asked)\n";
+  if (j.contains("media") && j["media"].is_object()) std::cout << "media:     " << describe_media(j["media"]) << "\n";
   if (j.contains("error") && j["error"].is_object())
     std::cout << "error:     " << str(j["error"], "message") << " [" << str(j["error"], "code") << "]\n";
   if (!str(j, "end_reason").empty())
@@ -173,6 +200,7 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   nlohmann::json body{{"url", o.url}};
   if (!o.name.empty()) body["name"] = o.name;
   if (!o.prefix.empty()) body["prefix"] = o.prefix;
+  if (!o.format.empty()) body["format"] = o.format;
   if (o.reconnect_window_s) body["reconnect_window_s"] = *o.reconnect_window_s;
   if (o.wait_for_live_s) body["wait_for_live_s"] = *o.wait_for_live_s;
   auto created = client.call("POST", "/api/v1/jobs", body);

@@ -10,7 +10,7 @@
 namespace chronicle::cli {
 
 struct SubmitOptions {
-  std::string url, name, prefix;
+  std::string url, name, prefix, format;
   bool wait = false;
   bool json = false;
   std::optional<double> reconnect_window_s;
@@ -25,7 +25,7 @@ int cmd_watch(Client& client, const std::string& id, bool json);
 int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output);
 
 struct ChannelOptions {
-  std::string url, name, prefix, format;
+  std::string url, name, prefix, name_format, format;
   std::optional<double> poll_interval_s;
   bool paused = false;
   bool json = false;
@@ -46,5 +46,6 @@ using chronicle::human_bytes;
 std::string human_duration(double seconds);
 std::string human_bitrate(std::uint64_t bytes, double seconds);
 std::string progress_line(const nlohmann::json& job);
+std::string describe_media(const nlohmann::json& media);
 
 }  // namespace chronicle::cli

@@ -51,8 +51,8 @@ std::optional<ChannelState> parse_channel_state(std::string_view s) {
 }
 
 Result<Ok> validate_name_format(const std::string& format) {
-  if (format.empty()) return make_error("invalid_body", "format must not be empty");
-  if (format.size() > kMaxNameLength) return make_error("invalid_body", "format is longer than 120 characters");
+  if (format.empty()) return make_error("invalid_body", "name_format must not be empty");
+  if (format.size() > kMaxNameLength) return make_error("invalid_body", "name_format is longer than 120 characters");
   std::string unknown;
   const bool closed = walk_format(
       format, [](const std::string&) {},
@@ -61,17 +61,17 @@ Result<Ok> validate_name_format(const std::string& format) {
         unknown = name;
         return false;
       });
-  if (!closed && unknown.empty()) return make_error("invalid_body", "format has a '{' that is not closed");
+  if (!closed && unknown.empty()) return make_error("invalid_body", "name_format has a '{' that is not closed");
   if (!unknown.empty())
-    return make_error("invalid_body",
-                      "format knows {channel}, {title} and {date:%Y-%m-%d %H%M}, not {" + unknown.substr(0, 40) + "}");
+    return make_error("invalid_body", "name_format knows {channel}, {title} and {date:%Y-%m-%d %H%M}, not {" +
+                                          unknown.substr(0, 40) + "}");
   return Ok{};
 }
 
 std::string render_job_name(const Channel& channel, const std::string& title, TimePoint at) {
   std::string out;
   walk_format(
-      channel.format, [&](const std::string& text) { out += text; },
+      channel.name_format, [&](const std::string& text) { out += text; },
       [&](const std::string& name, const std::string& argument) {
         if (name == "channel") out += channel.name.empty() ? channel.id : channel.name;
         if (name == "title") out += title;
@@ -91,7 +91,8 @@ nlohmann::json to_public_json(const Channel& c) {
   j["url"] = c.url;
   j["name"] = c.name;
   j["prefix"] = c.prefix;
-  j["format"] = c.format;
+  j["name_format"] = c.name_format;
+  j["format"] = text_or_null(c.format);
   j["poll_interval_s"] = c.poll_interval_s;
   j["enabled"] = c.enabled;
   j["created_at"] = to_rfc3339(c.created_at);
@@ -131,7 +132,13 @@ Result<Channel> parse_stored_channel(const std::string& text) {
     c.url = str("url");
     c.name = str("name");
     c.prefix = str("prefix");
-    if (auto f = str("format"); !f.empty()) c.format = f;
+    // Channels stored before quality existed kept their name template in "format".
+    if (j.contains("name_format")) {
+      if (auto f = str("name_format"); !f.empty()) c.name_format = f;
+      c.format = str("format");
+    } else if (auto f = str("format"); !f.empty()) {
+      c.name_format = f;
+    }
     c.poll_interval_s = j.value("poll_interval_s", 60.0);
     c.enabled = j.value("enabled", true);
     c.created_at = time_from(j, "created_at").value_or(TimePoint{});

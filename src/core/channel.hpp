@@ -26,9 +26,10 @@ inline constexpr const char* kDefaultNameFormat = "{channel} {date:%Y-%m-%d %H%M
 struct Channel {
   std::string id;
   std::string url;
-  std::string name;                         // shown, and {channel} in the name format
-  std::string prefix;                       // where its recordings are stored
-  std::string format = kDefaultNameFormat;  // each recording's name
+  std::string name;                              // shown, and {channel} in the name format
+  std::string prefix;                            // where its recordings are stored
+  std::string name_format = kDefaultNameFormat;  // each recording's name
+  std::string format;                            // its recordings' quality (Job::format)
   double poll_interval_s = 60;
   bool enabled = true;
   TimePoint created_at{};

@@ -33,8 +33,11 @@ Result<Ok> check_fields(const ChannelRequest& r, const ChannelSettings& settings
   if (r.prefix) {
     if (auto p = validate_prefix(*r.prefix); !p) return p.error();
   }
+  if (r.name_format) {
+    if (auto f = validate_name_format(*r.name_format); !f) return f.error();
+  }
   if (r.format) {
-    if (auto f = validate_name_format(*r.format); !f) return f.error();
+    if (auto f = validate_format(*r.format); !f) return f.error();
   }
   if (r.poll_interval_s && !(*r.poll_interval_s >= settings.min_interval_s && *r.poll_interval_s <= 86400)) {
     char text[64];
@@ -48,6 +51,7 @@ Result<Ok> check_fields(const ChannelRequest& r, const ChannelSettings& settings
 void apply_fields(Channel& c, const ChannelRequest& r) {
   if (r.name) c.name = *r.name;
   if (r.prefix) c.prefix = *r.prefix;
+  if (r.name_format) c.name_format = *r.name_format;
   if (r.format) c.format = *r.format;
   if (r.poll_interval_s) c.poll_interval_s = *r.poll_interval_s;
   if (r.enabled) c.enabled = *r.enabled;
@@ -215,6 +219,7 @@ Result<Channel> ChannelService::check(const std::string& id) {
   request.url = observed->url;
   request.name = render_job_name(*observed, live ? answer->title : std::string(), at);
   request.prefix = observed->prefix;
+  request.format = observed->format;
   request.channel_id = observed->id;
   request.id = reserved;
   auto outcome = job_service_.submit(request);

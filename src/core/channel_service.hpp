@@ -18,7 +18,7 @@ namespace chronicle {
 // What a client may set on a channel: all of it on add (url required), any of it on update
 // except the URL.
 struct ChannelRequest {
-  std::optional<std::string> url, name, prefix, format;
+  std::optional<std::string> url, name, prefix, name_format, format;
   std::optional<double> poll_interval_s;
   std::optional<bool> enabled;
 };

@@ -67,6 +67,7 @@ struct Config {
   // 5% of the filesystem, the floor a quarter of the reserve.
   std::uint64_t disk_reserve_bytes = 0;  // below it, new submits get 507
   std::uint64_t disk_floor_bytes = 0;    // below it, a recording stops and is stored
+  double preview_interval_s = 30;        // a recording's live preview is renewed this often; 0: none
 
   // Channels and streams that are not live yet (see "Channels" in the README).
   double channel_poll_interval_s = 60;      // a channel's default interval between checks

@@ -113,6 +113,12 @@ nlohmann::json to_public_json(const Job& job) {
   j["scheduled_start"] = time_or_null(job.scheduled_start);
   j["live_checks"] = job.live_checks;
   j["waiting_reason"] = text_or_null(job.waiting_reason);
+  j["format"] = text_or_null(job.format);
+  j["media"] = job.media ? to_json(*job.media) : nlohmann::json(nullptr);
+  j["thumbnail"] =
+      job.thumbnail
+          ? nlohmann::json{{"key", job.thumbnail->key}, {"url", job.thumbnail->url}, {"live", job.thumbnail->live}}
+          : nlohmann::json(nullptr);
   return j;
 }
 
@@ -231,6 +237,11 @@ Job from_storage_json(const nlohmann::json& j) {
   job.live_checks = j.value("live_checks", 0);
   if (j.contains("waiting_reason") && j["waiting_reason"].is_string())
     job.waiting_reason = j["waiting_reason"].get<std::string>();
+  if (j.contains("format") && j["format"].is_string()) job.format = j["format"].get<std::string>();
+  if (auto it = j.find("media"); it != j.end()) job.media = media_from_json(*it);
+  if (auto it = j.find("thumbnail");
+      it != j.end() && it->is_object() && it->contains("key") && (*it)["key"].is_string())
+    job.thumbnail = Thumbnail{(*it)["key"].get<std::string>(), it->value("url", ""), it->value("live", false)};
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/quality.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
 
@@ -30,6 +31,15 @@ struct StoredRecording {
   std::uint64_t size = 0;
   std::string sha256;
   std::string url;
+};
+
+// A still of the recording: the poster frame of a stored recording, or while it records a preview
+// of the latest seconds that the recorder replaces about every 30 s (`live`).
+struct Thumbnail {
+  std::string key;  // in the object store
+  std::string url;  // where clients get it (the API signs it per read)
+  bool live = false;
+  bool operator==(const Thumbnail&) const = default;
 };
 
 // A recording's torrent, as made when the recording was stored.
@@ -102,7 +112,10 @@ struct Job {
   // when the site says it starts (yt-dlp's release_timestamp for an upcoming stream).
   std::optional<TimePoint> wait_until, next_check_at, scheduled_start;
   int live_checks = 0;
-  std::string waiting_reason;  // what the last check found instead of a live stream
+  std::string waiting_reason;      // what the last check found instead of a live stream
+  std::string format;              // the quality asked for: a preset or a yt-dlp selector; empty: the default
+  std::optional<MediaInfo> media;  // what was recorded, measured on the stored file
+  std::optional<Thumbnail> thumbnail;
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

@@ -16,6 +16,7 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
     return make_error("invalid_body", "reconnect_window_s must be between 0 and 86400 seconds");
   if (request.wait_for_live_s && !(*request.wait_for_live_s >= 0 && *request.wait_for_live_s <= kMaxWaitForLiveS))
     return make_error("invalid_body", "wait_for_live_s must be between 0 and 604800 seconds (7 days)");
+  if (auto f = validate_format(request.format); !f) return f.error();
   auto url = check_url(request.url, policy_, resolver_);
   if (!url) return url.error();
   if (disk_gauge_) {
@@ -36,6 +37,7 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   job.url = request.url;
   job.name = request.name;
   job.prefix = request.prefix;
+  job.format = request.format;
   job.reconnect_window_s = request.reconnect_window_s;
   job.status = JobStatus::pending;
   job.created_at = now();
@@ -154,6 +156,9 @@ Result<Job> JobService::remove(const std::string& id) {
   if (job->torrent)
     if (auto gone = objects_.remove(job->torrent->key); !gone)
       spdlog::warn("job {}: its torrent file stays: {}", id, gone.error().message);
+  if (job->thumbnail)
+    if (auto gone = objects_.remove(job->thumbnail->key); !gone)
+      spdlog::warn("job {}: its thumbnail stays: {}", id, gone.error().message);
   auto removed = store_.remove(id);
   if (!removed) return removed.error();
   return job;

@@ -17,6 +17,7 @@ struct SubmitRequest {
   std::string url;
   std::string name;
   std::string prefix;
+  std::string format;  // a quality preset or a yt-dlp selector (core/quality.hpp); empty: the default
   std::optional<double> reconnect_window_s;
   // Wait this long for the stream to go live instead of failing when it is not live yet.
   std::optional<double> wait_for_live_s;

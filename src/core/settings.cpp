@@ -289,6 +289,8 @@ std::vector<Setting> make_table() {
       field("disk_floor", "CHRONICLE_DISK_FLOOR", &C::disk_floor_bytes,
             "a recording that brings free space below this stops and stores what it has",
             {.default_doc = "a quarter of the reserve"}),
+      field("preview_interval_s", "CHRONICLE_PREVIEW_INTERVAL", &C::preview_interval_s,
+            "seconds between the stills a recording job shows while it records (0: none)", {.bounds = {0, 3600}}),
       field("ytdlp", "CHRONICLE_YTDLP", &C::ytdlp, "the yt-dlp to run (use a current one for real sites)"),
       field("ffmpeg", "CHRONICLE_FFMPEG", &C::ffmpeg, "the ffmpeg to run (ffprobe is found beside it)"),
       field("ytdlp_format", "CHRONICLE_YTDLP_FORMAT", &C::ytdlp_format, "yt-dlp format selection"),

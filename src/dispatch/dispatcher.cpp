@@ -40,8 +40,9 @@ Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, L
       launcher_(launcher),
       resolver_(std::move(resolver)),
       stats_(stats),
-      prober_(prober ? std::move(prober)
-                     : Prober([this](const std::string& url) { return record::probe_stream(config_, url); })) {}
+      prober_(prober ? std::move(prober) : Prober([this](const Job& job) {
+        return record::probe_stream(config_, job.url, {format_selector(job.format, config_.ytdlp_format)});
+      })) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -218,7 +219,7 @@ Dispatcher::Handled Dispatcher::handle(const QueueMessage& message, bool counted
   spdlog::info("job {}: probing {}", id, job.url);
   // Names can point somewhere else by now: the policy is checked again before any fetch.
   auto allowed = check_url(job.url, config_.url_policy(), resolver_);
-  Result<record::StreamInfo> info = allowed ? prober_(job.url) : Result<record::StreamInfo>(allowed.error());
+  Result<record::StreamInfo> info = allowed ? prober_(job) : Result<record::StreamInfo>(allowed.error());
   // Not live yet: a job that may wait (wait_for_live_s, or a stream announced for later) goes to
   // `waiting` with its next check planned; the watcher sends it back through the queue then.
   if (!info || info->upcoming) {

@@ -34,8 +34,9 @@ struct DispatchStats {
 // In serve, one thread receives and `workers` threads handle messages side by side (a burst of
 // already-live streams must all be probed within their playlists' window); one more thread keeps
 // the leases of every message being handled.
-// Asks whether a URL is a stream that can be recorded (record::probe_stream: yt-dlp).
-using Prober = std::function<Result<record::StreamInfo>(const std::string& url)>;
+// Asks whether a job's URL is a stream that can be recorded, in the quality the job asks for
+// (record::probe_stream: yt-dlp).
+using Prober = std::function<Result<record::StreamInfo>(const Job& job)>;
 
 class Dispatcher {
  public:

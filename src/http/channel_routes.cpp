@@ -14,11 +14,16 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
   };
   auto present = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
   for (auto [key, field] : {std::pair{"url", &r.url}, std::pair{"name", &r.name}, std::pair{"prefix", &r.prefix},
-                            std::pair{"format", &r.format}}) {
+                            std::pair{"name_format", &r.name_format}, std::pair{"format", &r.format}}) {
     if (!present(key)) continue;
     if (!body[key].is_string()) return wrong(key, "a string");
     *field = body[key].get<std::string>();
   }
+  // Before quality existed a channel's name template was its "format": say where it went.
+  if (r.format && r.format->find('{') != std::string::npos)
+    return error_reply(400, "invalid_format",
+                       "field 'format' is the recordings' quality (best, 1080p, 720p, 480p, audio or a yt-dlp "
+                       "selector); a name template such as '{channel} {date}' goes in 'name_format'");
   if (present("poll_interval_s")) {
     if (!body["poll_interval_s"].is_number()) return wrong("poll_interval_s", "a number of seconds");
     r.poll_interval_s = body["poll_interval_s"].get<double>();

@@ -233,7 +233,7 @@ bool Router::authorized(const Request& req, const std::string& path,
     const auto slash = rest.find('/');
     if (slash == std::string::npos) return false;
     const std::string what = rest.substr(slash + 1);
-    if (what != "recording" && what != "torrent") return false;
+    if (what != "recording" && what != "torrent" && what != "thumbnail") return false;
     return signer_.valid(rest.substr(0, slash), what, param("exp"), param("sig"));
   }
   return false;
@@ -266,6 +266,8 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
       j["recording"]["url"] = base + "recording" + signer_.query(id, "recording", ttl, as_of);
     if (j["torrent"].is_object() && j["torrent"].contains("url"))
       j["torrent"]["url"] = base + "torrent" + signer_.query(id, "torrent", ttl, as_of);
+    if (j["thumbnail"].is_object())
+      j["thumbnail"]["url"] = base + "thumbnail" + signer_.query(id, "thumbnail", ttl, as_of);
   }
   if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = to_json(*seeding);
   return j;
@@ -485,6 +487,10 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (!read) return method_not_allowed("GET");
       return recording(id);
     }
+    if (action == "thumbnail") {
+      if (!read) return method_not_allowed("GET");
+      return thumbnail(id);
+    }
     if (action == "torrent") {
       if (!read) return method_not_allowed("GET");
       auto job = service_.get(id);
@@ -509,13 +515,15 @@ Reply Router::submit(const Request& req) {
       return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
     return std::nullopt;
   };
-  for (auto [key, required] : {std::pair{"url", true}, std::pair{"name", false}, std::pair{"prefix", false}})
+  for (auto [key, required] :
+       {std::pair{"url", true}, std::pair{"name", false}, std::pair{"prefix", false}, std::pair{"format", false}})
     if (auto bad = text_field(key, required)) return *bad;
 
   SubmitRequest s;
   s.url = body["url"].get<std::string>();
   if (body.contains("name") && body["name"].is_string()) s.name = body["name"].get<std::string>();
   if (body.contains("prefix") && body["prefix"].is_string()) s.prefix = body["prefix"].get<std::string>();
+  if (body.contains("format") && body["format"].is_string()) s.format = body["format"].get<std::string>();
   if (body.contains("reconnect_window_s") && !body["reconnect_window_s"].is_null()) {
     if (!body["reconnect_window_s"].is_number())
       return error_reply(400, "invalid_body", "field 'reconnect_window_s' must be a number of seconds");
@@ -586,6 +594,19 @@ Reply Router::recording(const std::string& id) {
   Reply r = stored_object(key, key.ends_with(".mkv") ? "video/x-matroska" : "video/mp2t",
                           std::filesystem::path(key).filename().string(), "the recording of job " + id);
   if (r.file) r.headers.emplace_back("ETag", "\"" + job->recording->sha256 + "\"");
+  return r;
+}
+
+Reply Router::thumbnail(const std::string& id) {
+  auto job = service_.get(id);
+  if (!job) return error_reply(job.error());
+  if (!job->thumbnail)
+    return error_reply(404, "not_found",
+                       "job " + id + " has no thumbnail (status: " + std::string(to_string(job->status)) +
+                           "; a recording shows one a few seconds in, a stored recording keeps its poster frame)");
+  Reply r = stored_object(job->thumbnail->key, "image/jpeg", id + ".jpg", "the thumbnail of job " + id);
+  // A live preview is replaced every half minute; a poster never changes.
+  r.headers.emplace_back("Cache-Control", job->thumbnail->live ? "no-cache" : "private, max-age=86400");
   return r;
 }
 

@@ -94,7 +94,7 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
                                          const std::string& proxy_url) {
   std::vector<std::string> argv = {
       config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
-      "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        config.ytdlp_format,
+      "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        format_selector(job.format, config.ytdlp_format),
       "--fixup",      "never",           "--merge-output-format", "mkv",       "-o",
       output_template};
   if (!proxy_url.empty()) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/names.hpp"
+#include "record/stills.hpp"
 #include "record/tools.hpp"
 #include "sys/disk.hpp"
 #include "sys/process.hpp"
@@ -242,6 +243,10 @@ void save_outcome(const fs::path& work_dir, const Outcome& outcome) {
                       {"torrent", outcome.stored.torrent ? to_json(*outcome.stored.torrent) : nlohmann::json(nullptr)},
                       {"duration_s", outcome.stored.duration_s ? nlohmann::json(*outcome.stored.duration_s) : nullptr},
                       {"warnings", outcome.stored.warnings},
+                      {"media", outcome.stored.media ? to_json(*outcome.stored.media) : nlohmann::json(nullptr)},
+                      {"thumbnail", outcome.stored.thumbnail ? nlohmann::json{{"key", outcome.stored.thumbnail->key},
+                                                                              {"url", outcome.stored.thumbnail->url}}
+                                                             : nlohmann::json(nullptr)},
                       {"end_reason", outcome.end_reason}};
   if (outcome.error) j["error"] = {{"code", outcome.error->code}, {"message", outcome.error->message}};
   const fs::path temp = work_dir / "outcome.json.tmp";
@@ -268,6 +273,9 @@ std::optional<Outcome> load_outcome(const fs::path& work_dir) {
   if (j.contains("duration_s") && j["duration_s"].is_number()) o.stored.duration_s = j["duration_s"].get<double>();
   for (const auto& w : j.value("warnings", nlohmann::json::array()))
     if (w.is_string()) o.stored.warnings.push_back(w.get<std::string>());
+  if (auto it = j.find("media"); it != j.end()) o.stored.media = media_from_json(*it);
+  if (auto it = j.find("thumbnail"); it != j.end() && it->is_object())
+    o.stored.thumbnail = Thumbnail{it->value("key", ""), it->value("url", ""), false};
   o.end_reason = j.value("end_reason", "");
   if (j.contains("error") && j["error"].is_object())
     o.error = Error{j["error"].value("code", ""), j["error"].value("message", "")};
@@ -368,11 +376,9 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
     info = *committed;
   }
   const std::string public_url = config.effective_public_url();
-  StoredResult result{
-      StoredRecording{info.key, info.size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"},
-      std::nullopt,
-      std::nullopt,
-      {}};
+  StoredResult result;
+  result.recording =
+      StoredRecording{info.key, info.size, sha.hex_digest(), public_url + "/api/v1/jobs/" + job_id + "/recording"};
   if (!hasher || read_total != size) return result;
 
   torrent::TorrentSpec spec;
@@ -418,12 +424,35 @@ Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, 
   if (!joined) return joined.error();
   std::string key = recording_key(job.prefix, job.name, job.id);
   if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
-  // ffprobe reads the container's header while the read pass hashes the file.
-  auto duration = std::async(std::launch::async, [&] { return media_duration(config, joined->file); });
+  // ffprobe measures the file and ffmpeg takes its poster frame while the read pass hashes it. A
+  // local store moves the file into place meanwhile, so they open it through this process's
+  // descriptor, which stays valid across the rename.
+  sys::UniqueFd held(::open(joined->file.c_str(), O_RDONLY | O_CLOEXEC));
+  const fs::path readable = held.get() >= 0
+                                ? fs::path("/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(held.get()))
+                                : joined->file;
+  const fs::path poster = work / "poster.jpg";
+  auto measured = std::async(std::launch::async, [&] {
+    auto probe = probe_media(config, readable);
+    // A few seconds in, past a black or slate opening frame; a third in for a short recording.
+    const double at = probe.duration_s ? std::min(5.0, *probe.duration_s / 3) : 0;
+    const bool has_video = probe.media && probe.media->height > 0;
+    return std::pair{probe, has_video && write_poster(config, readable, at, poster)};
+  });
   auto stored = store_recording(config, objects, joined->file, key, job.id, job.title);
+  auto [probe, has_poster] = measured.get();
   if (!stored) return stored;
-  stored->duration_s = duration.get();
+  stored->duration_s = probe.duration_s;
+  stored->media = probe.media;
   stored->warnings = joined->warnings;
+  if (has_poster) {
+    const auto& k = stored->recording.key;
+    auto thumb = store_still(objects, poster, k.substr(0, k.rfind('.')) + ".jpg");
+    if (thumb)
+      stored->thumbnail = Thumbnail{*thumb, thumbnail_url(config, job.id), false};
+    else
+      spdlog::warn("job {}: no thumbnail: {}", job.id, thumb.error().message);
+  }
   return stored;
 }
 
@@ -445,6 +474,12 @@ namespace {
 void attach(Job& j, const StoredResult& stored) {
   j.recording = stored.recording;
   j.torrent = stored.torrent;
+  j.media = stored.media;
+  // The poster replaces the live preview (whose object the recorder removes).
+  if (stored.thumbnail)
+    j.thumbnail = stored.thumbnail;
+  else if (j.thumbnail && j.thumbnail->live)
+    j.thumbnail.reset();
   j.bytes = stored.recording.size;
   if (stored.duration_s) j.duration_s = *stored.duration_s;
   for (const auto& w : stored.warnings) j.warnings.push_back(w);
@@ -478,9 +513,21 @@ Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, cons
   return update_job(store, job_id, [&](Job& j) { return apply_outcome(j, outcome); });
 }
 
+void remove_live_preview(ObjectStore& objects, const Job& job) {
+  if (!job.thumbnail || !job.thumbnail->live) return;
+  if (auto gone = objects.remove(job.thumbnail->key); !gone)
+    spdlog::warn("job {}: its live preview stays: {}", job.id, gone.error().message);
+}
+
 Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore& objects, const Job& claimed,
                              const std::string& reason) {
   const fs::path work = job_work_dir(config, claimed.id);
+  // What the recorder kept showing while it recorded: the job no longer points at it once it ends.
+  struct PreviewCleanup {
+    ObjectStore& objects;
+    const Job& job;
+    ~PreviewCleanup() { remove_live_preview(objects, job); }
+  } preview_cleanup{objects, claimed};
   stop_leftover_downloader(work);
   std::error_code ec;
   // An outcome on disk means the recording was stored already (by the recorder, or by an earlier
@@ -513,6 +560,7 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
     if (!ended) return ended;
     j.error = Error{"recorder_lost", message};
     j.end_reason = end_reason::recorder_lost;
+    if (j.thumbnail && j.thumbnail->live) j.thumbnail.reset();
     return Ok{};
   });
 }

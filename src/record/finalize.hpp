@@ -48,6 +48,8 @@ struct StoredResult {
   StoredRecording recording;
   std::optional<TorrentInfo> torrent;  // none when no torrent was made
   std::optional<double> duration_s;    // measured on the stored file (set by finalize_parts)
+  std::optional<MediaInfo> media;      // likewise
+  std::optional<Thumbnail> thumbnail;  // its poster frame, when one could be taken
   std::vector<std::string> warnings;
 };
 
@@ -82,6 +84,9 @@ Result<Job> finish_from_outcome(JobStore& store, const std::string& job_id, cons
 
 // Stops a leftover downloader process group, if its pid file names a live yt-dlp.
 void stop_leftover_downloader(const std::filesystem::path& work_dir);
+
+// Removes the preview a recorder kept while recording (Job::thumbnail with `live`), if there is one.
+void remove_live_preview(ObjectStore& objects, const Job& job);
 
 // For jobs whose recorder is gone: keeps whatever was recorded and ends the job `failed`
 // with `reason` (code recorder_lost, end_reason recorder_lost), the partial recording attached.

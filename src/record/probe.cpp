@@ -34,7 +34,7 @@ Error stream_error(const std::string& url, const std::string& message) {
 namespace {
 
 // yt-dlp once per probe, as a process of its own.
-Result<nlohmann::json> extract_once(const Config& config, const std::string& url) {
+Result<nlohmann::json> extract_once(const Config& config, const std::string& url, const std::string& selector) {
   auto proxy = egress::EgressProxy::start(config.url_policy());
   if (!proxy) return proxy.error();
   sys::SpawnOptions options;
@@ -47,7 +47,7 @@ Result<nlohmann::json> extract_once(const Config& config, const std::string& url
                   "--no-cache-dir",  // inside Lambda only /tmp is writable
                   "--dump-single-json",
                   "-f",
-                  config.ytdlp_format,
+                  selector,
                   "--",
                   url};
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
@@ -100,11 +100,12 @@ std::string text_of(const nlohmann::json& info, const char* key) {
 
 bool start_resident_extractor(const Config& config) { return resident_extractor(config) != nullptr; }
 
-Result<StreamInfo> probe_stream(const Config& config, const std::string& url) {
+Result<StreamInfo> probe_stream(const Config& config, const std::string& url, const ProbeOptions& options) {
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
+  const std::string selector = options.selector.empty() ? config.ytdlp_format : options.selector;
   Result<nlohmann::json> info = make_error("worker_unavailable", "");
-  if (auto* extractor = resident_extractor(config)) info = extractor->extract(url, config.ytdlp_format, timeout);
-  if (!info && info.error().code == "worker_unavailable") info = extract_once(config, url);
+  if (auto* extractor = resident_extractor(config)) info = extractor->extract(url, selector, timeout);
+  if (!info && info.error().code == "worker_unavailable") info = extract_once(config, url, selector);
   if (!info) {
     if (info.error().code == "extract_failed") return stream_error(url, info.error().message);
     return info.error();

@@ -24,10 +24,16 @@ struct StreamInfo {
   std::optional<TimePoint> starts_at;  // its release_timestamp, when given
 };
 
+// What a probe asks for beyond the URL: the job's format selector (core/quality.hpp; empty: the
+// configured default).
+struct ProbeOptions {
+  std::string selector;
+};
+
 // Asks yt-dlp (with a timeout) whether `url` is something it can record, without downloading:
 // through the resident extraction worker when it runs (see extractor.hpp), else a `yt-dlp -J`.
 // Errors carry yt-dlp's own reason, e.g. "HTTP Error 404: Not Found" or "Unsupported URL".
-Result<StreamInfo> probe_stream(const Config& config, const std::string& url);
+Result<StreamInfo> probe_stream(const Config& config, const std::string& url, const ProbeOptions& options = {});
 
 // Whether `url` is live now, for a channel check: a stream yt-dlp reports live; for sites that do
 // not say (a plain playlist, a page with a <video>), an HLS playlist that has not ended. A file, a

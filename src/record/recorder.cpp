@@ -17,6 +17,7 @@
 #include "record/finalize.hpp"
 #include "record/hls.hpp"
 #include "record/probe.hpp"
+#include "record/stills.hpp"
 #include "record/tools.hpp"
 #include "sys/disk.hpp"
 #include "sys/http_fetch.hpp"
@@ -42,6 +43,7 @@ struct Shared {
   std::atomic<bool> forbidden{false};  // the stream led to an address the policy refuses
   std::atomic<bool> finished{false};
   std::atomic<bool> announced_recording{false};  // the job has been moved to `recording`
+  std::atomic<bool> media_over{false};           // the downloads ended: no more previews
   std::mutex mutex;
   std::condition_variable wake;
 
@@ -80,6 +82,44 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
     // Woken early when the first bytes arrive, so `recording` shows without waiting a tick.
     shared.wake.wait_for(lock, interval,
                          [&] { return shared.finished.load() || (!shared.announced_recording && shared.bytes > 0); });
+  }
+}
+
+// While media arrives: every preview interval a still of the newest seconds is stored and the
+// job pointed at it, so a dashboard shows what is being recorded. `last_key` is the preview
+// stored last (removed when the next one replaces it, and by the caller at the end).
+void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, const std::string& id,
+                  const fs::path& work, Shared& shared, std::string& last_key) {
+  const auto interval = std::chrono::milliseconds(static_cast<long long>(config.preview_interval_s * 1000));
+  // The first one a few seconds into the recording, once a keyframe has surely arrived.
+  auto next = Clock::now() + std::chrono::seconds(4);
+  const fs::path jpeg = work / "preview.jpg";
+  for (;;) {
+    {
+      std::unique_lock lock(shared.mutex);
+      shared.wake.wait_until(lock, next, [&] { return shared.media_over.load() || shared.finished.load(); });
+      if (shared.media_over || shared.finished) return;
+    }
+    if (shared.bytes == 0) {
+      next = Clock::now() + std::chrono::seconds(2);
+      continue;
+    }
+    next = Clock::now() + interval;
+    const auto parts = list_parts(work);
+    if (parts.empty() || !write_live_still(config, parts.back(), jpeg)) continue;
+    auto key = store_still(objects, jpeg, "previews/" + id + ".jpg");
+    if (!key) {
+      spdlog::warn("job {}: cannot store its preview: {}", id, key.error().message);
+      continue;
+    }
+    auto pointed = update_job(store, id, [&](Job& j) -> Result<Ok> {
+      if (j.status != JobStatus::recording) return make_error("skip", "not recording");
+      j.thumbnail = Thumbnail{*key, thumbnail_url(config, id), true};
+      return Ok{};
+    });
+    const std::string stale = pointed ? last_key : *key;
+    if (pointed) last_key = *key;
+    if (!stale.empty() && stale != last_key) (void)objects.remove(stale);  // best effort: a small orphan
   }
 }
 
@@ -466,10 +506,25 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     return 1;
   }
   std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, shared); });
+  // A preview left by an earlier recorder of this job is replaced like any other.
+  std::string preview_key = job.thumbnail && job.thumbnail->live ? job.thumbnail->key : std::string();
+  std::thread previews;
+  if (config.preview_interval_s > 0)
+    previews = std::thread([&] { preview_loop(config, store, objects, job_id, work, shared, preview_key); });
+  auto finish_previews = [&] {
+    shared.media_over = true;
+    shared.wake_up();
+    if (previews.joinable()) previews.join();
+  };
   auto finish_heartbeat = [&] {
+    finish_previews();
     shared.finished = true;
     shared.wake_up();
     if (heartbeat.joinable()) heartbeat.join();
+  };
+  // The preview is shown until the job ends; then only the poster (or nothing) remains.
+  auto remove_preview = [&] {
+    if (!preview_key.empty()) (void)objects.remove(preview_key);  // best effort: a small orphan
   };
 
   // The probe's extraction, when the launcher handed it over: the first part starts without
@@ -481,6 +536,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   }
   Recording recording(config, store, job, work, shared, *proxy.value(), std::move(source));
   const std::string reason = recording.run();
+  finish_previews();
   spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
 
   RecordingEnd end{reason, recording.forbidden(), !list_parts(work).empty(), false, ""};
@@ -498,9 +554,12 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
                                 [&](Job& j) {
                                   j.error = conclusion->error;
                                   j.end_reason = conclusion->end_reason;
+                                  if (j.thumbnail && j.thumbnail->live) j.thumbnail.reset();
                                 });
         !ended)
       spdlog::error("job {}: cannot mark it {}: {}", job_id, to_string(conclusion->status), ended.error().message);
+    else
+      remove_preview();
     fs::remove_all(work, ec);
     return 0;
   }
@@ -545,6 +604,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
                to_string(done->status), reason, stored->recording.key, stored->recording.size,
                format_seconds(done->duration_s), done->interruptions.size(), stored->recording.sha256,
                stored->torrent ? stored->torrent->infohash_v1 : "none");
+  if (!done->thumbnail || done->thumbnail->key != preview_key) remove_preview();
   fs::remove_all(work, ec);
   return 0;
 }

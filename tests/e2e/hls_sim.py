@@ -67,9 +67,13 @@ def drop_script(seconds, drop_every, drop):
 
 class SimulatedLive:
     def __init__(self, script, segments=None, window=6, speed=1.0, seconds=None, host="127.0.0.1", port=0,
-                 segment_base=""):
+                 segment_base="", variants=None):
+        """`variants`: sizes ("1280x720", ...) served as renditions of one stream behind a master
+        playlist (`master_url`), each at /v<i>/live.m3u8 with the same timeline."""
+        total = sum(step[1] for step in script if step[0] == "live")
+        self.variants = list(variants or [])
+        self.variant_dirs = [encode_segments(seconds or total + 2, size=size)[0] for size in self.variants]
         if segments is None:
-            total = sum(step[1] for step in script if step[0] == "live")
             segments = encode_segments(seconds or total + 2)
         self.dir, self.durations = segments
         self.script = list(script)
@@ -91,6 +95,7 @@ class SimulatedLive:
         self.httpd = _Server((host, port), handler)
         self.port = self.httpd.server_address[1]
         self.url = f"http://{host}:{self.port}/live.m3u8"
+        self.master_url = f"http://{host}:{self.port}/master.m3u8"
         self._stop = threading.Event()
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self._publish()  # the first segment is there before anyone asks
@@ -163,6 +168,14 @@ class SimulatedLive:
                 lines.append("#EXT-X-ENDLIST")
             return ("\n".join(lines) + "\n").encode()
 
+    def master_playlist(self):
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
+        for i, size in enumerate(self.variants):
+            width, height = (int(v) for v in size.split("x"))
+            lines += [f'#EXT-X-STREAM-INF:BANDWIDTH={width * height * 3},RESOLUTION={size},'
+                      f'CODECS="avc1.64001f,mp4a.40.2"', f"v{i}/live.m3u8"]
+        return ("\n".join(lines) + "\n").encode()
+
     def wait_phase(self, phase, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -205,6 +218,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.sim.requests += 1
         path = self.path.split("?")[0]
+        if path == "/master.m3u8" and self.sim.variants and not self.sim.gone:
+            return self._send(200, self.sim.master_playlist(), "application/vnd.apple.mpegurl")
+        directory = self.sim.dir
+        variant = re.match(r"/v(\d+)/", path)
+        if variant and int(variant.group(1)) < len(self.sim.variant_dirs):
+            directory = self.sim.variant_dirs[int(variant.group(1))]
+            path = path[variant.end() - 1:]
         if path == "/live.m3u8":
             body = self.sim.playlist()
             if body is None:
@@ -212,7 +232,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, body, "application/vnd.apple.mpegurl")
         m = re.fullmatch(r"/seg(\d{5})\.ts", path)
         if m and not self.sim.gone:
-            file = os.path.join(self.sim.dir, f"seg{m.group(1)}.ts")
+            file = os.path.join(directory, f"seg{m.group(1)}.ts")
             if os.path.exists(file):
                 with open(file, "rb") as f:
                     self._send(200, f.read(), "video/mp2t")

@@ -96,7 +96,8 @@ TEST_F(ChannelTest, ALiveChannelGetsOneJobNamedByItsFormat) {
   ChannelRequest r;
   r.name = "My Show";
   r.prefix = "shows";
-  r.format = "{channel} - {title} {date:%Y}";
+  r.name_format = "{channel} - {title} {date:%Y}";
+  r.format = "720p";
   auto c = added(r);
   answer = live("Evening/show");  // a title may hold anything: the name is made safe
   c = checked(c.id);
@@ -106,6 +107,7 @@ TEST_F(ChannelTest, ALiveChannelGetsOneJobNamedByItsFormat) {
   EXPECT_EQ(c.active_job_id, made[0].id);
   EXPECT_EQ(made[0].url, c.url);
   EXPECT_EQ(made[0].prefix, "shows");
+  EXPECT_EQ(made[0].format, "720p") << "the channel's quality";
   EXPECT_TRUE(made[0].name.starts_with("My Show - Evening_show 20")) << made[0].name;
   EXPECT_EQ(queue.sent.size(), 1u) << "through the ordinary job path: queued";
   // Checks while the session's job is active make nothing more.
@@ -225,8 +227,9 @@ TEST_F(ChannelTest, BadSettingsAreRefusedWithTheReason) {
       {with([](ChannelRequest& r) { r.poll_interval_s = 5; }), "invalid_body"},
       {with([](ChannelRequest& r) { r.name = "../x"; }), "invalid_name"},
       {with([](ChannelRequest& r) { r.prefix = "a/../b"; }), "invalid_prefix"},
-      {with([](ChannelRequest& r) { r.format = "{channel"; }), "invalid_body"},
-      {with([](ChannelRequest& r) { r.format = "{id}"; }), "invalid_body"},
+      {with([](ChannelRequest& r) { r.name_format = "{channel"; }), "invalid_body"},
+      {with([](ChannelRequest& r) { r.name_format = "{id}"; }), "invalid_body"},
+      {with([](ChannelRequest& r) { r.format = "bv*;rm -rf"; }), "invalid_format"},
       {with([](ChannelRequest& r) { r.url = "http://169.254.169.254/"; }), "forbidden_address"},
   };
   for (const auto& c : cases) {
@@ -286,14 +289,29 @@ TEST(NameFormat, FieldsAreReplacedAndTheNameIsSafe) {
   Channel c;
   c.id = "01J";
   c.name = "Late/Night";
-  c.format = "{channel} {date:%Y-%m-%d %H%M} {title}";
+  c.name_format = "{channel} {date:%Y-%m-%d %H%M} {title}";
   const TimePoint at = *from_rfc3339("2026-11-26T21:05:00.000Z");
   EXPECT_EQ(render_job_name(c, "Ep. 4: ..\\x", at), "Late_Night 2026-11-26 2105 Ep. 4_ __x");
-  c.format = kDefaultNameFormat;
+  c.name_format = kDefaultNameFormat;
   EXPECT_EQ(render_job_name(c, "", at), "Late_Night 2026-11-26 2105");
   EXPECT_TRUE(validate_name_format("{channel}").ok());
   EXPECT_FALSE(validate_name_format("").ok());
   EXPECT_FALSE(validate_name_format("{date:%Y").ok());
+}
+
+TEST(NameFormat, AChannelStoredBeforeQualityKeepsItsNameTemplate) {
+  auto old = parse_stored_channel(R"({"id":"01J","url":"https://x/","format":"{channel} {title}"})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->name_format, "{channel} {title}");
+  EXPECT_EQ(old->format, "") << "its quality is the default";
+  Channel c;
+  c.id = "01J";
+  c.name_format = "{title}";
+  c.format = "480p";
+  auto back = parse_stored_channel(to_storage_json(c).dump());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->name_format, "{title}");
+  EXPECT_EQ(back->format, "480p");
 }
 
 TEST(WaitPlan, ChecksBackOffUpToTheIntervalAndNeverPastTheDeadline) {

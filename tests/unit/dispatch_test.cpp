@@ -42,7 +42,8 @@ class DispatchTest : public ::testing::Test {
     live.extracted = "{\"id\":1}";
     return live;
   }();
-  Dispatcher dispatcher{config, store, queue, launcher, fakes::public_dns(), stats, [this](const std::string& url) {
+  Dispatcher dispatcher{config, store, queue, launcher, fakes::public_dns(), stats, [this](const Job& job) {
+                          const auto& url = job.url;
                           std::lock_guard lock(probe_mutex);
                           probed.push_back(url);
                           return probe_answer;

@@ -64,6 +64,8 @@ class OutcomeTest : public ::testing::Test {
       StoredResult{StoredRecording{"show.mkv", 1234, "ab12", ""},
                    TorrentInfo{"show.mkv.torrent", "00ff", "", "magnet:?xt=urn:btih:00ff", "", {}, {}, 16384},
                    61.5,
+                   MediaInfo{1280, 720, "h264", "aac", 25, 2'000'000},
+                   Thumbnail{"show.jpg", "http://127.0.0.1:8080/api/v1/jobs/x/thumbnail", false},
                    {"a part was cut"}},
       end_reason::stream_ended, std::nullopt};
 };
@@ -82,6 +84,21 @@ TEST_F(OutcomeTest, AStoredRecordingCompletesTheJob) {
   EXPECT_EQ(done->end_reason, end_reason::stream_ended);
   EXPECT_FALSE(done->error);
   EXPECT_TRUE(done->milestones.count("uploading")) << "through uploading, as the lifecycle says";
+  EXPECT_EQ(done->media->height, 720);
+  EXPECT_EQ(done->thumbnail->key, "show.jpg");
+  EXPECT_FALSE(done->thumbnail->live);
+}
+
+TEST_F(OutcomeTest, ThePosterReplacesTheLivePreviewAndNoPosterClearsIt) {
+  ASSERT_TRUE(update_job(store, job.id, [](Job& j) -> Result<Ok> {
+                j.thumbnail = Thumbnail{"previews/x.jpg", "u", true};
+                return Ok{};
+              }).ok());
+  auto without = outcome;
+  without.stored.thumbnail.reset();
+  auto done = finish_from_outcome(store, job.id, without);
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->thumbnail) << "a finished job does not point at the recorder's preview";
 }
 
 TEST_F(OutcomeTest, ARecoveredRecordingFailsTheJobButKeepsWhatWasStored) {
@@ -114,6 +131,8 @@ TEST_F(OutcomeTest, TheOutcomeFileRoundTrips) {
   EXPECT_EQ(loaded->stored.torrent, outcome.stored.torrent) << "the torrent is read back whole";
   EXPECT_EQ(loaded->stored.duration_s, 61.5);
   EXPECT_EQ(loaded->stored.warnings, std::vector<std::string>{"a part was cut"});
+  EXPECT_EQ(loaded->stored.media, outcome.stored.media) << "what was recorded, read back whole";
+  EXPECT_EQ(loaded->stored.thumbnail, outcome.stored.thumbnail);
   EXPECT_EQ(loaded->end_reason, end_reason::stream_ended);
   EXPECT_FALSE(loaded->error);
 }

@@ -1,0 +1,145 @@
+"""The library around the recordings, end to end with a real serve and real streams: quality
+presets pick the rendition asked for from a master playlist (checked with ffprobe), every
+recording gets a poster frame and, while it records, a live preview; the job says what was
+recorded."""
+import json
+import os
+import subprocess
+import tempfile
+
+from harness import Chronicle, wait_for
+
+VARIANTS = ["1280x720", "640x360"]
+
+
+def video_size(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                        "-of", "json", path], capture_output=True, text=True, check=True)
+    video = json.loads(r.stdout)["streams"][0]
+    return video["width"], video["height"]
+
+
+def jpeg_size(data):
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as f:
+        f.write(data)
+        f.flush()
+        r = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", f.name], capture_output=True,
+                           text=True, check=True)
+    s = json.loads(r.stdout)["streams"][0]
+    assert s["codec_name"] == "mjpeg"
+    return s["width"], s["height"]
+
+
+def recorded(chronicle, job_id):
+    job = chronicle.wait_status(job_id, ["completed", "failed"], 90)
+    assert job["status"] == "completed", job
+    return job, os.path.join(chronicle.data, "recordings", job["recording"]["key"])
+
+
+def test_quality_presets_pick_the_rendition_asked_for(chronicle, sims):
+    sim = sims([("live", 8), ("end",)], variants=VARIANTS)
+    asked = {}
+    for quality in ["720p", "480p", "best", None]:
+        body = {"url": sim.master_url, "name": f"q-{quality}"}
+        if quality:
+            body["format"] = quality
+        # One URL holds one active job: the four go one after another on the same stream.
+        status, job = chronicle.api("POST", "/api/v1/jobs", body)
+        assert status == 201, job
+        assert job["format"] == quality
+        asked[quality] = job["id"]
+        chronicle.wait_status(job["id"], ["recording", "completed", "failed"], 60)
+        chronicle.api("POST", f"/api/v1/jobs/{job['id']}/stop")
+        chronicle.wait_status(job["id"], ["completed", "failed"], 60)
+    sizes = {}
+    for quality, job_id in asked.items():
+        job, path = recorded(chronicle, job_id)
+        sizes[quality] = video_size(path)
+        media = job["media"]
+        assert (media["width"], media["height"]) == sizes[quality], "the job says what the file holds"
+        assert media["video_codec"] == "h264" and media["audio_codec"] == "aac" and media["bitrate"] > 0
+    print(f"\nrecorded sizes: {sizes}")
+    assert sizes["720p"] == (1280, 720)
+    assert sizes["480p"] == (640, 360)
+    assert sizes["best"] == (1280, 720) and sizes[None] == (1280, 720)
+
+
+def test_bad_formats_are_refused_before_anything_runs(chronicle):
+    for format_, says in [("-o /etc/passwd", "must not begin with '-'"), ("best;id", "';'"), (5, "must be a string")]:
+        status, body = chronicle.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/x.m3u8", "format": format_})
+        assert status == 400 and says in body["error"]["message"], body
+    status, body = chronicle.api("GET", "/api/v1/jobs")
+    assert body["jobs"] == [], "nothing was created"
+    # A channel's name template moved to name_format; its format is the quality now.
+    status, body = chronicle.api("POST", "/api/v1/channels", {"url": "http://127.0.0.1:9/c", "format": "{channel}"})
+    assert status == 400 and "name_format" in body["error"]["message"], body
+    status, channel = chronicle.api("POST", "/api/v1/channels", {"url": "http://127.0.0.1:9/c", "format": "480p",
+                                                                 "name_format": "{channel} {title}", "enabled": False})
+    assert status == 201, channel
+    assert channel["format"] == "480p" and channel["name_format"] == "{channel} {title}"
+    r = chronicle.cli("channel", "show", channel["id"])
+    assert "quality:   480p" in r.stdout and "names:     {channel} {title}" in r.stdout, r.stdout
+
+
+def test_a_recording_shows_a_live_preview_then_keeps_a_poster(sims):
+    c = Chronicle(env={"CHRONICLE_PREVIEW_INTERVAL": "2"})
+    try:
+        sim = sims([("live", 14), ("end",)], variants=VARIANTS)
+        r = c.cli("submit", sim.master_url, "--quality", "480p", "--json", check=True)
+        job_id = json.loads(r.stdout)["id"]
+        job = wait_for(lambda: (lambda j: j if j["thumbnail"] else None)(c.job(job_id)), 30, what="a live preview")
+        assert job["status"] == "recording" and job["thumbnail"]["live"] is True
+        status, headers, preview = c.request("GET", f"/api/v1/jobs/{job_id}/thumbnail")
+        assert status == 200 and headers["Content-Type"] == "image/jpeg" and headers["Cache-Control"] == "no-cache"
+        assert jpeg_size(preview) == (640, 360)
+        first_key = job["thumbnail"]["key"]
+        # Renewed while it records: another still replaces it, the one before is removed.
+        renewed = wait_for(lambda: (lambda j: j if j["thumbnail"] and j["thumbnail"]["key"] != first_key else None)(
+            c.job(job_id)), 20, what="a renewed preview")
+        assert renewed["thumbnail"]["live"]
+        wait_for(lambda: not os.path.exists(os.path.join(c.data, "recordings", first_key)), 10,
+                 what="the replaced preview to be removed")
+
+        job, path = recorded(c, job_id)
+        assert job["thumbnail"]["live"] is False and job["thumbnail"]["key"].endswith(".jpg")
+        assert job["thumbnail"]["url"] == f"{c.base}/api/v1/jobs/{job_id}/thumbnail"
+        status, headers, poster = c.request("GET", f"/api/v1/jobs/{job_id}/thumbnail")
+        assert status == 200 and "max-age" in headers["Cache-Control"]
+        assert jpeg_size(poster) == (640, 360) and len(poster) > 2000
+        previews = os.path.join(c.data, "recordings", "previews")
+        assert not os.path.isdir(previews) or os.listdir(previews) == [], "no preview outlives the recording"
+        assert job["media"]["height"] == 360
+        r = c.cli("show", job_id)
+        assert "quality:   480p (asked)" in r.stdout and "640x360 h264" in r.stdout, r.stdout
+
+        # Deleting the job deletes its poster too.
+        poster_file = os.path.join(c.data, "recordings", job["thumbnail"]["key"])
+        assert os.path.exists(poster_file)
+        assert c.api("DELETE", f"/api/v1/jobs/{job_id}")[0] == 200
+        assert not os.path.exists(poster_file)
+    finally:
+        c.close()
+
+
+def test_thumbnails_need_the_token_or_a_signed_link(sims):
+    c = Chronicle(env={"CHRONICLE_TOKEN": "s3cret-token-for-tests"})
+    auth = {"Authorization": "Bearer s3cret-token-for-tests"}
+    try:
+        sim = sims([("live", 4), ("end",)])
+        status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url}, headers=auth)
+        assert status == 201
+        job = wait_for(lambda: (lambda j: j if j["status"] in ("completed", "failed") else None)(
+            c.api("GET", f"/api/v1/jobs/{job['id']}", headers=auth)[1]), 60, what="the recording")
+        assert job["status"] == "completed" and job["thumbnail"], job
+        assert c.request("GET", f"/api/v1/jobs/{job['id']}/thumbnail")[0] == 401
+        signed = job["thumbnail"]["url"]
+        assert "sig=" in signed
+        status, headers, data = c.request("GET", signed[len(c.base):])
+        assert status == 200 and headers["Content-Type"] == "image/jpeg" and data[:2] == b"\xff\xd8"
+        # A link signed for the thumbnail opens nothing else.
+        other = signed.replace("/thumbnail?", "/recording?")
+        assert c.request("GET", other[len(c.base):])[0] == 401
+        missing = c.request("GET", "/api/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/thumbnail", headers=auth)
+        assert missing[0] == 404
+    finally:
+        c.close()
