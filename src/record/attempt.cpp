@@ -92,9 +92,10 @@ std::vector<std::string> direct_argv(const Config& config, const MediaSource& so
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s,
                                          const std::string& proxy_url) {
+  const std::string selector = format_selector(job.format, config.ytdlp_format);
   std::vector<std::string> argv = {
       config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
-      "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        format_selector(job.format, config.ytdlp_format),
+      "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        selector,
       "--fixup",      "never",           "--merge-output-format", "mkv",       "-o",
       output_template};
   if (!proxy_url.empty()) {
