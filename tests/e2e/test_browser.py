@@ -67,6 +67,31 @@ def test_channels_view_add_watch_live_pause_remove(chronicle, sims):
         page.close()
 
 
+def test_library_quality_thumbnails_and_playback(sims):
+    from harness import Chronicle
+    from test_library import VARIANTS, video_size
+    c = Chronicle(env={"CHRONICLE_PREVIEW_INTERVAL": "3"})
+    try:
+        sim720 = sims([("live", 14), ("end",)], variants=VARIANTS)
+        sim480 = sims([("live", 14), ("end",)], variants=VARIANTS)
+        r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "library.mjs"), c.base, sim720.master_url,
+                            sim480.master_url, ARTIFACTS], capture_output=True, text=True, timeout=240)
+        assert r.returncode == 0, r.stdout + r.stderr
+        m = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"\nlibrary: {m}")
+        sizes = {}
+        for quality in ["720p", "480p"]:
+            job = c.job(m[quality])
+            assert job["status"] == "completed" and job["format"] == quality
+            sizes[quality] = video_size(os.path.join(c.data, "recordings", job["recording"]["key"]))
+        assert sizes == {"720p": (1280, 720), "480p": (640, 360)}, sizes
+        assert m["poster_720p"] == [640, 360] and m["poster_480p"] == [640, 360]
+        for name in ["modal-quality-desktop", "list-thumbnails-desktop", "details-player-desktop"]:
+            assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name
+    finally:
+        c.close()
+
+
 def test_dashboard_asks_for_the_token_once_and_uses_signed_links(make_stream):
     from harness import Chronicle
     c = Chronicle(env={"CHRONICLE_TOKEN": "browser-s3cret"})

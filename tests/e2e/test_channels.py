@@ -267,7 +267,7 @@ def test_channel_api_refuses_bad_input_with_the_contract_errors(page):
             ({"url": "https://example.com/live", "poll_interval_s": 0.2}, 400, "invalid_body"),
             ({"url": "https://example.com/live", "poll_interval_s": "60"}, 400, "invalid_body"),
             ({"url": "https://example.com/live", "name": "../up"}, 400, "invalid_name"),
-            ({"url": "https://example.com/live", "format": "{channel} {nope}"}, 400, "invalid_body"),
+            ({"url": "https://example.com/live", "name_format": "{channel} {nope}"}, 400, "invalid_body"),
             ({"url": "https://example.com/live", "enabled": "yes"}, 400, "invalid_body"),
         ]
         for body, want_status, code in cases:

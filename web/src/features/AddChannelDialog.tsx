@@ -6,7 +6,7 @@ import { Label } from "@/components/ui/input";
 import { ApiError } from "@/lib/api";
 import { validateName, validateUrl } from "@/lib/format";
 import type { Channel, ChannelRequest } from "@/lib/types";
-import { FormError, UrlFields } from "./UrlFields";
+import { FormError, QualityField, UrlFields } from "./UrlFields";
 
 const INTERVALS = [
   { label: "every 30 s", seconds: 30 },
@@ -28,6 +28,7 @@ export function AddChannelDialog({
   const [name, setName] = useState("");
   const [prefix, setPrefix] = useState("");
   const [pollInterval, setPollInterval] = useState(60);
+  const [quality, setQuality] = useState("best");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -36,6 +37,7 @@ export function AddChannelDialog({
     setName("");
     setPrefix("");
     setPollInterval(60);
+    setQuality("best");
     setError(null);
   };
 
@@ -53,6 +55,7 @@ export function AddChannelDialog({
         name: name.trim() || undefined,
         prefix: prefix.trim() || undefined,
         poll_interval_s: pollInterval,
+        format: quality.trim() && quality !== "best" ? quality.trim() : undefined,
       });
       onAdded(channel);
       reset();
@@ -92,6 +95,7 @@ export function AddChannelDialog({
             errorId="channel-error"
             invalid={error !== null}
           />
+          <QualityField id="channel-quality" value={quality} onChange={setQuality} />
           <div className="space-y-1.5">
             <Label htmlFor="channel-interval">Check</Label>
             <select

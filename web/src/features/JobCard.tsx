@@ -8,6 +8,7 @@ import {
   heartbeatAge,
   isActive,
   mediaSilence,
+  thumbnailSrc,
   waitingText,
 } from "@/lib/format";
 import type { Job } from "@/lib/types";
@@ -20,6 +21,7 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
   const silence = mediaSilence(job, now);
   const gaps = gapsSummary(job);
   const ending = job.end_reason && job.end_reason !== "stream_ended" ? endReasonText(job.end_reason) : null;
+  const still = thumbnailSrc(job, now);
   return (
     <Card
       role="button"
@@ -30,6 +32,25 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
       data-testid="job-card"
       data-job-id={job.id}
     >
+      {still && (
+        <div className="relative -mx-4 -mt-4 mb-3 aspect-video overflow-hidden rounded-t-[inherit] bg-black">
+          <img
+            src={still}
+            alt=""
+            loading="lazy"
+            decoding="async"
+            width={640}
+            height={360}
+            className="size-full object-cover"
+            data-testid="job-thumbnail"
+          />
+          {job.thumbnail?.live && (
+            <span className="absolute left-2 top-2 rounded bg-danger px-1.5 py-0.5 text-[10px] font-semibold uppercase text-white">
+              live
+            </span>
+          )}
+        </div>
+      )}
       <div className="flex items-start justify-between gap-3">
         <div className="min-w-0">
           <h3 className="truncate font-medium" title={label}>

@@ -11,6 +11,9 @@ import {
   formatTime,
   heartbeatAge,
   isActive,
+  mediaText,
+  qualityText,
+  thumbnailSrc,
   waitingText,
 } from "@/lib/format";
 import type { Job, JobStatus } from "@/lib/types";
@@ -25,6 +28,42 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
       <dd className="min-w-0 break-all">{children}</dd>
     </div>
   );
+}
+
+// A stored recording plays here (Chromium plays chronicle's Matroska H.264/AAC from the Range-capable
+// recording route); a recording in progress shows its live preview.
+function Watch({ job, now }: { job: Job; now: number }) {
+  const still = thumbnailSrc(job, now);
+  if (job.recording) {
+    const src = api.recordingUrl(job.id, job.recording.url);
+    if (job.recording.key.endsWith(".ts"))
+      return (
+        <p className="mt-5 text-sm text-muted" data-testid="no-player">
+          This recording was kept as MPEG-TS, which browsers do not play: download it to watch.
+        </p>
+      );
+    if (job.media && !job.media.height)
+      return <audio className="mt-5 w-full" controls preload="metadata" src={src} data-testid="player" />;
+    return (
+      <video
+        key={job.id}
+        className="mt-5 aspect-video w-full rounded-md bg-black"
+        controls
+        preload="metadata"
+        poster={still ?? undefined}
+        src={src}
+        data-testid="player"
+      />
+    );
+  }
+  if (still && job.thumbnail?.live)
+    return (
+      <figure className="mt-5">
+        <img src={still} alt="Live preview of the recording" className="aspect-video w-full rounded-md bg-black object-cover" data-testid="live-preview" />
+        <figcaption className="mt-1 text-xs text-muted">Live preview, renewed about every 30 s</figcaption>
+      </figure>
+    );
+  return null;
 }
 
 export function JobDetails({
@@ -68,6 +107,8 @@ export function JobDetails({
           <StatusBadge status={job.status} />
         </div>
         <DialogDescription className="mt-1 break-all">{job.url}</DialogDescription>
+
+        <Watch job={job} now={now} />
 
         <ol className="mt-6 space-y-3" aria-label="Timeline">
           {steps.map((s) => {
@@ -114,6 +155,8 @@ export function JobDetails({
           <Row label="Size">{formatBytes(job.recording?.size ?? job.bytes)}</Row>
           <Row label="Duration">{formatDuration(job.duration_s)}</Row>
           <Row label="Bitrate">{formatBitrate(job.bytes, job.duration_s)}</Row>
+          <Row label="Quality">{qualityText(job.format)}</Row>
+          {job.media && <Row label="Recorded">{mediaText(job.media)}</Row>}
           {hb && <Row label="Heartbeat">{hb.text}</Row>}
           {job.recording && (
             <>

@@ -53,4 +53,23 @@ describe("New recording modal", () => {
     await waitFor(() => expect(submit).toHaveBeenCalled());
     expect(submit).toHaveBeenCalledWith({ url: "https://example.com/soon.m3u8", name: undefined, prefix: undefined, wait_for_live_s: 7200 });
   });
+
+  it("asks for a quality: a preset, or a yt-dlp selector for experts", async () => {
+    const submit = vi.fn().mockResolvedValue({ id: "01Q" } as Job);
+    const { url } = open(submit);
+    fireEvent.change(url, { target: { value: "https://example.com/master.m3u8" } });
+    fireEvent.change(screen.getByTestId("quality"), { target: { value: "720p" } });
+    fireEvent.submit(url.closest("form")!);
+    await waitFor(() => expect(submit).toHaveBeenCalled());
+    expect(submit.mock.calls[0][0]).toMatchObject({ format: "720p" });
+
+    fireEvent.click(screen.getByTestId("new-recording"));
+    const again = screen.getByLabelText("Stream URL");
+    fireEvent.change(again, { target: { value: "https://example.com/master.m3u8" } });
+    fireEvent.change(screen.getByTestId("quality"), { target: { value: "custom" } });
+    fireEvent.change(screen.getByTestId("quality-selector"), { target: { value: "bv*[fps>30]+ba" } });
+    fireEvent.submit(again.closest("form")!);
+    await waitFor(() => expect(submit).toHaveBeenCalledTimes(2));
+    expect(submit.mock.calls[1][0]).toMatchObject({ format: "bv*[fps>30]+ba" });
+  });
 });

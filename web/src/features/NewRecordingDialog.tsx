@@ -5,7 +5,7 @@ import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } 
 import { ApiError, type SubmitRequest } from "@/lib/api";
 import { validateName, validateUrl, WAIT_CHOICES } from "@/lib/format";
 import type { Job } from "@/lib/types";
-import { FormError, UrlFields } from "./UrlFields";
+import { FormError, QualityField, UrlFields } from "./UrlFields";
 
 export function NewRecordingDialog({
   submit,
@@ -18,6 +18,7 @@ export function NewRecordingDialog({
   const [url, setUrl] = useState("");
   const [name, setName] = useState("");
   const [prefix, setPrefix] = useState("");
+  const [quality, setQuality] = useState("best");
   const [waitForLive, setWaitForLive] = useState(false);
   const [waitSeconds, setWaitSeconds] = useState(3600);
   const [error, setError] = useState<string | null>(null);
@@ -27,6 +28,7 @@ export function NewRecordingDialog({
     setUrl("");
     setName("");
     setPrefix("");
+    setQuality("best");
     setWaitForLive(false);
     setError(null);
   };
@@ -42,6 +44,7 @@ export function NewRecordingDialog({
     try {
       const request: SubmitRequest = { url: url.trim(), name: name.trim() || undefined, prefix: prefix.trim() || undefined };
       if (waitForLive) request.wait_for_live_s = waitSeconds;
+      if (quality.trim() && quality !== "best") request.format = quality.trim();
       const job = await submit(request);
       onSubmitted(job);
       reset();
@@ -79,6 +82,7 @@ export function NewRecordingDialog({
             errorId="form-error"
             invalid={error !== null}
           />
+          <QualityField id="quality" value={quality} onChange={setQuality} />
           <div className="flex flex-wrap items-center gap-3 text-sm">
             <label className="flex items-center gap-2">
               <input

@@ -1,4 +1,6 @@
+import { useState } from "react";
 import { Input, Label } from "@/components/ui/input";
+import { QUALITY_PRESETS } from "@/lib/types";
 
 // The fields both dialogs ask for: an address, and an optional name and folder for recordings.
 export function UrlFields({
@@ -64,5 +66,54 @@ export function FormError({ id, testId, message }: { id: string; testId: string;
     <p id={id} role="alert" className="rounded-md bg-danger-bg px-3 py-2 text-sm text-danger" data-testid={testId}>
       {message}
     </p>
+  );
+}
+
+// The quality a recording asks for: a preset, or (for experts) a yt-dlp format selector.
+export function QualityField({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  const preset = QUALITY_PRESETS.some((p) => p.value === value);
+  const [custom, setCustom] = useState(!preset);
+  return (
+    <div className="space-y-1.5">
+      <Label htmlFor={id}>Quality</Label>
+      <div className="flex gap-2">
+        <select
+          id={id}
+          value={custom ? "custom" : value}
+          onChange={(e) => {
+            const v = e.target.value;
+            setCustom(v === "custom");
+            onChange(v === "custom" ? "" : v);
+          }}
+          className="h-10 min-w-0 flex-1 rounded-md border border-border bg-background px-3 text-sm"
+          data-testid="quality"
+        >
+          {QUALITY_PRESETS.map((p) => (
+            <option key={p.value} value={p.value}>
+              {p.label}
+            </option>
+          ))}
+          <option value="custom">yt-dlp format…</option>
+        </select>
+        {custom && (
+          <Input
+            aria-label="yt-dlp format selector"
+            value={value}
+            onChange={(e) => onChange(e.target.value)}
+            placeholder="bv*[height<=720]+ba/b"
+            className="min-w-0 flex-1 font-mono"
+            data-testid="quality-selector"
+          />
+        )}
+      </div>
+    </div>
   );
 }

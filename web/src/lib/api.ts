@@ -56,6 +56,12 @@ export const api = {
   // (a plain link would need the token, which a download cannot send).
   recordingUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording${signature(signed)}`,
   torrentUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent${signature(signed)}`,
+  // `renew`: a live preview changes every ~30 s under the same URL; a new value asks for the new one.
+  thumbnailUrl: (id: string, signed?: string, renew?: number) => {
+    const query = signature(signed);
+    const bust = renew === undefined ? "" : `${query ? "&" : "?"}t=${renew}`;
+    return `/api/v1/jobs/${encodeURIComponent(id)}/thumbnail${query}${bust}`;
+  },
 };
 
 function signature(url: string | undefined): string {
@@ -73,6 +79,8 @@ export interface SubmitRequest {
   prefix?: string;
   /** Wait this long for a stream that is not live yet. */
   wait_for_live_s?: number;
+  /** A quality preset (QUALITY_PRESETS) or a yt-dlp format selector. */
+  format?: string;
 }
 
 export type Connection = "live" | "polling" | "connecting";

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { endReasonText, formatBitrate, formatBytes, formatDuration, gapsSummary, heartbeatAge, mediaSilence, validateName, validateUrl } from "./format";
+import {
+  endReasonText,
+  formatBitrate,
+  formatBytes,
+  formatDuration,
+  gapsSummary,
+  heartbeatAge,
+  mediaSilence,
+  mediaText,
+  qualityText,
+  thumbnailSrc,
+  validateName,
+  validateUrl,
+} from "./format";
 import type { Job } from "./types";
 
 describe("formatting", () => {
@@ -60,5 +73,28 @@ describe("gaps in a recording", () => {
     expect(gapsSummary(done)).toBe("2 gaps, 12.0 s missing");
     expect(gapsSummary(job({}))).toBeNull();
     expect(endReasonText("stream_lost")).toMatch(/did not come back/);
+  });
+});
+
+describe("the library", () => {
+  it("says what was asked and what was recorded", () => {
+    expect(qualityText(null)).toBe("best (default)");
+    expect(qualityText("720p")).toBe("720p or lower");
+    expect(qualityText("bv*+ba")).toBe("bv*+ba");
+    expect(mediaText({ width: 1280, height: 720, video_codec: "h264", audio_codec: "aac", fps: 29.97, bitrate: 2_100_000 })).toBe(
+      "1280×720 h264 29.97 fps + aac · 2.1 Mb/s",
+    );
+    expect(mediaText({ width: null, height: null, video_codec: null, audio_codec: "opus", fps: null, bitrate: 0 })).toBe("audio opus");
+  });
+
+  it("renews a live preview every 30 s and keeps a poster's address", () => {
+    const job = { id: "01J", thumbnail: { key: "previews/01J.jpg", url: "http://h/api/v1/jobs/01J/thumbnail?exp=9&sig=ab", live: true } } as Job;
+    const a = thumbnailSrc(job, 60_000);
+    expect(a).toBe("/api/v1/jobs/01J/thumbnail?exp=9&sig=ab&t=2");
+    expect(thumbnailSrc(job, 89_000)).toBe(a);
+    expect(thumbnailSrc(job, 90_000)).not.toBe(a);
+    const poster = { ...job, thumbnail: { key: "x.jpg", url: "http://h/api/v1/jobs/01J/thumbnail", live: false } } as Job;
+    expect(thumbnailSrc(poster, 60_000)).toBe("/api/v1/jobs/01J/thumbnail");
+    expect(thumbnailSrc({ ...job, thumbnail: null } as Job, 0)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
-import type { Channel, EndReason, Job, JobStatus } from "./types";
+import { api } from "./api";
+import { QUALITY_PRESETS, type Channel, type EndReason, type Job, type JobStatus, type Media } from "./types";
 
 export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -136,3 +137,31 @@ export const WAIT_CHOICES: { label: string; seconds: number }[] = [
   { label: "6 hours", seconds: 21600 },
   { label: "1 day", seconds: 86400 },
 ];
+
+/** "1280×720 h264 25 fps + aac · 2.1 Mb/s" for what a recording holds. */
+export function mediaText(media: Media | null | undefined): string | null {
+  if (!media) return null;
+  const parts: string[] = [];
+  if (media.height) {
+    let video = `${media.width}×${media.height}`;
+    if (media.video_codec) video += ` ${media.video_codec}`;
+    if (media.fps) video += ` ${Number(media.fps.toFixed(2))} fps`;
+    parts.push(video);
+  }
+  if (media.audio_codec) parts.push(media.height ? `+ ${media.audio_codec}` : `audio ${media.audio_codec}`);
+  let text = parts.join(" ");
+  if (media.bitrate > 0) text += ` · ${(media.bitrate / 1e6).toFixed(1)} Mb/s`;
+  return text || null;
+}
+
+/** What a job asked for, in words. */
+export function qualityText(format: string | null | undefined): string {
+  if (!format) return "best (default)";
+  return QUALITY_PRESETS.find((p) => p.value === format)?.label ?? format;
+}
+
+/** Where a job's still is, renewed every 30 s while it is a live preview. */
+export function thumbnailSrc(job: Job, now: number): string | null {
+  if (!job.thumbnail) return null;
+  return api.thumbnailUrl(job.id, job.thumbnail.url, job.thumbnail.live ? Math.floor(now / 30000) : undefined);
+}

@@ -62,7 +62,30 @@ export interface Job {
   scheduled_start?: string | null;
   live_checks?: number;
   waiting_reason?: string | null;
+  /** The quality asked for: a preset or a yt-dlp selector; null: the server's default. */
+  format?: string | null;
+  /** What was recorded, measured on the stored file. */
+  media?: Media | null;
+  /** The poster frame of a stored recording, or while it records a preview renewed every ~30 s (`live`). */
+  thumbnail?: { key: string; url: string; live: boolean } | null;
 }
+
+export interface Media {
+  width: number | null;
+  height: number | null;
+  video_codec: string | null;
+  audio_codec: string | null;
+  fps: number | null;
+  bitrate: number;
+}
+
+export const QUALITY_PRESETS = [
+  { value: "best", label: "Best available" },
+  { value: "1080p", label: "1080p or lower" },
+  { value: "720p", label: "720p or lower" },
+  { value: "480p", label: "480p or lower" },
+  { value: "audio", label: "Audio only" },
+] as const;
 
 export type ChannelState = "unknown" | "offline" | "upcoming" | "live" | "recording" | "error";
 
@@ -71,7 +94,10 @@ export interface Channel {
   url: string;
   name: string;
   prefix: string;
-  format: string;
+  /** Each recording's name: {channel}, {title}, {date:%Y-%m-%d %H%M}. */
+  name_format: string;
+  /** Its recordings' quality; null: the server's default. */
+  format: string | null;
   poll_interval_s: number;
   enabled: boolean;
   created_at: string;
@@ -94,6 +120,7 @@ export interface ChannelRequest {
   url?: string;
   name?: string;
   prefix?: string;
+  name_format?: string;
   format?: string;
   poll_interval_s?: number;
   enabled?: boolean;
