@@ -123,6 +123,12 @@ int main(int argc, char** argv) {
   auto* rm = app.add_subcommand("rm", "delete a finished job and its files");
   rm->add_option("id", id, "job id")->required();
   rm->add_flag("--json", json, "print JSON");
+  auto* pin = app.add_subcommand("pin", "keep a job's recording whatever retention says");
+  pin->add_option("id", id, "job id")->required();
+  pin->add_flag("--json", json, "print JSON");
+  auto* unpin = app.add_subcommand("unpin", "leave a job's recording to retention again");
+  unpin->add_option("id", id, "job id")->required();
+  unpin->add_flag("--json", json, "print JSON");
   auto* watch = app.add_subcommand("watch", "follow live progress of one job, or of all jobs");
   watch->add_option("id", id, "job id (default: all jobs)");
   watch->add_flag("--json", json, "print JSON");
@@ -214,6 +220,8 @@ int main(int argc, char** argv) {
   if (show->parsed()) return cli::cmd_show(client, id, json);
   if (stop->parsed()) return cli::cmd_stop(client, id, json);
   if (rm->parsed()) return cli::cmd_rm(client, id, json);
+  if (pin->parsed()) return cli::cmd_pin(client, id, true, json);
+  if (unpin->parsed()) return cli::cmd_pin(client, id, false, json);
   if (watch->parsed()) return cli::cmd_watch(client, id, json);
   if (download->parsed()) return cli::cmd_download(client, id, torrent, output);
   return 1;

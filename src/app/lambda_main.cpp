@@ -62,8 +62,11 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   lambda::Handler handler(router, dispatcher, queue, config.max_body_bytes, config.max_receive_count, [&] {
     reaper.sweep();
     watch::Watcher watcher(service, channels ? &*channels : nullptr, config.channel_check_concurrency);
+    watcher.set_retention(config.retention_policy(), config.retention_interval_s);
     const auto pass = watcher.run_once();
-    return nlohmann::json{{"checks_sent", pass.checks_sent}, {"channels_checked", pass.channels_checked}};
+    return nlohmann::json{{"checks_sent", pass.checks_sent},
+                          {"channels_checked", pass.channels_checked},
+                          {"recordings_deleted", pass.recordings_deleted}};
   });
   spdlog::info("chronicle lambda ready: backend={} launcher={}", to_string(config.backend), to_string(config.launcher));
 

@@ -71,6 +71,7 @@ void print_job(const nlohmann::json& j) {
   std::cout << "recorded:  " << human_bytes(bytes) << ", " << human_duration(duration) << ", "
             << human_bitrate(bytes, duration) << "\n";
   if (!str(j, "format").empty()) std::cout << "quality:   " << str(j, "format") << " (asked)\n";
+  if (j.value("pinned", false)) std::cout << "pinned:    yes (retention keeps it)\n";
   if (j.contains("media") && j["media"].is_object()) std::cout << "media:     " << describe_media(j["media"]) << "\n";
   if (j.contains("error") && j["error"].is_object())
     std::cout << "error:     " << str(j["error"], "message") << " [" << str(j["error"], "code") << "]\n";
@@ -275,6 +276,13 @@ int cmd_stop(Client& client, const std::string& id, bool json) {
 int cmd_rm(Client& client, const std::string& id, bool json) {
   return call_and_show(client, "DELETE", "/api/v1/jobs/" + id, std::nullopt, json,
                        [&id](const nlohmann::json&) { std::cout << id << " deleted\n"; });
+}
+
+int cmd_pin(Client& client, const std::string& id, bool pinned, bool json) {
+  return call_and_show(client, "PATCH", "/api/v1/jobs/" + id, nlohmann::json{{"pinned", pinned}}, json,
+                       [&](const nlohmann::json&) {
+                         std::cout << id << (pinned ? " pinned: retention keeps its recording\n" : " unpinned\n");
+                       });
 }
 
 int cmd_watch(Client& client, const std::string& id, bool json) {

@@ -21,6 +21,7 @@ int cmd_ls(Client& client, const std::string& status, int limit, bool json);
 int cmd_show(Client& client, const std::string& id, bool json);
 int cmd_stop(Client& client, const std::string& id, bool json);
 int cmd_rm(Client& client, const std::string& id, bool json);
+int cmd_pin(Client& client, const std::string& id, bool pinned, bool json);
 int cmd_watch(Client& client, const std::string& id, bool json);
 int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/retention.hpp"
 #include "core/url_policy.hpp"
 
 namespace chronicle {
@@ -68,6 +69,12 @@ struct Config {
   std::uint64_t disk_reserve_bytes = 0;  // below it, new submits get 507
   std::uint64_t disk_floor_bytes = 0;    // below it, a recording stops and is stored
   double preview_interval_s = 30;        // a recording's live preview is renewed this often; 0: none
+  // Retention: recordings older than this are deleted (0: kept), and the oldest while the
+  // recordings exceed the budget (0: none). Pinned jobs are kept. A pass runs every interval.
+  double retention_days = 0;
+  std::uint64_t storage_budget_bytes = 0;
+  double retention_interval_s = 60;
+  RetentionPolicy retention_policy() const { return {retention_days, storage_budget_bytes}; }
 
   // Channels and streams that are not live yet (see "Channels" in the README).
   double channel_poll_interval_s = 60;      // a channel's default interval between checks

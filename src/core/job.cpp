@@ -119,6 +119,8 @@ nlohmann::json to_public_json(const Job& job) {
       job.thumbnail
           ? nlohmann::json{{"key", job.thumbnail->key}, {"url", job.thumbnail->url}, {"live", job.thumbnail->live}}
           : nlohmann::json(nullptr);
+  j["pinned"] = job.pinned;
+  j["recording_deleted_at"] = time_or_null(job.recording_deleted_at);
   return j;
 }
 
@@ -242,6 +244,8 @@ Job from_storage_json(const nlohmann::json& j) {
   if (auto it = j.find("thumbnail");
       it != j.end() && it->is_object() && it->contains("key") && (*it)["key"].is_string())
     job.thumbnail = Thumbnail{(*it)["key"].get<std::string>(), it->value("url", ""), it->value("live", false)};
+  job.pinned = j.value("pinned", false);
+  job.recording_deleted_at = time_from(j, "recording_deleted_at");
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");

@@ -116,6 +116,8 @@ struct Job {
   std::string format;              // the quality asked for: a preset or a yt-dlp selector; empty: the default
   std::optional<MediaInfo> media;  // what was recorded, measured on the stored file
   std::optional<Thumbnail> thumbnail;
+  bool pinned = false;                            // kept by retention (and on S3, by the lifecycle rule)
+  std::optional<TimePoint> recording_deleted_at;  // retention deleted its files; the job stays
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

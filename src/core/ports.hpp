@@ -140,6 +140,9 @@ class ObjectStore {
                                                   const std::string& /*desired_key*/) {
     return std::optional<ObjectInfo>();
   }
+  // Marks an object kept (`keep`) or left to the store's own expiry (S3: the lifecycle rule matches
+  // a tag). Stores without an expiry of their own need nothing: chronicle's retention pass decides.
+  virtual Result<Ok> set_retention(const std::string& /*key*/, bool /*keep*/) { return Ok{}; }
   // A URL a client can download the object from directly (e.g. presigned), if the store has one.
   virtual std::optional<std::string> download_url(const std::string& /*key*/) { return std::nullopt; }
 };

@@ -164,4 +164,74 @@ Result<Job> JobService::remove(const std::string& id) {
   return job;
 }
 
+Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
+  auto updated = update_job(store_, id, [&](Job& j) -> Result<Ok> {
+    // A recording in progress may be pinned ahead: it is kept once stored.
+    if (pinned && j.recording_deleted_at)
+      return make_error("conflict", "the recording of job " + id + " was already deleted by retention");
+    j.pinned = pinned;
+    return Ok{};
+  });
+  if (!updated) {
+    if (updated.error().code == "not_found") return make_error("not_found", "no job with id '" + id + "'");
+    return updated;
+  }
+  // Stores with an expiry of their own (S3 lifecycle) are told too; chronicle's pass reads the job.
+  std::vector<std::string> keys;
+  if (updated->recording) keys.push_back(updated->recording->key);
+  if (updated->torrent) keys.push_back(updated->torrent->key);
+  if (updated->thumbnail && !updated->thumbnail->live) keys.push_back(updated->thumbnail->key);
+  for (const auto& key : keys)
+    if (auto tagged = objects_.set_retention(key, pinned); !tagged) return tagged.error();
+  return updated;
+}
+
+Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy, TimePoint at) {
+  auto finished = store_.list_by_status({JobStatus::completed, JobStatus::failed, JobStatus::canceled});
+  if (!finished) return finished.error();
+  const auto plan = plan_retention(*finished, policy, at);
+  StorageReport report;
+  report.at = at;
+  report.recordings_bytes = plan.stored_bytes;
+  report.pinned_bytes = plan.pinned_bytes;
+  for (const auto& j : *finished)
+    if (j.recording) ++report.recordings;
+  for (const auto& deletion : plan.deletions) {
+    std::optional<Job> before;
+    // The job first, with a compare-and-set: a pin that arrives meanwhile wins, and a job that says
+    // its recording is gone never points at deleted files.
+    auto updated = update_job(store_, deletion.job_id, [&](Job& j) -> Result<Ok> {
+      if (j.pinned || !j.recording) return make_error("skip", "pinned or already deleted");
+      before = j;
+      j.recording.reset();
+      j.torrent.reset();
+      j.thumbnail.reset();
+      j.recording_deleted_at = at;
+      j.warnings.push_back("the recording was deleted by retention on " + to_rfc3339(at) + ": " + deletion.reason);
+      return Ok{};
+    });
+    if (!updated) {
+      if (updated.error().code != "skip")
+        spdlog::warn("retention: job {}: {}", deletion.job_id, updated.error().message);
+      continue;
+    }
+    for (const std::string* key : {&before->recording->key, before->torrent ? &before->torrent->key : nullptr,
+                                   before->thumbnail ? &before->thumbnail->key : nullptr})
+      if (key)
+        if (auto gone = objects_.remove(*key); !gone)
+          spdlog::warn("retention: job {}: {} stays: {}", deletion.job_id, *key, gone.error().message);
+    ++report.deleted;
+    report.freed_bytes += deletion.bytes;
+    report.recordings_bytes -= deletion.bytes;
+    --report.recordings;
+    spdlog::info("retention: deleted the recording of job {} ({}): {}", deletion.job_id, human_bytes(deletion.bytes),
+                 deletion.reason);
+  }
+  {
+    std::lock_guard lock(report_mutex_);
+    report_ = report;
+  }
+  return report;
+}
+
 }  // namespace chronicle

@@ -9,6 +9,7 @@
 
 #include "core/names.hpp"
 #include "core/ports.hpp"
+#include "core/retention.hpp"
 #include "core/url_policy.hpp"
 
 namespace chronicle {
@@ -62,6 +63,16 @@ class JobService {
   Result<Job> stop(const std::string& id);
   // Removes a finished job and its stored files.
   Result<Job> remove(const std::string& id);
+  // Pins a finished job's recording (retention keeps it) or unpins it.
+  Result<Job> set_pinned(const std::string& id, bool pinned);
+  // One retention pass: deletes the recordings the policy says (files, torrent, thumbnail; the job
+  // stays, saying so), and reports what is stored.
+  Result<StorageReport> apply_retention(const RetentionPolicy& policy, TimePoint at);
+  // The last pass's report; nullopt before the first.
+  std::optional<StorageReport> storage_report() const {
+    std::lock_guard lock(report_mutex_);
+    return report_;
+  }
 
   // New submits are refused (insufficient_storage) while the free space is below the reserve.
   void guard_disk(DiskGauge gauge, std::function<std::uint64_t(std::uint64_t)> reserve_for) {
@@ -94,6 +105,8 @@ class JobService {
   std::function<std::uint64_t(std::uint64_t)> reserve_for_;
   std::mutex checks_mutex_;
   std::map<std::string, std::pair<int, TimePoint>> checks_sent_;  // job id -> (live_checks, when)
+  mutable std::mutex report_mutex_;
+  std::optional<StorageReport> report_;
 };
 
 }  // namespace chronicle

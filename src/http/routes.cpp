@@ -439,6 +439,16 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     info["stall_timeout_s"] = config_.stall_timeout_s;
     info["reconnect_window_s"] = config_.reconnect_window_s;
     info["auth_required"] = !config_.token.empty();
+    nlohmann::json storage = {{"retention_days", config_.retention_days},
+                              {"budget", config_.storage_budget_bytes},
+                              {"recordings_bytes", nullptr}};
+    if (auto report = service_.storage_report()) {
+      storage["recordings_bytes"] = report->recordings_bytes;
+      storage["pinned_bytes"] = report->pinned_bytes;
+      storage["recordings"] = report->recordings;
+      storage["measured_at"] = to_rfc3339(report->at);
+    }
+    info["storage"] = storage;
     return json_reply(200, info);
   }
   if (path == "/api/v1/events") {
@@ -473,7 +483,8 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
         if (!removed) return error_reply(removed.error());
         return json_reply(200, {{"deleted", id}});
       }
-      return method_not_allowed("GET, DELETE");
+      if (m == bhttp::verb::patch) return patch_job(req, id);
+      return method_not_allowed("GET, PATCH, DELETE");
     }
     if (action == "stop") {
       if (m != bhttp::verb::post) return method_not_allowed("POST");
@@ -595,6 +606,20 @@ Reply Router::recording(const std::string& id) {
                           std::filesystem::path(key).filename().string(), "the recording of job " + id);
   if (r.file) r.headers.emplace_back("ETag", "\"" + job->recording->sha256 + "\"");
   return r;
+}
+
+Reply Router::patch_job(const Request& req, const std::string& id) {
+  auto parsed = json_body(req);
+  if (auto* refused = std::get_if<Reply>(&parsed)) return std::move(*refused);
+  const auto& body = std::get<nlohmann::json>(parsed);
+  for (const auto& [key, value] : body.items())
+    if (key != "pinned")
+      return error_reply(400, "invalid_body", "field '" + key.substr(0, 40) + "' cannot change; a job takes 'pinned'");
+  if (!body.contains("pinned") || !body["pinned"].is_boolean())
+    return error_reply(400, "invalid_body", "field 'pinned' must be true or false");
+  auto updated = service_.set_pinned(id, body["pinned"].get<bool>());
+  if (!updated) return error_reply(updated.error());
+  return job_reply(*cache_.rendering(*updated));
 }
 
 Reply Router::thumbnail(const std::string& id) {

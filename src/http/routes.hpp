@@ -97,6 +97,7 @@ class Router {
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
   Reply thumbnail(const std::string& id);
+  Reply patch_job(const Request& req, const std::string& id);
   // A stored object: streamed from local storage, or a redirect to the store's download URL.
   Reply stored_object(const std::string& key, const std::string& content_type, const std::string& filename,
                       const std::string& what);

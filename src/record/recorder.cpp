@@ -605,6 +605,13 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
                format_seconds(done->duration_s), done->interruptions.size(), stored->recording.sha256,
                stored->torrent ? stored->torrent->infohash_v1 : "none");
   if (!done->thumbnail || done->thumbnail->key != preview_key) remove_preview();
+  // Pinned while it recorded: the store's own expiry (S3 lifecycle) must leave the files alone too.
+  if (done->pinned)
+    for (const auto& key : {done->recording->key, done->torrent ? done->torrent->key : std::string(),
+                            done->thumbnail ? done->thumbnail->key : std::string()})
+      if (!key.empty())
+        if (auto kept = objects.set_retention(key, true); !kept)
+          spdlog::warn("job {}: {} may expire with the bucket's lifecycle: {}", job_id, key, kept.error().message);
   fs::remove_all(work, ec);
   return 0;
 }

@@ -208,7 +208,8 @@ struct Seeder::Impl {
       } else {
         for (std::size_t i = 0; i < update->jobs.size(); ++i) {
           const Job& job = update->jobs[i];
-          if (update->removed[i])
+          // Deleted, or its recording deleted by retention: no longer seeded.
+          if (update->removed[i] || !seedable(job))
             drop(job.id);
           else if (seedable(job) && !known(job.id))
             waiting[job.id] = job;
@@ -264,7 +265,7 @@ struct Seeder::Impl {
     if (handle) {
       session->remove_torrent(*handle);
       fs::remove(resume_path(id), ec);
-      spdlog::info("seed: stopped seeding job {} (deleted)", id);
+      spdlog::info("seed: stopped seeding job {} (its recording was deleted)", id);
     }
     if (!fetching.count(id) && fs::exists(config.seed_cache_dir() / id, ec)) {
       fs::remove_all(config.seed_cache_dir() / id, ec);

@@ -86,12 +86,30 @@ void Watcher::check_loop() {
   }
 }
 
+std::size_t Watcher::retention_pass() {
+  if (!retention_.active()) return 0;
+  const TimePoint at = now();
+  if (retained_at_ && at - *retained_at_ < retention_interval_) return 0;
+  retained_at_ = at;
+  auto report = jobs_.apply_retention(retention_, at);
+  if (!report) {
+    spdlog::warn("retention: cannot look at the recordings: {}", report.error().message);
+    return 0;
+  }
+  if (report->deleted)
+    spdlog::info("retention: deleted {} recordings ({}); {} recordings take {} ({} pinned)", report->deleted,
+                 human_bytes(report->freed_bytes), report->recordings, human_bytes(report->recordings_bytes),
+                 human_bytes(report->pinned_bytes));
+  return report->deleted;
+}
+
 void Watcher::loop() {
   const auto token = stop_.get_token();
   while (!token.stop_requested()) {
     if (auto sent = jobs_.send_due_checks(now()); !sent)
       spdlog::warn("watcher: cannot look at waiting jobs: {}", sent.error().message);
     queue_due_channels();
+    retention_pass();
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, token, std::chrono::seconds(1), [] { return false; });
   }
@@ -116,6 +134,7 @@ PassSummary Watcher::run_once() {
     changed_.notify_all();
   }
   summary.channels_checked = checked_ - before;
+  summary.recordings_deleted = retention_pass();
   return summary;
 }
 

@@ -20,8 +20,9 @@
 namespace chronicle::watch {
 
 struct PassSummary {
-  std::size_t checks_sent = 0;       // waiting jobs sent to the dispatcher for a check
-  std::size_t channels_checked = 0;  // channel checks made
+  std::size_t checks_sent = 0;         // waiting jobs sent to the dispatcher for a check
+  std::size_t channels_checked = 0;    // channel checks made
+  std::size_t recordings_deleted = 0;  // by retention
 };
 
 class Watcher {
@@ -31,12 +32,18 @@ class Watcher {
   ~Watcher();
   void start(const std::stop_token& shutdown);
   void stop();
-  // One pass, start to end, with `concurrency` checks side by side.
+  // Retention passes (see core/retention.hpp) every `interval_s`, when the policy is active.
+  void set_retention(const RetentionPolicy& policy, double interval_s) {
+    retention_ = policy;
+    retention_interval_ = std::chrono::milliseconds(static_cast<long long>(interval_s * 1000));
+  }
+  // One pass, start to end, with `concurrency` checks side by side (and a retention pass).
   PassSummary run_once();
 
  private:
   void loop();
   void check_loop();
+  std::size_t retention_pass();
   // Queues the due channels that are not being checked already; returns how many.
   std::size_t queue_due_channels();
 
@@ -52,6 +59,9 @@ class Watcher {
   // among those not due (queue_due_channels lists again only when one of these says so).
   std::optional<TimePoint> listed_at_, next_due_;
   std::optional<std::uint64_t> listed_token_;
+  RetentionPolicy retention_;
+  std::chrono::milliseconds retention_interval_{60000};
+  std::optional<TimePoint> retained_at_;
   std::stop_source stop_;
   std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   std::vector<std::jthread> threads_;

@@ -193,14 +193,14 @@ def test_the_table_and_queues_are_the_ones_the_adapters_use(backend):
 # What each role's code calls. The JSON-protocol actions are read from the source below, so
 # an action added to the code without a policy for it fails here.
 ROLE_NEEDS = {
-    "recorder": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject",
-                 "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
+    "recorder": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject", "s3:PutObjectTagging",
+                 "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sqs:GetQueueUrl"},
     "seeder": {"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
     "api": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
-            "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "ecs:StopTask"},
+            "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging", "ecs:StopTask"},
     "dispatch": {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
                  "sqs:GetQueueUrl", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                 "ecs:RunTask", "ecs:TagResource", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole"},
+                 "ecs:RunTask", "ecs:TagResource", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole", "s3:DeleteObject"},
 }
 # Not called by chronicle: Lambda writes the functions' logs with their role.
 LAMBDA_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -208,7 +208,9 @@ ROLE_NEEDS["api"] |= LAMBDA_LOGS
 ROLE_NEEDS["dispatch"] |= LAMBDA_LOGS
 # Called only by `chronicle provision`, which an operator runs with their own credentials.
 PROVISION_ONLY = {"dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
-                  "sqs:CreateQueue", "s3:CreateBucket"}
+                  "sqs:CreateQueue", "s3:CreateBucket",
+                  # S3ObjectStore::retention_tag: read by the tests and operators, never by a role.
+                  "s3:GetObjectTagging"}
 
 
 def actions_in_code():
@@ -230,6 +232,8 @@ def actions_in_code():
     methods = set(re.findall(r'"(PUT|POST|GET|HEAD|DELETE)"', s3))
     assert methods == {"PUT", "POST", "GET", "HEAD", "DELETE"}, methods
     called |= {"s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "s3:AbortMultipartUpload"}
+    if "?tagging=" in s3 and "x-amz-tagging" in s3:
+        called |= {"s3:PutObjectTagging", "s3:GetObjectTagging"}
     if "create_bucket" in s3:
         called.add("s3:CreateBucket")
     if "RunTask" in source("src/dispatch/ecs_launcher.cpp") and '"tags"' in source("src/dispatch/ecs_launcher.cpp"):
@@ -255,7 +259,11 @@ def test_least_privilege_where_the_issue_draws_lines(backend):
     assert "${var.recordings_prefix}*" in backend.locals["recordings_objects"]
     items = [s for s in recorder if any(a.startswith("dynamodb:") for a in s["actions"])]
     assert all(s["condition"][0]["variable"] == "dynamodb:LeadingKeys" for s in items)
-    assert not policy_actions(backend, "recorder") & {"s3:DeleteObject", "sqs:SendMessage", "ecs:RunTask"}
+    assert not policy_actions(backend, "recorder") & {"sqs:SendMessage", "ecs:RunTask"}
+    # A recorder deletes only the live previews it replaces, never a recording.
+    deletes = [s for s in recorder if "s3:DeleteObject" in s["actions"]]
+    assert deletes and all(s["resources"] == ["${aws_s3_bucket.recordings.arn}/${var.recordings_prefix}previews/*"]
+                           for s in deletes)
     dispatch = backend.data["data.aws_iam_policy_document.dispatch"]["statement"]
     run = next(s for s in dispatch if "ecs:RunTask" in s["actions"])
     assert "aws_ecs_task_definition.recorder.family" in run["resources"][0]
@@ -379,3 +387,17 @@ def test_the_systemd_units_verify_and_keep_recorders_running(tmp_path):
             assert unit[key] == value, (state, key)
     users = open(os.path.join(SYSTEMD, "chronicle.sysusers")).read()
     assert re.search(r"^u chronicle ", users, re.M)
+
+
+def test_pinned_recordings_are_left_out_of_the_lifecycle_rule(backend):
+    lifecycle = backend.resource("aws_s3_bucket_lifecycle_configuration.recordings")
+    expire = lifecycle["dynamic"]["rule"][0]["content"][0]
+    assert expire["id"] == "expire-recordings"
+    # Only objects still tagged "expire" (every upload is; pinning retags "keep") expire.
+    assert expire["filter"][0]["and"][0]["tags"] == {"chronicle-retention": "expire"}
+    s3 = source("src/blob/s3/s3_object_store.cpp") + source("src/blob/s3/s3_object_store.hpp")
+    assert 'kExpireTag = "chronicle-retention=expire"' in s3 and s3.count('{"x-amz-tagging", kExpireTag}') == 2
+    # The retention settings reach every chronicle process on AWS.
+    env = backend.locals["backend_env"]
+    assert env["CHRONICLE_RETENTION_DAYS"] == "${tostring(var.recording_retention_days)}"
+    assert env["CHRONICLE_STORAGE_BUDGET"] == "${tostring(var.storage_budget_bytes)}"

@@ -143,3 +143,84 @@ def test_thumbnails_need_the_token_or_a_signed_link(sims):
         assert missing[0] == 404
     finally:
         c.close()
+
+
+def metric(chronicle, name):
+    _, _, text = chronicle.request("GET", "/metrics")
+    for line in text.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def record_all(chronicle, sims, seconds):
+    """One recording per length, all started together (so they finish in that order)."""
+    ids = []
+    for s in seconds:
+        sim = sims([("live", s), ("end",)])
+        status, job = chronicle.api("POST", "/api/v1/jobs", {"url": sim.url, "name": f"{s}s"})
+        assert status == 201, job
+        ids.append(job["id"])
+    return [recorded(chronicle, i)[0] for i in ids]
+
+
+def test_retention_by_age_deletes_unpinned_recordings_and_stops_their_seeding(sims):
+    # 0.0002 days is 17 s: short enough to watch, long enough to pin one first.
+    c = Chronicle(env={"CHRONICLE_RETENTION_DAYS": "0.0002", "CHRONICLE_RETENTION_INTERVAL": "1"})
+    try:
+        jobs = record_all(c, sims, [3, 3, 3])
+        pinned, others = jobs[0], jobs[1:]
+        r = c.cli("pin", pinned["id"], check=True)
+        assert "pinned" in r.stdout
+        assert c.job(pinned["id"])["pinned"] is True
+        wait_for(lambda: metric(c, "chronicle_seed_torrents") == 3, 30, what="all three seeded")
+        for job in others:
+            gone = wait_for(lambda: (lambda j: j if j["recording_deleted_at"] else None)(c.job(job["id"])), 60,
+                            what="retention to delete an unpinned recording")
+            assert gone["status"] == "completed", "the job stays"
+            assert gone["recording"] is None and gone["torrent"] is None and gone["thumbnail"] is None
+            assert "deleted by retention" in gone["warnings"][-1] and "CHRONICLE_RETENTION_DAYS" in gone["warnings"][-1]
+            for key in (job["recording"]["key"], job["torrent"]["key"], job["thumbnail"]["key"]):
+                assert not os.path.exists(os.path.join(c.data, "recordings", key)), key
+            status, _, _ = c.request("GET", f"/api/v1/jobs/{job['id']}/recording")
+            assert status == 404
+        wait_for(lambda: metric(c, "chronicle_seed_torrents") == 1, 20, what="their torrents to stop seeding")
+        kept = c.job(pinned["id"])
+        assert kept["recording"] and os.path.exists(os.path.join(c.data, "recordings", kept["recording"]["key"]))
+        assert kept["torrent"]["seeding"]["state"] == "seeding"
+        _, info = c.api("GET", "/api/v1/info")
+        assert info["storage"]["recordings"] == 1 and info["storage"]["pinned_bytes"] == kept["recording"]["size"]
+        assert info["storage"]["retention_days"] == 0.0002
+        # Unpinned, it is past the age too: the next pass deletes it.
+        assert c.api("PATCH", f"/api/v1/jobs/{pinned['id']}", {"pinned": False})[0] == 200
+        wait_for(lambda: c.job(pinned["id"])["recording_deleted_at"], 30, what="the unpinned one deleted")
+        wait_for(lambda: metric(c, "chronicle_seed_torrents") == 0, 20, what="no torrent seeded")
+    finally:
+        c.close()
+
+
+def test_retention_by_budget_deletes_the_oldest_unpinned_first(sims):
+    c = Chronicle()
+    try:
+        oldest, middle, newest = record_all(c, sims, [2, 4, 7])
+        assert oldest["finished_at"] < middle["finished_at"] < newest["finished_at"]
+        assert c.api("PATCH", f"/api/v1/jobs/{oldest['id']}", {"pinned": True})[0] == 200
+        # Bad patches say what is wrong and change nothing.
+        for body, says in [({"pinned": "yes"}, "true or false"), ({"name": "x"}, "cannot change"), ([], "JSON object")]:
+            status, answer = c.api("PATCH", f"/api/v1/jobs/{middle['id']}", body)
+            assert status == 400 and says in answer["error"]["message"], answer
+        # The budget holds the pinned and the newest recording, not the middle one as well.
+        budget = oldest["recording"]["size"] + newest["recording"]["size"] + 1000
+        c.stop_server()
+        c.env.update({"CHRONICLE_STORAGE_BUDGET": str(budget), "CHRONICLE_RETENTION_INTERVAL": "1"})
+        c.start()
+        gone = wait_for(lambda: (lambda j: j if j["recording_deleted_at"] else None)(c.job(middle["id"])), 30,
+                        what="the budget to delete the oldest unpinned recording")
+        assert "CHRONICLE_STORAGE_BUDGET" in gone["warnings"][-1]
+        assert c.job(oldest["id"])["recording"] and c.job(newest["id"])["recording"], "pinned and newest stay"
+        assert not os.path.exists(os.path.join(c.data, "recordings", middle["recording"]["key"]))
+        wait_for(lambda: metric(c, "chronicle_seed_torrents") == 2, 30, what="two torrents seeded")
+        _, info = c.api("GET", "/api/v1/info")
+        assert info["storage"]["recordings_bytes"] == budget - 1000 and info["storage"]["budget"] == budget
+    finally:
+        c.close()

@@ -70,7 +70,12 @@ TEST(Quality, AJobKeepsWhatWasAskedWhatWasRecordedAndItsThumbnail) {
   EXPECT_EQ(pub["format"], "720p");
   EXPECT_EQ(pub["media"]["height"], 720);
   EXPECT_EQ(pub["thumbnail"]["url"], "http://h/api/v1/jobs/01J/thumbnail");
+  job.pinned = true;
+  job.recording_deleted_at = TimePoint(std::chrono::seconds(1'800'000'000));
+  EXPECT_EQ(to_public_json(job)["pinned"], true);
   const auto back = from_storage_json(to_storage_json(job));
+  EXPECT_TRUE(back.pinned);
+  EXPECT_EQ(back.recording_deleted_at, job.recording_deleted_at);
   EXPECT_EQ(back.format, "720p");
   EXPECT_EQ(back.media, job.media);
   EXPECT_EQ(back.thumbnail, job.thumbnail);

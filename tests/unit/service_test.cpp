@@ -157,3 +157,92 @@ TEST_F(ServiceTest, TotalsCountEveryStatusAndTheBytesBeingRecorded) {
   EXPECT_EQ(totals->by_status[JobStatus::recording], 1);
   EXPECT_EQ(totals->recording_bytes, 4096u);
 }
+
+namespace {
+
+// A finished job holding a recording of `size` bytes, finished `age` ago.
+Job finished_with_recording(fakes::MemoryJobStore& store, fakes::MemoryObjectStore& objects, const std::string& name,
+                            std::uint64_t size, std::chrono::hours age) {
+  auto created = store.create_or_get_active(contract::new_job("https://example.com/" + name));
+  const std::string id = created->job.id;
+  objects.objects[name + ".mkv"] = "media";
+  objects.objects[name + ".torrent"] = "torrent";
+  objects.objects[name + ".jpg"] = "poster";
+  auto done = update_job(store, id, [&](Job& j) {
+    j.recording = StoredRecording{name + ".mkv", size, "", ""};
+    j.torrent = TorrentInfo();
+    j.torrent->key = name + ".torrent";
+    j.thumbnail = Thumbnail{name + ".jpg", "", false};
+    auto t = transition(j, JobStatus::canceled, now());
+    j.finished_at = now() - age;
+    return t;
+  });
+  EXPECT_TRUE(done.ok());
+  return *done;
+}
+
+}  // namespace
+
+TEST(RetentionPlan, AgeThenBudgetOldestFirstPinnedKept) {
+  const TimePoint at = now();
+  auto job = [&](const char* id, std::uint64_t size, int days_old, bool pinned = false) {
+    Job j;
+    j.id = id;
+    j.status = JobStatus::completed;
+    j.recording = StoredRecording{std::string(id) + ".mkv", size, "", ""};
+    j.finished_at = at - std::chrono::hours(24 * days_old);
+    j.pinned = pinned;
+    return j;
+  };
+  const std::vector<Job> jobs = {job("new", 100, 1), job("old", 100, 40), job("older-pinned", 500, 50, true),
+                                 job("mid", 100, 10), job("mid2", 100, 12)};
+  auto by_age = plan_retention(jobs, {30, 0}, at);
+  ASSERT_EQ(by_age.deletions.size(), 1u);
+  EXPECT_EQ(by_age.deletions[0].job_id, "old");
+  EXPECT_NE(by_age.deletions[0].reason.find("older than 30 days"), std::string::npos);
+  EXPECT_EQ(by_age.stored_bytes, 900u);
+  EXPECT_EQ(by_age.pinned_bytes, 500u);
+
+  // 900 stored, 700 allowed: the two oldest unpinned go (pinned bytes still count).
+  auto by_budget = plan_retention(jobs, {0, 700}, at);
+  ASSERT_EQ(by_budget.deletions.size(), 2u);
+  EXPECT_EQ(by_budget.deletions[0].job_id, "old");
+  EXPECT_EQ(by_budget.deletions[1].job_id, "mid2");
+  EXPECT_NE(by_budget.deletions[0].reason.find("budget"), std::string::npos);
+
+  // A budget below what is pinned deletes every unpinned recording, never a pinned one.
+  auto tight = plan_retention(jobs, {0, 10}, at);
+  EXPECT_EQ(tight.deletions.size(), 4u);
+  EXPECT_TRUE(plan_retention(jobs, {0, 0}, at).deletions.empty()) << "no policy, nothing deleted";
+}
+
+TEST_F(ServiceTest, RetentionDeletesTheFilesKeepsTheJobAndSparesPinnedOnes) {
+  const Job old = finished_with_recording(store, objects, "old", 1000, std::chrono::hours(24 * 40));
+  const Job pinned = finished_with_recording(store, objects, "pinned", 1000, std::chrono::hours(24 * 50));
+  const Job fresh = finished_with_recording(store, objects, "fresh", 1000, std::chrono::hours(1));
+  ASSERT_TRUE(service.set_pinned(pinned.id, true).ok());
+  auto report = service.apply_retention({30, 0}, now());
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->deleted, 1u);
+  EXPECT_EQ(report->freed_bytes, 1000u);
+  EXPECT_EQ(report->recordings, 2u);
+  EXPECT_EQ(report->recordings_bytes, 2000u);
+  EXPECT_EQ(report->pinned_bytes, 1000u);
+  EXPECT_FALSE(objects.objects.count("old.mkv") || objects.objects.count("old.torrent") ||
+               objects.objects.count("old.jpg"))
+      << "the recording, its torrent and its thumbnail";
+  EXPECT_TRUE(objects.objects.count("pinned.mkv") && objects.objects.count("fresh.mkv"));
+  auto kept = service.get(old.id);
+  ASSERT_TRUE(kept.ok()) << "the job stays, saying what happened";
+  EXPECT_FALSE(kept->recording || kept->torrent || kept->thumbnail);
+  EXPECT_TRUE(kept->recording_deleted_at);
+  ASSERT_FALSE(kept->warnings.empty());
+  EXPECT_NE(kept->warnings.back().find("deleted by retention"), std::string::npos);
+  EXPECT_EQ(service.storage_report()->deleted, 1u);
+  EXPECT_EQ(service.set_pinned(old.id, true).error().code, "conflict") << "nothing left to pin";
+  EXPECT_EQ(service.set_pinned("01ARZ3NDEKTSV4RRFFQ69G5FAV", true).error().code, "not_found");
+  // Unpinned, the old one goes at the next pass.
+  ASSERT_TRUE(service.set_pinned(pinned.id, false).ok());
+  EXPECT_EQ(service.apply_retention({30, 0}, now())->deleted, 1u);
+  EXPECT_TRUE(service.get(fresh.id)->recording);
+}

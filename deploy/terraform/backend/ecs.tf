@@ -10,6 +10,8 @@ locals {
     CHRONICLE_MAX_RECEIVES       = tostring(var.max_receives)
     CHRONICLE_MAX_RECORDINGS     = tostring(var.max_recordings)
     CHRONICLE_JOB_RETENTION_DAYS = tostring(var.job_retention_days)
+    CHRONICLE_RETENTION_DAYS     = tostring(var.recording_retention_days)
+    CHRONICLE_STORAGE_BUDGET     = tostring(var.storage_budget_bytes)
     CHRONICLE_TRACKERS           = join(",", var.trackers)
     CHRONICLE_LOG_LEVEL          = "info"
   }

@@ -64,9 +64,16 @@ data "aws_iam_policy_document" "recorder" {
     }
   }
   statement {
+    # Uploads carry the retention tag (x-amz-tagging), and a job pinned while recording is retagged.
     sid       = "WriteRecordings"
-    actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"]
+    actions   = ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:GetObject"]
     resources = [local.recordings_objects]
+  }
+  statement {
+    # The live preview a recorder renews every 30 s replaces the one before: only previews.
+    sid       = "ReplacePreviews"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.recordings.arn}/${var.recordings_prefix}previews/*"]
   }
   statement {
     sid       = "FindFreeKeys"
@@ -148,8 +155,9 @@ data "aws_iam_policy_document" "api" {
     resources = local.queue_arns
   }
   statement {
-    sid       = "DownloadAndDeleteRecordings"
-    actions   = ["s3:GetObject", "s3:DeleteObject"]
+    # Pinning retags a job's objects so the lifecycle rule keeps them.
+    sid       = "DownloadDeleteAndPinRecordings"
+    actions   = ["s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging"]
     resources = [local.recordings_objects]
   }
   statement {
@@ -194,6 +202,12 @@ data "aws_iam_policy_document" "dispatch" {
     sid       = "Jobs"
     actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = local.table_arns
+  }
+  statement {
+    # The scheduled pass applies retention (CHRONICLE_RETENTION_DAYS, CHRONICLE_STORAGE_BUDGET).
+    sid       = "DeleteExpiredRecordings"
+    actions   = ["s3:DeleteObject"]
+    resources = [local.recordings_objects]
   }
   statement {
     # A live channel's new job, and a waiting job's next check, go through the queue.

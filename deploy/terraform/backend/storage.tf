@@ -49,11 +49,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "recordings" {
     content {
       id     = "expire-recordings"
       status = "Enabled"
+      # Every upload is tagged chronicle-retention=expire; pinning a job retags its objects "keep",
+      # which this rule then leaves alone. The scheduled Lambda's retention pass deletes expired
+      # recordings first and marks their jobs: this rule is the backstop (ceil: S3 counts whole days).
       filter {
-        prefix = var.recordings_prefix
+        and {
+          prefix = var.recordings_prefix
+          tags = {
+            "chronicle-retention" = "expire"
+          }
+        }
       }
       expiration {
-        days = var.recording_retention_days
+        days = ceil(var.recording_retention_days) + 1
       }
     }
   }

@@ -60,7 +60,13 @@ variable "job_retention_days" {
 }
 
 variable "recording_retention_days" {
-  description = "Recordings are deleted from S3 after this many days (0: kept)."
+  description = "Recordings are deleted after this many days (0: kept): by chronicle's retention pass in the scheduled Lambda, which also marks the job, and as a backstop by the bucket's lifecycle rule. Pinned jobs are kept (their objects are tagged chronicle-retention=keep)."
+  type        = number
+  default     = 0
+}
+
+variable "storage_budget_bytes" {
+  description = "The oldest unpinned recordings are deleted while all recordings take more than this many bytes (CHRONICLE_STORAGE_BUDGET; 0: no budget)."
   type        = number
   default     = 0
 }

@@ -108,6 +108,7 @@ class S3Writer final : public ObjectWriter {
                                                  store_.object_url(*key),
                                                  {{"If-None-Match", "*"},
                                                   {"Content-Type", content_type_for(*key)},
+                                                  {"x-amz-tagging", kExpireTag},
                                                   {"x-amz-content-sha256", aws::hex_sha256(buffer_)}},
                                                  buffer_});
       if (!r) return r.error();
@@ -126,12 +127,13 @@ class S3Writer final : public ObjectWriter {
     auto key = free_key(0);
     if (!key) return key.error();
     key_ = *key;
-    auto r = send_with_retry(store_.client(),
-                             {"s3",
-                              "POST",
-                              store_.object_url(key_) + "?uploads=",
-                              {{"Content-Type", content_type_for(key_)}, {"x-amz-content-sha256", aws::hex_sha256("")}},
-                              {}});
+    auto r = send_with_retry(store_.client(), {"s3",
+                                               "POST",
+                                               store_.object_url(key_) + "?uploads=",
+                                               {{"Content-Type", content_type_for(key_)},
+                                                {"x-amz-tagging", kExpireTag},
+                                                {"x-amz-content-sha256", aws::hex_sha256("")}},
+                                               {}});
     if (!r) return r.error();
     if (!r->ok()) return aws::parse_error(*r, "start the upload of " + key_);
     pugi::xml_document doc;
@@ -222,6 +224,32 @@ Result<ObjectInfo> S3ObjectStore::stat(const std::string& key) {
   if (r->status == 404) return make_error("not_found", "no object " + key);
   if (!r->ok()) return aws::parse_error(*r, "look up " + key);
   return ObjectInfo{key, std::stoull(r->headers.count("content-length") ? r->headers["content-length"] : "0")};
+}
+
+Result<Ok> S3ObjectStore::set_retention(const std::string& key, bool keep) {
+  const std::string xml = std::string("<Tagging><TagSet><Tag><Key>") + kRetentionTagKey + "</Key><Value>" +
+                          (keep ? "keep" : "expire") + "</Value></Tag></TagSet></Tagging>";
+  auto r =
+      send_with_retry(client_, {"s3",
+                                "PUT",
+                                object_url(key) + "?tagging=",
+                                {{"Content-Type", "application/xml"}, {"x-amz-content-sha256", aws::hex_sha256(xml)}},
+                                xml});
+  if (!r) return r.error();
+  if (!r->ok()) return aws::parse_error(*r, std::string(keep ? "pin " : "unpin ") + key);
+  return Ok{};
+}
+
+Result<std::string> S3ObjectStore::retention_tag(const std::string& key) {
+  auto r = send_with_retry(
+      client_, {"s3", "GET", object_url(key) + "?tagging=", {{"x-amz-content-sha256", aws::hex_sha256("")}}, {}});
+  if (!r) return r.error();
+  if (!r->ok()) return aws::parse_error(*r, "read the tags of " + key);
+  pugi::xml_document doc;
+  doc.load_buffer(r->body.data(), r->body.size());
+  for (auto tag : doc.child("Tagging").child("TagSet").children("Tag"))
+    if (std::string(tag.child_value("Key")) == kRetentionTagKey) return std::string(tag.child_value("Value"));
+  return std::string();
 }
 
 Result<Ok> S3ObjectStore::remove(const std::string& key) {

@@ -18,6 +18,9 @@ struct S3Options {
 // Objects in an S3 bucket: single PUT for small objects, multipart (several parts in flight,
 // retried with backoff) for large ones; writes never overwrite (If-None-Match and a free key
 // chosen up front); downloads are presigned GET URLs.
+inline constexpr const char* kRetentionTagKey = "chronicle-retention";
+inline constexpr const char* kExpireTag = "chronicle-retention=expire";
+
 class S3ObjectStore final : public ObjectStore {
  public:
   S3ObjectStore(aws::Client client, S3Options options);
@@ -25,6 +28,10 @@ class S3ObjectStore final : public ObjectStore {
   Result<std::unique_ptr<ObjectWriter>> create(const std::string& desired_key, std::uint64_t size_hint = 0) override;
   Result<ObjectInfo> stat(const std::string& key) override;
   Result<Ok> remove(const std::string& key) override;
+  // Pinned objects carry chronicle-retention=keep; the bucket's lifecycle rule (deploy/terraform)
+  // expires only those tagged chronicle-retention=expire, which every upload starts with.
+  Result<Ok> set_retention(const std::string& key, bool keep) override;
+  Result<std::string> retention_tag(const std::string& key);  // "keep", "expire" or "" (none)
   std::optional<std::filesystem::path> local_path(const std::string&) override { return std::nullopt; }
   Result<Ok> fetch(const std::string& key, const std::filesystem::path& destination) override;
   std::optional<std::string> download_url(const std::string& key) override;

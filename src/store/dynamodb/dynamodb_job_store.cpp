@@ -148,7 +148,9 @@ json DynamoJobStore::job_item(const Job& job, std::int64_t seq) const {
                {"seq", N(seq)},
                {"doc", S(to_storage_json(job).dump())}};
   if (!job.channel_id.empty()) item["channel_id"] = S(job.channel_id);
-  if (is_terminal(job.status)) item["expires_at"] = N(epoch_seconds() + options_.retention_days * 86400LL);
+  // A pinned job is kept: no expiry.
+  if (is_terminal(job.status) && !job.pinned)
+    item["expires_at"] = N(epoch_seconds() + options_.retention_days * 86400LL);
   return item;
 }
 
