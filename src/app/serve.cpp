@@ -174,7 +174,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   watch::Watcher watcher(service, channels ? &*channels : nullptr, config.channel_check_concurrency);
   dispatcher.start(config.dispatch_concurrency, shutdown.get_token());
   reaper.start(shutdown.get_token());
-  watcher.set_retention(config.retention_policy(), config.retention_interval_s);
+  watcher.set_retention(config.retention_policy(), config.retention_interval_s, /*always=*/true);
   watcher.start(shutdown.get_token());
   // The built-in tracker runs only when no external tracker is configured.
   if (config.tracker_enabled && config.trackers.empty()) {

@@ -87,10 +87,17 @@ void Watcher::check_loop() {
 }
 
 std::size_t Watcher::retention_pass() {
-  if (!retention_.active()) return 0;
+  if (!retention_.active() && !retention_always_) return 0;
   const TimePoint at = now();
-  if (retained_at_ && at - *retained_at_ < retention_interval_) return 0;
+  // Every interval; sooner (but not more than every 5 s) after jobs changed, so a recording that
+  // just completed counts against the budget, and shows in what the recordings take, at once.
+  const auto token = jobs_.change_token();
+  const bool changed = token && token != retained_token_;
+  if (retained_at_ && at - *retained_at_ < retention_interval_ &&
+      !(changed && at - *retained_at_ >= std::chrono::seconds(5)))
+    return 0;
   retained_at_ = at;
+  retained_token_ = token;
   auto report = jobs_.apply_retention(retention_, at);
   if (!report) {
     spdlog::warn("retention: cannot look at the recordings: {}", report.error().message);

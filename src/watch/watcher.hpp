@@ -32,10 +32,12 @@ class Watcher {
   ~Watcher();
   void start(const std::stop_token& shutdown);
   void stop();
-  // Retention passes (see core/retention.hpp) every `interval_s`, when the policy is active.
-  void set_retention(const RetentionPolicy& policy, double interval_s) {
+  // Retention passes (see core/retention.hpp) every `interval_s`, when the policy is active; with
+  // `always`, also without a policy, to measure what the recordings take (the dashboard shows it).
+  void set_retention(const RetentionPolicy& policy, double interval_s, bool always = false) {
     retention_ = policy;
     retention_interval_ = std::chrono::milliseconds(static_cast<long long>(interval_s * 1000));
+    retention_always_ = always;
   }
   // One pass, start to end, with `concurrency` checks side by side (and a retention pass).
   PassSummary run_once();
@@ -61,7 +63,9 @@ class Watcher {
   std::optional<std::uint64_t> listed_token_;
   RetentionPolicy retention_;
   std::chrono::milliseconds retention_interval_{60000};
+  bool retention_always_ = false;
   std::optional<TimePoint> retained_at_;
+  std::optional<std::uint64_t> retained_token_;
   std::stop_source stop_;
   std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   std::vector<std::jthread> threads_;

@@ -86,6 +86,18 @@ try {
   assert.ok(Math.abs(seeked.currentTime - seeked.target) < 0.5, `seeking lands where asked (${JSON.stringify(seeked)})`);
   measurements.seeked = seeked;
   await shot(page, "details-player-desktop");
+
+  // Pinning keeps it from retention; the server says so, and the card shows it.
+  await details.getByTestId("pin").click();
+  await details.locator("[data-testid=pin][aria-pressed=true]").waitFor({ timeout: 10000 });
+  const pinned = await (await page.request.get(`${base}/api/v1/jobs/${measurements["720p"]}`)).json();
+  assert.equal(pinned.pinned, true);
+  await page.keyboard.press("Escape");
+  await card720.getByTestId("pinned").waitFor();
+  // What the recordings take, beside the free space.
+  await page.waitForTimeout(5500);  // the next measurement after the jobs changed
+  await page.reload();
+  assert.match(await page.getByTestId("storage").innerText({ timeout: 10000 }), /^recordings [1-9][\d.]* MiB/);
   console.log(JSON.stringify(measurements));
 } finally {
   await browser.close();

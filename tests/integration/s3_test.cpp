@@ -77,6 +77,20 @@ TEST_F(MotoS3, MultipartUploadOfSeveralParts) {
   EXPECT_TRUE(back == body) << "bytes differ after a multipart round trip";
 }
 
+TEST_F(MotoS3, UploadsAreTaggedToExpireAndPinningKeepsThem) {
+  auto s = store(5ull << 20);
+  put(s, "small.mkv", "bytes");
+  put(s, "big.mkv", random_bytes((5ull << 20) + 1));  // multipart: the tag comes with the upload's start
+  for (const char* key : {"small.mkv", "big.mkv"}) {
+    EXPECT_EQ(*s.retention_tag(key), "expire") << key << ": the bucket's lifecycle rule matches this tag";
+    ASSERT_TRUE(s.set_retention(key, true).ok());
+    EXPECT_EQ(*s.retention_tag(key), "keep") << key;
+    ASSERT_TRUE(s.set_retention(key, false).ok());
+    EXPECT_EQ(*s.retention_tag(key), "expire") << key;
+  }
+  EXPECT_FALSE(s.set_retention("missing.mkv", true).ok()) << "an object that is not there cannot be pinned";
+}
+
 TEST_F(MotoS3, FetchCopiesALargeObjectInRangesToAFile) {
   auto s = store();
   const auto body = random_bytes((40ull << 20) + 777);  // three 16 MiB ranges, the last shorter

@@ -3,7 +3,7 @@ import { Radio } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { api, ApiError, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
 import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo } from "@/lib/types";
-import { formatBytes, isActive } from "@/lib/format";
+import { formatBytes, isActive, retentionTitle, storageText } from "@/lib/format";
 import { AddChannelDialog } from "@/features/AddChannelDialog";
 import { ChannelsView } from "@/features/ChannelsView";
 import { JobCard } from "@/features/JobCard";
@@ -156,6 +156,11 @@ export default function App() {
               {formatBytes(info.disk.free)} free{lowSpace ? " — below the reserve, new recordings are refused" : ""}
             </span>
           )}
+          {info?.storage && storageText(info.storage) && (
+            <span className="text-xs text-muted" data-testid="storage" title={retentionTitle(info.storage)}>
+              {storageText(info.storage)}
+            </span>
+          )}
         </div>
         <div className="flex gap-2">
           {view === "channels" ? (
@@ -243,6 +248,7 @@ export default function App() {
           setSelected(null);
           setJobs((m) => ((m = new Map(m)), m.delete(id), m));
         }}
+        onPin={async (id, pinned) => upsert(await guarded(() => api.pin(id, pinned)))}
       />
 
       <TokenDialog

@@ -1,3 +1,4 @@
+import { Pin } from "lucide-react";
 import { Card } from "@/components/ui/card";
 import {
   endReasonText,
@@ -60,7 +61,12 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
             {job.url}
           </p>
         </div>
-        <StatusBadge status={job.status} />
+        <div className="flex shrink-0 items-center gap-1.5">
+          {job.pinned && (
+            <Pin className="size-3.5 text-muted" aria-label="pinned: retention keeps it" data-testid="pinned" />
+          )}
+          <StatusBadge status={job.status} />
+        </div>
       </div>
       <dl className="mt-4 grid grid-cols-3 gap-2 text-sm">
         <div>

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Copy, Download, Magnet, Square, Trash2 } from "lucide-react";
+import { Copy, Download, Magnet, Pin, PinOff, Square, Trash2 } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle } from "@/components/ui/dialog";
 import { api } from "@/lib/api";
@@ -72,12 +72,14 @@ export function JobDetails({
   onClose,
   onStop,
   onDelete,
+  onPin,
 }: {
   job: Job | null;
   now: number;
   onClose: () => void;
   onStop: (id: string) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
+  onPin?: (id: string, pinned: boolean) => Promise<void>;
 }) {
   const [confirm, setConfirm] = useState<"stop" | "delete" | null>(null);
   const [copied, setCopied] = useState(false);
@@ -180,6 +182,18 @@ export function JobDetails({
               <a href={api.recordingUrl(job.id, job.recording.url)} download data-testid="download-recording">
                 <Download /> Recording
               </a>
+            </Button>
+          )}
+          {onPin && !job.recording_deleted_at && (
+            <Button
+              variant="outline"
+              size="sm"
+              aria-pressed={!!job.pinned}
+              title={job.pinned ? "Retention keeps this recording" : "Keep this recording whatever its age or the storage budget"}
+              onClick={() => onPin(job.id, !job.pinned).catch((e) => setError(e instanceof Error ? e.message : String(e)))}
+              data-testid="pin"
+            >
+              {job.pinned ? <PinOff /> : <Pin />} {job.pinned ? "Unpin" : "Pin"}
             </Button>
           )}
           {job.torrent && (

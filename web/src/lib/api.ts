@@ -46,6 +46,7 @@ export const api = {
   submit: (req: SubmitRequest) => call<Job>("POST", "/api/v1/jobs", req),
   stop: (id: string) => call<Job>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/stop`),
   remove: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`),
+  pin: (id: string, pinned: boolean) => call<Job>("PATCH", `/api/v1/jobs/${encodeURIComponent(id)}`, { pinned }),
   info: () => call<ServerInfo>("GET", "/api/v1/info"),
   listChannels: () => call<{ channels: Channel[] }>("GET", "/api/v1/channels"),
   addChannel: (req: ChannelRequest) => call<Channel>("POST", "/api/v1/channels", req),

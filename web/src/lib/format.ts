@@ -1,5 +1,5 @@
 import { api } from "./api";
-import { QUALITY_PRESETS, type Channel, type EndReason, type Job, type JobStatus, type Media } from "./types";
+import { QUALITY_PRESETS, type Channel, type EndReason, type Job, type JobStatus, type Media, type Storage } from "./types";
 
 export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -164,4 +164,20 @@ export function qualityText(format: string | null | undefined): string {
 export function thumbnailSrc(job: Job, now: number): string | null {
   if (!job.thumbnail) return null;
   return api.thumbnailUrl(job.id, job.thumbnail.url, job.thumbnail.live ? Math.floor(now / 30000) : undefined);
+}
+
+/** "2.1 GiB in 14 recordings of a 50.0 GiB budget" */
+export function storageText(storage: Storage): string | null {
+  if (storage.recordings_bytes === null) return storage.budget ? `budget ${formatBytes(storage.budget)}` : null;
+  let text = `recordings ${formatBytes(storage.recordings_bytes)}`;
+  if (storage.budget) text += ` of ${formatBytes(storage.budget)}`;
+  return text;
+}
+
+export function retentionTitle(storage: Storage): string {
+  const parts: string[] = [];
+  if (storage.retention_days) parts.push(`recordings older than ${storage.retention_days} days are deleted`);
+  if (storage.budget) parts.push(`the oldest are deleted while recordings take more than ${formatBytes(storage.budget)}`);
+  if (storage.pinned_bytes) parts.push(`${formatBytes(storage.pinned_bytes)} pinned (kept)`);
+  return parts.length ? parts.join("; ") : "recordings are kept until deleted";
 }

@@ -68,6 +68,10 @@ export interface Job {
   media?: Media | null;
   /** The poster frame of a stored recording, or while it records a preview renewed every ~30 s (`live`). */
   thumbnail?: { key: string; url: string; live: boolean } | null;
+  /** Kept by retention whatever its age or the storage budget. */
+  pinned?: boolean;
+  /** Retention deleted the recording's files then; the job stays. */
+  recording_deleted_at?: string | null;
 }
 
 export interface Media {
@@ -135,10 +139,20 @@ export interface Interruption {
   started_at: string;
 }
 
+export interface Storage {
+  retention_days: number;
+  budget: number;
+  recordings_bytes: number | null;
+  pinned_bytes?: number;
+  recordings?: number;
+}
+
 export interface ServerInfo {
   version: string;
   tools: Record<string, string>;
   disk?: { free: number; total: number; reserve: number; floor: number };
+  /** What the recordings take, from the last retention pass (null before the first), and the policy. */
+  storage?: Storage;
   stall_timeout_s: number;
   reconnect_window_s: number;
 }
