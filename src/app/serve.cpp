@@ -24,6 +24,7 @@
 #include "sys/resolve.hpp"
 #include "torrent/seeder.hpp"
 #include "torrent/tracker.hpp"
+#include "notify/notifier.hpp"
 #include "watch/watcher.hpp"
 
 namespace chronicle::app {
@@ -150,6 +151,18 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
                      [&config](const std::string& url) { return record::check_live(config, url); });
     router.set_channels(&*channels);
   }
+  std::optional<notify::Notifier> notifier;
+  if (backend->webhooks) {
+    notifier.emplace(*backend->webhooks, *backend->store, config.url_policy());
+    router.set_webhooks(backend->webhooks.get());
+    if (channels)
+      channels->on_live([&notifier](const Channel& c, const Job& job) {
+        auto subject = to_public_json(c);
+        subject["job_id"] = job.id;
+        if (auto q = notifier->notify(webhook_event::channel_live, c.id + ":" + job.id, subject); !q)
+          spdlog::warn("channel {}: cannot queue its webhooks: {}", c.id, q.error().message);
+      });
+  }
   http::HttpServer server(config, router, service, metrics);
   if (channels) server.watch_channels([&channels] { return channels->list(); });
   if (auto listening = server.listen(config.listen); !listening) {
@@ -176,6 +189,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   reaper.start(shutdown.get_token());
   watcher.set_retention(config.retention_policy(), config.retention_interval_s, /*always=*/true);
   watcher.start(shutdown.get_token());
+  if (notifier) notifier->start(shutdown.get_token());
   // The built-in tracker runs only when no external tracker is configured.
   if (config.tracker_enabled && config.trackers.empty()) {
     tracker.emplace(config, *backend->store);
@@ -205,6 +219,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   dispatcher.stop();
   reaper.stop();
   watcher.stop();
+  if (notifier) notifier->stop();
   if (seeder) seeder->stop();
   if (tracker) tracker->stop();
   spdlog::info(

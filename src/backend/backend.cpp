@@ -7,6 +7,7 @@
 #include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
 #include "store/sqlite/sqlite_channel_store.hpp"
+#include "store/sqlite/sqlite_webhook_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 
 namespace chronicle {
@@ -49,11 +50,14 @@ Result<Backend> open_backend(const Config& config) {
   if (!queue) return queue.error();
   auto channels = sqlite::SqliteChannelStore::open(*db);
   if (!channels) return channels.error();
+  auto webhooks = sqlite::SqliteWebhookStore::open(*db);
+  if (!webhooks) return webhooks.error();
   Backend b;
   b.store = std::move(store.value());
   b.queue = std::move(queue.value());
   b.objects = std::make_unique<blob::FsObjectStore>(config.recordings_dir());
   b.channels = std::move(channels.value());
+  b.webhooks = std::move(webhooks.value());
   return b;
 }
 

@@ -5,6 +5,7 @@
 #include "core/channel.hpp"
 #include "core/config.hpp"
 #include "core/ports.hpp"
+#include "core/webhook.hpp"
 
 namespace chronicle {
 
@@ -13,6 +14,7 @@ struct Backend {
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<ObjectStore> objects;
   std::unique_ptr<ChannelStore> channels;
+  std::unique_ptr<WebhookStore> webhooks;  // null: the backend has no webhooks yet (aws)
 };
 
 Result<Backend> open_backend(const Config& config);

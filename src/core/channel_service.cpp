@@ -237,7 +237,10 @@ Result<Channel> ChannelService::check(const std::string& id) {
     }
     return Ok{};
   });
-  if (outcome && outcome->created) ++stats_.sessions_started;
+  if (outcome && outcome->created) {
+    ++stats_.sessions_started;
+    if (on_live_ && linked) on_live_(*linked, outcome->job);
+  }
   if (outcome)
     spdlog::info("channel {}: live; job {} {}", id, outcome->job.id,
                  outcome->created ? "created" : "(already active for this URL) linked");

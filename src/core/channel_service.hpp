@@ -73,6 +73,8 @@ class ChannelService {
   };
   Result<Due> due(TimePoint at);
   const ChannelStats& stats() const { return stats_; }
+  // Called when a check found a channel live and created the job for the session (webhooks).
+  void on_live(std::function<void(const Channel&, const Job&)> f) { on_live_ = std::move(f); }
 
  private:
   Result<Channel> update_channel(const std::string& id, const std::function<Result<Ok>(Channel&)>& change);
@@ -85,6 +87,7 @@ class ChannelService {
   ChannelSettings settings_;
   LiveProbe probe_;
   ChannelStats stats_;
+  std::function<void(const Channel&, const Job&)> on_live_;
 };
 
 }  // namespace chronicle

@@ -63,6 +63,8 @@ class JobService {
   Result<Job> stop(const std::string& id);
   // Removes a finished job and its stored files.
   Result<Job> remove(const std::string& id);
+  // A URL chronicle will send to (a webhook): the same policy as the streams it records.
+  Result<ParsedUrl> check_address(const std::string& url) { return check_url(url, policy_, resolver_); }
   // Pins a finished job's recording (retention keeps it) or unpins it.
   Result<Job> set_pinned(const std::string& id, bool pinned);
   // One retention pass: deletes the recordings the policy says (files, torrent, thumbnail; the job

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/channel_service.hpp"
+#include "core/webhook.hpp"
 #include "core/config.hpp"
 #include "core/service.hpp"
 #include "http/metrics.hpp"
@@ -61,6 +62,8 @@ class Router {
   void set_seeding_info(std::function<std::optional<SeedingStats>(const std::string&)> f) { seeding_ = std::move(f); }
   // Channels, when the backend keeps them.
   void set_channels(ChannelService* channels) { channels_ = channels; }
+  // Webhooks, when the backend keeps them.
+  void set_webhooks(WebhookStore* webhooks) { webhooks_ = webhooks; }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
   void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
   // For a server browsers reach directly (serve, not API Gateway): answer only to known host
@@ -94,6 +97,8 @@ class Router {
   Reply submit(const Request& request);
   // /api/v1/channels[/<id>[/check]] (channel_routes.cpp).
   Reply channels_api(const Request& request, const std::string& path);
+  // /api/v1/webhooks[/<id>[/test]] (webhook_routes.cpp).
+  Reply webhooks_api(const Request& request, const std::string& path);
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
   Reply thumbnail(const std::string& id);
@@ -113,6 +118,7 @@ class Router {
   std::function<std::optional<SeedingStats>(const std::string&)> seeding_;
   std::function<nlohmann::json()> info_;
   ChannelService* channels_ = nullptr;
+  WebhookStore* webhooks_ = nullptr;
   bool guard_browsers_ = false;
   sys::LinkSigner signer_;
   ReadCache cache_;

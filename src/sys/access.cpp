@@ -13,7 +13,6 @@
 #include <sstream>
 
 namespace chronicle::sys {
-namespace {
 
 std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -22,8 +21,6 @@ std::string hmac_sha256(const std::string& key, const std::string& data) {
        data.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
-
-}  // namespace
 
 Result<std::string> read_token_file(const std::filesystem::path& file) {
   std::ifstream in(file);

@@ -10,6 +10,9 @@
 
 namespace chronicle::sys {
 
+// The raw (binary) HMAC-SHA256 of `data` under `key`.
+std::string hmac_sha256(const std::string& key, const std::string& data);
+
 // The token stored in `file` (0600), if the file exists; "" if it does not.
 Result<std::string> read_token_file(const std::filesystem::path& file);
 // A new random token written to `file` with mode 0600 (the file must not exist yet).

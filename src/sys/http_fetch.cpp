@@ -82,4 +82,61 @@ Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, 
   return make_error("http_error", url + ": too many redirects");
 }
 
+Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
+                        const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                        std::chrono::milliseconds timeout) {
+  std::vector<IpAddress> addresses;
+  auto checked = check_url(url, policy, [&](const std::string& host) {
+    auto r = resolve_host(host);
+    if (r) addresses = *r;
+    return r;
+  });
+  if (!checked) return checked.error();
+  if (checked->scheme != "http" && checked->scheme != "https")
+    return make_error("unsupported_url", "only http(s) receivers: " + url);
+  const std::uint16_t port = checked->port.value_or(checked->scheme == "https" ? 443 : 80);
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  if (!curl) return make_error("http_error", "cannot start an HTTP request");
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(nullptr, &curl_slist_free_all);
+  if (!addresses.empty()) {
+    const auto& a = addresses.front();
+    const std::string entry =
+        checked->host + ":" + std::to_string(port) + ":" + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
+    pin.reset(curl_slist_append(nullptr, entry.c_str()));
+  }
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(nullptr, &curl_slist_free_all);
+  for (const auto& [name, value] : headers) {
+    curl_slist* grown = curl_slist_append(header_list.get(), (name + ": " + value).c_str());
+    if (!grown) return make_error("http_error", "cannot build the request headers");
+    header_list.release();
+    header_list.reset(grown);
+  }
+  curl_slist* no_expect = curl_slist_append(header_list.get(), "Expect:");
+  if (no_expect) {
+    header_list.release();
+    header_list.reset(no_expect);
+  }
+  Sink sink{{}, 1024, false};
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, pin.get());
+  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "chronicle-webhook");
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, header_list.get());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
+  const CURLcode rc = curl_easy_perform(curl.get());
+  // A long answer is cut, not an error: only its start is kept to show.
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.too_big))
+    return make_error("http_error", std::string(curl_easy_strerror(rc)));
+  PostAnswer answer;
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &answer.status);
+  answer.body = std::move(sink.body);
+  return answer;
+}
+
 }  // namespace chronicle::sys

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 #include "core/url_policy.hpp"
@@ -13,5 +15,16 @@ namespace chronicle::sys {
 
 Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, std::chrono::milliseconds timeout,
                                std::size_t max_bytes = 1 << 20);
+
+struct PostAnswer {
+  long status = 0;
+  std::string body;  // the first KiB, to say what a receiver answered
+};
+
+// POSTs `body` to `url` under the same rules (the address checked and pinned); redirects are not
+// followed: a webhook receiver answers where it was registered.
+Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
+                        const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                        std::chrono::milliseconds timeout);
 
 }  // namespace chronicle::sys

@@ -1,0 +1,174 @@
+#include "notify/notifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include "core/hex.hpp"
+#include "core/ids.hpp"
+#include "sys/access.hpp"
+#include "sys/http_fetch.hpp"
+
+namespace chronicle::notify {
+
+std::string signature(const std::string& secret, const std::string& timestamp, const std::string& body) {
+  const std::string mac = sys::hmac_sha256(secret, timestamp + "." + body);
+  return "sha256=" + to_hex(mac.data(), mac.size());
+}
+
+namespace {
+
+bool wants(const Webhook& hook, const std::string& event) {
+  return std::find(hook.events.begin(), hook.events.end(), event) != hook.events.end();
+}
+
+// The events a job's state shows, in the order they happened.
+std::vector<const char*> events_of(const Job& job) {
+  std::vector<const char*> out;
+  if (job.milestones.count("recording")) out.push_back(webhook_event::recording);
+  if (job.status == JobStatus::completed) out.push_back(webhook_event::completed);
+  if (job.status == JobStatus::failed) out.push_back(webhook_event::failed);
+  return out;
+}
+
+}  // namespace
+
+void Notifier::start(std::stop_token shutdown) {
+  thread_ = std::jthread([this, shutdown](std::stop_token own) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!own.stop_requested() && !shutdown.stop_requested()) {
+      if (auto followed = follow_jobs(); !followed)
+        spdlog::warn("webhooks: cannot read the job feed: {}", followed.error().message);
+      send_due();
+      std::unique_lock lock(m);
+      cv.wait_for(lock, shutdown, std::chrono::seconds(1), [&] { return own.stop_requested(); });
+    }
+  });
+}
+
+void Notifier::stop() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+}
+
+Result<bool> Notifier::queue_for(const Webhook& hook, const std::string& event, const std::string& key,
+                                 const nlohmann::json& subject) {
+  bool queued = false;
+  auto d = queue_delivery(hooks_, hook, event, key, subject, &queued);
+  if (!d) return d.error();
+  return queued;
+}
+
+Result<std::size_t> Notifier::notify(const std::string& event, const std::string& key, const nlohmann::json& subject) {
+  auto hooks = hooks_.list();
+  if (!hooks) return hooks.error();
+  std::size_t queued = 0;
+  for (const auto& hook : *hooks) {
+    if (!wants(hook, event)) continue;
+    auto q = queue_for(hook, event, key, subject);
+    if (!q) return q.error();
+    queued += *q ? 1 : 0;
+  }
+  return queued;
+}
+
+Result<std::size_t> Notifier::follow_jobs() {
+  auto cursor = hooks_.feed_cursor();
+  if (!cursor) return cursor.error();
+  if (!*cursor) {
+    // The first time: events from now on, not the whole history.
+    auto head = jobs_.changes_since(-1, 0);
+    if (!head) return head.error();
+    if (auto w = hooks_.set_feed_cursor(head->cursor); !w) return w.error();
+    return std::size_t{0};
+  }
+  auto hooks = hooks_.list();
+  if (!hooks) return hooks.error();
+  std::size_t queued = 0;
+  std::int64_t at = **cursor;
+  for (int round = 0; round < 20; ++round) {
+    auto batch = jobs_.changes_since(at, 500);
+    if (!batch) return batch.error();
+    if (batch->jobs.empty()) break;
+    for (std::size_t i = 0; i < batch->jobs.size(); ++i) {
+      if (batch->removed[i]) continue;
+      const Job& job = batch->jobs[i];
+      const auto events = events_of(job);
+      if (events.empty()) continue;
+      const auto subject = to_public_json(job);
+      for (const auto& hook : *hooks)
+        for (const char* event : events) {
+          if (!wants(hook, event)) continue;
+          auto q = queue_for(hook, event, job.id, subject);
+          if (!q) return q.error();  // the cursor stays: these changes are read again
+          queued += *q ? 1 : 0;
+        }
+    }
+    at = batch->cursor;
+    if (auto w = hooks_.set_feed_cursor(at); !w) return w.error();
+  }
+  return queued;
+}
+
+std::size_t Notifier::send_due() {
+  auto due = hooks_.due(now(), 50);
+  if (!due || due->empty()) return 0;
+  auto hooks = hooks_.list();
+  if (!hooks) return 0;
+  std::map<std::string, const Webhook*> by_id;
+  for (const auto& h : *hooks) by_id[h.id] = &h;
+  std::size_t accepted = 0;
+  for (auto& d : *due) {
+    auto it = by_id.find(d.webhook_id);
+    if (it == by_id.end()) continue;  // removed meanwhile: its deliveries went with it
+    accepted += deliver(d, *it->second) ? 1 : 0;
+  }
+  return accepted;
+}
+
+bool Notifier::deliver(Delivery d, const Webhook& hook) {
+  const auto at = now();
+  const std::string timestamp =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count());
+  // The format's headers (ntfy's Title) come from rendering the event again: only the body is kept.
+  auto shape = render_event(hook.format, d.event, d.id, nlohmann::json::object(), at);
+  std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", shape.content_type},
+                                                              {"X-Chronicle-Event", d.event},
+                                                              {"X-Chronicle-Delivery", d.id},
+                                                              {kTimestampHeader, timestamp}};
+  for (auto& h : shape.headers) headers.push_back(h);
+  if (!hook.secret.empty()) headers.emplace_back(kSignatureHeader, signature(hook.secret, timestamp, d.body));
+  auto answer = sys::post(hook.url, policy_, headers, d.body, std::chrono::seconds(10));
+  ++d.attempts;
+  if (answer && answer->status >= 200 && answer->status < 300) {
+    d.state = DeliveryState::delivered;
+    d.delivered_at = now();
+    d.last_status = static_cast<int>(answer->status);
+    d.last_error.clear();
+  } else {
+    d.last_status = answer ? static_cast<int>(answer->status) : 0;
+    d.last_error = answer ? "HTTP " + std::to_string(answer->status) + (answer->body.empty() ? "" : ": ") +
+                                answer->body.substr(0, 200)
+                          : answer.error().message;
+    // A receiver on an address the policy refuses is not asked again.
+    const bool refused = !answer && answer.error().code == "forbidden_address";
+    if (refused || d.attempts >= kMaxDeliveryAttempts) {
+      d.state = DeliveryState::failed;
+    } else {
+      d.next_attempt_at = next_attempt(d.attempts, now());
+    }
+    spdlog::warn("webhook {}: delivery {} (attempt {}) failed: {}{}", hook.id, d.id, d.attempts, d.last_error,
+                 d.state == DeliveryState::failed ? "; given up" : "");
+  }
+  if (auto w = hooks_.update(d); !w)
+    spdlog::warn("webhook {}: cannot record delivery {}: {}", hook.id, d.id, w.error().message);
+  return d.state == DeliveryState::delivered;
+}
+
+}  // namespace chronicle::notify
