@@ -16,6 +16,7 @@
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/reaper.hpp"
 #include "http/server.hpp"
+#include "notify/notifier.hpp"
 #include "record/probe.hpp"
 #include "record/tools.hpp"
 #include "sys/access.hpp"
@@ -24,7 +25,6 @@
 #include "sys/resolve.hpp"
 #include "torrent/seeder.hpp"
 #include "torrent/tracker.hpp"
-#include "notify/notifier.hpp"
 #include "watch/watcher.hpp"
 
 namespace chronicle::app {

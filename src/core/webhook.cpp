@@ -50,8 +50,8 @@ nlohmann::json to_public_json(const Delivery& d) {
           {"state", to_string(d.state)},
           {"attempts", d.attempts},
           {"created_at", to_rfc3339(d.created_at)},
-          {"next_attempt_at", d.state == DeliveryState::pending ? nlohmann::json(to_rfc3339(d.next_attempt_at))
-                                                                : nlohmann::json(nullptr)},
+          {"next_attempt_at",
+           d.state == DeliveryState::pending ? nlohmann::json(to_rfc3339(d.next_attempt_at)) : nlohmann::json(nullptr)},
           {"delivered_at", time_or_null(d.delivered_at)},
           {"last_status", d.last_status ? nlohmann::json(d.last_status) : nlohmann::json(nullptr)},
           {"last_error", d.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.last_error)}};
@@ -91,13 +91,15 @@ OutgoingMessage render_event(WebhookFormat format, const std::string& event, con
     case WebhookFormat::discord:
       m.content_type = "application/json";
       // Discord refuses content over 2,000 characters.
-      m.body = nlohmann::json{{"content", line.substr(0, 1900)}, {"allowed_mentions", {{"parse", nlohmann::json::array()}}}}
-                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      m.body =
+          nlohmann::json{{"content", line.substr(0, 1900)}, {"allowed_mentions", {{"parse", nlohmann::json::array()}}}}
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       break;
     case WebhookFormat::ntfy:
       m.content_type = "text/plain; charset=utf-8";
       m.body = line;
-      m.headers = {{"Title", "chronicle: " + event}, {"Tags", event == webhook_event::failed ? "warning" : "movie_camera"}};
+      m.headers = {{"Title", "chronicle: " + event},
+                   {"Tags", event == webhook_event::failed ? "warning" : "movie_camera"}};
       break;
     default: {
       nlohmann::json body = {{"event", event}, {"delivery_id", delivery_id}, {"at", to_rfc3339(at)}, {"text", line}};

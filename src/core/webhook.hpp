@@ -43,7 +43,7 @@ enum class DeliveryState { pending, delivered, failed };
 std::string_view to_string(DeliveryState s);
 
 struct Delivery {
-  std::string id;      // unique per (webhook, event, subject): the same event is never queued twice
+  std::string id;  // unique per (webhook, event, subject): the same event is never queued twice
   std::string webhook_id;
   std::string event;
   std::string body;  // as it will be sent

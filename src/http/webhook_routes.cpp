@@ -107,7 +107,8 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
   }
   if (action == "test") {
     if (m != bhttp::verb::post) return method_not_allowed("POST");
-    auto queued = queue_delivery(*webhooks_, **hook, webhook_event::ping, new_job_id(), nlohmann::json{{"url", (*hook)->url}});
+    auto queued =
+        queue_delivery(*webhooks_, **hook, webhook_event::ping, new_job_id(), nlohmann::json{{"url", (*hook)->url}});
     if (!queued) return error_reply(queued.error());
     return json_reply(202, to_public_json(*queued));
   }

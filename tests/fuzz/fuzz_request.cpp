@@ -1,5 +1,5 @@
 // HTTP requests, as bytes off the wire, through Beast's parser and the router with a real
-// embedded backend (SQLite in a temporary directory, channels included; a channel check's probe
+// embedded backend (SQLite in a temporary directory, channels and webhooks included; a channel check's probe
 // answers "offline" without a network), and again from memory. Every reply must be
 // well-formed: a status below 500 for any input, and a JSON body that parses whenever the reply
 // says it is JSON.
@@ -58,11 +58,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
       [](const std::string&) -> Result<LiveCheck> { return LiveCheck{}; });
   world->router = std::make_unique<http::Router>(world->config, *world->service, world->metrics, nullptr);
   world->router->set_channels(world->channels.get());
+  world->router->set_webhooks(world->backend.webhooks.get());
   world->token_config = world->config;
   world->token_config.token = "fuzz-token";
   world->guarded = std::make_unique<http::Router>(world->token_config, *world->service, world->metrics, nullptr);
   world->guarded->guard_browsers();
   world->guarded->set_channels(world->channels.get());
+  world->guarded->set_webhooks(world->backend.webhooks.get());
   return 0;
 }
 

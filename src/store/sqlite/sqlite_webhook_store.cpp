@@ -136,8 +136,12 @@ Result<bool> SqliteWebhookStore::enqueue(const Delivery& d) {
          "INSERT INTO webhook_deliveries(id, webhook_id, event, body, state, attempts, created_ms, next_ms, "
          "delivered_ms, last_status, last_error) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, NULL, 0, '') "
          "ON CONFLICT DO NOTHING");
-  s.bind(1, d.id).bind(2, d.webhook_id).bind(3, d.event).bind(4, d.body).bind(5, ms(d.created_at)).bind(
-      6, ms(d.next_attempt_at));
+  s.bind(1, d.id)
+      .bind(2, d.webhook_id)
+      .bind(3, d.event)
+      .bind(4, d.body)
+      .bind(5, ms(d.created_at))
+      .bind(6, ms(d.next_attempt_at));
   if (s.step() != SQLITE_DONE) return db_->error("queue delivery");
   return sqlite3_changes(db_->handle()) == 1;
 }
