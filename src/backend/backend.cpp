@@ -7,8 +7,8 @@
 #include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
 #include "store/sqlite/sqlite_channel_store.hpp"
-#include "store/sqlite/sqlite_webhook_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
+#include "store/sqlite/sqlite_webhook_store.hpp"
 
 namespace chronicle {
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "core/channel_service.hpp"
-#include "core/webhook.hpp"
 #include "core/config.hpp"
 #include "core/service.hpp"
+#include "core/webhook.hpp"
 #include "http/metrics.hpp"
 #include "http/read_cache.hpp"
 #include "sys/access.hpp"
