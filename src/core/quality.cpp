@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace chronicle {
 
@@ -110,7 +111,7 @@ std::optional<MediaInfo> media_from_ffprobe(const nlohmann::json& probe) {
       m.height = s.value("height", 0);
       m.fps = parse_rate(s.value("avg_frame_rate", ""));
       if (m.fps <= 0) m.fps = parse_rate(s.value("r_frame_rate", ""));
-      m.fps = static_cast<double>(static_cast<long long>(m.fps * 100 + 0.5)) / 100;
+      m.fps = static_cast<double>(std::lround(m.fps * 100)) / 100;
     } else if (type == "audio" && m.audio_codec.empty()) {
       m.audio_codec = s.value("codec_name", "");
     }

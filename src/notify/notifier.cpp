@@ -36,7 +36,7 @@ std::vector<const char*> events_of(const Job& job) {
 
 }  // namespace
 
-void Notifier::start(std::stop_token shutdown) {
+void Notifier::start(const std::stop_token& shutdown) {
   thread_ = std::jthread([this, shutdown](std::stop_token own) {
     std::mutex m;
     std::condition_variable_any cv;

@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "core/ports.hpp"
 #include "core/url_policy.hpp"
@@ -24,9 +25,10 @@ std::string signature(const std::string& secret, const std::string& timestamp, c
 
 class Notifier {
  public:
-  Notifier(WebhookStore& hooks, JobStore& jobs, UrlPolicy policy) : hooks_(hooks), jobs_(jobs), policy_(policy) {}
+  Notifier(WebhookStore& hooks, JobStore& jobs, UrlPolicy policy)
+      : hooks_(hooks), jobs_(jobs), policy_(std::move(policy)) {}
   ~Notifier() { stop(); }
-  void start(std::stop_token shutdown);
+  void start(const std::stop_token& shutdown);
   void stop();
 
   // Queues `event` about `subject` for every webhook that asks for it; `key` tells this event

@@ -104,18 +104,20 @@ Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
         checked->host + ":" + std::to_string(port) + ":" + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
     pin.reset(curl_slist_append(nullptr, entry.c_str()));
   }
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(nullptr, &curl_slist_free_all);
+  curl_slist* raw_headers = nullptr;
   for (const auto& [name, value] : headers) {
-    curl_slist* grown = curl_slist_append(header_list.get(), (name + ": " + value).c_str());
-    if (!grown) return make_error("http_error", "cannot build the request headers");
-    header_list.release();
-    header_list.reset(grown);
+    std::string line = name;
+    line.append(": ").append(value);
+    curl_slist* grown = curl_slist_append(raw_headers, line.c_str());
+    if (!grown) {
+      curl_slist_free_all(raw_headers);
+      return make_error("http_error", "cannot build the request headers");
+    }
+    raw_headers = grown;
   }
-  curl_slist* no_expect = curl_slist_append(header_list.get(), "Expect:");
-  if (no_expect) {
-    header_list.release();
-    header_list.reset(no_expect);
-  }
+  // No "Expect: 100-continue" round trip before a small body.
+  if (curl_slist* grown = curl_slist_append(raw_headers, "Expect:")) raw_headers = grown;
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(raw_headers, &curl_slist_free_all);
   Sink sink{{}, 1024, false};
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, pin.get());
