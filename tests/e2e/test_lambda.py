@@ -204,7 +204,7 @@ def test_api_gateway_and_sqs_events_record_a_stream_end_to_end(function, make_st
     assert abs(ffprobe_duration(str(out)) - 8) <= 1.2
     # A scheduled event runs the reaper's sweep and the watcher (nothing to watch here).
     assert f.runtime.invoke({"source": "aws.events", "detail-type": "Scheduled Event"})[:2] == (
-        "response", {"swept": True, "checks_sent": 0, "channels_checked": 0})
+        "response", {"swept": True, "checks_sent": 0, "channels_checked": 0, "recordings_deleted": 0})
 
 
 def test_the_scheduled_event_checks_channels_and_makes_one_job_per_session(function, make_stream):
