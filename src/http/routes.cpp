@@ -1,5 +1,7 @@
 #include "http/routes.hpp"
 
+#include "http/openapi_json.hpp"
+
 #include <openssl/crypto.h>
 
 #include <cstring>
@@ -431,6 +433,13 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (m == bhttp::verb::post) return submit(req);
     if (read) return list(query);
     return method_not_allowed("GET, POST");
+  }
+  if (path == "/api/v1/openapi.json") {
+    if (!read) return method_not_allowed("GET");
+    Reply r;
+    r.content_type = "application/json";
+    r.body = kOpenApiJson;
+    return r;
   }
   if (path == "/api/v1/info") {
     if (!read) return method_not_allowed("GET");

@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -49,6 +50,10 @@ def sims():
 @pytest.fixture(scope="module")
 def moto():
     """moto_server on loopback, standing in for AWS; yields (endpoint, environment)."""
+    for tool in ("moto_server", "aws"):
+        if not shutil.which(tool):
+            pytest.fail(f"{tool} is not installed: the AWS tests need moto_server and the aws CLI "
+                        "(scripts/install-deps.sh installs both when they are missing)", pytrace=False)
     port = free_port()
     proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

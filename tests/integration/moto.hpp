@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -60,6 +61,9 @@ class MotoServer : public ::testing::Environment {
     if (pid_ > 0) return;
     ::testing::AddGlobalTestEnvironment(new MotoServer);
     port_ = free_port();
+    if (std::system("command -v moto_server > /dev/null 2>&1") != 0)
+      FAIL() << "moto_server is not installed: the AWS adapter tests run against it "
+                "(scripts/install-deps.sh installs it in a virtual environment when it is missing)";
     sys::SpawnOptions o;
     o.argv = {"moto_server", "-H", "127.0.0.1", "-p", std::to_string(port_)};
     o.new_process_group = true;
