@@ -1,3 +1,5 @@
+#include <cctype>
+
 #include "core/ports.hpp"
 
 namespace chronicle {
@@ -36,6 +38,15 @@ bool apply_heartbeat(Job& job, const Heartbeat& beat) {
     if (beat.last_media_at) job.last_media_at = beat.last_media_at;
   }
   return true;
+}
+
+bool matches_search(const Job& job, const std::string& search) {
+  if (search.empty()) return true;
+  const auto contains = [&](std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text.find(search) != std::string::npos;
+  };
+  return contains(job.name) || contains(job.title) || contains(job.url);
 }
 
 }  // namespace chronicle

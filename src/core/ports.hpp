@@ -28,7 +28,12 @@ struct ListQuery {
   std::optional<std::string> channel_id;  // only this channel's jobs (not combined with status)
   std::size_t limit = 50;
   std::optional<std::string> cursor;  // list jobs created strictly before this one
+  // Only jobs whose name, title or URL contains this (lowercase; ASCII letters compare
+  // case-insensitively). Empty: no search.
+  std::string search;
 };
+// Whether `job` matches a ListQuery's search (stores that cannot search in place filter with it).
+bool matches_search(const Job& job, const std::string& search);
 
 struct ChangeBatch {
   std::vector<Job> jobs;           // the job as written by each change, oldest first

@@ -78,7 +78,7 @@ code{background:#111;padding:.1rem .3rem;border-radius:4px}a{color:#a3b55a}</sty
 
 std::string page_key(const ListQuery& q) {
   return std::string(q.status ? to_string(*q.status) : "") + "|" + std::to_string(q.limit) + "|" +
-         q.cursor.value_or("") + "|" + q.channel_id.value_or("");
+         q.cursor.value_or("") + "|" + q.channel_id.value_or("") + "|" + q.search;
 }
 
 }  // namespace
@@ -434,6 +434,18 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (read) return list(query);
     return method_not_allowed("GET, POST");
   }
+  if (path == "/api/v1/stats") {
+    if (!read) return method_not_allowed("GET");
+    auto totals = service_.totals();
+    if (!totals) return error_reply(totals.error());
+    nlohmann::json by_status = nlohmann::json::object();
+    std::int64_t total = 0;
+    for (const auto& [status, n] : totals->by_status) {
+      by_status[std::string(to_string(status))] = n;
+      total += n;
+    }
+    return json_reply(200, {{"jobs", {{"total", total}, {"by_status", by_status}}}});
+  }
   if (path == "/api/v1/openapi.json") {
     if (!read) return method_not_allowed("GET");
     Reply r;
@@ -579,6 +591,11 @@ std::variant<ListQuery, Reply> Router::list_query(const std::map<std::string, st
   if (auto it = query.find("cursor"); it != query.end() && !it->second.empty()) {
     if (!looks_like_job_id(it->second)) return error_reply(400, "invalid_cursor", "cursor is not a job id");
     q.cursor = it->second;
+  }
+  if (auto it = query.find("q"); it != query.end() && !it->second.empty()) {
+    if (it->second.size() > 100) return error_reply(400, "invalid_query", "q (a search) is at most 100 characters");
+    q.search = it->second;
+    for (auto& c : q.search) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (auto it = query.find("channel"); it != query.end() && !it->second.empty()) {
     if (!looks_like_job_id(it->second)) return error_reply(400, "invalid_channel", "channel is not a channel id");

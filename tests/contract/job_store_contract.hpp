@@ -217,6 +217,47 @@ TYPED_TEST_P(JobStoreContract, ListsAChannelsJobsNewestFirstWithACursor) {
   EXPECT_TRUE(store.list(q)->jobs.empty());
 }
 
+TYPED_TEST_P(JobStoreContract, SearchesNameTitleAndUrlInPagesNewestFirst) {
+  auto& store = *this->connection;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    Job j = new_job("http://search.test/stream-" + std::to_string(i));
+    j.name = i % 2 ? "Evening News " + std::to_string(i) : "weather";
+    if (i == 4) j.title = "Late EVENING special";
+    auto made = store.create_or_get_active(j);
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    ids.push_back(made->job.id);
+  }
+  ListQuery q;
+  q.search = "evening";  // lowercase, as the API passes it
+  q.limit = 2;
+  auto page = store.list(q);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->jobs.size(), 2u);
+  EXPECT_EQ(page->jobs[0].id, ids[5]);
+  EXPECT_EQ(page->jobs[1].id, ids[4]) << "the title counts, whatever its case";
+  ASSERT_TRUE(page->next_cursor);
+  q.cursor = page->next_cursor;
+  auto rest = store.list(q);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->jobs.size(), 2u);
+  EXPECT_EQ(rest->jobs[0].id, ids[3]);
+  EXPECT_EQ(rest->jobs[1].id, ids[1]);
+  EXPECT_FALSE(rest->next_cursor);
+  ListQuery by_url;
+  by_url.search = "stream-2";
+  ASSERT_EQ(store.list(by_url)->jobs.size(), 1u);
+  EXPECT_EQ(store.list(by_url)->jobs[0].id, ids[2]);
+  ASSERT_TRUE(move_to(store, ids[1], JobStatus::canceled).ok());
+  ListQuery with_status;
+  with_status.search = "evening";
+  with_status.status = JobStatus::pending;
+  EXPECT_EQ(store.list(with_status)->jobs.size(), 3u) << "with a status too";
+  ListQuery none;
+  none.search = "nothing like it";
+  EXPECT_TRUE(store.list(none)->jobs.empty());
+}
+
 TYPED_TEST_P(JobStoreContract, CountsOnlyTheStatusesAsked) {
   auto& store = *this->connection;
   auto a = store.create_or_get_active(new_job("http://n/1"));
@@ -338,7 +379,8 @@ TYPED_TEST_P(JobStoreContract, TheChangeTokenMovesWithEveryWrite) {
 REGISTER_TYPED_TEST_SUITE_P(JobStoreContract, SameUrlWhileActiveIsOneJob, ReadsBackWhatWasWritten,
                             CompareAndSetRefusesAStaleWriter, ConcurrentClaimsStartAJobOnce, HeartbeatsOnlyOnActiveJobs,
                             ListsNewestFirstByStatusWithACursor, ListsAChannelsJobsNewestFirstWithACursor,
-                            CountsOnlyTheStatusesAsked, ChangeFeedReportsEveryChangeInOrder, ADeletionIsAChangeToo,
+                            SearchesNameTitleAndUrlInPagesNewestFirst, CountsOnlyTheStatusesAsked,
+                            ChangeFeedReportsEveryChangeInOrder, ADeletionIsAChangeToo,
                             TheFeedSeesWritesOfOtherConnections, AFeedFollowerListsOnceThenFollowsTheFeed,
                             TheChangeTokenMovesWithEveryWrite);
 

@@ -85,6 +85,7 @@ def test_every_route_answers_as_the_openapi_document_says(sims):
         api.call("GET", "/healthz", expect=200)
         api.call("GET", "/metrics", expect=200)
         api.call("GET", "/api/v1/info", expect=200)
+        api.call("GET", "/api/v1/stats", expect=200)
 
         # Jobs: submit, the same URL again, bad input.
         sim = sims([("live", 5), ("end",)])
@@ -96,6 +97,8 @@ def test_every_route_answers_as_the_openapi_document_says(sims):
         api.call("GET", "/api/v1/jobs", expect=200)
         api.call("GET", "/api/v1/jobs?status=recording&limit=5", expect=200)
         api.call("GET", "/api/v1/jobs?status=nope", expect=400)
+        _, found = api.call("GET", "/api/v1/jobs?q=DOCUMENTED", expect=200)
+        assert [j["id"] for j in found["jobs"]] == [job["id"]], "a search finds the job by its name"
         api.call("GET", f"/api/v1/jobs/{job['id']}", expect=200)
         api.call("GET", "/api/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV", expect=404)
         api.call("DELETE", f"/api/v1/jobs/{job['id']}", expect=409)

@@ -67,6 +67,7 @@ class MemoryJobStore final : public JobStore {
       if (query.cursor && it->first >= *query.cursor) continue;
       if (query.status && it->second.status != *query.status) continue;
       if (query.channel_id && it->second.channel_id != *query.channel_id) continue;
+      if (!matches_search(it->second, query.search)) continue;
       if (page.jobs.size() == query.limit) {
         page.next_cursor = page.jobs.back().id;
         break;

@@ -1,5 +1,7 @@
 #include "store/dynamodb/dynamodb_job_store.hpp"
 
+#include <cctype>
+
 #include <spdlog/spdlog.h>
 
 #include "core/ids.hpp"
@@ -148,6 +150,11 @@ json DynamoJobStore::job_item(const Job& job, std::int64_t seq) const {
                {"seq", N(seq)},
                {"doc", S(to_storage_json(job).dump())}};
   if (!job.channel_id.empty()) item["channel_id"] = S(job.channel_id);
+  // What a list's search looks in, folded as matches_search folds (DynamoDB's contains() is
+  // case-sensitive). Jobs written before searching existed get it at their next write.
+  std::string search = job.name + "\n" + job.title + "\n" + job.url;
+  for (auto& c : search) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  item["search"] = S(search);
   // A pinned job is kept: no expiry.
   if (is_terminal(job.status) && !job.pinned)
     item["expires_at"] = N(epoch_seconds() + options_.retention_days * 86400LL);
@@ -349,6 +356,12 @@ Result<JobPage> DynamoJobStore::list(const ListQuery& q) {
     request["ExpressionAttributeValues"][":cursor"] = S(*q.cursor);
   }
   request["KeyConditionExpression"] = condition;
+  if (!q.search.empty()) {
+    // Applied after the index is read: a search reads the listed partition until it has a page.
+    request["FilterExpression"] = "contains(#search, :q)";
+    request["ExpressionAttributeNames"]["#search"] = "search";
+    request["ExpressionAttributeValues"][":q"] = S(q.search);
+  }
   auto jobs = query_jobs(request, q.limit + 1);
   if (!jobs) return jobs.error();
   JobPage page{std::move(*jobs), std::nullopt};

@@ -133,12 +133,19 @@ Result<JobPage> SqliteJobStore::list(const ListQuery& q) {
   if (q.status) sql += " AND status = ?1";
   if (q.channel_id) sql += " AND channel_id = ?4";
   if (q.cursor) sql += " AND id < ?2";
+  // A search reads the documents it passes (fine for a person's query over a history of
+  // thousands); lower() folds ASCII, as matches_search does.
+  if (!q.search.empty())
+    sql +=
+        " AND (instr(lower(url), ?5) > 0 OR instr(lower(coalesce(json_extract(doc, '$.name'), '')), ?5) > 0 OR "
+        "instr(lower(coalesce(json_extract(doc, '$.title'), '')), ?5) > 0)";
   sql += " ORDER BY id DESC LIMIT ?3";
   Stmt s(*db_, sql.c_str());
   if (q.status) s.bind(1, std::string(to_string(*q.status)));
   if (q.cursor) s.bind(2, *q.cursor);
   s.bind(3, static_cast<std::int64_t>(q.limit + 1));
   if (q.channel_id) s.bind(4, *q.channel_id);
+  if (!q.search.empty()) s.bind(5, q.search);
   JobPage page;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
