@@ -92,6 +92,59 @@ def test_library_quality_thumbnails_and_playback(sims):
         c.close()
 
 
+def seed_history(db, total, failed):
+    """`total` finished jobs written straight into serve's SQLite store (a history as long as a
+    user's, in seconds); returns (oldest id, the name of one job in the middle)."""
+    import random
+    import sqlite3
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+    def ulid(ms):
+        t = "".join(alphabet[(ms >> (5 * (9 - i))) & 31] for i in range(10))
+        return t + "".join(random.choice(alphabet) for _ in range(16))
+
+    start = 1_700_000_000_000
+    con = sqlite3.connect(db)
+    rows, oldest, needle = [], None, None
+    for i in range(total):
+        job_id = ulid(start + i * 60_000)
+        status = "failed" if i % (total // failed) == 0 else "completed"
+        name = f"show {i:05d}" if i != total // 2 else "needle in the history"
+        at = f"2023-11-14T22:{i % 60:02d}:00.000Z"
+        doc = {"id": job_id, "url": f"https://example.com/live/{i}", "name": name, "prefix": "", "status": status,
+               "title": f"episode {i}", "created_at": at, "started_at": at, "updated_at": at, "finished_at": at,
+               "bytes": 1000 + i, "duration_s": 60.0, "milestones": {"pending": at, status: at},
+               "error": {"code": "stream_lost", "message": "the stream did not come back"} if status == "failed"
+               else None, "version": 1}
+        rows.append((job_id, doc["url"], status, 1, i + 1, json.dumps(doc)))
+        oldest = oldest or job_id
+        if i == total // 2:
+            needle = name
+    con.executemany("INSERT INTO jobs(id, url, status, version, seq, doc) VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return oldest, needle
+
+
+def test_a_long_history_counts_scrolls_and_searches_on_the_server():
+    from harness import Chronicle
+    c = Chronicle()
+    try:
+        c.stop_server()
+        total, failed = 5000, 1000
+        oldest, needle = seed_history(os.path.join(c.data, "chronicle.db"), total, failed)
+        c.start()
+        _, stats = c.api("GET", "/api/v1/stats")
+        assert stats["jobs"]["total"] == total and stats["jobs"]["by_status"]["failed"] == failed
+        r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "history.mjs"), c.base, oldest, needle,
+                            str(total), str(failed), ARTIFACTS], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        m = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"\nhistory of {total}: {m}")
+    finally:
+        c.close()
+
+
 def test_dashboard_asks_for_the_token_once_and_uses_signed_links(make_stream):
     from harness import Chronicle
     c = Chronicle(env={"CHRONICLE_TOKEN": "browser-s3cret"})

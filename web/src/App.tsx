@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Radio } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { api, ApiError, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
-import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo } from "@/lib/types";
+import { api, ApiError, PAGE_SIZE, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
+import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo, type Stats } from "@/lib/types";
 import { formatBytes, isActive, retentionTitle, storageText } from "@/lib/format";
 import { AddChannelDialog } from "@/features/AddChannelDialog";
 import { ChannelsView } from "@/features/ChannelsView";
@@ -15,10 +15,38 @@ type Filter = JobStatus | "all" | "active";
 type View = "recordings" | "channels";
 
 const viewFromHash = (): View => (window.location.hash === "#channels" ? "channels" : "recordings");
+const ACTIVE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
+
+// Whether a job belongs in the list as filtered and searched (the server decides for what it
+// lists; this keeps live updates in line with it).
+function matchesView(job: Job, filter: Filter, search: string): boolean {
+  if (filter === "active" ? !isActive(job.status) : filter !== "all" && job.status !== filter) return false;
+  if (!search) return true;
+  const needle = search.toLowerCase();
+  return [job.name, job.title ?? "", job.url].some((t) => t.toLowerCase().includes(needle));
+}
+
+// The list for a filter and search: a page from the server (the active statuses are few: all of
+// them at once).
+async function firstPage(filter: Filter, search: string): Promise<{ jobs: Job[]; next_cursor: string | null }> {
+  if (filter !== "active") return api.listJobs({ status: filter === "all" ? undefined : filter, q: search || undefined });
+  const pages = await Promise.all(ACTIVE.map((status) => api.listJobs({ status, q: search || undefined, limit: 500 })));
+  return { jobs: pages.flatMap((p) => p.jobs).sort((a, b) => (a.id < b.id ? 1 : -1)), next_cursor: null };
+}
 
 export default function App() {
+  // Every job read so far (the list's pages, channels' recent recordings, live updates), and the
+  // ids the list shows for the current filter and search, newest first, with where it goes on.
   const [jobs, setJobs] = useState<Map<string, Job>>(new Map());
+  const [order, setOrder] = useState<string[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [listed, setListed] = useState(false);
   const [filter, setFilter] = useState<Filter>("all");
+  const [searchText, setSearchText] = useState("");
+  const [search, setSearch] = useState("");
+  const [stats, setStats] = useState<Stats | null>(null);
+  const view_ = useRef({ filter: "all" as Filter, search: "" });
   const [selected, setSelected] = useState<string | null>(null);
   const [connection, setConnection] = useState<Connection>("connecting");
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -43,48 +71,124 @@ export default function App() {
   const upsertChannel = useCallback((c: Channel) => setChannels((m) => new Map(m).set(c.id, c)), []);
   // Bumped when a token is saved, so the event stream reconnects with it.
   const [tokenVersion, setTokenVersion] = useState(0);
+  const merge = useCallback((list: Job[]) => {
+    setJobs((m) => {
+      const next = new Map(m);
+      for (const j of list) next.set(j.id, j);
+      return next;
+    });
+  }, []);
+
+  // Counts come from the server (kept by its store), so they are right for any history. Read
+  // again after changes, at most once a second.
+  const statsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const refreshStats = useCallback(() => {
+    if (statsTimer.current) return;
+    statsTimer.current = setTimeout(() => {
+      statsTimer.current = null;
+      api.stats().then(setStats).catch(() => undefined);
+    }, 1000);
+  }, []);
+
+  const loadList = useCallback(() => {
+    const { filter: f, search: q } = view_.current;
+    return firstPage(f, q).then(({ jobs: page, next_cursor }) => {
+      if (view_.current.filter !== f || view_.current.search !== q) return; // a newer view asked meanwhile
+      merge(page);
+      setOrder(page.map((j) => j.id));
+      setNextCursor(next_cursor);
+      setListed(true);
+      setLoadError(null);
+    });
+  }, [merge]);
+
+  const loadMore = useCallback(() => {
+    if (!nextCursor || loadingMore) return;
+    const { filter: f, search: q } = view_.current;
+    setLoadingMore(true);
+    api
+      .listJobs({ status: f === "all" || f === "active" ? undefined : f, q: q || undefined, cursor: nextCursor })
+      .then(({ jobs: page, next_cursor }) => {
+        if (view_.current.filter !== f || view_.current.search !== q) return;
+        merge(page);
+        setOrder((o) => [...o, ...page.map((j) => j.id).filter((id) => !o.includes(id))]);
+        setNextCursor(next_cursor);
+      })
+      .catch((e) => setLoadError(e instanceof ApiError ? e.message : String(e)))
+      .finally(() => setLoadingMore(false));
+  }, [nextCursor, loadingMore, merge]);
+
   const resync = useCallback(() => {
     // A backend without channels answers 501: the channels view then stays empty. Each channel's
-    // latest recordings are read too, however far back in the history they are, and merged into
-    // the list after it arrived (so the list never drops them).
-    const channelPages = api
+    // latest recordings are read too, however far back in the history they are.
+    api
       .listChannels()
       .then(async ({ channels }) => {
         setChannels(new Map(channels.map((c) => [c.id, c])));
-        return (await Promise.all(channels.map((c) => api.channelJobs(c.id)))).flatMap((p) => p.jobs);
+        merge((await Promise.all(channels.map((c) => api.channelJobs(c.id)))).flatMap((p) => p.jobs));
       })
-      .catch(() => [] as Job[]);
-    api
-      .listJobs()
-      .then(async ({ jobs }) => {
-        const merged = new Map(jobs.map((j) => [j.id, j]));
-        for (const j of await channelPages) if (!merged.has(j.id)) merged.set(j.id, j);
-        setJobs(merged);
-        setLoadError(null);
-      })
-      .catch((e) => {
-        setLoadError(e instanceof ApiError ? e.message : String(e));
-        // A server with a token shows nothing without it: ask, then load again.
-        if (e instanceof ApiError && e.status === 401) {
-          retry.current = () => api.listJobs();
-          setAskToken(true);
-        }
-      });
-  }, []);
+      .catch(() => undefined);
+    api.stats().then(setStats).catch(() => undefined);
+    loadList().catch((e) => {
+      setLoadError(e instanceof ApiError ? e.message : String(e));
+      // A server with a token shows nothing without it: ask, then load again.
+      if (e instanceof ApiError && e.status === 401) {
+        retry.current = () => api.stats();
+        setAskToken(true);
+      }
+    });
+  }, [loadList, merge]);
 
+  // A new filter or search lists again from the server.
+  useEffect(() => {
+    view_.current = { filter, search };
+    setOrder([]);
+    setNextCursor(null);
+    setListed(false);
+    loadList().catch((e) => setLoadError(e instanceof ApiError ? e.message : String(e)));
+  }, [filter, search, loadList]);
+  useEffect(() => {
+    const t = setTimeout(() => setSearch(searchText.trim()), 300);
+    return () => clearTimeout(t);
+  }, [searchText]);
+
+  const nextCursorRef = useRef<string | null>(null);
+  nextCursorRef.current = nextCursor;
+  const onJob = useCallback(
+    (job: Job) => {
+      upsert(job);
+      refreshStats();
+      const { filter: f, search: q } = view_.current;
+      if (!matchesView(job, f, q)) return;
+      // A job that belongs in the list and is not in it: newer than the last one listed (or the
+      // list is complete) goes in at its place.
+      setOrder((o) => {
+        if (o.includes(job.id)) return o;
+        const last = o[o.length - 1];
+        if (last && job.id < last && nextCursorRef.current) return o;
+        const at = o.findIndex((id) => id < job.id);
+        return at < 0 ? [...o, job.id] : [...o.slice(0, at), job.id, ...o.slice(at)];
+      });
+    },
+    [upsert, refreshStats],
+  );
   useEffect(() => {
     resync();
     return subscribe(
       {
-        onJob: upsert,
-        onDeleted: (id) => setJobs((m) => ((m = new Map(m)), m.delete(id), m)),
+        onJob,
+        onDeleted: (id) => {
+          setJobs((m) => ((m = new Map(m)), m.delete(id), m));
+          setOrder((o) => o.filter((x) => x !== id));
+          refreshStats();
+        },
         onResync: resync,
         onChannel: upsertChannel,
         onChannelDeleted: (id) => setChannels((m) => ((m = new Map(m)), m.delete(id), m)),
       },
       setConnection,
     );
-  }, [resync, upsert, upsertChannel, tokenVersion]);
+  }, [resync, onJob, refreshStats, upsertChannel, tokenVersion]);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -97,7 +201,7 @@ export default function App() {
     load();
     const t = setInterval(load, 30_000);
     return () => clearInterval(t);
-  }, [jobs.size]);
+  }, [stats?.jobs.total]);
   const lowSpace = info?.disk ? info.disk.free < info.disk.reserve : false;
 
   // Any change the server refuses for lack of a token asks for it once, then retries.
@@ -113,21 +217,30 @@ export default function App() {
     }
   }, []);
 
-  const visible = useMemo(() => {
-    const all = [...jobs.values()].sort((a, b) => (a.id < b.id ? 1 : -1)); // ids sort by creation time
-    if (filter === "all") return all;
-    if (filter === "active") return all.filter((j) => isActive(j.status));
-    return all.filter((j) => j.status === filter);
-  }, [jobs, filter]);
+  const visible = useMemo(
+    () => order.map((id) => jobs.get(id)).filter((j): j is Job => !!j && matchesView(j, filter, search)),
+    [order, jobs, filter, search],
+  );
 
   const counts = useMemo(() => {
-    const c: Record<string, number> = { all: jobs.size, active: 0 };
-    for (const j of jobs.values()) {
-      c[j.status] = (c[j.status] ?? 0) + 1;
-      if (isActive(j.status)) c.active++;
-    }
+    const by = stats?.jobs.by_status ?? {};
+    const c: Record<string, number> = { all: stats?.jobs.total ?? 0, active: 0 };
+    for (const s of STATUSES) c[s] = by[s] ?? 0;
+    for (const s of ACTIVE) c.active += by[s] ?? 0;
     return c;
-  }, [jobs]);
+  }, [stats]);
+
+  // The next page as the end of the list comes into view.
+  const sentinel = useRef<HTMLDivElement | null>(null);
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !nextCursor || typeof IntersectionObserver === "undefined") return;
+    const seen = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && loadMore(), {
+      rootMargin: "600px",
+    });
+    seen.observe(el);
+    return () => seen.disconnect();
+  }, [nextCursor, loadMore, view]);
 
   const selectedJob = selected ? (jobs.get(selected) ?? null) : null;
   const channelList = useMemo(() => [...channels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), [channels]);
@@ -168,7 +281,7 @@ export default function App() {
           ) : (
             <NewRecordingDialog
               submit={(req) => guarded(() => api.submit(req))}
-              onSubmitted={(job) => (upsert(job), setSelected(null))}
+              onSubmitted={(job) => (onJob(job), setSelected(null))}
             />
           )}
         </div>
@@ -185,7 +298,7 @@ export default function App() {
               view === v ? "border-primary text-foreground" : "border-transparent text-muted hover:text-foreground"
             }`}
           >
-            {v} <span className="opacity-70">{v === "channels" ? channels.size : jobs.size}</span>
+            {v} <span className="opacity-70">{v === "channels" ? channels.size : (stats?.jobs.total ?? "")}</span>
           </button>
         ))}
       </nav>
@@ -205,6 +318,18 @@ export default function App() {
         />
       ) : (
         <>
+          <div className="mb-3">
+            <input
+              type="search"
+              value={searchText}
+              onChange={(e) => setSearchText(e.target.value)}
+              placeholder="Search name, title or URL"
+              aria-label="Search recordings"
+              maxLength={100}
+              className="h-9 w-full max-w-sm rounded-md border border-border bg-background px-3 text-sm"
+              data-testid="search"
+            />
+          </div>
           <nav className="mb-6 flex gap-2 overflow-x-auto pb-1" aria-label="Filter by status">
             {(["all", "active", ...STATUSES] as Filter[]).map((f) => (
               <Button
@@ -213,8 +338,12 @@ export default function App() {
                 size="sm"
                 onClick={() => setFilter(f)}
                 aria-pressed={filter === f}
+                data-testid={`filter-${f}`}
               >
-                {f} <span className="opacity-70">{counts[f] ?? 0}</span>
+                {f}{" "}
+                <span className="opacity-70" data-testid={`count-${f}`}>
+                  {counts[f] ?? 0}
+                </span>
               </Button>
             ))}
           </nav>
@@ -222,18 +351,34 @@ export default function App() {
           {loadError && <p className="mb-6 rounded-md bg-danger-bg px-4 py-3 text-sm text-danger">{loadError}</p>}
 
           {visible.length === 0 ? (
-            <div className="rounded-xl border border-dashed border-border px-6 py-20 text-center" data-testid="empty-state">
-              <p className="font-medium">{jobs.size === 0 ? "Nothing recorded yet" : `No ${filter} jobs`}</p>
-              <p className="mt-1 text-sm text-muted">
-                {jobs.size === 0 ? "Paste a live URL into “New recording” and chronicle takes it from there." : "Try another filter."}
-              </p>
-            </div>
+            listed && (
+              <div className="rounded-xl border border-dashed border-border px-6 py-20 text-center" data-testid="empty-state">
+                <p className="font-medium">
+                  {counts.all === 0 ? "Nothing recorded yet" : search ? `Nothing matches “${search}”` : `No ${filter} jobs`}
+                </p>
+                <p className="mt-1 text-sm text-muted">
+                  {counts.all === 0 ? "Paste a live URL into “New recording” and chronicle takes it from there." : "Try another filter or search."}
+                </p>
+              </div>
+            )
           ) : (
-            <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
-              {visible.map((job) => (
-                <JobCard key={job.id} job={job} now={now} onOpen={() => setSelected(job.id)} />
-              ))}
-            </section>
+            <>
+              <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
+                {visible.map((job) => (
+                  // Only cards of active jobs show time passing: the others do not re-render each second.
+                  <JobCard key={job.id} job={job} now={isActive(job.status) ? now : 0} onOpen={setSelected} />
+                ))}
+              </section>
+              <div ref={sentinel} className="mt-6 flex justify-center" data-testid="list-end">
+                {nextCursor ? (
+                  <Button variant="outline" size="sm" onClick={loadMore} disabled={loadingMore} data-testid="load-more">
+                    {loadingMore ? "Loading…" : "Load older recordings"}
+                  </Button>
+                ) : (
+                  visible.length > PAGE_SIZE && <p className="text-xs text-muted">That is the oldest.</p>
+                )}
+              </div>
+            </>
           )}
         </>
       )}
@@ -247,6 +392,8 @@ export default function App() {
           await guarded(() => api.remove(id));
           setSelected(null);
           setJobs((m) => ((m = new Map(m)), m.delete(id), m));
+          setOrder((o) => o.filter((x) => x !== id));
+          refreshStats();
         }}
         onPin={async (id, pinned) => upsert(await guarded(() => api.pin(id, pinned)))}
       />

@@ -1,3 +1,4 @@
+import { memo } from "react";
 import { Pin } from "lucide-react";
 import { Card } from "@/components/ui/card";
 import {
@@ -15,7 +16,9 @@ import {
 import type { Job } from "@/lib/types";
 import { StatusBadge } from "./StatusBadge";
 
-export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: () => void }) {
+// Memoized: the list re-renders each second for the heartbeat ages, and only cards whose job or
+// `now` changed (the active ones) render again.
+export const JobCard = memo(function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (id: string) => void }) {
   const hb = isActive(job.status) && job.status !== "waiting" ? heartbeatAge(job.heartbeat_at, now) : null;
   const waiting = waitingText(job, now);
   const label = job.name || job.title || job.url;
@@ -27,9 +30,9 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
     <Card
       role="button"
       tabIndex={0}
-      onClick={onOpen}
-      onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen()}
-      className="cursor-pointer p-4 transition-colors hover:bg-card-hover"
+      onClick={() => onOpen(job.id)}
+      onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen(job.id)}
+      className="cursor-pointer p-4 transition-colors [contain-intrinsic-size:auto_200px] [content-visibility:auto] hover:bg-card-hover"
       data-testid="job-card"
       data-job-id={job.id}
     >
@@ -112,4 +115,4 @@ export function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (
       )}
     </Card>
   );
-}
+});

@@ -1,5 +1,8 @@
 // The only module that knows the server's URLs.
-import type { Channel, ChannelRequest, Job, ServerInfo } from "./types";
+import type { Channel, ChannelRequest, Job, ServerInfo, Stats } from "./types";
+
+/** Jobs per page of the list; more are read as the list scrolls. */
+export const PAGE_SIZE = 100;
 
 const TOKEN_KEY = "chronicle.token";
 
@@ -39,7 +42,14 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export const api = {
-  listJobs: (limit = 200) => call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?limit=${limit}`),
+  listJobs: (q: { status?: string; q?: string; cursor?: string | null; limit?: number } = {}) => {
+    const params = new URLSearchParams({ limit: String(q.limit ?? PAGE_SIZE) });
+    if (q.status) params.set("status", q.status);
+    if (q.q) params.set("q", q.q);
+    if (q.cursor) params.set("cursor", q.cursor);
+    return call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?${params}`);
+  },
+  stats: () => call<Stats>("GET", "/api/v1/stats"),
   channelJobs: (channel: string, limit = 5) =>
     call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?channel=${encodeURIComponent(channel)}&limit=${limit}`),
   getJob: (id: string) => call<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),

@@ -139,6 +139,11 @@ export interface Interruption {
   started_at: string;
 }
 
+/** How many jobs there are, by status (GET /api/v1/stats). */
+export interface Stats {
+  jobs: { total: number; by_status: Partial<Record<JobStatus, number>> };
+}
+
 export interface Storage {
   retention_days: number;
   budget: number;
