@@ -1,9 +1,11 @@
 #include "http/routes.hpp"
 
+#include "http/compress.hpp"
 #include "http/openapi_json.hpp"
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -413,7 +415,7 @@ Reply Router::route(const Request& req, const Target& target) {
   if (path.starts_with("/api/")) return api(req, path, query);
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
     return error_reply(405, "method_not_allowed", "only GET is allowed here");
-  Reply page = static_file(path);
+  Reply page = static_file(path, std::string(req[bhttp::field::accept_encoding]));
   // The dashboard runs only its own code, is never framed, and leaks no URLs to other sites.
   page.headers.emplace_back("Content-Security-Policy",
                             "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -682,7 +684,7 @@ Reply Router::stored_object(const std::string& key, const std::string& content_t
   return r;
 }
 
-Reply Router::static_file(const std::string& path) {
+Reply Router::static_file(const std::string& path, const std::string& accept_encoding) {
   const auto& root = config_.web_root;
   std::error_code ec;
   if (root.empty() || !std::filesystem::is_regular_file(root / "index.html", ec)) {
@@ -702,9 +704,22 @@ Reply Router::static_file(const std::string& path) {
   const auto canonical = std::filesystem::weakly_canonical(candidate, ec);
   const bool inside = canonical.string().starts_with(canonical_root.string());
   Reply r;
+  // The build leaves brotli and gzip copies beside each text asset (web/scripts/compress.mjs).
+  const auto compressed = [&](const std::filesystem::path& file) {
+    r.headers.emplace_back("Vary", "Accept-Encoding");
+    const std::string encoding = preferred_encoding(accept_encoding);
+    if (encoding.empty()) return;
+    auto alternative = file;
+    alternative += encoding == "br" ? ".br" : ".gz";
+    std::error_code missing;
+    if (!std::filesystem::is_regular_file(alternative, missing)) return;
+    r.file = alternative;
+    r.headers.emplace_back("Content-Encoding", encoding);
+  };
   if (inside && path != "/" && std::filesystem::is_regular_file(canonical, ec)) {
     r.file = canonical;
     r.content_type = content_type_for(canonical);
+    compressed(canonical);
     // Vite puts a content hash in asset names, so they can be cached for good.
     if (path.starts_with("/assets/")) r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
     return r;
@@ -712,6 +727,7 @@ Reply Router::static_file(const std::string& path) {
   if (path.starts_with("/assets/")) return error_reply(404, "not_found", "no such asset: " + path);
   r.file = root / "index.html";  // SPA fallback: the client router handles the path
   r.content_type = "text/html; charset=utf-8";
+  compressed(root / "index.html");
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
 }

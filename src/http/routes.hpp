@@ -106,7 +106,7 @@ class Router {
   // A stored object: streamed from local storage, or a redirect to the store's download URL.
   Reply stored_object(const std::string& key, const std::string& content_type, const std::string& filename,
                       const std::string& what);
-  Reply static_file(const std::string& path);
+  Reply static_file(const std::string& path, const std::string& accept_encoding);
   // With a token set: the bearer token, the event stream's access_token, or a signed link.
   bool authorized(const Request& req, const std::string& path, const std::map<std::string, std::string>& query) const;
   Reply unauthorized() const;

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include "http/compress.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -412,6 +414,17 @@ struct HttpServer::Impl {
                      loggable(req.target()));
         co_await serve_events(stream, req, reply);
         break;
+      }
+      // A large JSON answer (a page of jobs) goes out gzipped to clients that take it, compressed on
+      // the pool rather than on this thread.
+      if (!reply.file && reply.body.size() >= kCompressFrom && reply.content_type == "application/json" &&
+          preferred_encoding(std::string(req[bhttp::field::accept_encoding]), /*br=*/false) == "gzip") {
+        auto packed = co_await on_pool([&reply] { return gzip(reply.body); });
+        if (packed) {
+          reply.body = std::move(*packed);
+          reply.headers.emplace_back("Content-Encoding", "gzip");
+          reply.headers.emplace_back("Vary", "Accept-Encoding");
+        }
       }
       if (reply.file)
         status = co_await send_file(stream, req, reply, keep_alive);

@@ -145,6 +145,43 @@ def test_a_long_history_counts_scrolls_and_searches_on_the_server():
         c.close()
 
 
+def test_lighthouse_scores_and_precompressed_assets():
+    import gzip
+    from harness import Chronicle
+    c = Chronicle()
+    try:
+        c.stop_server()
+        seed_history(os.path.join(c.data, "chronicle.db"), 40, 8)
+        c.start()
+        # Text assets go out precompressed, as the client accepts, and say so to caches.
+        status, headers, page = c.request("GET", "/")
+        asset = page.split(b'src="')[1].split(b'"')[0].decode()
+        _, plain_headers, plain = c.request("GET", asset)
+        assert "Content-Encoding" not in plain_headers and plain_headers["Vary"] == "Accept-Encoding"
+        _, gz_headers, gz = c.request("GET", asset, headers={"Accept-Encoding": "gzip"})
+        assert gz_headers["Content-Encoding"] == "gzip" and gzip.decompress(gz) == plain
+        _, br_headers, br = c.request("GET", asset, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert br_headers["Content-Encoding"] == "br" and len(br) < len(gz) < len(plain) / 2
+        assert "javascript" in br_headers["Content-Type"] and "immutable" in br_headers["Cache-Control"]
+        _, refused, _ = c.request("GET", asset, headers={"Accept-Encoding": "br;q=0, gzip"})
+        assert refused["Content-Encoding"] == "gzip"
+        print(f"\nmain script: {len(plain)} bytes, gzip {len(gz)}, brotli {len(br)}")
+        # A page of jobs (JSON) is gzipped on the fly for clients that take it.
+        _, json_plain_headers, listing = c.request("GET", "/api/v1/jobs?limit=100")
+        _, json_gz_headers, listing_gz = c.request("GET", "/api/v1/jobs?limit=100", headers={"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in json_plain_headers
+        assert json_gz_headers["Content-Encoding"] == "gzip" and gzip.decompress(listing_gz) == listing
+        assert len(listing_gz) < len(listing) / 4
+        r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "lighthouse.mjs"), c.base + "/",
+                            os.path.join(ARTIFACTS, "lighthouse.json")], capture_output=True, text=True, timeout=240)
+        result = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"lighthouse (mobile): {result}")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert all(score >= 0.95 for score in result["scores"].values()), result
+    finally:
+        c.close()
+
+
 def test_dashboard_asks_for_the_token_once_and_uses_signed_links(make_stream):
     from harness import Chronicle
     c = Chronicle(env={"CHRONICLE_TOKEN": "browser-s3cret"})

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/backend.hpp"
+#include "http/compress.hpp"
 #include "http/routes.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 #include "temp_dir.hpp"
@@ -180,4 +181,21 @@ TEST(ReadsFromMemory, NeverAnswerWithoutTheToken) {
     EXPECT_EQ(w.router->handle_from_memory(get(target, "wrong"))->status, 401u);
     EXPECT_EQ(w.router->handle_from_memory(get(target, "s3cret"))->status, 200u);
   }
+}
+
+TEST(ContentCoding, TheClientsPreferenceAndRefusalsAreHonoured) {
+  EXPECT_EQ(http::preferred_encoding("gzip, deflate, br"), "br");
+  EXPECT_EQ(http::preferred_encoding("gzip, deflate, br", /*br=*/false), "gzip");
+  EXPECT_EQ(http::preferred_encoding("br;q=0, gzip"), "gzip");
+  EXPECT_EQ(http::preferred_encoding("br;q=0.0, gzip;q=0"), "");
+  EXPECT_EQ(http::preferred_encoding("gzip;q=0.5"), "gzip");
+  EXPECT_EQ(http::preferred_encoding("*"), "br");
+  EXPECT_EQ(http::preferred_encoding("*, br;q=0"), "gzip");
+  EXPECT_EQ(http::preferred_encoding(""), "");
+  EXPECT_EQ(http::preferred_encoding("identity"), "");
+  const std::string text(10000, 'a');
+  auto packed = http::gzip(text);
+  ASSERT_TRUE(packed);
+  EXPECT_LT(packed->size(), 200u);
+  EXPECT_EQ(static_cast<unsigned char>((*packed)[0]), 0x1f) << "a gzip member";
 }

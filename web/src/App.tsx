@@ -1,15 +1,20 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Radio } from "lucide-react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Plus, Radio } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { api, ApiError, PAGE_SIZE, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
 import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo, type Stats } from "@/lib/types";
 import { formatBytes, isActive, retentionTitle, storageText } from "@/lib/format";
-import { AddChannelDialog } from "@/features/AddChannelDialog";
-import { ChannelsView } from "@/features/ChannelsView";
 import { JobCard } from "@/features/JobCard";
-import { JobDetails } from "@/features/JobDetails";
-import { NewRecordingDialog } from "@/features/NewRecordingDialog";
-import { TokenDialog } from "@/features/TokenDialog";
+
+// What the first screen does not need is loaded when it is: the dialogs (and their dialog
+// library), the details drawer and the channels view.
+const AddChannelDialog = lazy(() => import("@/features/AddChannelDialog").then((m) => ({ default: m.AddChannelDialog })));
+const ChannelsView = lazy(() => import("@/features/ChannelsView").then((m) => ({ default: m.ChannelsView })));
+const JobDetails = lazy(() => import("@/features/JobDetails").then((m) => ({ default: m.JobDetails })));
+const NewRecordingDialog = lazy(() =>
+  import("@/features/NewRecordingDialog").then((m) => ({ default: m.NewRecordingDialog })),
+);
+const TokenDialog = lazy(() => import("@/features/TokenDialog").then((m) => ({ default: m.TokenDialog })));
 
 type Filter = JobStatus | "all" | "active";
 type View = "recordings" | "channels";
@@ -248,42 +253,56 @@ export default function App() {
 
   return (
     <div className="mx-auto max-w-7xl px-4 pb-16 sm:px-6">
-      <header className="flex flex-wrap items-center justify-between gap-4 py-6">
-        <div className="flex items-center gap-3">
-          <Radio className="size-6 text-primary" aria-hidden />
-          <h1 className="text-xl font-semibold tracking-tight">chronicle</h1>
-          <span
-            className={`flex items-center gap-1.5 text-xs ${connection === "live" ? "text-live" : "text-muted"}`}
-            data-testid="connection"
-            data-state={connection}
-          >
-            <span className={`size-2 rounded-full ${connection === "live" ? "live-dot bg-live" : "bg-muted"}`} />
-            {connection === "live" ? "live" : connection === "polling" ? `polling every ${POLL_MS / 1000} s` : "connecting…"}
-          </span>
-          {info?.disk && (
+      {/* One row at every width: what the status texts say never moves the button. */}
+      <header className="flex items-center justify-between gap-4 py-6">
+        <div className="min-w-0 flex-1">
+          <div className="flex items-center gap-3">
+            <Radio className="size-6 text-primary" aria-hidden />
+            <h1 className="text-xl font-semibold tracking-tight">chronicle</h1>
             <span
-              className={`text-xs ${lowSpace ? "text-danger" : "text-muted"}`}
-              data-testid="disk-space"
-              title={`chronicle keeps ${formatBytes(info.disk.reserve)} free; below that new recordings are refused`}
+              className={`flex items-center gap-1.5 text-xs ${connection === "live" ? "text-live" : "text-muted"}`}
+              data-testid="connection"
+              data-state={connection}
             >
-              {formatBytes(info.disk.free)} free{lowSpace ? " — below the reserve, new recordings are refused" : ""}
+              <span className={`size-2 rounded-full ${connection === "live" ? "live-dot bg-live" : "bg-muted"}`} />
+              {connection === "live" ? "live" : connection === "polling" ? `polling every ${POLL_MS / 1000} s` : "connecting…"}
             </span>
-          )}
-          {info?.storage && storageText(info.storage) && (
-            <span className="text-xs text-muted" data-testid="storage" title={retentionTitle(info.storage)}>
-              {storageText(info.storage)}
-            </span>
-          )}
+          </div>
+          {/* A line of its own, there before the numbers arrive: nothing moves when they do. */}
+          <p className="mt-1 flex h-4 gap-3 overflow-hidden whitespace-nowrap pl-9 text-xs text-muted">
+            {info?.disk && (
+              <span
+                className={lowSpace ? "text-danger" : undefined}
+                data-testid="disk-space"
+                title={`chronicle keeps ${formatBytes(info.disk.reserve)} free; below that new recordings are refused`}
+              >
+                {formatBytes(info.disk.free)} free{lowSpace ? " — below the reserve, new recordings are refused" : ""}
+              </span>
+            )}
+            {info?.storage && storageText(info.storage) && (
+              <span data-testid="storage" title={retentionTitle(info.storage)}>
+                {storageText(info.storage)}
+              </span>
+            )}
+          </p>
         </div>
-        <div className="flex gap-2">
-          {view === "channels" ? (
-            <AddChannelDialog add={(req) => guarded(() => api.addChannel(req))} onAdded={upsertChannel} />
-          ) : (
-            <NewRecordingDialog
-              submit={(req) => guarded(() => api.submit(req))}
-              onSubmitted={(job) => (onJob(job), setSelected(null))}
-            />
-          )}
+        <div className="flex shrink-0 gap-2">
+          <Suspense
+            fallback={
+              <Button disabled>
+                <Plus /> {view === "channels" ? "Add channel" : "New recording"}
+              </Button>
+            }
+          >
+            {view === "channels" ? (
+              <AddChannelDialog add={(req) => guarded(() => api.addChannel(req))} onAdded={upsertChannel} />
+            ) : (
+              <NewRecordingDialog
+                submit={(req) => guarded(() => api.submit(req))}
+                onSubmitted={(job) => (onJob(job), setSelected(null))}
+              />
+            )}
+          </Suspense>
         </div>
       </header>
 
@@ -304,6 +323,7 @@ export default function App() {
       </nav>
 
       {view === "channels" ? (
+        <Suspense fallback={null}>
         <ChannelsView
           channels={channelList}
           jobs={newestFirst}
@@ -316,6 +336,7 @@ export default function App() {
             setChannels((m) => ((m = new Map(m)), m.delete(id), m));
           }}
         />
+        </Suspense>
       ) : (
         <>
           <div className="mb-3">
@@ -383,6 +404,8 @@ export default function App() {
         </>
       )}
 
+      {selectedJob && (
+        <Suspense fallback={null}>
       <JobDetails
         job={selectedJob}
         now={now}
@@ -397,7 +420,11 @@ export default function App() {
         }}
         onPin={async (id, pinned) => upsert(await guarded(() => api.pin(id, pinned)))}
       />
+        </Suspense>
+      )}
 
+      {askToken && (
+        <Suspense fallback={null}>
       <TokenDialog
         open={askToken}
         onCancel={() => setAskToken(false)}
@@ -408,6 +435,8 @@ export default function App() {
           retry.current?.().then(resync).catch(() => undefined);
         }}
       />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -62,9 +62,9 @@ function ChannelCard({
     <Card className="p-4" data-testid="channel-card" data-channel-id={channel.id}>
       <div className="flex items-start justify-between gap-3">
         <div className="min-w-0">
-          <h3 className="truncate font-medium" title={channel.name}>
+          <h2 className="truncate font-medium" title={channel.name}>
             {channel.name}
-          </h3>
+          </h2>
           <p className="truncate text-xs text-muted" title={channel.url}>
             {channel.url}
           </p>

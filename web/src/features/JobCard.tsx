@@ -57,9 +57,9 @@ export const JobCard = memo(function JobCard({ job, now, onOpen }: { job: Job; n
       )}
       <div className="flex items-start justify-between gap-3">
         <div className="min-w-0">
-          <h3 className="truncate font-medium" title={label}>
+          <h2 className="truncate font-medium" title={label}>
             {label}
-          </h3>
+          </h2>
           <p className="truncate text-xs text-muted" title={job.url}>
             {job.url}
           </p>
