@@ -7,7 +7,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config git ca-certificates \
   libboost-dev libboost-system-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev \
   libcurl4-openssl-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev \
-  libtorrent-rasterbar-dev libpugixml-dev opentracker aria2 transmission-cli mktorrent \
+  libtorrent-rasterbar-dev libpugixml-dev zlib1g-dev opentracker aria2 transmission-cli mktorrent \
   ffmpeg yt-dlp python3 python3-pytest python3-libtorrent python3-jsonschema procps curl iproute2 util-linux \
   chromium fonts-dejavu-core clang clang-format clang-tidy libclang-rt-14-dev systemd
 # Node.js and npm build the dashboard; install Debian's if the machine has none.

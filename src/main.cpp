@@ -105,6 +105,20 @@ int main(int argc, char** argv) {
   auto* channel_check = channel_cmd("check", "check a channel now (and record it if it is live)");
   auto* channel_rm = channel_cmd("rm", "stop watching a channel (its recordings stay)");
 
+  std::string cookie_domain, cookie_file;
+  auto* cookies = app.add_subcommand("cookies", "logins for sites: a Netscape cookies file per domain");
+  cookies->require_subcommand(1);
+  auto* cookies_add = cookies->add_subcommand("add", "store (or replace) a domain's cookies file");
+  cookies_add->add_option("domain", cookie_domain, "the site's domain (example.com also covers www.example.com)")
+      ->required();
+  cookies_add->add_option("file", cookie_file, "a Netscape cookies file (as browser extensions export it)")->required();
+  cookies_add->add_flag("--json", json_flag_for_channels, "print JSON");
+  auto* cookies_ls = cookies->add_subcommand("ls", "the domains with cookies, how many and when they expire");
+  cookies_ls->add_flag("--json", json_flag_for_channels, "print JSON");
+  auto* cookies_rm = cookies->add_subcommand("rm", "delete a domain's cookies");
+  cookies_rm->add_option("domain", cookie_domain, "the domain")->required();
+  cookies_rm->add_flag("--json", json_flag_for_channels, "print JSON");
+
   bool json = false;
   std::string status;
   int limit = 50;
@@ -216,6 +230,9 @@ int main(int argc, char** argv) {
   if (channel_resume->parsed()) return cli::cmd_channel_set_enabled(client, channel_id, true, json_flag_for_channels);
   if (channel_check->parsed()) return cli::cmd_channel_check(client, channel_id, json_flag_for_channels);
   if (channel_rm->parsed()) return cli::cmd_channel_rm(client, channel_id, json_flag_for_channels);
+  if (cookies_add->parsed()) return cli::cmd_cookies_add(client, cookie_domain, cookie_file, json_flag_for_channels);
+  if (cookies_ls->parsed()) return cli::cmd_cookies_ls(client, json_flag_for_channels);
+  if (cookies_rm->parsed()) return cli::cmd_cookies_rm(client, cookie_domain, json_flag_for_channels);
   if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);
   if (show->parsed()) return cli::cmd_show(client, id, json);
   if (stop->parsed()) return cli::cmd_stop(client, id, json);

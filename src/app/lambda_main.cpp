@@ -54,8 +54,10 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
                      [&config](const std::string& url) { return record::check_live(config, url); });
     router.set_channels(&*channels);
   }
+  router.set_cookies(backend->cookies.get());
   lambda::EventSourceQueue queue(*backend->queue);
-  dispatch::Dispatcher dispatcher(config, *backend->store, queue, launcher, resolver, stats);
+  dispatch::Dispatcher dispatcher(config, *backend->store, queue, launcher, resolver, stats, {},
+                                  backend->cookies.get());
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats);
   // The scheduled event (once a minute) is the watcher's tick on AWS: a channel is checked at most
   // once a minute here, whatever its poll_interval_s below that.

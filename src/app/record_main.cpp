@@ -13,7 +13,7 @@ int run_record(const Config& config, const std::string& job_id) {
     spdlog::error("{}", backend.error().message);
     return 1;
   }
-  return record::run_recorder(config, *backend->store, *backend->objects, job_id);
+  return record::run_recorder(config, *backend->store, *backend->objects, job_id, backend->cookies.get());
 }
 
 }  // namespace chronicle::app

@@ -151,6 +151,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
                      [&config](const std::string& url) { return record::check_live(config, url); });
     router.set_channels(&*channels);
   }
+  router.set_cookies(backend->cookies.get());
   std::optional<notify::Notifier> notifier;
   if (backend->webhooks) {
     notifier.emplace(*backend->webhooks, *backend->store, config.url_policy());
@@ -181,7 +182,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     spdlog::info("received {}, shutting down (recordings keep going)", strsignal(sig));
     shutdown.request_stop();
   });
-  dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats);
+  dispatch::Dispatcher dispatcher(config, *backend->store, *backend->queue, launcher, resolver, stats, {},
+                                  backend->cookies.get());
   dispatch::Reaper reaper(config, *backend->store, *backend->objects, launcher, stats,
                           [&launchers] { launchers.process.reap(); });
   watch::Watcher watcher(service, channels ? &*channels : nullptr, config.channel_check_concurrency);

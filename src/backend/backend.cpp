@@ -1,5 +1,6 @@
 #include "backend/backend.hpp"
 
+#include "blob/cookie_stores.hpp"
 #include "blob/fs/fs_object_store.hpp"
 #include "blob/s3/s3_object_store.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
@@ -32,7 +33,9 @@ Result<Backend> open_aws(const Config& config) {
   b.store = std::make_unique<dynamodb::DynamoJobStore>(
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
   b.queue = std::move(queue.value());
-  b.objects = std::make_unique<blob::S3ObjectStore>(aws::Client(settings), s3);
+  auto objects = std::make_unique<blob::S3ObjectStore>(aws::Client(settings), s3);
+  b.cookies = std::make_unique<blob::S3CookieStore>(*objects);
+  b.objects = std::move(objects);
   b.channels = std::make_unique<dynamodb::DynamoChannelStore>(
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
   return b;
@@ -58,6 +61,7 @@ Result<Backend> open_backend(const Config& config) {
   b.objects = std::make_unique<blob::FsObjectStore>(config.recordings_dir());
   b.channels = std::move(channels.value());
   b.webhooks = std::move(webhooks.value());
+  b.cookies = std::make_unique<blob::FsCookieStore>(config.cookies_dir());
   return b;
 }
 

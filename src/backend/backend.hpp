@@ -4,6 +4,7 @@
 
 #include "core/channel.hpp"
 #include "core/config.hpp"
+#include "core/cookies.hpp"
 #include "core/ports.hpp"
 #include "core/webhook.hpp"
 
@@ -15,6 +16,7 @@ struct Backend {
   std::unique_ptr<ObjectStore> objects;
   std::unique_ptr<ChannelStore> channels;
   std::unique_ptr<WebhookStore> webhooks;  // null: the backend has no webhooks yet (aws)
+  std::unique_ptr<CookieStore> cookies;
 };
 
 Result<Backend> open_backend(const Config& config);

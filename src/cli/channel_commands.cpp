@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -145,6 +146,37 @@ int cmd_channel_check(Client& client, const std::string& id, bool json) {
 int cmd_channel_rm(Client& client, const std::string& id, bool json) {
   return call_and_show(client, "DELETE", "/api/v1/channels/" + id, std::nullopt, json,
                        [&](const nlohmann::json&) { std::cout << id << " removed (its recordings stay)\n"; });
+}
+
+int cmd_cookies_add(Client& client, const std::string& domain, const std::string& file, bool json) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(make_error("invalid_file", "cannot read " + file));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return call_and_show(client, "PUT", "/api/v1/cookies/" + domain, nlohmann::json{{"cookies", text}}, json,
+                       [](const nlohmann::json& c) {
+                         std::cout << str(c, "domain") << ": " << c.value("count", 0) << " cookies stored";
+                         if (!str(c, "expires_at").empty()) std::cout << ", the first expires " << str(c, "expires_at");
+                         std::cout << "\n";
+                       });
+}
+
+int cmd_cookies_ls(Client& client, bool json) {
+  return call_and_show(client, "GET", "/api/v1/cookies", std::nullopt, json, [](const nlohmann::json& answer) {
+    const auto& list = answer.value("cookies", nlohmann::json::array());
+    if (list.empty()) {
+      std::cout << "no cookies stored\n";
+      return;
+    }
+    std::printf("%-40s  %7s  %s\n", "DOMAIN", "COOKIES", "FIRST EXPIRY");
+    for (const auto& c : list)
+      std::printf("%-40s  %7d  %s\n", str(c, "domain").c_str(), c.value("count", 0),
+                  str(c, "expires_at").empty() ? "session" : str(c, "expires_at").c_str());
+  });
+}
+
+int cmd_cookies_rm(Client& client, const std::string& domain, bool json) {
+  return call_and_show(client, "DELETE", "/api/v1/cookies/" + domain, std::nullopt, json,
+                       [&](const nlohmann::json&) { std::cout << "the cookies of " << domain << " are deleted\n"; });
 }
 
 }  // namespace chronicle::cli

@@ -39,6 +39,11 @@ int cmd_channel_set_enabled(Client& client, const std::string& id, bool enabled,
 int cmd_channel_check(Client& client, const std::string& id, bool json);
 int cmd_channel_rm(Client& client, const std::string& id, bool json);
 
+// Cookies per site: the file is read here and sent once; nothing shows it again.
+int cmd_cookies_add(Client& client, const std::string& domain, const std::string& file, bool json);
+int cmd_cookies_ls(Client& client, bool json);
+int cmd_cookies_rm(Client& client, const std::string& domain, bool json);
+
 // "90", "90s", "15m", "2h", "1h30m", "1d" -> seconds; nullopt for anything else.
 std::optional<double> parse_duration(const std::string& text);
 

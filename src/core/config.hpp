@@ -119,6 +119,7 @@ struct Config {
   bool listens_on_loopback() const;
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }
   std::filesystem::path work_dir() const { return data_dir / "work"; }
+  std::filesystem::path cookies_dir() const { return data_dir / "cookies"; }
   std::filesystem::path logs_dir() const { return data_dir / "logs"; }
   std::filesystem::path seed_state_dir() const { return data_dir / "seed"; }
   // Where a seeding node keeps copies of recordings held in a remote store (S3).

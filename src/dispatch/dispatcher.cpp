@@ -33,15 +33,22 @@ std::map<std::string, std::uint64_t> DispatchStats::counters() const {
 }
 
 Dispatcher::Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
-                       DispatchStats& stats, Prober prober)
+                       DispatchStats& stats, Prober prober, CookieStore* cookies)
     : config_(config),
       store_(store),
       queue_(queue),
       launcher_(launcher),
       resolver_(std::move(resolver)),
       stats_(stats),
+      cookies_(cookies),
       prober_(prober ? std::move(prober) : Prober([this](const Job& job) {
-        return record::probe_stream(config_, job.url, {format_selector(job.format, config_.ytdlp_format)});
+        // A copy of the job's domain's cookies for this probe alone (yt-dlp writes the jar back).
+        const auto dir = config_.work_dir() / (".probe-" + job.id);
+        const std::string jar = record::cookies_copy_for(cookies_, job.url, dir);
+        auto probed = record::probe_stream(config_, job.url, {format_selector(job.format, config_.ytdlp_format), jar});
+        std::error_code ec;
+        if (!jar.empty()) std::filesystem::remove_all(dir, ec);
+        return probed;
       })) {}
 
 Dispatcher::~Dispatcher() { stop(); }

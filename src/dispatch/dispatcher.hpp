@@ -42,7 +42,7 @@ class Dispatcher {
  public:
   // `prober`: how streams are probed; yt-dlp (record::probe_stream) when not given.
   Dispatcher(const Config& config, JobStore& store, JobQueue& queue, Launcher& launcher, Resolver resolver,
-             DispatchStats& stats, Prober prober = {});
+             DispatchStats& stats, Prober prober = {}, CookieStore* cookies = nullptr);
   ~Dispatcher();
   // Runs until `shutdown` (serve's one stop) is requested or stop() is called. The loops end after
   // what they are doing; stop() waits for them.
@@ -75,6 +75,7 @@ class Dispatcher {
   Launcher& launcher_;
   Resolver resolver_;
   DispatchStats& stats_;
+  CookieStore* cookies_;  // the stored logins the default prober hands yt-dlp (a job's domain only)
   Prober prober_;
   std::atomic<bool> running_{false};
   std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;

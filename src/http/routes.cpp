@@ -483,6 +483,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
   }
   if (path == "/api/v1/channels" || path.starts_with("/api/v1/channels/")) return channels_api(req, path);
   if (path == "/api/v1/webhooks" || path.starts_with("/api/v1/webhooks/")) return webhooks_api(req, path);
+  if (path == "/api/v1/cookies" || path.starts_with("/api/v1/cookies/")) return cookies_api(req, path);
   constexpr std::string_view kJobs = "/api/v1/jobs/";
   if (path.starts_with(kJobs)) {
     std::string rest = path.substr(kJobs.size());

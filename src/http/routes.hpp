@@ -14,6 +14,7 @@
 
 #include "core/channel_service.hpp"
 #include "core/config.hpp"
+#include "core/cookies.hpp"
 #include "core/service.hpp"
 #include "core/webhook.hpp"
 #include "http/metrics.hpp"
@@ -64,6 +65,8 @@ class Router {
   void set_channels(ChannelService* channels) { channels_ = channels; }
   // Webhooks, when the backend keeps them.
   void set_webhooks(WebhookStore* webhooks) { webhooks_ = webhooks; }
+  // Cookies per site (never shown, only summarized).
+  void set_cookies(CookieStore* cookies) { cookies_ = cookies; }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
   void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
   // For a server browsers reach directly (serve, not API Gateway): answer only to known host
@@ -99,6 +102,8 @@ class Router {
   Reply channels_api(const Request& request, const std::string& path);
   // /api/v1/webhooks[/<id>[/test]] (webhook_routes.cpp).
   Reply webhooks_api(const Request& request, const std::string& path);
+  // /api/v1/cookies[/<domain>] (cookie_routes.cpp).
+  Reply cookies_api(const Request& request, const std::string& path);
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
   Reply thumbnail(const std::string& id);
@@ -119,6 +124,7 @@ class Router {
   std::function<nlohmann::json()> info_;
   ChannelService* channels_ = nullptr;
   WebhookStore* webhooks_ = nullptr;
+  CookieStore* cookies_ = nullptr;
   bool guard_browsers_ = false;
   sys::LinkSigner signer_;
   ReadCache cache_;

@@ -91,7 +91,7 @@ std::vector<std::string> direct_argv(const Config& config, const MediaSource& so
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s,
-                                         const std::string& proxy_url) {
+                                         const std::string& proxy_url, const std::string& cookies_file) {
   const std::string selector = format_selector(job.format, config.ytdlp_format);
   std::vector<std::string> argv = {
       config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
@@ -103,6 +103,10 @@ std::vector<std::string> downloader_argv(const Config& config, const Job& job, c
     // playlist, every segment and key; https goes through as CONNECT.
     argv.emplace_back("--proxy");
     argv.push_back(proxy_url);
+  }
+  if (!cookies_file.empty()) {
+    argv.emplace_back("--cookies");
+    argv.push_back(cookies_file);
   }
   // yt-dlp wants a path here; a bare name (the default "ffmpeg") is found on PATH by yt-dlp itself.
   if (config.ffmpeg.find('/') != std::string::npos) {
@@ -176,7 +180,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     result.direct = true;
   } else {
     options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
-                                   watch.target_duration_s, watch.proxy_url);
+                                   watch.target_duration_s, watch.proxy_url, watch.cookies_file);
   }
   options.cwd = work;
   options.new_process_group = true;

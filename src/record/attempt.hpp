@@ -46,7 +46,7 @@ std::vector<std::string> direct_argv(const Config& config, const MediaSource& so
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s = 0,
-                                         const std::string& proxy_url = "");
+                                         const std::string& proxy_url = "", const std::string& cookies_file = "");
 
 // The output template of part `number` inside the work directory: "part-001.%(ext)s".
 std::string part_template(int number);
@@ -80,6 +80,7 @@ struct AttemptWatch {
   std::string proxy_url;         // the egress guard every connection of the downloader goes through
   // When set, ffmpeg records this format directly (see MediaSource) instead of yt-dlp.
   std::optional<MediaSource> source;
+  std::string cookies_file;  // yt-dlp's --cookies (the job's domain's), "" for none
   std::function<bool()> stop_requested;
   // Called from the watching thread with this part's bytes and duration, and whether new media
   // arrived since the last call (bytes the downloader writes while finishing do not count).

@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <mutex>
 
 #include "core/waiting.hpp"
@@ -34,7 +37,8 @@ Error stream_error(const std::string& url, const std::string& message) {
 namespace {
 
 // yt-dlp once per probe, as a process of its own.
-Result<nlohmann::json> extract_once(const Config& config, const std::string& url, const std::string& selector) {
+Result<nlohmann::json> extract_once(const Config& config, const std::string& url, const std::string& selector,
+                                    const std::string& cookies_file) {
   auto proxy = egress::EgressProxy::start(config.url_policy());
   if (!proxy) return proxy.error();
   sys::SpawnOptions options;
@@ -47,9 +51,9 @@ Result<nlohmann::json> extract_once(const Config& config, const std::string& url
                   "--no-cache-dir",  // inside Lambda only /tmp is writable
                   "--dump-single-json",
                   "-f",
-                  selector,
-                  "--",
-                  url};
+                  selector};
+  if (!cookies_file.empty()) options.argv.insert(options.argv.end(), {"--cookies", cookies_file});
+  options.argv.insert(options.argv.end(), {"--", url});
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
   auto run = sys::run_capture(options, timeout);
   if (!run) return make_error("probe_failed", "cannot run yt-dlp (" + config.ytdlp + "): " + run.error().message);
@@ -100,12 +104,36 @@ std::string text_of(const nlohmann::json& info, const char* key) {
 
 bool start_resident_extractor(const Config& config) { return resident_extractor(config) != nullptr; }
 
+std::string cookies_copy_for(CookieStore* cookies, const std::string& url, const std::filesystem::path& dir) {
+  if (!cookies) return "";
+  auto parsed = parse_url(url);
+  auto domains = cookies->domains();
+  if (!parsed || !domains) return "";
+  auto domain = cookie_domain_for(parsed->host, *domains);
+  if (!domain) return "";
+  auto text = cookies->get(*domain);
+  if (!text || !*text) return "";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto file = dir / "cookies.txt";
+  sys::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return "";
+  const std::string& bytes = **text;
+  if (::write(fd.get(), bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) return "";
+  spdlog::info("using the stored cookies of {} for {}", *domain, parsed->host);
+  return file.string();
+}
+
 Result<StreamInfo> probe_stream(const Config& config, const std::string& url, const ProbeOptions& options) {
   const auto timeout = std::chrono::milliseconds(static_cast<long long>(config.probe_timeout_s * 1000));
   const std::string selector = options.selector.empty() ? config.ytdlp_format : options.selector;
   Result<nlohmann::json> info = make_error("worker_unavailable", "");
-  if (auto* extractor = resident_extractor(config)) info = extractor->extract(url, selector, timeout);
-  if (!info && info.error().code == "worker_unavailable") info = extract_once(config, url, selector);
+  // With cookies, a yt-dlp of its own: the resident worker's YoutubeDL objects are shared between
+  // jobs, and one site's login must never reach another's requests.
+  if (auto* extractor = options.cookies_file.empty() ? resident_extractor(config) : nullptr)
+    info = extractor->extract(url, selector, timeout);
+  if (!info && info.error().code == "worker_unavailable")
+    info = extract_once(config, url, selector, options.cookies_file);
   if (!info) {
     if (info.error().code == "extract_failed") return stream_error(url, info.error().message);
     return info.error();

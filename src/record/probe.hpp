@@ -4,6 +4,9 @@
 #include <optional>
 
 #include "core/channel.hpp"
+#include "core/cookies.hpp"
+
+#include <filesystem>
 #include "core/config.hpp"
 #include "core/result.hpp"
 
@@ -28,7 +31,12 @@ struct StreamInfo {
 // configured default).
 struct ProbeOptions {
   std::string selector;
+  std::string cookies_file;  // a Netscape cookies file for yt-dlp (a copy: yt-dlp writes it back)
 };
+
+// The cookies a job's URL gets (the stored domain its host is on), copied into `dir` (0600) for
+// yt-dlp; "" when there are none. The copy is the caller's to remove.
+std::string cookies_copy_for(CookieStore* cookies, const std::string& url, const std::filesystem::path& dir);
 
 // Asks yt-dlp (with a timeout) whether `url` is something it can record, without downloading:
 // through the resident extraction worker when it runs (see extractor.hpp), else a `yt-dlp -J`.

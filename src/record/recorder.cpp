@@ -174,14 +174,15 @@ bool sleep_unless_stopped(double seconds, const std::function<bool()>& stop) {
 class Recording {
  public:
   Recording(const Config& config, JobStore& store, const Job& job, fs::path work, Shared& shared,
-            const egress::EgressProxy& proxy, std::optional<MediaSource> source)
+            const egress::EgressProxy& proxy, std::optional<MediaSource> source, std::string cookies_file)
       : config_(config),
         store_(store),
         job_(job),
         work_(std::move(work)),
         shared_(shared),
         proxy_(proxy),
-        source_(std::move(source)) {
+        source_(std::move(source)),
+        cookies_file_(std::move(cookies_file)) {
     hls_ = job.protocol.find("m3u8") != std::string::npos;
     window_s_ = job.reconnect_window_s.value_or(config.reconnect_window_s);
     part_ = next_part_number(work_);
@@ -255,6 +256,7 @@ class Recording {
     w.stop_requested = [this] { return stop_requested() || shared_.forbidden; };
     w.proxy_url = proxy_.url();
     w.source = source_;
+    w.cookies_file = cookies_file_;
     w.target_duration = [this](const std::string& url) -> std::optional<double> {
       playlist_url_ = url;
       auto playlist = fetch_playlist();
@@ -422,6 +424,7 @@ class Recording {
   Shared& shared_;
   const egress::EgressProxy& proxy_;
   std::optional<MediaSource> source_;  // the probe's extraction, for the first part
+  std::string cookies_file_;           // the job's domain's cookies for yt-dlp; "" when none
   std::optional<Error> forbidden_playlist_;
   bool hls_ = false;
   double window_s_ = 0;
@@ -457,7 +460,8 @@ std::optional<Conclusion> conclude_without_storing(const RecordingEnd& end) {
                     end.reason};
 }
 
-int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, const std::string& job_id) {
+int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, const std::string& job_id,
+                 CookieStore* cookies) {
   auto loaded = store.get(job_id);
   if (!loaded || !loaded.value()) {
     spdlog::error("job {}: {}", job_id, loaded ? "no such job" : loaded.error().message);
@@ -534,9 +538,11 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     if (next_part_number(work) == 1) source = MediaSource::from_extracted(extracted);
     ::unsetenv(kExtractedEnv);
   }
-  Recording recording(config, store, job, work, shared, *proxy.value(), std::move(source));
+  const std::string jar = cookies_copy_for(cookies, job.url, work);
+  Recording recording(config, store, job, work, shared, *proxy.value(), std::move(source), jar);
   const std::string reason = recording.run();
   finish_previews();
+  if (!jar.empty()) fs::remove(jar, ec);  // a login is not kept with the parts
   spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
 
   RecordingEnd end{reason, recording.forbidden(), !list_parts(work).empty(), false, ""};

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/cookies.hpp"
 #include "core/ports.hpp"
 
 namespace chronicle::record {
@@ -29,6 +30,9 @@ std::optional<Conclusion> conclude_without_storing(const RecordingEnd& end);
 // URL within the reconnect window and records on into a new part; the parts are joined into
 // one file. SIGTERM/SIGINT (or stop_requested in the store) stop it and keep what was recorded.
 // Returns the process exit code.
-int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, const std::string& job_id);
+// `cookies`: the stored logins; the job's domain's cookies (if any) go to yt-dlp as a copy in the
+// work directory, removed when the downloads end.
+int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, const std::string& job_id,
+                 CookieStore* cookies = nullptr);
 
 }  // namespace chronicle::record

@@ -197,10 +197,12 @@ ROLE_NEEDS = {
                  "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sqs:GetQueueUrl"},
     "seeder": {"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
     "api": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
-            "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging", "ecs:StopTask"},
+            "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging", "ecs:StopTask",
+            "s3:PutObject", "s3:ListBucket"},
     "dispatch": {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
                  "sqs:GetQueueUrl", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                 "ecs:RunTask", "ecs:TagResource", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole", "s3:DeleteObject"},
+                 "ecs:RunTask", "ecs:TagResource", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole", "s3:DeleteObject",
+                 "s3:GetObject", "s3:ListBucket"},
 }
 # Not called by chronicle: Lambda writes the functions' logs with their role.
 LAMBDA_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}

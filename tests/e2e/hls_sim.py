@@ -67,11 +67,14 @@ def drop_script(seconds, drop_every, drop):
 
 class SimulatedLive:
     def __init__(self, script, segments=None, window=6, speed=1.0, seconds=None, host="127.0.0.1", port=0,
-                 segment_base="", variants=None):
+                 segment_base="", variants=None, require_cookie=None):
         """`variants`: sizes ("1280x720", ...) served as renditions of one stream behind a master
         playlist (`master_url`), each at /v<i>/live.m3u8 with the same timeline."""
         total = sum(step[1] for step in script if step[0] == "live")
         self.variants = list(variants or [])
+        # "name=value": every request without that cookie gets 403, as a members-only stream does.
+        self.require_cookie = require_cookie
+        self.refused = 0
         self.variant_dirs = [encode_segments(seconds or total + 2, size=size)[0] for size in self.variants]
         if segments is None:
             segments = encode_segments(seconds or total + 2)
@@ -218,6 +221,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.sim.requests += 1
         path = self.path.split("?")[0]
+        if self.sim.require_cookie:
+            sent = [c.strip() for c in self.headers.get("Cookie", "").split(";")]
+            if self.sim.require_cookie not in sent:
+                self.sim.refused += 1
+                return self._send(403, b"members only\n", "text/plain")
         if path == "/master.m3u8" and self.sim.variants and not self.sim.gone:
             return self._send(200, self.sim.master_playlist(), "application/vnd.apple.mpegurl")
         directory = self.sim.dir

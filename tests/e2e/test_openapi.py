@@ -151,6 +151,15 @@ def test_every_route_answers_as_the_openapi_document_says(sims):
         api.call("GET", "/api/v1/webhooks/01ARZ3NDEKTSV4RRFFQ69G5FAV", expect=404)
         api.call("DELETE", f"/api/v1/webhooks/{hook['id']}", expect=200)
 
+        # Cookies.
+        jar = "example.com\tTRUE\t/\tTRUE\t2147483647\tsid\tvalue\n"
+        api.call("PUT", "/api/v1/cookies/example.com", {"cookies": jar}, expect=200)
+        api.call("PUT", "/api/v1/cookies/example.com", {"cookies": "nothing"}, expect=400)
+        api.call("GET", "/api/v1/cookies", expect=200)
+        api.call("GET", "/api/v1/cookies/example.com", expect=200)
+        api.call("GET", "/api/v1/cookies/example.org", expect=404)
+        api.call("DELETE", "/api/v1/cookies/example.com", expect=200)
+
         called = check_against(doc, api.seen)
         documented = {(t, m) for t, ops in doc["paths"].items() for m in ops if m != "parameters"}
         assert documented - called == set(), f"documented but never called: {documented - called}"

@@ -59,12 +59,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   world->router = std::make_unique<http::Router>(world->config, *world->service, world->metrics, nullptr);
   world->router->set_channels(world->channels.get());
   world->router->set_webhooks(world->backend.webhooks.get());
+  world->router->set_cookies(world->backend.cookies.get());
   world->token_config = world->config;
   world->token_config.token = "fuzz-token";
   world->guarded = std::make_unique<http::Router>(world->token_config, *world->service, world->metrics, nullptr);
   world->guarded->guard_browsers();
   world->guarded->set_channels(world->channels.get());
   world->guarded->set_webhooks(world->backend.webhooks.get());
+  world->guarded->set_cookies(world->backend.cookies.get());
   return 0;
 }
 

@@ -155,6 +155,18 @@ data "aws_iam_policy_document" "api" {
     resources = local.queue_arns
   }
   statement {
+    # Cookies per site (PUT /api/v1/cookies/{domain}): objects under cookies/, encrypted at rest
+    # by the bucket's default SSE; listing tells which domains have some.
+    sid       = "StoreCookies"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.recordings.arn}/${var.recordings_prefix}cookies/*"]
+  }
+  statement {
+    sid       = "ListCookies"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.recordings.arn]
+  }
+  statement {
     # Pinning retags a job's objects so the lifecycle rule keeps them.
     sid       = "DownloadDeleteAndPinRecordings"
     actions   = ["s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging"]
@@ -202,6 +214,17 @@ data "aws_iam_policy_document" "dispatch" {
     sid       = "Jobs"
     actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = local.table_arns
+  }
+  statement {
+    # A probe of a job on a domain with stored cookies reads them (and lists which domains have some).
+    sid       = "ReadCookies"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.recordings.arn}/${var.recordings_prefix}cookies/*"]
+  }
+  statement {
+    sid       = "FindCookies"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.recordings.arn]
   }
   statement {
     # The scheduled pass applies retention (CHRONICLE_RETENTION_DAYS, CHRONICLE_STORAGE_BUDGET).

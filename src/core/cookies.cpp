@@ -1,0 +1,77 @@
+#include "core/cookies.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+namespace chronicle {
+
+Result<std::string> normalize_cookie_domain(const std::string& domain) {
+  std::string d = domain;
+  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  while (!d.empty() && d.front() == '.') d.erase(0, 1);  // ".example.com" as cookie files write it
+  if (d.empty() || d.size() > 253)
+    return make_error("invalid_domain", "a cookie domain is a host name such as example.com");
+  if (d.find("..") != std::string::npos || d.back() == '.' || d.front() == '-')
+    return make_error("invalid_domain", "'" + d.substr(0, 64) + "' is not a host name");
+  for (char c : d)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'))
+      return make_error("invalid_domain", "'" + d.substr(0, 64) + "' is not a host name (letters, digits, '.', '-')");
+  return d;
+}
+
+Result<CookieSummary> parse_cookies(const std::string& text) {
+  CookieSummary s;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.starts_with("#HttpOnly_"))
+      line.erase(0, 10);
+    else if (line.empty() || line.front() == '#')
+      continue;
+    std::vector<std::string> fields;
+    std::size_t at = 0;
+    for (;;) {
+      const auto tab = line.find('\t', at);
+      fields.push_back(line.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
+      if (tab == std::string::npos) break;
+      at = tab + 1;
+    }
+    if (fields.size() != 7)
+      return make_error("invalid_cookies", "line " + std::to_string(number) +
+                                               " is not a cookie: a Netscape cookies file has 7 tab-separated "
+                                               "fields (domain, subdomains, path, secure, expiry, name, value)");
+    std::int64_t expiry = 0;
+    const auto& e = fields[4];
+    if (std::from_chars(e.data(), e.data() + e.size(), expiry).ec != std::errc())
+      return make_error("invalid_cookies", "line " + std::to_string(number) + ": the expiry is not a number");
+    ++s.count;
+    if (expiry > 0) {
+      const TimePoint t{std::chrono::seconds(expiry)};
+      if (!s.expires_at || t < *s.expires_at) s.expires_at = t;
+    }
+  }
+  if (s.count == 0)
+    return make_error("invalid_cookies",
+                      "the file holds no cookies (a Netscape cookies file, as browser "
+                      "extensions export: 7 tab-separated fields per cookie)");
+  return s;
+}
+
+std::optional<std::string> cookie_domain_for(const std::string& host, const std::vector<std::string>& domains) {
+  auto h = normalize_cookie_domain(host);
+  if (!h) return std::nullopt;
+  std::string candidate = *h;
+  for (;;) {
+    if (std::find(domains.begin(), domains.end(), candidate) != domains.end()) return candidate;
+    const auto dot = candidate.find('.');
+    if (dot == std::string::npos) return std::nullopt;
+    candidate = candidate.substr(dot + 1);
+    if (candidate.find('.') == std::string::npos) return std::nullopt;  // never a bare TLD
+  }
+}
+
+}  // namespace chronicle
