@@ -14,12 +14,14 @@ const JobDetails = lazy(() => import("@/features/JobDetails").then((m) => ({ def
 const NewRecordingDialog = lazy(() =>
   import("@/features/NewRecordingDialog").then((m) => ({ default: m.NewRecordingDialog })),
 );
+const CookiesView = lazy(() => import("@/features/CookiesView").then((m) => ({ default: m.CookiesView })));
 const TokenDialog = lazy(() => import("@/features/TokenDialog").then((m) => ({ default: m.TokenDialog })));
 
 type Filter = JobStatus | "all" | "active";
-type View = "recordings" | "channels";
+type View = "recordings" | "channels" | "cookies";
 
-const viewFromHash = (): View => (window.location.hash === "#channels" ? "channels" : "recordings");
+const viewFromHash = (): View =>
+  window.location.hash === "#channels" ? "channels" : window.location.hash === "#cookies" ? "cookies" : "recordings";
 const ACTIVE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
 
 // Whether a job belongs in the list as filtered and searched (the server decides for what it
@@ -68,7 +70,7 @@ export default function App() {
     return () => window.removeEventListener("hashchange", follow);
   }, []);
   const show = (v: View) => {
-    window.location.hash = v === "channels" ? "channels" : "";
+    window.location.hash = v === "recordings" ? "" : v;
     setView(v);
   };
 
@@ -287,6 +289,7 @@ export default function App() {
           </p>
         </div>
         <div className="flex shrink-0 gap-2">
+          {view !== "cookies" && (
           <Suspense
             fallback={
               <Button disabled>
@@ -303,11 +306,12 @@ export default function App() {
               />
             )}
           </Suspense>
+          )}
         </div>
       </header>
 
       <nav className="mb-4 flex gap-1 border-b border-border" aria-label="Views">
-        {(["recordings", "channels"] as View[]).map((v) => (
+        {(["recordings", "channels", "cookies"] as View[]).map((v) => (
           <button
             key={v}
             onClick={() => show(v)}
@@ -317,12 +321,17 @@ export default function App() {
               view === v ? "border-primary text-foreground" : "border-transparent text-muted hover:text-foreground"
             }`}
           >
-            {v} <span className="opacity-70">{v === "channels" ? channels.size : (stats?.jobs.total ?? "")}</span>
+            {v}{" "}
+            {v !== "cookies" && <span className="opacity-70">{v === "channels" ? channels.size : (stats?.jobs.total ?? "")}</span>}
           </button>
         ))}
       </nav>
 
-      {view === "channels" ? (
+      {view === "cookies" ? (
+        <Suspense fallback={null}>
+          <CookiesView guarded={guarded} />
+        </Suspense>
+      ) : view === "channels" ? (
         <Suspense fallback={null}>
         <ChannelsView
           channels={channelList}

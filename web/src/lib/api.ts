@@ -1,5 +1,5 @@
 // The only module that knows the server's URLs.
-import type { Channel, ChannelRequest, Job, ServerInfo, Stats } from "./types";
+import type { Channel, ChannelRequest, CookieSummary, Job, ServerInfo, Stats } from "./types";
 
 /** Jobs per page of the list; more are read as the list scrolls. */
 export const PAGE_SIZE = 100;
@@ -50,6 +50,10 @@ export const api = {
     return call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?${params}`);
   },
   stats: () => call<Stats>("GET", "/api/v1/stats"),
+  listCookies: () => call<{ cookies: CookieSummary[] }>("GET", "/api/v1/cookies"),
+  putCookies: (domain: string, cookies: string) =>
+    call<CookieSummary>("PUT", `/api/v1/cookies/${encodeURIComponent(domain)}`, { cookies }),
+  deleteCookies: (domain: string) => call<{ deleted: string }>("DELETE", `/api/v1/cookies/${encodeURIComponent(domain)}`),
   channelJobs: (channel: string, limit = 5) =>
     call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?channel=${encodeURIComponent(channel)}&limit=${limit}`),
   getJob: (id: string) => call<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),

@@ -139,6 +139,13 @@ export interface Interruption {
   started_at: string;
 }
 
+/** A domain's stored cookies, as the server shows them: never their content. */
+export interface CookieSummary {
+  domain: string;
+  count: number;
+  expires_at: string | null;
+}
+
 /** How many jobs there are, by status (GET /api/v1/stats). */
 export interface Stats {
   jobs: { total: number; by_status: Partial<Record<JobStatus, number>> };
