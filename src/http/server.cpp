@@ -418,7 +418,7 @@ struct HttpServer::Impl {
       // A large JSON answer (a page of jobs) goes out gzipped to clients that take it, compressed on
       // the pool rather than on this thread.
       if (!reply.file && reply.body.size() >= kCompressFrom && reply.content_type == "application/json" &&
-          preferred_encoding(std::string(req[bhttp::field::accept_encoding]), /*br=*/false) == "gzip") {
+          preferred_encoding(std::string(req[bhttp::field::accept_encoding]), /*br_offered=*/false) == "gzip") {
         auto packed = co_await on_pool([&reply] { return gzip(reply.body); });
         if (packed) {
           reply.body = std::move(*packed);

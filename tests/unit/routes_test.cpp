@@ -185,7 +185,7 @@ TEST(ReadsFromMemory, NeverAnswerWithoutTheToken) {
 
 TEST(ContentCoding, TheClientsPreferenceAndRefusalsAreHonoured) {
   EXPECT_EQ(http::preferred_encoding("gzip, deflate, br"), "br");
-  EXPECT_EQ(http::preferred_encoding("gzip, deflate, br", /*br=*/false), "gzip");
+  EXPECT_EQ(http::preferred_encoding("gzip, deflate, br", /*br_offered=*/false), "gzip");
   EXPECT_EQ(http::preferred_encoding("br;q=0, gzip"), "gzip");
   EXPECT_EQ(http::preferred_encoding("br;q=0.0, gzip;q=0"), "");
   EXPECT_EQ(http::preferred_encoding("gzip;q=0.5"), "gzip");
