@@ -26,38 +26,52 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
   return n;
 }
 
+// One connection's worth of checking: the URL is checked against the policy on the addresses it
+// resolves to, and the handle connects to exactly the first of those, so no second lookup can
+// answer otherwise. `what` says, in an error, what chronicle reads or posts over http(s).
+struct PinnedHandle {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl{nullptr, &curl_easy_cleanup};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin{nullptr, &curl_slist_free_all};
+};
+
+Result<PinnedHandle> pinned_handle(const std::string& url, const UrlPolicy& policy, const char* what) {
+  std::vector<IpAddress> addresses;
+  auto checked = check_url(url, policy, [&](const std::string& host) {
+    auto r = resolve_host(host);
+    if (r) addresses = *r;
+    return r;
+  });
+  if (!checked) return checked.error();
+  if (checked->scheme != "http" && checked->scheme != "https")
+    return make_error("unsupported_url", std::string("only http(s) ") + what + ": " + url);
+  const std::uint16_t port = checked->port.value_or(checked->scheme == "https" ? 443 : 80);
+  PinnedHandle h;
+  h.curl.reset(curl_easy_init());
+  if (!h.curl) return make_error("http_error", "cannot start an HTTP request");
+  if (!addresses.empty()) {
+    const auto& a = addresses.front();
+    const std::string entry =
+        checked->host + ":" + std::to_string(port) + ":" + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
+    h.pin.reset(curl_slist_append(nullptr, entry.c_str()));
+  }
+  curl_easy_setopt(h.curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h.curl.get(), CURLOPT_RESOLVE, h.pin.get());
+  curl_easy_setopt(h.curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h.curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h.curl.get(), CURLOPT_NOSIGNAL, 1L);
+  return h;
+}
+
 }  // namespace
 
 Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, std::chrono::milliseconds timeout,
                                std::size_t max_bytes) {
   std::string current = url;
   for (int hop = 0; hop < 5; ++hop) {
-    std::vector<IpAddress> addresses;
-    auto checked = check_url(current, policy, [&](const std::string& host) {
-      auto r = resolve_host(host);
-      if (r) addresses = *r;
-      return r;
-    });
-    if (!checked) return checked.error();
-    if (checked->scheme != "http" && checked->scheme != "https")
-      return make_error("unsupported_url", "only http(s) playlists are read: " + current);
-    const std::uint16_t port = checked->port.value_or(checked->scheme == "https" ? 443 : 80);
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
-    if (!curl) return make_error("http_error", "cannot start an HTTP request");
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(nullptr, &curl_slist_free_all);
-    if (!addresses.empty()) {
-      // Connect to the address that was checked, not to whatever a second lookup returns.
-      const auto& a = addresses.front();
-      const std::string entry =
-          checked->host + ":" + std::to_string(port) + ":" + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
-      pin.reset(curl_slist_append(nullptr, entry.c_str()));
-    }
+    auto handle = pinned_handle(current, policy, "playlists are read");
+    if (!handle) return handle.error();
+    auto& curl = handle->curl;
     Sink sink{{}, max_bytes, false};
-    curl_easy_setopt(curl.get(), CURLOPT_URL, current.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, pin.get());
-    curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     curl_easy_setopt(curl.get(), CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "chronicle");
@@ -85,25 +99,9 @@ Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, 
 Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
                         const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
                         std::chrono::milliseconds timeout) {
-  std::vector<IpAddress> addresses;
-  auto checked = check_url(url, policy, [&](const std::string& host) {
-    auto r = resolve_host(host);
-    if (r) addresses = *r;
-    return r;
-  });
-  if (!checked) return checked.error();
-  if (checked->scheme != "http" && checked->scheme != "https")
-    return make_error("unsupported_url", "only http(s) receivers: " + url);
-  const std::uint16_t port = checked->port.value_or(checked->scheme == "https" ? 443 : 80);
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
-  if (!curl) return make_error("http_error", "cannot start an HTTP request");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> pin(nullptr, &curl_slist_free_all);
-  if (!addresses.empty()) {
-    const auto& a = addresses.front();
-    const std::string entry =
-        checked->host + ":" + std::to_string(port) + ":" + (a.v6 ? "[" + a.to_string() + "]" : a.to_string());
-    pin.reset(curl_slist_append(nullptr, entry.c_str()));
-  }
+  auto handle = pinned_handle(url, policy, "receivers");
+  if (!handle) return handle.error();
+  auto& curl = handle->curl;
   curl_slist* raw_headers = nullptr;
   for (const auto& [name, value] : headers) {
     std::string line = name;
@@ -119,11 +117,6 @@ Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
   if (curl_slist* grown = curl_slist_append(raw_headers, "Expect:")) raw_headers = grown;
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(raw_headers, &curl_slist_free_all);
   Sink sink{{}, 1024, false};
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, pin.get());
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "chronicle-webhook");
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, header_list.get());
