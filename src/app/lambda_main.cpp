@@ -17,6 +17,7 @@
 #include "http/routes.hpp"
 #include "lambda/event_source_queue.hpp"
 #include "lambda/handler.hpp"
+#include "notify/notifier.hpp"
 #include "record/probe.hpp"
 #include "sys/resolve.hpp"
 #include "watch/watcher.hpp"
@@ -55,6 +56,12 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
     router.set_channels(&*channels);
   }
   router.set_cookies(backend->cookies.get());
+  std::optional<notify::Notifier> notifier;
+  if (backend->webhooks) {
+    notifier.emplace(*backend->webhooks, *backend->store, config.url_policy());
+    router.set_webhooks(backend->webhooks.get());
+    if (channels) notifier->watch_channels(*channels);
+  }
   lambda::EventSourceQueue queue(*backend->queue);
   dispatch::Dispatcher dispatcher(config, *backend->store, queue, launcher, resolver, stats, {},
                                   backend->cookies.get());
@@ -66,9 +73,19 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
     watch::Watcher watcher(service, channels ? &*channels : nullptr, config.channel_check_concurrency);
     watcher.set_retention(config.retention_policy(), config.retention_interval_s);
     const auto pass = watcher.run_once();
-    return nlohmann::json{{"checks_sent", pass.checks_sent},
+    nlohmann::json out = {{"checks_sent", pass.checks_sent},
                           {"channels_checked", pass.channels_checked},
                           {"recordings_deleted", pass.recordings_deleted}};
+    if (notifier) {
+      // The webhooks' sender on AWS: job events since the last pass are queued from the job feed,
+      // then what is due is sent, for at most a minute so the pass ends well inside the function's
+      // timeout (what is left waits for the next pass).
+      auto queued = notifier->follow_jobs();
+      if (!queued) spdlog::warn("webhooks: cannot read the job feed: {}", queued.error().message);
+      out["webhooks_queued"] = queued ? *queued : 0;
+      out["webhooks_delivered"] = notifier->send_due(now() + std::chrono::seconds(60));
+    }
+    return out;
   });
   spdlog::info("chronicle lambda ready: backend={} launcher={}", to_string(config.backend), to_string(config.launcher));
 

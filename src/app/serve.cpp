@@ -156,13 +156,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   if (backend->webhooks) {
     notifier.emplace(*backend->webhooks, *backend->store, config.url_policy());
     router.set_webhooks(backend->webhooks.get());
-    if (channels)
-      channels->on_live([&notifier](const Channel& c, const Job& job) {
-        auto subject = to_public_json(c);
-        subject["job_id"] = job.id;
-        if (auto q = notifier->notify(webhook_event::channel_live, c.id + ":" + job.id, subject); !q)
-          spdlog::warn("channel {}: cannot queue its webhooks: {}", c.id, q.error().message);
-      });
+    if (channels) notifier->watch_channels(*channels);
   }
   http::HttpServer server(config, router, service, metrics);
   if (channels) server.watch_channels([&channels] { return channels->list(); });

@@ -7,6 +7,7 @@
 #include "queue/sqs/sqs_job_queue.hpp"
 #include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
+#include "store/dynamodb/dynamodb_webhook_store.hpp"
 #include "store/sqlite/sqlite_channel_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 #include "store/sqlite/sqlite_webhook_store.hpp"
@@ -37,6 +38,8 @@ Result<Backend> open_aws(const Config& config) {
   b.cookies = std::make_unique<blob::S3CookieStore>(*objects);
   b.objects = std::move(objects);
   b.channels = std::make_unique<dynamodb::DynamoChannelStore>(
+      aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
+  b.webhooks = std::make_unique<dynamodb::DynamoWebhookStore>(
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
   return b;
 }

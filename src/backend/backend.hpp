@@ -15,7 +15,7 @@ struct Backend {
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<ObjectStore> objects;
   std::unique_ptr<ChannelStore> channels;
-  std::unique_ptr<WebhookStore> webhooks;  // null: the backend has no webhooks yet (aws)
+  std::unique_ptr<WebhookStore> webhooks;
   std::unique_ptr<CookieStore> cookies;
 };
 

@@ -82,7 +82,13 @@ class WebhookStore {
   virtual Result<bool> remove(const std::string& id) = 0;  // its deliveries go too
   // Queues a delivery unless one with its id exists; true when queued.
   virtual Result<bool> enqueue(const Delivery& delivery) = 0;
+  // Pending deliveries whose next attempt is at or before `at`, soonest first.
   virtual Result<std::vector<Delivery>> due(TimePoint at, std::size_t limit) = 0;
+  // Takes a due delivery for one attempt, so that two senders (serve and a scheduled pass, two
+  // Lambda invocations) never send it at once: its next attempt moves to `lease_until` only if it is
+  // still pending with the attempts and next attempt read. False: another sender took it. A sender
+  // that dies mid-attempt leaves it to be tried again once the lease is over.
+  virtual Result<bool> claim(Delivery& delivery, TimePoint lease_until) = 0;
   virtual Result<Ok> update(const Delivery& delivery) = 0;
   virtual Result<std::vector<Delivery>> recent(const std::string& webhook_id, std::size_t limit) = 0;
   // Where the job feed was read up to (the events of later changes are not queued yet).

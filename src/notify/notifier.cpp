@@ -116,20 +116,60 @@ Result<std::size_t> Notifier::follow_jobs() {
   return queued;
 }
 
-std::size_t Notifier::send_due() {
-  auto due = hooks_.due(now(), 50);
-  if (!due || due->empty()) return 0;
-  auto hooks = hooks_.list();
-  if (!hooks) return 0;
-  std::map<std::string, const Webhook*> by_id;
-  for (const auto& h : *hooks) by_id[h.id] = &h;
+void Notifier::watch_channels(ChannelService& channels) {
+  channels.on_live([this](const Channel& c, const Job& job) {
+    auto subject = to_public_json(c);
+    subject["job_id"] = job.id;
+    if (auto q = notify(webhook_event::channel_live, c.id + ":" + job.id, subject); !q)
+      spdlog::warn("channel {}: cannot queue its webhooks: {}", c.id, q.error().message);
+  });
+}
+
+std::size_t Notifier::send_due(TimePoint deadline) {
+  // Longer than an attempt can take (the POST's 10 s, resolving and connecting included).
+  constexpr auto kLease = std::chrono::minutes(2);
   std::size_t accepted = 0;
-  for (auto& d : *due) {
-    auto it = by_id.find(d.webhook_id);
-    if (it == by_id.end()) continue;  // removed meanwhile: its deliveries went with it
-    accepted += deliver(d, *it->second) ? 1 : 0;
+  std::map<std::string, Webhook> by_id;
+  bool hooks_read = false;
+  for (int round = 0; round < 20 && now() < deadline; ++round) {
+    auto due = hooks_.due(now(), 50);
+    if (!due) {
+      spdlog::warn("webhooks: cannot read the outbox: {}", due.error().message);
+      break;
+    }
+    if (due->empty()) break;
+    if (!hooks_read) {
+      auto hooks = hooks_.list();
+      if (!hooks) break;
+      for (auto& h : *hooks) by_id.emplace(h.id, std::move(h));
+      hooks_read = true;
+    }
+    std::size_t taken = 0;
+    for (auto& d : *due) {
+      if (now() >= deadline) break;
+      auto claimed = hooks_.claim(d, now() + kLease);
+      if (!claimed || !*claimed) continue;  // another sender has it, or the outbox is unreachable
+      ++taken;
+      auto it = by_id.find(d.webhook_id);
+      if (it == by_id.end()) {
+        auto hook = hooks_.get(d.webhook_id);
+        if (hook && *hook) it = by_id.emplace(d.webhook_id, std::move(**hook)).first;
+      }
+      if (it == by_id.end()) {
+        give_up(d, "the webhook was removed");
+        continue;
+      }
+      accepted += deliver(d, it->second) ? 1 : 0;
+    }
+    if (taken == 0) break;
   }
   return accepted;
+}
+
+void Notifier::give_up(Delivery d, const std::string& why) {
+  d.state = DeliveryState::failed;
+  d.last_error = why;
+  if (auto w = hooks_.update(d); !w) spdlog::warn("webhooks: cannot record delivery {}: {}", d.id, w.error().message);
 }
 
 bool Notifier::deliver(Delivery d, const Webhook& hook) {

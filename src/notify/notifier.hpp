@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/channel_service.hpp"
 #include "core/ports.hpp"
 #include "core/url_policy.hpp"
 #include "core/webhook.hpp"
@@ -36,13 +37,17 @@ class Notifier {
   Result<std::size_t> notify(const std::string& event, const std::string& key, const nlohmann::json& subject);
   // Reads the job feed from the stored cursor and queues the events it shows.
   Result<std::size_t> follow_jobs();
-  // Sends the deliveries that are due; returns how many were accepted.
-  std::size_t send_due();
+  // Queues channel.live for every session a check of `channels` finds live.
+  void watch_channels(ChannelService& channels);
+  // Sends the deliveries that are due, taking each with a lease first (see WebhookStore::claim),
+  // until none is due or `deadline` has passed; returns how many were accepted.
+  std::size_t send_due(TimePoint deadline = TimePoint::max());
 
  private:
   Result<bool> queue_for(const Webhook& hook, const std::string& event, const std::string& key,
                          const nlohmann::json& subject);
   bool deliver(Delivery d, const Webhook& hook);
+  void give_up(Delivery d, const std::string& why);
 
   WebhookStore& hooks_;
   JobStore& jobs_;

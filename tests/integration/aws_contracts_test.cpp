@@ -5,10 +5,12 @@
 #include "contract/job_queue_contract.hpp"
 #include "contract/job_store_contract.hpp"
 #include "contract/object_store_contract.hpp"
+#include "contract/webhook_store_contract.hpp"
 #include "integration/moto.hpp"
 #include "queue/sqs/sqs_job_queue.hpp"
 #include "store/dynamodb/dynamodb_channel_store.hpp"
 #include "store/dynamodb/dynamodb_job_store.hpp"
+#include "store/dynamodb/dynamodb_webhook_store.hpp"
 
 namespace chronicle::contract {
 namespace {
@@ -41,6 +43,14 @@ struct DynamoChannels : DynamoStores {
   }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(Aws, ChannelStoreContract, DynamoChannels);
+
+// Webhooks and their outbox share it too, on its existing indexes.
+struct DynamoWebhooks : DynamoStores {
+  std::unique_ptr<WebhookStore> open() {
+    return std::make_unique<dynamodb::DynamoWebhookStore>(aws::Client(MotoServer::settings()), options);
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Aws, WebhookStoreContract, DynamoWebhooks);
 
 struct SqsQueues {
   std::unique_ptr<JobQueue> open(int max_receives) {

@@ -5,10 +5,12 @@
 #include "contract/job_queue_contract.hpp"
 #include "contract/job_store_contract.hpp"
 #include "contract/object_store_contract.hpp"
+#include "contract/webhook_store_contract.hpp"
 #include "fakes/memory_ports.hpp"
 #include "queue/sqlite/sqlite_job_queue.hpp"
 #include "store/sqlite/sqlite_channel_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
+#include "store/sqlite/sqlite_webhook_store.hpp"
 #include "temp_dir.hpp"
 
 namespace chronicle::contract {
@@ -65,6 +67,16 @@ struct MemoryChannels {
 };
 using ChannelBackends = ::testing::Types<SqliteChannels, MemoryChannels>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Local, ChannelStoreContract, ChannelBackends);
+
+struct SqliteWebhooks {
+  test_support::TempDir dir;
+  std::vector<std::shared_ptr<sqlite::Db>> dbs;
+  std::unique_ptr<WebhookStore> open() {
+    dbs.push_back(*sqlite::Db::open(dir.path / "jobs.db"));
+    return std::move(*sqlite::SqliteWebhookStore::open(dbs.back()));
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Local, WebhookStoreContract, SqliteWebhooks);
 
 }  // namespace
 }  // namespace chronicle::contract

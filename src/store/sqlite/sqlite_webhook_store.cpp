@@ -159,6 +159,21 @@ Result<std::vector<Delivery>> SqliteWebhookStore::due(TimePoint at, std::size_t 
   return out;
 }
 
+Result<bool> SqliteWebhookStore::claim(Delivery& d, TimePoint lease_until) {
+  std::lock_guard lock(db_->mutex());
+  Stmt s(*db_,
+         "UPDATE webhook_deliveries SET next_ms = ? WHERE id = ? AND state = 'pending' AND attempts = ? AND "
+         "next_ms = ?");
+  s.bind(1, ms(lease_until))
+      .bind(2, d.id)
+      .bind(3, static_cast<std::int64_t>(d.attempts))
+      .bind(4, ms(d.next_attempt_at));
+  if (s.step() != SQLITE_DONE) return db_->error("claim delivery");
+  if (sqlite3_changes(db_->handle()) != 1) return false;
+  d.next_attempt_at = at_ms(ms(lease_until));
+  return true;
+}
+
 Result<Ok> SqliteWebhookStore::update(const Delivery& d) {
   std::lock_guard lock(db_->mutex());
   Stmt s(*db_,
@@ -202,7 +217,7 @@ Result<Ok> SqliteWebhookStore::set_feed_cursor(std::int64_t cursor) {
   std::lock_guard lock(db_->mutex());
   Stmt s(*db_,
          "INSERT INTO webhook_cursor(name, cursor) VALUES ('jobs', ?) ON CONFLICT(name) DO UPDATE SET cursor = "
-         "excluded.cursor");
+         "max(cursor, excluded.cursor)");
   s.bind(1, cursor);
   if (s.step() != SQLITE_DONE) return db_->error("write webhook cursor");
   return Ok{};

@@ -18,6 +18,7 @@ class SqliteWebhookStore final : public WebhookStore {
   Result<bool> remove(const std::string& id) override;
   Result<bool> enqueue(const Delivery& delivery) override;
   Result<std::vector<Delivery>> due(TimePoint at, std::size_t limit) override;
+  Result<bool> claim(Delivery& delivery, TimePoint lease_until) override;
   Result<Ok> update(const Delivery& delivery) override;
   Result<std::vector<Delivery>> recent(const std::string& webhook_id, std::size_t limit) override;
   Result<std::optional<std::int64_t>> feed_cursor() override;
