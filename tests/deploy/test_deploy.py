@@ -197,6 +197,7 @@ ROLE_NEEDS = {
                  "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sqs:GetQueueUrl"},
     "seeder": {"dynamodb:Query", "s3:GetObject", "s3:ListBucket", "sqs:GetQueueUrl"},
     "api": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
+            "dynamodb:BatchWriteItem",
             "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging", "ecs:StopTask",
             "s3:PutObject", "s3:ListBucket"},
     "dispatch": {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
@@ -219,6 +220,7 @@ def actions_in_code():
     called = set()
     for path, service in [("src/store/dynamodb/dynamodb_job_store.cpp", "dynamodb"),
                           ("src/store/dynamodb/dynamodb_channel_store.cpp", "dynamodb"),
+                          ("src/store/dynamodb/dynamodb_webhook_store.cpp", "dynamodb"),
                           ("src/queue/sqs/sqs_job_queue.cpp", "sqs"), ("src/dispatch/ecs_launcher.cpp", "ecs")]:
         for action in re.findall(r'(?:call|dynamo)\(\s*(?:\w+,\s*)?"([A-Z]\w+)"', source(path)):
             called.add(f"{service}:{action}")

@@ -2,6 +2,7 @@
 HTTP, a `chronicle serve` on an ephemeral port with its own data directory, and the CLI."""
 import functools
 import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -334,3 +335,49 @@ def provision(env, data_dir):
                        timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
+
+
+# A webhook receiver on loopback, and how it checks a signed delivery.
+SECRET = "receiver-s3cret"
+
+
+class Receiver:
+    """Records what it is POSTed; `down` makes it answer 503 (a receiver that is unavailable)."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.got = []
+        self.down = False
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver.down:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                receiver.got.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def events(self):
+        return [(h["X-Chronicle-Event"], json.loads(b)) for h, b in self.got if h.get("Content-Type") == "application/json"]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def verify(headers, body):
+    expected = "sha256=" + hmac.new(SECRET.encode(), headers["X-Chronicle-Timestamp"].encode() + b"." + body,
+                                    hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Chronicle-Signature"], expected), "the signature checks out"
+    assert abs(time.time() - int(headers["X-Chronicle-Timestamp"])) < 120

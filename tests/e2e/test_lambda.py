@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from harness import CHRONICLE, aws_cli, ffprobe_duration, provision, sha256_of, wait_for
+from harness import SECRET, CHRONICLE, Receiver, aws_cli, ffprobe_duration, provision, sha256_of, verify, wait_for
 
 PREFIX = "/2018-06-01/runtime"
 
@@ -204,7 +204,8 @@ def test_api_gateway_and_sqs_events_record_a_stream_end_to_end(function, make_st
     assert abs(ffprobe_duration(str(out)) - 8) <= 1.2
     # A scheduled event runs the reaper's sweep and the watcher (nothing to watch here).
     assert f.runtime.invoke({"source": "aws.events", "detail-type": "Scheduled Event"})[:2] == (
-        "response", {"swept": True, "checks_sent": 0, "channels_checked": 0, "recordings_deleted": 0})
+        "response", {"swept": True, "checks_sent": 0, "channels_checked": 0, "recordings_deleted": 0,
+                     "webhooks_queued": 0, "webhooks_delivered": 0})
 
 
 def test_the_scheduled_event_checks_channels_and_makes_one_job_per_session(function, make_stream):
@@ -232,6 +233,60 @@ def test_the_scheduled_event_checks_channels_and_makes_one_job_per_session(funct
     assert json.loads(message["Body"])["job_id"] == jobs[0]["id"], "the job went through the queue"
     status, _, gone = f.call("DELETE", f"/api/v1/channels/{ch['id']}")
     assert status == 200 and f.call("GET", f"/api/v1/channels/{ch['id']}")[0] == 404
+
+
+def test_webhooks_on_aws_are_sent_by_the_scheduled_pass_and_wait_out_a_receiver_outage(function, make_stream):
+    f = function()
+    receiver = Receiver()
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event"}
+    try:
+        status, _, hook = f.call("POST", "/api/v1/webhooks", {"url": receiver.url, "secret": SECRET})
+        assert status == 201 and hook["signed"] is True and "secret" not in hook, hook
+        status, answer = f.call("POST", "/api/v1/webhooks", {"url": "http://169.254.169.254/latest"})[::2]
+        assert status == 400 and answer["error"]["code"] == "forbidden_address", answer
+        # The first pass starts following the job feed from where it is now.
+        assert f.runtime.invoke(scheduled)[1]["webhooks_queued"] == 0
+
+        receiver.down = True
+        status, _, job = f.call("POST", "/api/v1/jobs", {"url": make_stream(5).url, "name": "hooked on aws"})
+        [message] = f.receive(1)
+        f.runtime.invoke({"Records": [sqs_record(message)]})
+        assert f.wait_status(job["id"], {"completed", "failed"}, 90)["status"] == "completed"
+        answer = f.runtime.invoke(scheduled)[1]
+        assert answer["webhooks_queued"] == 2 and answer["webhooks_delivered"] == 0, answer
+        shown = f.call("GET", f"/api/v1/webhooks/{hook['id']}")[2]["deliveries"]
+        assert sorted(d["event"] for d in shown) == ["job.completed", "job.recording"], shown
+        assert all(d["state"] == "pending" and d["attempts"] == 1 and d["last_status"] == 503 for d in shown), shown
+
+        # The receiver is back; the next pass after the backoff (5 s) delivers both, once.
+        receiver.down = False
+        time.sleep(5.5)
+        answer = f.runtime.invoke(scheduled)[1]
+        assert answer["webhooks_delivered"] == 2, answer
+        assert [e for e, _ in receiver.events()] == ["job.recording", "job.completed"]
+        for headers, body in receiver.got:
+            verify(headers, body)
+        assert all(p["job"]["id"] == job["id"] for _, p in receiver.events())
+        assert f.runtime.invoke(scheduled)[1]["webhooks_delivered"] == 0, "each event once"
+
+        # A channel found live by the pass is announced in the same pass; a test delivery waits for
+        # the next one.
+        status, _, ch = f.call("POST", "/api/v1/channels", {"url": make_stream(10).url, "name": "announced"})
+        assert status == 201, ch
+        assert f.call("POST", f"/api/v1/webhooks/{hook['id']}/test")[0] == 202
+        answer = f.runtime.invoke(scheduled)[1]
+        assert answer["channels_checked"] == 1 and answer["webhooks_delivered"] == 2, answer
+        events = dict(receiver.events())
+        assert events["channel.live"]["channel"]["id"] == ch["id"] and events["channel.live"]["channel"]["job_id"]
+        assert "ping" in events
+        shown = f.call("GET", f"/api/v1/webhooks/{hook['id']}")[2]["deliveries"]
+        assert len(shown) == 4 and all(d["state"] == "delivered" for d in shown), shown
+
+        assert f.call("DELETE", f"/api/v1/webhooks/{hook['id']}")[0] == 200
+        assert f.call("GET", f"/api/v1/webhooks/{hook['id']}")[0] == 404
+        assert f.call("GET", "/api/v1/webhooks")[2] == {"webhooks": []}
+    finally:
+        receiver.close()
 
 
 def test_bad_requests_and_unknown_events_get_clear_errors(function):

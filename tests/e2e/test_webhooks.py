@@ -1,58 +1,10 @@
 """Webhooks end to end: a receiver on loopback gets signed deliveries of a recording's lifecycle;
 while it is down they wait in the outbox (also across a restart of serve) and arrive when it is
 back; Discord and ntfy get bodies of their own; a receiver on a forbidden address is refused."""
-import hashlib
-import hmac
-import http.server
 import json
-import threading
 import time
 
-from harness import Chronicle, free_port, wait_for
-
-SECRET = "receiver-s3cret"
-
-
-class Receiver:
-    """Records what it is POSTed; `down` makes it answer 503 (a receiver that is unavailable)."""
-
-    def __init__(self, port=None):
-        self.port = port or free_port()
-        self.got = []
-        self.down = False
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if receiver.down:
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                receiver.got.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-
-    def events(self):
-        return [(h["X-Chronicle-Event"], json.loads(b)) for h, b in self.got if h.get("Content-Type") == "application/json"]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def verify(headers, body):
-    expected = "sha256=" + hmac.new(SECRET.encode(), headers["X-Chronicle-Timestamp"].encode() + b"." + body,
-                                    hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(headers["X-Chronicle-Signature"], expected), "the signature checks out"
-    assert abs(time.time() - int(headers["X-Chronicle-Timestamp"])) < 120
+from harness import SECRET, Chronicle, Receiver, verify, wait_for
 
 
 def test_signed_deliveries_survive_a_receiver_outage_and_a_restart(sims):

@@ -139,8 +139,9 @@ resource "aws_iam_role" "api" {
 
 data "aws_iam_policy_document" "api" {
   statement {
+    # Jobs, channels and webhooks; removing a webhook deletes its deliveries in batches.
     sid       = "Jobs"
-    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
     resources = local.table_arns
   }
   statement {
