@@ -11,10 +11,18 @@
 #include "store/sqlite/sqlite_channel_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 #include "store/sqlite/sqlite_webhook_store.hpp"
+#include "sys/sealed.hpp"
 
 namespace chronicle {
 
 namespace {
+
+std::unique_ptr<CookieStore> sealed_cookies(const Config& config, std::unique_ptr<CookieStore> store,
+                                            bool key_required) {
+  // validate() has checked the key's form.
+  auto key = config.cookies_key.empty() ? Result<std::string>(std::string()) : sys::parse_seal_key(config.cookies_key);
+  return std::make_unique<blob::SealedCookieStore>(std::move(store), key ? *key : std::string(), key_required);
+}
 
 // DynamoDB jobs, SQS FIFO queue, S3 objects; credentials, region and endpoint from AWS_*.
 Result<Backend> open_aws(const Config& config) {
@@ -35,7 +43,7 @@ Result<Backend> open_aws(const Config& config) {
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
   b.queue = std::move(queue.value());
   auto objects = std::make_unique<blob::S3ObjectStore>(aws::Client(settings), s3);
-  b.cookies = std::make_unique<blob::S3CookieStore>(*objects);
+  b.cookies = sealed_cookies(config, std::make_unique<blob::S3CookieStore>(*objects), /*key_required=*/true);
   b.objects = std::move(objects);
   b.channels = std::make_unique<dynamodb::DynamoChannelStore>(
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
@@ -64,7 +72,8 @@ Result<Backend> open_backend(const Config& config) {
   b.objects = std::make_unique<blob::FsObjectStore>(config.recordings_dir());
   b.channels = std::move(channels.value());
   b.webhooks = std::move(webhooks.value());
-  b.cookies = std::make_unique<blob::FsCookieStore>(config.cookies_dir());
+  b.cookies =
+      sealed_cookies(config, std::make_unique<blob::FsCookieStore>(config.cookies_dir()), /*key_required=*/false);
   return b;
 }
 

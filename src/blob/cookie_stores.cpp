@@ -8,6 +8,7 @@
 #include <span>
 
 #include "sys/process.hpp"
+#include "sys/sealed.hpp"
 
 namespace chronicle::blob {
 namespace fs = std::filesystem;
@@ -61,6 +62,42 @@ Result<std::vector<std::string>> FsCookieStore::domains() {
 Result<bool> FsCookieStore::remove(const std::string& domain) {
   std::error_code ec;
   return fs::remove(dir_ / (domain + std::string(kSuffix)), ec);
+}
+
+namespace {
+
+constexpr const char* kKeyHint =
+    "set CHRONICLE_COOKIES_KEY (64 hex digits, e.g. from `openssl rand -hex 32`) for the API, the dispatcher and "
+    "the recorders";
+
+std::string seal_context(const std::string& domain) { return "chronicle cookies of " + domain; }
+
+}  // namespace
+
+Result<Ok> SealedCookieStore::put(const std::string& domain, const std::string& text) {
+  if (key_.empty()) {
+    if (key_required_)
+      return make_error(ErrorKind::internal, "cookies_key_missing",
+                        std::string("this backend stores cookies only encrypted: ") + kKeyHint);
+    return inner_->put(domain, text);
+  }
+  auto sealed = sys::seal(key_, text, seal_context(domain));
+  if (!sealed) return sealed.error();
+  return inner_->put(domain, *sealed);
+}
+
+Result<std::optional<std::string>> SealedCookieStore::get(const std::string& domain) {
+  auto stored = inner_->get(domain);
+  if (!stored || !*stored || !sys::is_sealed(**stored)) return stored;
+  if (key_.empty())
+    return make_error(ErrorKind::internal, "cookies_key_missing",
+                      "the cookies of " + domain + " are stored encrypted: " + kKeyHint);
+  auto text = sys::unseal(key_, **stored, seal_context(domain));
+  if (!text)
+    return make_error(ErrorKind::internal, "cookies_key_mismatch",
+                      "the cookies of " + domain +
+                          " do not open with CHRONICLE_COOKIES_KEY (was the key changed? upload them again)");
+  return std::optional<std::string>(std::move(*text));
 }
 
 Result<Ok> S3CookieStore::put(const std::string& domain, const std::string& text) {

@@ -98,6 +98,10 @@ Result<Ok> validate(const Config& c) {
   if (c.listen.find(':') == std::string::npos) return make_error("invalid_config", "listen must be HOST:PORT");
   if (c.launcher == LauncherKind::ecs && c.ecs_subnets.empty())
     return make_error("invalid_config", "the ecs launcher needs CHRONICLE_ECS_SUBNETS (and usually _SECURITY_GROUPS)");
+  if (!c.cookies_key.empty() &&
+      (c.cookies_key.size() != 64 || c.cookies_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    return make_error("invalid_config",
+                      "cookies_key (CHRONICLE_COOKIES_KEY) must be 64 hex digits, e.g. from `openssl rand -hex 32`");
   return Ok{};
 }
 

@@ -101,6 +101,7 @@ struct Config {
   std::filesystem::path torrent_watch_dir;  // copy each .torrent here
 
   // AWS backend (credentials, region and endpoint come from the standard AWS_* variables)
+  std::string cookies_key;  // hex; see sys::parse_seal_key
   std::string s3_bucket = "chronicle-recordings";
   S3Addressing s3_addressing = S3Addressing::automatic;  // auto | path | virtual
   std::string sqs_queue = "chronicle-jobs.fifo";

@@ -329,6 +329,10 @@ std::vector<Setting> make_table() {
             {.bounds = {1, std::nullopt}}),
       field("torrent_watch_dir", "CHRONICLE_TORRENT_WATCH_DIR", &C::torrent_watch_dir,
             "also write each `.torrent` here, for another client to seed"),
+      field("cookies_key", "CHRONICLE_COOKIES_KEY", &C::cookies_key,
+            "64 hex digits: stored cookies files are encrypted with this key (AES-256-GCM); required to store "
+            "cookies on the aws backend",
+            {.secret = true}),
       field("s3_bucket", "CHRONICLE_S3_BUCKET", &C::s3_bucket, "recordings bucket (aws backend)"),
       field("s3_addressing", "CHRONICLE_S3_ADDRESSING", &C::s3_addressing,
             "`auto` is path-style with `AWS_ENDPOINT_URL`, virtual-host on AWS"),

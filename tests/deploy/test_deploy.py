@@ -405,3 +405,24 @@ def test_pinned_recordings_are_left_out_of_the_lifecycle_rule(backend):
     env = backend.locals["backend_env"]
     assert env["CHRONICLE_RETENTION_DAYS"] == "${tostring(var.recording_retention_days)}"
     assert env["CHRONICLE_STORAGE_BUDGET"] == "${tostring(var.storage_budget_bytes)}"
+
+
+def test_the_cookies_key_reaches_every_process_that_opens_cookies_and_no_other(backend):
+    key = backend.resource("random_id.cookies_key")
+    assert key["byte_length"] == 32, "64 hex digits, as CHRONICLE_COOKIES_KEY takes"
+    parameter = backend.resource("aws_ssm_parameter.cookies_key")
+    assert parameter["type"] == "SecureString" and parameter["value"] == "${random_id.cookies_key.hex}"
+    # The functions (API: upload and list; dispatcher: probes) in their environment ...
+    assert re.search(r"CHRONICLE_COOKIES_KEY\s*=\s*random_id\.cookies_key\.hex", backend.locals["lambda_env"])
+    # ... the recorder as an ECS secret, never in the task definition's plain environment ...
+    recorder = backend.resource("aws_ecs_task_definition.recorder")["container_definitions"]
+    assert re.search(r'name\s*=\s*"CHRONICLE_COOKIES_KEY",\s*valueFrom\s*=\s*aws_ssm_parameter\.cookies_key\.arn',
+                     recorder)
+    assert "CHRONICLE_COOKIES_KEY" not in json.dumps(backend.locals["backend_env"])
+    # ... which ECS reads with the execution role, for that parameter only; the seeder never gets it.
+    statements = backend.data["data.aws_iam_policy_document.task_execution_secrets"]["statement"]
+    assert [(s["actions"], s["resources"]) for s in statements] == [
+        (["ssm:GetParameters"], ["${aws_ssm_parameter.cookies_key.arn}"])]
+    assert "cookies_key" not in backend.resource("aws_ecs_task_definition.seeder")["container_definitions"]
+    # The code refuses to store cookies unsealed on AWS.
+    assert "/*key_required=*/true" in source("src/backend/backend.cpp")

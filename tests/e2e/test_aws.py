@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 
 from harness import CHRONICLE, aws_cli, provision
 
@@ -77,9 +78,13 @@ def test_credentials_from_the_container_endpoint(moto, tmp_path):
         server.shutdown()
 
 
-def test_whole_path_on_the_aws_backend(moto, make_stream, tmp_path):
+COOKIES_KEY = "7f" * 32
+
+
+def test_whole_path_on_the_aws_backend(moto, make_stream, sims, tmp_path):
     """The embedded e2e, on CHRONICLE_BACKEND=aws with the process launcher: API -> SQS ->
-    dispatch -> record -> S3 object and .torrent -> DynamoDB status completed."""
+    dispatch -> record -> S3 object, poster frame and .torrent -> DynamoDB status completed; then
+    a members-only stream recorded with cookies kept sealed in S3."""
     from harness import Chronicle, ffprobe_duration, sha256_of
     endpoint, env = moto
     names = {"CHRONICLE_S3_BUCKET": "e2e-recordings", "CHRONICLE_SQS_QUEUE": "e2e-jobs.fifo",
@@ -88,7 +93,7 @@ def test_whole_path_on_the_aws_backend(moto, make_stream, tmp_path):
     aws_env.update(names)
     provision(dict(os.environ, **aws_env), tmp_path)
     # serve does not seed here: the standalone seeding node below does, from S3.
-    c = Chronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws", CHRONICLE_SEED="0"))
+    c = Chronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws", CHRONICLE_SEED="0", CHRONICLE_COOKIES_KEY=COOKIES_KEY))
     try:
         stream = make_stream(12)
         t0 = time.monotonic()
@@ -112,9 +117,41 @@ def test_whole_path_on_the_aws_backend(moto, make_stream, tmp_path):
         assert r.returncode == 0, r.stderr
         assert sha256_of(out) == job["recording"]["sha256"]
         assert abs(ffprobe_duration(str(out)) - 12) <= 1.2
+        # The poster frame is beside the recording in S3, and its route redirects there too.
+        assert job["thumbnail"]["key"] == "aws run.jpg" and job["thumbnail"]["live"] is False, job["thumbnail"]
+        head = aws_cli(endpoint, env, "s3api", "head-object", "--bucket", "e2e-recordings", "--key", "aws run.jpg")
+        with urllib.request.urlopen(c.base + f"/api/v1/jobs/{job['id']}/thumbnail") as r:
+            assert "X-Amz-Signature=" in r.url
+            poster = r.read()
+        assert poster[:2] == b"\xff\xd8" and len(poster) == head["ContentLength"] > 1000
+        assert not aws_cli(endpoint, env, "s3api", "list-objects-v2", "--bucket", "e2e-recordings",
+                           "--prefix", "previews/").get("Contents"), "the live preview went with the recording"
+        record_with_sealed_cookies(c, endpoint, env, sims, tmp_path)
         seed_from_s3_and_download(c, job, aws_env, tmp_path)
     finally:
         c.close()
+
+
+def record_with_sealed_cookies(c, endpoint, env, sims, tmp_path):
+    """Cookies uploaded on the aws backend are stored in S3 sealed with CHRONICLE_COOKIES_KEY; the
+    dispatcher's probe and the recorder open them, and the members-only stream records."""
+    from test_cookies import COOKIE_VALUE, COOKIES_FILE
+    sim = sims([("live", 6), ("end",)], require_cookie=f"session={COOKIE_VALUE}")
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(COOKIES_FILE)
+    r = c.cli("cookies", "add", "127.0.0.1", str(cookies))
+    assert r.returncode == 0 and "2 cookies stored" in r.stdout, r.stdout + r.stderr
+    raw = tmp_path / "stored-cookies"
+    aws_cli(endpoint, env, "s3api", "get-object", "--bucket", "e2e-recordings", "--key", "cookies/127.0.0.1.txt",
+            str(raw))
+    stored = raw.read_bytes()
+    assert stored.startswith(b"chronicle-sealed-v1\n") and COOKIE_VALUE.encode() not in stored
+    assert c.api("GET", "/api/v1/cookies")[1]["cookies"][0]["count"] == 2
+    r = c.cli("submit", sim.url, "--name", "members only", "--wait", "--json", timeout=120)
+    assert r.returncode == 0, r.stderr
+    done = json.loads(r.stdout)
+    assert done["status"] == "completed" and done["duration_s"] > 4, done
+    assert c.cli("cookies", "rm", "127.0.0.1").returncode == 0
 
 
 def seed_from_s3_and_download(c, job, aws_env, tmp_path):

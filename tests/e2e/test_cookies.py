@@ -5,8 +5,9 @@ import glob
 import json
 import os
 import stat
+import subprocess
 
-from harness import Chronicle
+from harness import CHRONICLE, Chronicle
 
 COOKIE_VALUE = "s3cret-member-7f3a9"
 COOKIES_FILE = (
@@ -67,5 +68,31 @@ def test_a_members_only_stream_records_once_its_cookies_are_uploaded(sims, tmp_p
         assert c.cli("cookies", "rm", "127.0.0.1").returncode == 0
         assert c.api("GET", "/api/v1/cookies")[1]["cookies"] == []
         assert not os.path.exists(stored)
+    finally:
+        c.close()
+
+
+def test_with_a_key_the_stored_file_is_sealed_and_a_wrong_key_is_named(tmp_path):
+    key = "3c" * 32
+    c = Chronicle(env={"CHRONICLE_COOKIES_KEY": key})
+    try:
+        cookies = tmp_path / "cookies.txt"
+        cookies.write_text(COOKIES_FILE)
+        assert c.cli("cookies", "add", "127.0.0.1", str(cookies)).returncode == 0
+        with open(os.path.join(c.data, "cookies", "127.0.0.1.txt"), "rb") as f:
+            stored = f.read()
+        assert stored.startswith(b"chronicle-sealed-v1\n") and COOKIE_VALUE.encode() not in stored
+        assert c.api("GET", "/api/v1/cookies")[1]["cookies"][0]["count"] == 2
+        # Restarted with another key: the listing says what is wrong instead of guessing.
+        c.stop_server()
+        c.env["CHRONICLE_COOKIES_KEY"] = "4d" * 32
+        c.start()
+        status, answer = c.api("GET", "/api/v1/cookies")
+        assert status == 500 and answer["error"]["code"] == "cookies_key_mismatch", answer
+        assert "upload them again" in answer["error"]["message"]
+        # A key that is not 64 hex digits stops chronicle before it starts.
+        r = subprocess.run([CHRONICLE, "config", "--data", c.data], env=dict(c.env, CHRONICLE_COOKIES_KEY="short"),
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0 and "64 hex digits" in r.stderr, r.stderr
     finally:
         c.close()

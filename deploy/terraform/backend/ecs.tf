@@ -66,6 +66,8 @@ resource "aws_ecs_task_definition" "recorder" {
       CHRONICLE_DATA       = "/data"
       CHRONICLE_PUBLIC_URL = local.public_url
     }, var.api_token == "" ? {} : { CHRONICLE_TOKEN = var.api_token }) : { name = k, value = v }]
+    # The key that opens a job's stored cookies, from Parameter Store (not shown in the task definition).
+    secrets = [{ name = "CHRONICLE_COOKIES_KEY", valueFrom = aws_ssm_parameter.cookies_key.arn }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

@@ -44,6 +44,22 @@ resource "aws_iam_role_policy_attachment" "task_execution" {
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
+# ECS reads the recorder's secrets (the cookies key) with the execution role when a task starts;
+# the parameter uses the account's aws/ssm key, which needs no grant of its own.
+data "aws_iam_policy_document" "task_execution_secrets" {
+  statement {
+    sid       = "ReadCookiesKey"
+    actions   = ["ssm:GetParameters"]
+    resources = [aws_ssm_parameter.cookies_key.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "task_execution_secrets" {
+  name   = "secrets"
+  role   = aws_iam_role.task_execution.id
+  policy = data.aws_iam_policy_document.task_execution_secrets.json
+}
+
 # --- The recorder task: reads and updates its job, writes recordings under the prefix.
 resource "aws_iam_role" "recorder" {
   name               = "${var.name}-recorder"

@@ -13,6 +13,7 @@ locals {
     CHRONICLE_ECS_SECURITY_GROUPS = aws_security_group.recorder.id
     CHRONICLE_SEED                = "0"
     CHRONICLE_TRACKER             = "0"
+    CHRONICLE_COOKIES_KEY         = random_id.cookies_key.hex
   })
 }
 

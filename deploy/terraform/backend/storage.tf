@@ -142,3 +142,19 @@ resource "aws_dynamodb_table" "jobs" {
     enabled = true
   }
 }
+
+# The key that seals stored cookies files (CHRONICLE_COOKIES_KEY, AES-256-GCM): made once here and
+# kept in Parameter Store as a SecureString. Sealing keeps the cookies unreadable to whoever may
+# read the bucket (the seeding node's role reads recordings under the same prefix). Recorder tasks
+# get the key as an ECS secret; the functions in their environment, which Lambda encrypts at rest.
+# It is in the Terraform state too: keep the state private (it already holds the API token).
+resource "random_id" "cookies_key" {
+  byte_length = 32
+}
+
+resource "aws_ssm_parameter" "cookies_key" {
+  name        = "/${var.name}/cookies-key"
+  description = "chronicle: the key stored cookies files are sealed with"
+  type        = "SecureString"
+  value       = random_id.cookies_key.hex
+}
