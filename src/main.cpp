@@ -6,6 +6,7 @@
 
 #include "app/app.hpp"
 #include "cli/commands.hpp"
+#include "cli/webhook_commands.hpp"
 #include "core/settings.hpp"
 #include "sys/access.hpp"
 
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
   auto* cookies_rm = cookies->add_subcommand("rm", "delete a domain's cookies");
   cookies_rm->add_option("domain", cookie_domain, "the domain")->required();
   cookies_rm->add_flag("--json", json_flag_for_channels, "print JSON");
+
+  const cli::WebhookCommands webhook_commands(app);
 
   bool json = false;
   std::string status;
@@ -233,6 +236,7 @@ int main(int argc, char** argv) {
   if (cookies_add->parsed()) return cli::cmd_cookies_add(client, cookie_domain, cookie_file, json_flag_for_channels);
   if (cookies_ls->parsed()) return cli::cmd_cookies_ls(client, json_flag_for_channels);
   if (cookies_rm->parsed()) return cli::cmd_cookies_rm(client, cookie_domain, json_flag_for_channels);
+  if (auto code = webhook_commands.run(client)) return *code;
   if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);
   if (show->parsed()) return cli::cmd_show(client, id, json);
   if (stop->parsed()) return cli::cmd_stop(client, id, json);

@@ -102,3 +102,38 @@ def test_a_receiver_on_a_private_address_is_refused():
     finally:
         c.close()
         receiver.close()
+
+
+def test_the_cli_adds_lists_tests_shows_and_removes_webhooks(tmp_path):
+    receiver = Receiver()
+    c = Chronicle()
+    try:
+        secret_file = tmp_path / "secret"
+        secret_file.write_text(SECRET + "\n")
+        r = c.cli("webhook", "add", receiver.url, "--events", "job.completed,job.failed", "--secret-file",
+                  str(secret_file), check=True)
+        assert r.stdout.startswith("webhook ") and "job.completed,job.failed to " + receiver.url in r.stdout
+        assert "(signed)" in r.stdout and SECRET not in r.stdout
+        hook_id = r.stdout.split()[1]
+        r = c.cli("webhook", "ls", check=True)
+        assert hook_id in r.stdout and "job.completed,job.failed" in r.stdout and "yes" in r.stdout
+        assert c.cli("webhook", "test", hook_id, check=True).stdout.startswith("a test delivery is queued")
+        wait_for(lambda: receiver.got, 20, what="the test delivery")
+        headers, body = receiver.got[0]
+        verify(headers, body)
+        assert headers["X-Chronicle-Event"] == "ping"
+        shown = wait_for(lambda: (lambda out: out if "delivered" in out else None)(
+            c.cli("webhook", "show", hook_id).stdout), 10, what="the delivery shown as delivered")
+        assert "ping" in shown and "HTTP 204" in shown and "signed:  yes" in shown, shown
+        as_json = json.loads(c.cli("webhook", "show", hook_id, "--json", check=True).stdout)
+        assert as_json["deliveries"][0]["state"] == "delivered" and "secret" not in as_json
+        # Mistakes are named: an unknown event, an unknown id.
+        r = c.cli("webhook", "add", receiver.url, "--events", "job.exploded")
+        assert r.returncode != 0 and "unknown event 'job.exploded'" in r.stderr, r.stderr
+        r = c.cli("webhook", "show", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        assert r.returncode != 0 and "no webhook with id" in r.stderr, r.stderr
+        assert "removed" in c.cli("webhook", "rm", hook_id, check=True).stdout
+        assert c.cli("webhook", "ls", check=True).stdout == "no webhooks\n"
+    finally:
+        c.close()
+        receiver.close()

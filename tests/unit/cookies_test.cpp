@@ -71,7 +71,7 @@ TEST(CookieStores, FilesAreKeptReadableByChronicleAlone) {
   test_support::TempDir dir;
   blob::FsCookieStore store(dir.path / "cookies");
   ASSERT_TRUE(store.put("example.com", kFile).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((dir.path / "cookies" / "example.com.txt").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat((dir.path / "cookies").c_str(), &st), 0);
