@@ -196,3 +196,20 @@ def test_dashboard_asks_for_the_token_once_and_uses_signed_links(make_stream):
         assert json.loads(r.stdout.strip().splitlines()[-1])["recording_bytes"] == job["recording"]["size"]
     finally:
         c.close()
+
+
+def test_the_webhooks_page_adds_tests_and_removes_a_webhook():
+    from harness import SECRET, Chronicle, Receiver, verify
+    receiver = Receiver()
+    c = Chronicle()
+    try:
+        r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "webhooks.mjs"), c.base, receiver.url, SECRET,
+                            ARTIFACTS], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        print(r.stdout.strip().splitlines()[-1])
+        [(headers, body)] = receiver.got
+        verify(headers, body)
+        assert headers["X-Chronicle-Event"] == "ping"
+    finally:
+        c.close()
+        receiver.close()

@@ -15,13 +15,14 @@ const NewRecordingDialog = lazy(() =>
   import("@/features/NewRecordingDialog").then((m) => ({ default: m.NewRecordingDialog })),
 );
 const CookiesView = lazy(() => import("@/features/CookiesView").then((m) => ({ default: m.CookiesView })));
+const WebhooksView = lazy(() => import("@/features/WebhooksView").then((m) => ({ default: m.WebhooksView })));
 const TokenDialog = lazy(() => import("@/features/TokenDialog").then((m) => ({ default: m.TokenDialog })));
 
 type Filter = JobStatus | "all" | "active";
-type View = "recordings" | "channels" | "cookies";
+type View = "recordings" | "channels" | "webhooks" | "cookies";
+const VIEWS: View[] = ["recordings", "channels", "webhooks", "cookies"];
 
-const viewFromHash = (): View =>
-  window.location.hash === "#channels" ? "channels" : window.location.hash === "#cookies" ? "cookies" : "recordings";
+const viewFromHash = (): View => VIEWS.find((v) => v !== "recordings" && window.location.hash === `#${v}`) ?? "recordings";
 const ACTIVE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
 
 // Whether a job belongs in the list as filtered and searched (the server decides for what it
@@ -289,7 +290,7 @@ export default function App() {
           </p>
         </div>
         <div className="flex shrink-0 gap-2">
-          {view !== "cookies" && (
+          {(view === "recordings" || view === "channels") && (
           <Suspense
             fallback={
               <Button disabled>
@@ -311,7 +312,7 @@ export default function App() {
       </header>
 
       <nav className="mb-4 flex gap-1 border-b border-border" aria-label="Views">
-        {(["recordings", "channels", "cookies"] as View[]).map((v) => (
+        {VIEWS.map((v) => (
           <button
             key={v}
             onClick={() => show(v)}
@@ -322,7 +323,7 @@ export default function App() {
             }`}
           >
             {v}{" "}
-            {v !== "cookies" && <span className="opacity-70">{v === "channels" ? channels.size : (stats?.jobs.total ?? "")}</span>}
+            {(v === "recordings" || v === "channels") && <span className="opacity-70">{v === "channels" ? channels.size : (stats?.jobs.total ?? "")}</span>}
           </button>
         ))}
       </nav>
@@ -330,6 +331,10 @@ export default function App() {
       {view === "cookies" ? (
         <Suspense fallback={null}>
           <CookiesView guarded={guarded} />
+        </Suspense>
+      ) : view === "webhooks" ? (
+        <Suspense fallback={null}>
+          <WebhooksView guarded={guarded} />
         </Suspense>
       ) : view === "channels" ? (
         <Suspense fallback={null}>

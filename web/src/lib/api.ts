@@ -1,5 +1,5 @@
 // The only module that knows the server's URLs.
-import type { Channel, ChannelRequest, CookieSummary, Job, ServerInfo, Stats } from "./types";
+import type { Channel, ChannelRequest, CookieSummary, Job, ServerInfo, Stats, Webhook, WebhookRequest } from "./types";
 
 /** Jobs per page of the list; more are read as the list scrolls. */
 export const PAGE_SIZE = 100;
@@ -54,6 +54,11 @@ export const api = {
   putCookies: (domain: string, cookies: string) =>
     call<CookieSummary>("PUT", `/api/v1/cookies/${encodeURIComponent(domain)}`, { cookies }),
   deleteCookies: (domain: string) => call<{ deleted: string }>("DELETE", `/api/v1/cookies/${encodeURIComponent(domain)}`),
+  listWebhooks: () => call<{ webhooks: Webhook[] }>("GET", "/api/v1/webhooks"),
+  getWebhook: (id: string) => call<Webhook>("GET", `/api/v1/webhooks/${encodeURIComponent(id)}`),
+  addWebhook: (req: WebhookRequest) => call<Webhook>("POST", "/api/v1/webhooks", req),
+  testWebhook: (id: string) => call<unknown>("POST", `/api/v1/webhooks/${encodeURIComponent(id)}/test`),
+  removeWebhook: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/webhooks/${encodeURIComponent(id)}`),
   channelJobs: (channel: string, limit = 5) =>
     call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?channel=${encodeURIComponent(channel)}&limit=${limit}`),
   getJob: (id: string) => call<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`),

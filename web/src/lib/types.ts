@@ -146,6 +146,39 @@ export interface CookieSummary {
   expires_at: string | null;
 }
 
+export type WebhookEvent = "job.recording" | "job.completed" | "job.failed" | "channel.live";
+export type WebhookFormat = "json" | "discord" | "ntfy";
+
+/** One attempt at telling a webhook of an event, as the outbox keeps it. */
+export interface Delivery {
+  id: string;
+  event: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  format: WebhookFormat;
+  signed: boolean;
+  created_at: string;
+  deliveries?: Delivery[];
+}
+
+export interface WebhookRequest {
+  url: string;
+  events?: WebhookEvent[];
+  format?: WebhookFormat;
+  secret?: string;
+}
+
 /** How many jobs there are, by status (GET /api/v1/stats). */
 export interface Stats {
   jobs: { total: number; by_status: Partial<Record<JobStatus, number>> };
