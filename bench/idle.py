@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """What an idle `chronicle serve` costs as its history grows: CPU (% of one core) and RSS of serve
 with 0, 10,000 and 100,000 finished jobs in the store, nothing recording, seeder and tracker on.
+With --writes, another process also writes one job's row that often per second, as recorders'
+heartbeats do, while nothing finishes (what serve then re-reads is what this measures).
 
 The history is made from one real recording: a short stream is recorded, then its row is copied
 (new ids, no torrent of their own) straight into SQLite while serve is stopped.
 
-    /usr/bin/python3 bench/idle.py [--jobs 0,10000,100000] [--seconds 30] [--baseline /path/to/older/chronicle]
+    /usr/bin/python3 bench/idle.py [--jobs 0,10000,100000] [--seconds 30] [--writes 1]
+                                   [--baseline /path/to/older/chronicle]
 """
 import argparse
 import json
@@ -110,10 +113,11 @@ def fill(data, row, n):
             job_id = f"01H{i:023d}"
             d = dict(doc, id=job_id, url=f"{url}?copy={i}")
             rows.append((job_id, d["url"], status, version, seq, json.dumps(d)))
+        rows.append((row[0], url, status, version, seq, json.dumps(doc)))  # the row --writes writes
         db.executemany("INSERT INTO jobs(id, url, status, version, seq, doc) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-def measure(binary, row, n, seconds):
+def measure(binary, row, n, seconds, writes):
     data = tempfile.mkdtemp(prefix="chronicle-idle-")
     try:
         Serve(binary, data).close()  # makes the schema
@@ -123,9 +127,16 @@ def measure(binary, row, n, seconds):
             time.sleep(5)  # past start-up (the first full listing, the extraction worker's import)
             cpu0, t0 = serve.cpu_seconds(), time.monotonic()
             rss = [serve.rss_mib()]
+            writer = sqlite3.connect(os.path.join(data, "chronicle.db")) if writes else None
             while time.monotonic() - t0 < seconds:
-                time.sleep(1)
+                for _ in range(max(1, int(writes))):
+                    if writer:
+                        writer.execute("UPDATE jobs SET version = version + 1 WHERE id = ?", (row[0],))
+                        writer.commit()
+                    time.sleep(1 / max(1, writes))
                 rss.append(serve.rss_mib())
+            if writer:
+                writer.close()
             cpu = (serve.cpu_seconds() - cpu0) / (time.monotonic() - t0) * 100
             return {"jobs": n, "cpu_percent": round(cpu, 2), "rss_mib_start": round(rss[0], 1),
                     "rss_mib_end": round(rss[-1], 1)}
@@ -139,6 +150,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--jobs", default="0,10000,100000")
     p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--writes", type=float, default=0, help="writes of one job per second by another process")
     p.add_argument("--binary", default=os.path.join(ROOT, "build/chronicle"))
     p.add_argument("--baseline", help="an older chronicle binary to run side by side")
     args = p.parse_args()
@@ -147,7 +159,7 @@ def main():
     rows = []
     for n in [int(x) for x in args.jobs.split(",")]:
         for name, binary in binaries:
-            r = measure(binary, row, n, args.seconds)
+            r = measure(binary, row, n, args.seconds, args.writes)
             r["name"] = name
             rows.append(r)
             print(json.dumps(r), flush=True)

@@ -181,6 +181,7 @@ Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
   if (updated->recording) keys.push_back(updated->recording->key);
   if (updated->torrent) keys.push_back(updated->torrent->key);
   if (updated->thumbnail && !updated->thumbnail->live) keys.push_back(updated->thumbnail->key);
+  ++retention_generation_;
   for (const auto& key : keys)
     if (auto tagged = objects_.set_retention(key, pinned); !tagged) return tagged.error();
   return updated;

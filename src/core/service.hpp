@@ -1,5 +1,6 @@
 #pragma once
 // The use cases behind the API and the Lambda: parse → call the service → render.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,6 +68,12 @@ class JobService {
   Result<ParsedUrl> check_address(const std::string& url) { return check_url(url, policy_, resolver_); }
   // Pins a finished job's recording (retention keeps it) or unpins it.
   Result<Job> set_pinned(const std::string& id, bool pinned);
+  Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only) {
+    return store_.count_by_status(only);
+  }
+  // Moves with every pin and unpin made through this service: besides a job finishing or going,
+  // what can change what a retention pass keeps.
+  std::uint64_t retention_generation() const { return retention_generation_.load(); }
   // One retention pass: deletes the recordings the policy says (files, torrent, thumbnail; the job
   // stays, saying so), and reports what is stored.
   Result<StorageReport> apply_retention(const RetentionPolicy& policy, TimePoint at);
@@ -108,6 +115,7 @@ class JobService {
   std::mutex checks_mutex_;
   std::map<std::string, std::pair<int, TimePoint>> checks_sent_;  // job id -> (live_checks, when)
   mutable std::mutex report_mutex_;
+  std::atomic<std::uint64_t> retention_generation_{0};
   std::optional<StorageReport> report_;
 };
 

@@ -86,18 +86,38 @@ void Watcher::check_loop() {
   }
 }
 
+bool Watcher::retention_inputs_changed() {
+  const auto token = jobs_.change_token();
+  if (!token || token == signature_token_) return false;
+  signature_token_ = token;
+  // Most writes are heartbeats of recordings, which change nothing retention looks at: a pass is
+  // brought forward only when a job finished or was removed (the finished counts move) or a pin
+  // changed, so a long history is not listed again every few seconds while something records.
+  auto counts = jobs_.count_by_status({JobStatus::completed, JobStatus::failed, JobStatus::canceled});
+  std::string signature = std::to_string(jobs_.retention_generation());
+  if (counts)
+    for (const auto& [status, n] : *counts) signature += "," + std::to_string(n);
+  else
+    signature += ",?" + std::to_string(*token);  // cannot tell: assume it changed
+  if (signature == retained_signature_) return false;
+  retained_signature_ = std::move(signature);
+  return true;
+}
+
 std::size_t Watcher::retention_pass() {
   if (!retention_.active() && !retention_always_) return 0;
   const TimePoint at = now();
-  // Every interval; sooner (but not more than every 5 s) after jobs changed, so a recording that
-  // just completed counts against the budget, and shows in what the recordings take, at once.
-  const auto token = jobs_.change_token();
-  const bool changed = token && token != retained_token_;
-  if (retained_at_ && at - *retained_at_ < retention_interval_ &&
-      !(changed && at - *retained_at_ >= std::chrono::seconds(5)))
+  // Every interval; sooner (but not more than every 5 s) after a job finished or a pin changed, so
+  // a recording that just completed counts against the budget, and shows in what the recordings
+  // take, at once.
+  const bool due = !retained_at_ || at - *retained_at_ >= retention_interval_;
+  const bool changed = retention_inputs_changed() || pending_change_;
+  if (!due && !(changed && at - *retained_at_ >= std::chrono::seconds(5))) {
+    pending_change_ = changed;  // seen now, acted on once 5 s have passed
     return 0;
+  }
+  pending_change_ = false;
   retained_at_ = at;
-  retained_token_ = token;
   auto report = jobs_.apply_retention(retention_, at);
   if (!report) {
     spdlog::warn("retention: cannot look at the recordings: {}", report.error().message);

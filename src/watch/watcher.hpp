@@ -46,6 +46,8 @@ class Watcher {
   void loop();
   void check_loop();
   std::size_t retention_pass();
+  // True when what retention keeps may have changed since the last pass.
+  bool retention_inputs_changed();
   // Queues the due channels that are not being checked already; returns how many.
   std::size_t queue_due_channels();
 
@@ -65,7 +67,11 @@ class Watcher {
   std::chrono::milliseconds retention_interval_{60000};
   bool retention_always_ = false;
   std::optional<TimePoint> retained_at_;
-  std::optional<std::uint64_t> retained_token_;
+  // What the last pass saw of the changes that matter to it (finished counts, pins), and the store's
+  // change token when that was last read.
+  std::string retained_signature_;
+  std::optional<std::uint64_t> signature_token_;
+  bool pending_change_ = false;
   std::stop_source stop_;
   std::optional<std::stop_callback<std::function<void()>>> on_shutdown_;
   std::vector<std::jthread> threads_;
