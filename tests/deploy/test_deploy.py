@@ -221,6 +221,7 @@ def actions_in_code():
     for path, service in [("src/store/dynamodb/dynamodb_job_store.cpp", "dynamodb"),
                           ("src/store/dynamodb/dynamodb_channel_store.cpp", "dynamodb"),
                           ("src/store/dynamodb/dynamodb_webhook_store.cpp", "dynamodb"),
+                          ("src/store/dynamodb/items.hpp", "dynamodb"),
                           ("src/queue/sqs/sqs_job_queue.cpp", "sqs"), ("src/dispatch/ecs_launcher.cpp", "ecs")]:
         for action in re.findall(r'(?:call|dynamo)\(\s*(?:\w+,\s*)?"([A-Z]\w+)"', source(path)):
             called.add(f"{service}:{action}")

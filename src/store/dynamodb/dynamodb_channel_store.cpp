@@ -63,21 +63,18 @@ Result<std::optional<Channel>> DynamoChannelStore::get(const std::string& id) {
 
 Result<std::vector<Channel>> DynamoChannelStore::list() {
   std::vector<Channel> out;
-  json request = {{"TableName", options_.table},
-                  {"IndexName", "list"},
-                  {"KeyConditionExpression", "list_pk = :k"},
-                  {"ExpressionAttributeValues", {{":k", S("channel")}}}};
-  for (;;) {
-    auto page = dynamo(client_, "Query", request);
-    if (!page) return page.error();
-    for (const auto& i : page->value("Items", json::array())) {
-      auto c = channel_from_item(i);
-      if (!c) return c.error();
-      out.push_back(std::move(*c));
-    }
-    if (!page->contains("LastEvaluatedKey")) break;
-    request["ExclusiveStartKey"] = (*page)["LastEvaluatedKey"];
-  }
+  auto listed = query_all(client_,
+                          {{"TableName", options_.table},
+                           {"IndexName", "list"},
+                           {"KeyConditionExpression", "list_pk = :k"},
+                           {"ExpressionAttributeValues", {{":k", S("channel")}}}},
+                          [&](const json& item) -> Result<Ok> {
+                            auto c = channel_from_item(item);
+                            if (!c) return c.error();
+                            out.push_back(std::move(*c));
+                            return Ok{};
+                          });
+  if (!listed) return listed.error();
   return out;
 }
 

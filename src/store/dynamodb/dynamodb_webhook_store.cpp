@@ -118,21 +118,18 @@ Result<Webhook> DynamoWebhookStore::create(const Webhook& webhook) {
 
 Result<std::vector<Webhook>> DynamoWebhookStore::list() {
   std::vector<Webhook> out;
-  json request = {{"TableName", options_.table},
-                  {"IndexName", "list"},
-                  {"KeyConditionExpression", "list_pk = :k"},
-                  {"ExpressionAttributeValues", {{":k", S(kWebhookList)}}}};
-  for (;;) {
-    auto page = dynamo(client_, "Query", request);
-    if (!page) return page.error();
-    for (const auto& i : page->value("Items", json::array())) {
-      auto w = webhook_from_item(i);
-      if (!w) return w.error();
-      out.push_back(std::move(*w));
-    }
-    if (!page->contains("LastEvaluatedKey")) break;
-    request["ExclusiveStartKey"] = (*page)["LastEvaluatedKey"];
-  }
+  auto listed = query_all(client_,
+                          {{"TableName", options_.table},
+                           {"IndexName", "list"},
+                           {"KeyConditionExpression", "list_pk = :k"},
+                           {"ExpressionAttributeValues", {{":k", S(kWebhookList)}}}},
+                          [&](const json& item) -> Result<Ok> {
+                            auto w = webhook_from_item(item);
+                            if (!w) return w.error();
+                            out.push_back(std::move(*w));
+                            return Ok{};
+                          });
+  if (!listed) return listed.error();
   return out;
 }
 
@@ -157,35 +154,30 @@ Result<bool> DynamoWebhookStore::remove(const std::string& id) {
   }
   // Its deliveries go too. One queued while this runs may stay behind: the sender gives it up
   // when it finds no webhook, and it expires like any ended delivery.
-  json request = {{"TableName", options_.table},
-                  {"IndexName", "list"},
-                  {"KeyConditionExpression", "list_pk = :k"},
-                  {"ExpressionAttributeValues", {{":k", S("delivery#" + id)}}},
-                  {"ProjectionExpression", "pk"}};
-  for (;;) {
-    auto page = dynamo(client_, "Query", request);
-    if (!page) return page.error();
-    json deletes = json::array();
-    auto flush = [&]() -> Result<Ok> {
-      for (int attempt = 0; !deletes.empty(); ++attempt) {
-        if (attempt == 5)
-          return make_error(ErrorKind::throttled, "ProvisionedThroughputExceededException",
-                            "DynamoDB did not delete all of the webhook's deliveries; try again");
-        auto w = dynamo(client_, "BatchWriteItem", {{"RequestItems", {{options_.table, deletes}}}});
-        if (!w) return w.error();
-        deletes = w->value("UnprocessedItems", json::object()).value(options_.table, json::array());
-      }
-      return Ok{};
-    };
-    for (const auto& i : page->value("Items", json::array())) {
-      deletes.push_back({{"DeleteRequest", {{"Key", {{"pk", i.at("pk")}}}}}});
-      if (deletes.size() == 25)  // BatchWriteItem's limit
-        if (auto f = flush(); !f) return f.error();
+  json deletes = json::array();
+  auto flush = [&]() -> Result<Ok> {
+    for (int attempt = 0; !deletes.empty(); ++attempt) {
+      if (attempt == 5)
+        return make_error(ErrorKind::throttled, "ProvisionedThroughputExceededException",
+                          "DynamoDB did not delete all of the webhook's deliveries; try again");
+      auto w = dynamo(client_, "BatchWriteItem", {{"RequestItems", {{options_.table, deletes}}}});
+      if (!w) return w.error();
+      deletes = w->value("UnprocessedItems", json::object()).value(options_.table, json::array());
     }
-    if (auto f = flush(); !f) return f.error();
-    if (!page->contains("LastEvaluatedKey")) break;
-    request["ExclusiveStartKey"] = (*page)["LastEvaluatedKey"];
-  }
+    return Ok{};
+  };
+  auto listed = query_all(client_,
+                          {{"TableName", options_.table},
+                           {"IndexName", "list"},
+                           {"KeyConditionExpression", "list_pk = :k"},
+                           {"ExpressionAttributeValues", {{":k", S("delivery#" + id)}}},
+                           {"ProjectionExpression", "pk"}},
+                          [&](const json& item) -> Result<Ok> {
+                            deletes.push_back({{"DeleteRequest", {{"Key", {{"pk", item.at("pk")}}}}}});
+                            return deletes.size() == 25 ? flush() : Result<Ok>(Ok{});  // BatchWriteItem's limit
+                          });
+  if (!listed) return listed.error();
+  if (auto f = flush(); !f) return f.error();
   return true;
 }
 

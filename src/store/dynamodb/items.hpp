@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "aws/aws.hpp"
@@ -25,6 +26,19 @@ inline Result<nlohmann::json> dynamo(const aws::Client& c, const std::string& ac
 // A conditional write (or a transaction with one) that did not apply because its condition failed.
 inline bool condition_failed(const Error& e) {
   return e.code == "ConditionalCheckFailedException" || e.code == "TransactionCanceledException";
+}
+
+// Runs a Query page by page, handing each item to `each`; stops at the first error either gives.
+inline Result<Ok> query_all(const aws::Client& c, nlohmann::json request,
+                            const std::function<Result<Ok>(const nlohmann::json& item)>& each) {
+  for (;;) {
+    auto page = dynamo(c, "Query", request);
+    if (!page) return page.error();
+    for (const auto& item : page->value("Items", nlohmann::json::array()))
+      if (auto r = each(item); !r) return r.error();
+    if (!page->contains("LastEvaluatedKey")) return Ok{};
+    request["ExclusiveStartKey"] = (*page)["LastEvaluatedKey"];
+  }
 }
 
 }  // namespace chronicle::dynamodb
