@@ -69,13 +69,7 @@ Reply Router::channels_api(const Request& req, const std::string& path) {
     return r;
   }
 
-  rest = rest.substr(1);
-  std::string action;
-  if (const auto slash = rest.find('/'); slash != std::string::npos) {
-    action = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  const std::string& id = rest;
+  const auto [id, action] = split_resource(std::string_view(rest).substr(1));
   if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no channel with id '" + id.substr(0, 64) + "'");
   if (action.empty()) {
     if (read) {

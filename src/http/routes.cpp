@@ -144,6 +144,12 @@ std::string content_disposition(const std::string& filename) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+ResourcePath split_resource(std::string_view rest) {
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return {std::string(rest), {}};
+  return {std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+}
+
 std::map<std::string, std::string> parse_query(const std::string& query) {
   std::map<std::string, std::string> out;
   std::stringstream ss(query);
@@ -486,14 +492,8 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
   if (path == "/api/v1/cookies" || path.starts_with("/api/v1/cookies/")) return cookies_api(req, path);
   constexpr std::string_view kJobs = "/api/v1/jobs/";
   if (path.starts_with(kJobs)) {
-    std::string rest = path.substr(kJobs.size());
-    std::string action;
-    if (const auto slash = rest.find('/'); slash != std::string::npos) {
-      action = rest.substr(slash + 1);
-      rest = rest.substr(0, slash);
-    }
-    const std::string& id = rest;
-    if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no job with id '" + id + "'");
+    const auto [id, action] = split_resource(std::string_view(path).substr(kJobs.size()));
+    if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no job with id '" + id.substr(0, 64) + "'");
     if (action.empty()) {
       if (read) {
         const auto token = service_.change_token();

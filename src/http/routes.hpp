@@ -133,6 +133,13 @@ class Router {
   bool host_allowed(const std::string& host) const;
 };
 
+// What follows a collection's path ("/api/v1/jobs/"): "{id}" or "{id}/{action}".
+struct ResourcePath {
+  std::string id;
+  std::string action;  // empty: the resource itself
+};
+ResourcePath split_resource(std::string_view rest);
+
 // The host of an authority ("[::1]:8080" -> "::1", "Example.com:80" -> "example.com").
 std::string host_of(std::string_view authority);
 

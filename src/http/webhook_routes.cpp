@@ -78,13 +78,7 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
     return r;
   }
 
-  rest = rest.substr(1);
-  std::string action;
-  if (const auto slash = rest.find('/'); slash != std::string::npos) {
-    action = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  const std::string& id = rest;
+  const auto [id, action] = split_resource(std::string_view(rest).substr(1));
   if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no webhook with id '" + id.substr(0, 64) + "'");
   auto hook = webhooks_->get(id);
   if (!hook) return error_reply(hook.error());
