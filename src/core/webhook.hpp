@@ -71,6 +71,8 @@ OutgoingMessage render_event(WebhookFormat format, const std::string& event, con
 // When a delivery that failed `attempts` times is tried again: 5 s, 10 s, 20 s ... up to an hour.
 TimePoint next_attempt(int attempts, TimePoint at);
 inline constexpr int kMaxDeliveryAttempts = 15;  // about half a day of retries
+// How long an ended delivery stays listed (GET /api/v1/webhooks/{id}) before it is forgotten.
+inline constexpr std::chrono::hours kEndedDeliveryKept{24 * 30};
 
 // The outbox and the webhooks.
 class WebhookStore {
@@ -91,6 +93,9 @@ class WebhookStore {
   virtual Result<bool> claim(Delivery& delivery, TimePoint lease_until) = 0;
   virtual Result<Ok> update(const Delivery& delivery) = 0;
   virtual Result<std::vector<Delivery>> recent(const std::string& webhook_id, std::size_t limit) = 0;
+  // Forgets deliveries that ended (delivered or given up) before `ended_before`; returns how many.
+  // Stores that expire them by themselves (DynamoDB's TTL) may do nothing.
+  virtual Result<std::size_t> prune(TimePoint ended_before) = 0;
   // Where the job feed was read up to (the events of later changes are not queued yet).
   virtual Result<std::optional<std::int64_t>> feed_cursor() = 0;
   virtual Result<Ok> set_feed_cursor(std::int64_t cursor) = 0;

@@ -40,10 +40,20 @@ void Notifier::start(const std::stop_token& shutdown) {
   thread_ = std::jthread([this, shutdown](std::stop_token own) {
     std::mutex m;
     std::condition_variable_any cv;
+    std::optional<TimePoint> pruned_at;
     while (!own.stop_requested() && !shutdown.stop_requested()) {
       if (auto followed = follow_jobs(); !followed)
         spdlog::warn("webhooks: cannot read the job feed: {}", followed.error().message);
       send_due();
+      // Ended deliveries are kept a while to be looked at, then forgotten: the outbox of a long
+      // history stays small.
+      if (!pruned_at || now() - *pruned_at >= std::chrono::hours(1)) {
+        pruned_at = now();
+        if (auto pruned = hooks_.prune(now() - kEndedDeliveryKept); !pruned)
+          spdlog::warn("webhooks: cannot forget old deliveries: {}", pruned.error().message);
+        else if (*pruned)
+          spdlog::info("webhooks: forgot {} deliveries that ended more than 30 days ago", *pruned);
+      }
       std::unique_lock lock(m);
       cv.wait_for(lock, shutdown, std::chrono::seconds(1), [&] { return own.stop_requested(); });
     }

@@ -12,7 +12,6 @@ using json = nlohmann::json;
 constexpr const char* kWebhookList = "webhook";
 constexpr const char* kOutbox = "outbox";
 constexpr const char* kCursorKey = "webhook_cursor#jobs";
-constexpr std::int64_t kEndedDeliveryTtlSeconds = 30LL * 24 * 3600;
 
 std::int64_t ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -75,7 +74,7 @@ json delivery_item(const Delivery& d) {
     item["feed_pk"] = S(kOutbox);
     item["seq"] = N(ms(d.next_attempt_at));
   } else {
-    item["expires_at"] = N(epoch_seconds() + kEndedDeliveryTtlSeconds);
+    item["expires_at"] = N(epoch_seconds() + std::chrono::seconds(kEndedDeliveryKept).count());
   }
   return item;
 }

@@ -28,6 +28,8 @@ class DynamoWebhookStore final : public WebhookStore {
   Result<bool> claim(Delivery& delivery, TimePoint lease_until) override;
   Result<Ok> update(const Delivery& delivery) override;
   Result<std::vector<Delivery>> recent(const std::string& webhook_id, std::size_t limit) override;
+  // DynamoDB's TTL removes ended deliveries (expires_at, kEndedDeliveryKept after they ended).
+  Result<std::size_t> prune(TimePoint) override { return std::size_t{0}; }
   Result<std::optional<std::int64_t>> feed_cursor() override;
   Result<Ok> set_feed_cursor(std::int64_t cursor) override;
 

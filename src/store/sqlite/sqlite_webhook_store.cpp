@@ -204,6 +204,15 @@ Result<std::vector<Delivery>> SqliteWebhookStore::recent(const std::string& webh
   return out;
 }
 
+Result<std::size_t> SqliteWebhookStore::prune(TimePoint ended_before) {
+  std::lock_guard lock(db_->mutex());
+  // An ended delivery's last attempt is its next_ms (delivered_ms for one that arrived).
+  Stmt s(*db_, "DELETE FROM webhook_deliveries WHERE state != 'pending' AND coalesce(delivered_ms, next_ms) < ?");
+  s.bind(1, ms(ended_before));
+  if (s.step() != SQLITE_DONE) return db_->error("prune deliveries");
+  return static_cast<std::size_t>(sqlite3_changes(db_->handle()));
+}
+
 Result<std::optional<std::int64_t>> SqliteWebhookStore::feed_cursor() {
   std::lock_guard lock(db_->mutex());
   Stmt s(*db_, "SELECT cursor FROM webhook_cursor WHERE name = 'jobs'");

@@ -21,6 +21,7 @@ class SqliteWebhookStore final : public WebhookStore {
   Result<bool> claim(Delivery& delivery, TimePoint lease_until) override;
   Result<Ok> update(const Delivery& delivery) override;
   Result<std::vector<Delivery>> recent(const std::string& webhook_id, std::size_t limit) override;
+  Result<std::size_t> prune(TimePoint ended_before) override;
   Result<std::optional<std::int64_t>> feed_cursor() override;
   Result<Ok> set_feed_cursor(std::int64_t cursor) override;
 
