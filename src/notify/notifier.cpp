@@ -163,11 +163,12 @@ std::size_t Notifier::send_due(TimePoint deadline) {
       auto it = by_id.find(d.webhook_id);
       if (it == by_id.end()) {
         auto hook = hooks_.get(d.webhook_id);
-        if (hook && *hook) it = by_id.emplace(d.webhook_id, std::move(**hook)).first;
-      }
-      if (it == by_id.end()) {
-        give_up(d, "the webhook was removed");
-        continue;
+        if (!hook) continue;  // the store cannot say now: tried again once the lease is over
+        if (!*hook) {
+          give_up(d, "the webhook was removed");
+          continue;
+        }
+        it = by_id.emplace(d.webhook_id, std::move(**hook)).first;
       }
       accepted += deliver(d, it->second) ? 1 : 0;
     }

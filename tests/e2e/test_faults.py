@@ -125,8 +125,13 @@ def test_store_refusing_writes_when_the_recorder_finishes(sims):
         # writes (its threads share one SQLite connection and each waits out the busy timeout
         # before it can stop) and comes back once the store takes them again.
         c.stop_server(timeout=90)
-        time.sleep(2)
         assert c.recorder_pids(job["id"]), "the recorder outlives serve and keeps retrying"
+        # The lock is held until the recorder, done with the stream, has had a write refused (how
+        # long that takes depends on the machine's load, not on a fixed sleep).
+        recorder_log = os.path.join(c.data, "logs", job["id"] + ".log")
+        wait_for(lambda: "retrying" in open(recorder_log).read(), 90,
+                 what="the recorder to log a refused write while the store is locked")
+        assert c.recorder_pids(job["id"]), "the recorder keeps retrying"
         db.execute("COMMIT")
         lock_released.set()
         c.start()
@@ -137,8 +142,7 @@ def test_store_refusing_writes_when_the_recorder_finishes(sims):
         stored = os.path.join(c.data, "recordings", job["recording"]["key"])
         assert ffprobe_duration(stored) >= 0.9 * sim.produced_s
         assert sha256_of(stored) == job["recording"]["sha256"]
-        log = open(os.path.join(c.data, "logs", job["id"] + ".log")).read()
-        assert "retrying" in log, "the refused writes were logged"
+        assert "retrying" in open(recorder_log).read(), "the refused writes were logged"
     finally:
         if db is not None and not lock_released.is_set():
             db.execute("COMMIT")
