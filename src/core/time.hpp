@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -13,5 +14,8 @@ TimePoint now();
 std::string to_rfc3339(TimePoint t);
 std::optional<TimePoint> from_rfc3339(const std::string& s);
 double seconds_between(TimePoint from, TimePoint to);
+// Milliseconds since the Unix epoch, as stores keep a time in a number column or attribute.
+inline std::int64_t to_epoch_ms(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint from_epoch_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
 }  // namespace chronicle

@@ -13,11 +13,6 @@ constexpr const char* kWebhookList = "webhook";
 constexpr const char* kOutbox = "outbox";
 constexpr const char* kCursorKey = "webhook_cursor#jobs";
 
-std::int64_t ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-TimePoint at_ms(std::int64_t v) { return TimePoint(std::chrono::milliseconds(v)); }
-
 std::int64_t number(const json& item, const char* name) {
   return item.contains(name) ? std::stoll(item.at(name).at("N").get<std::string>()) : 0;
 }
@@ -28,7 +23,7 @@ std::string text(const json& item, const char* name) {
 json webhook_item(const Webhook& w) {
   const json doc = {{"id", w.id},         {"url", w.url},
                     {"events", w.events}, {"format", to_string(w.format)},
-                    {"secret", w.secret}, {"created_ms", ms(w.created_at)}};
+                    {"secret", w.secret}, {"created_ms", to_epoch_ms(w.created_at)}};
   return {{"pk", S("webhook#" + w.id)}, {"list_pk", S(kWebhookList)}, {"id", S(w.id)}, {"doc", S(doc.dump())}};
 }
 
@@ -41,7 +36,7 @@ Result<Webhook> webhook_from_item(const json& item) {
     w.events = doc.at("events").get<std::vector<std::string>>();
     w.format = parse_webhook_format(doc.value("format", "json")).value_or(WebhookFormat::json);
     w.secret = doc.value("secret", "");
-    w.created_at = at_ms(doc.value("created_ms", std::int64_t{0}));
+    w.created_at = from_epoch_ms(doc.value("created_ms", std::int64_t{0}));
     return w;
   } catch (const std::exception& e) {
     return make_error("corrupt_webhook", std::string("a stored webhook item cannot be read: ") + e.what());
@@ -51,7 +46,7 @@ Result<Webhook> webhook_from_item(const json& item) {
 // The `list` index's sort key of a delivery: newest last when read forward.
 std::string delivery_sort_key(const Delivery& d) {
   char created[24];
-  std::snprintf(created, sizeof created, "%015lld", static_cast<long long>(ms(d.created_at)));
+  std::snprintf(created, sizeof created, "%015lld", static_cast<long long>(to_epoch_ms(d.created_at)));
   return std::string(created) + "#" + d.id;
 }
 
@@ -65,14 +60,14 @@ json delivery_item(const Delivery& d) {
                {"body", S(d.body)},
                {"state", S(std::string(to_string(d.state)))},
                {"attempts", N(d.attempts)},
-               {"created_ms", N(ms(d.created_at))},
-               {"next_ms", N(ms(d.next_attempt_at))},
+               {"created_ms", N(to_epoch_ms(d.created_at))},
+               {"next_ms", N(to_epoch_ms(d.next_attempt_at))},
                {"last_status", N(d.last_status)},
                {"last_error", S(d.last_error)}};
-  if (d.delivered_at) item["delivered_ms"] = N(ms(*d.delivered_at));
+  if (d.delivered_at) item["delivered_ms"] = N(to_epoch_ms(*d.delivered_at));
   if (d.state == DeliveryState::pending) {
     item["feed_pk"] = S(kOutbox);
-    item["seq"] = N(ms(d.next_attempt_at));
+    item["seq"] = N(to_epoch_ms(d.next_attempt_at));
   } else {
     item["expires_at"] = N(epoch_seconds() + std::chrono::seconds(kEndedDeliveryKept).count());
   }
@@ -91,9 +86,9 @@ Result<Delivery> delivery_from_item(const json& item) {
               : state == "failed"  ? DeliveryState::failed
                                    : DeliveryState::pending;
     d.attempts = static_cast<int>(number(item, "attempts"));
-    d.created_at = at_ms(number(item, "created_ms"));
-    d.next_attempt_at = at_ms(number(item, "next_ms"));
-    if (item.contains("delivered_ms")) d.delivered_at = at_ms(number(item, "delivered_ms"));
+    d.created_at = from_epoch_ms(number(item, "created_ms"));
+    d.next_attempt_at = from_epoch_ms(number(item, "next_ms"));
+    if (item.contains("delivered_ms")) d.delivered_at = from_epoch_ms(number(item, "delivered_ms"));
     d.last_status = static_cast<int>(number(item, "last_status"));
     d.last_error = text(item, "last_error");
     return d;
@@ -216,13 +211,13 @@ Result<std::vector<Delivery>> DynamoWebhookStore::due(TimePoint at, std::size_t 
   return query_deliveries({{"TableName", options_.table},
                            {"IndexName", "feed"},
                            {"KeyConditionExpression", "feed_pk = :f AND seq <= :at"},
-                           {"ExpressionAttributeValues", {{":f", S(kOutbox)}, {":at", N(ms(at))}}},
+                           {"ExpressionAttributeValues", {{":f", S(kOutbox)}, {":at", N(to_epoch_ms(at))}}},
                            {"ScanIndexForward", true}},
                           limit);
 }
 
 Result<bool> DynamoWebhookStore::claim(Delivery& delivery, TimePoint lease_until) {
-  const auto lease = ms(lease_until);
+  const auto lease = to_epoch_ms(lease_until);
   auto written = dynamo(client_, "UpdateItem",
                         {{"TableName", options_.table},
                          {"Key", {{"pk", S("delivery#" + delivery.id)}}},
@@ -233,12 +228,12 @@ Result<bool> DynamoWebhookStore::claim(Delivery& delivery, TimePoint lease_until
                           {{":lease", N(lease)},
                            {":pending", S("pending")},
                            {":attempts", N(delivery.attempts)},
-                           {":next", N(ms(delivery.next_attempt_at))}}}});
+                           {":next", N(to_epoch_ms(delivery.next_attempt_at))}}}});
   if (!written) {
     if (condition_failed(written.error())) return false;
     return written.error();
   }
-  delivery.next_attempt_at = at_ms(lease);
+  delivery.next_attempt_at = lease_until;
   return true;
 }
 

@@ -33,11 +33,6 @@ CREATE TABLE IF NOT EXISTS webhook_cursor (
 );
 )sql";
 
-std::int64_t ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-TimePoint at_ms(std::int64_t v) { return TimePoint(std::chrono::milliseconds(v)); }
-
 Webhook webhook_from(const Stmt& s) {
   Webhook w;
   w.id = s.text(0);
@@ -48,7 +43,7 @@ Webhook webhook_from(const Stmt& s) {
       if (e.is_string()) w.events.push_back(e.get<std::string>());
   w.format = parse_webhook_format(s.text(3)).value_or(WebhookFormat::json);
   w.secret = s.text(4);
-  w.created_at = at_ms(s.integer(5));
+  w.created_at = from_epoch_ms(s.integer(5));
   return w;
 }
 
@@ -66,9 +61,9 @@ Delivery delivery_from(const Stmt& s) {
             : state == "failed"  ? DeliveryState::failed
                                  : DeliveryState::pending;
   d.attempts = static_cast<int>(s.integer(5));
-  d.created_at = at_ms(s.integer(6));
-  d.next_attempt_at = at_ms(s.integer(7));
-  if (!s.is_null(8)) d.delivered_at = at_ms(s.integer(8));
+  d.created_at = from_epoch_ms(s.integer(6));
+  d.next_attempt_at = from_epoch_ms(s.integer(7));
+  if (!s.is_null(8)) d.delivered_at = from_epoch_ms(s.integer(8));
   d.last_status = static_cast<int>(s.integer(9));
   d.last_error = s.text(10);
   return d;
@@ -91,7 +86,7 @@ Result<Webhook> SqliteWebhookStore::create(const Webhook& w) {
       .bind(3, nlohmann::json(w.events).dump())
       .bind(4, std::string(to_string(w.format)))
       .bind(5, w.secret)
-      .bind(6, ms(w.created_at));
+      .bind(6, to_epoch_ms(w.created_at));
   if (s.step() != SQLITE_DONE) return db_->error("insert webhook");
   return w;
 }
@@ -140,8 +135,8 @@ Result<bool> SqliteWebhookStore::enqueue(const Delivery& d) {
       .bind(2, d.webhook_id)
       .bind(3, d.event)
       .bind(4, d.body)
-      .bind(5, ms(d.created_at))
-      .bind(6, ms(d.next_attempt_at));
+      .bind(5, to_epoch_ms(d.created_at))
+      .bind(6, to_epoch_ms(d.next_attempt_at));
   if (s.step() != SQLITE_DONE) return db_->error("queue delivery");
   return sqlite3_changes(db_->handle()) == 1;
 }
@@ -151,7 +146,7 @@ Result<std::vector<Delivery>> SqliteWebhookStore::due(TimePoint at, std::size_t 
   Stmt s(*db_, (std::string("SELECT ") + kDeliveryColumns +
                 " FROM webhook_deliveries WHERE state = 'pending' AND next_ms <= ? ORDER BY next_ms LIMIT ?")
                    .c_str());
-  s.bind(1, ms(at)).bind(2, static_cast<std::int64_t>(limit));
+  s.bind(1, to_epoch_ms(at)).bind(2, static_cast<std::int64_t>(limit));
   std::vector<Delivery> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) out.push_back(delivery_from(s));
@@ -164,13 +159,13 @@ Result<bool> SqliteWebhookStore::claim(Delivery& d, TimePoint lease_until) {
   Stmt s(*db_,
          "UPDATE webhook_deliveries SET next_ms = ? WHERE id = ? AND state = 'pending' AND attempts = ? AND "
          "next_ms = ?");
-  s.bind(1, ms(lease_until))
+  s.bind(1, to_epoch_ms(lease_until))
       .bind(2, d.id)
       .bind(3, static_cast<std::int64_t>(d.attempts))
-      .bind(4, ms(d.next_attempt_at));
+      .bind(4, to_epoch_ms(d.next_attempt_at));
   if (s.step() != SQLITE_DONE) return db_->error("claim delivery");
   if (sqlite3_changes(db_->handle()) != 1) return false;
-  d.next_attempt_at = at_ms(ms(lease_until));
+  d.next_attempt_at = lease_until;
   return true;
 }
 
@@ -181,9 +176,9 @@ Result<Ok> SqliteWebhookStore::update(const Delivery& d) {
          "last_error = ? WHERE id = ?");
   s.bind(1, std::string(to_string(d.state)))
       .bind(2, static_cast<std::int64_t>(d.attempts))
-      .bind(3, ms(d.next_attempt_at));
+      .bind(3, to_epoch_ms(d.next_attempt_at));
   if (d.delivered_at)
-    s.bind(4, ms(*d.delivered_at));
+    s.bind(4, to_epoch_ms(*d.delivered_at));
   else
     s.bind_null(4);
   s.bind(5, static_cast<std::int64_t>(d.last_status)).bind(6, d.last_error).bind(7, d.id);
@@ -208,7 +203,7 @@ Result<std::size_t> SqliteWebhookStore::prune(TimePoint ended_before) {
   std::lock_guard lock(db_->mutex());
   // An ended delivery's last attempt is its next_ms (delivered_ms for one that arrived).
   Stmt s(*db_, "DELETE FROM webhook_deliveries WHERE state != 'pending' AND coalesce(delivered_ms, next_ms) < ?");
-  s.bind(1, ms(ended_before));
+  s.bind(1, to_epoch_ms(ended_before));
   if (s.step() != SQLITE_DONE) return db_->error("prune deliveries");
   return static_cast<std::size_t>(sqlite3_changes(db_->handle()));
 }
