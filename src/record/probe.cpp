@@ -107,12 +107,22 @@ bool start_resident_extractor(const Config& config) { return resident_extractor(
 std::string cookies_copy_for(CookieStore* cookies, const std::string& url, const std::filesystem::path& dir) {
   if (!cookies) return "";
   auto parsed = parse_url(url);
+  if (!parsed) return "";
+  // A stored login that cannot be read (a store outage, a changed CHRONICLE_COOKIES_KEY) is said,
+  // so a job refused by the site without it shows why in its log.
   auto domains = cookies->domains();
-  if (!parsed || !domains) return "";
+  if (!domains) {
+    spdlog::warn("cannot look for stored cookies for {}: {}", parsed->host, domains.error().message);
+    return "";
+  }
   auto domain = cookie_domain_for(parsed->host, *domains);
   if (!domain) return "";
   auto text = cookies->get(*domain);
-  if (!text || !*text) return "";
+  if (!text) {
+    spdlog::warn("the stored cookies of {} are not used: {}", *domain, text.error().message);
+    return "";
+  }
+  if (!*text) return "";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const auto file = dir / "cookies.txt";

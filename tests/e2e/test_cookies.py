@@ -72,7 +72,7 @@ def test_a_members_only_stream_records_once_its_cookies_are_uploaded(sims, tmp_p
         c.close()
 
 
-def test_with_a_key_the_stored_file_is_sealed_and_a_wrong_key_is_named(tmp_path):
+def test_with_a_key_the_stored_file_is_sealed_and_a_wrong_key_is_named(sims, tmp_path):
     key = "3c" * 32
     c = Chronicle(env={"CHRONICLE_COOKIES_KEY": key})
     try:
@@ -90,6 +90,12 @@ def test_with_a_key_the_stored_file_is_sealed_and_a_wrong_key_is_named(tmp_path)
         status, answer = c.api("GET", "/api/v1/cookies")
         assert status == 500 and answer["error"]["code"] == "cookies_key_mismatch", answer
         assert "upload them again" in answer["error"]["message"]
+        # A members-only job then fails as the site refuses it, and the log says why.
+        sim = sims([("live", 6), ("end",)], require_cookie=f"session={COOKIE_VALUE}")
+        status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url, "name": "wrong key"})
+        assert c.wait_status(job["id"], ["failed", "completed"], 60)["status"] == "failed"
+        logs = "".join(open(p, errors="replace").read() for p in glob.glob(os.path.join(c.data, "serve-*.log")))
+        assert "the stored cookies of 127.0.0.1 are not used" in logs and "CHRONICLE_COOKIES_KEY" in logs
         # A key that is not 64 hex digits stops chronicle before it starts.
         r = subprocess.run([CHRONICLE, "config", "--data", c.data], env=dict(c.env, CHRONICLE_COOKIES_KEY="short"),
                            capture_output=True, text=True, timeout=30)
