@@ -103,6 +103,11 @@ nlohmann::json to_public_json(const Job& job) {
                              {"gap_s", i.gap_s ? nlohmann::json(*i.gap_s) : nlohmann::json(nullptr)},
                              {"started_at", to_rfc3339(i.started_at)}});
   j["interruptions"] = interruptions;
+  nlohmann::json ad_breaks = nlohmann::json::array();
+  for (const auto& b : job.ad_breaks) ad_breaks.push_back({{"at_s", b.at_s}, {"duration_s", b.duration_s}});
+  j["ad_breaks"] = ad_breaks;
+  j["keep_ads"] = job.keep_ads;
+  j["start"] = job.start.empty() ? start_at::earliest : job.start;
   j["end_reason"] = job.end_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(job.end_reason);
   j["last_media_at"] = time_or_null(job.last_media_at);
   j["reconnect_window_s"] = job.reconnect_window_s ? nlohmann::json(*job.reconnect_window_s) : nlohmann::json(nullptr);
@@ -225,6 +230,11 @@ Job from_storage_json(const nlohmann::json& j) {
       gap.started_at = time_from(i, "started_at").value_or(TimePoint{});
       job.interruptions.push_back(gap);
     }
+  if (auto it = j.find("ad_breaks"); it != j.end() && it->is_array())
+    for (const auto& b : *it)
+      if (b.is_object()) job.ad_breaks.push_back(AdBreak{b.value("at_s", 0.0), b.value("duration_s", 0.0)});
+  job.keep_ads = j.value("keep_ads", false);
+  if (j.contains("start") && j["start"].is_string() && j["start"] == start_at::live) job.start = start_at::live;
   if (j.contains("end_reason") && j["end_reason"].is_string()) job.end_reason = j["end_reason"].get<std::string>();
   job.last_media_at = time_from(j, "last_media_at");
   if (j.contains("reconnect_window_s") && j["reconnect_window_s"].is_number())

@@ -76,6 +76,20 @@ struct Interruption {
   TimePoint started_at{};
 };
 
+// Advertising left out of a recording (the job's `keep_ads` keeps it): where in the recording the
+// break fell, and how much was left out.
+struct AdBreak {
+  double at_s = 0;
+  double duration_s = 0;
+};
+
+// Where a live recording begins: the first segment the playlist still lists (its DVR window or
+// an EVENT playlist), or the live edge.
+namespace start_at {
+inline constexpr const char* earliest = "earliest";
+inline constexpr const char* live = "live";
+}  // namespace start_at
+
 // Why a recording ended, for every job that recorded something (see DESIGN.md).
 namespace end_reason {
 inline constexpr const char* stream_ended = "stream_ended";
@@ -84,6 +98,8 @@ inline constexpr const char* stream_lost = "stream_lost";
 inline constexpr const char* recorder_lost = "recorder_lost";
 inline constexpr const char* disk_full = "disk_full";
 inline constexpr const char* forbidden = "forbidden_address";  // the stream led to a refused address
+inline constexpr const char* overrun = "recording_overrun";    // more media than time allows: stopped
+inline constexpr const char* failed = "recording_failed";      // the recorder could not go on (DRM, storage)
 }  // namespace end_reason
 
 struct Job {
@@ -118,6 +134,9 @@ struct Job {
   std::optional<Thumbnail> thumbnail;
   bool pinned = false;                            // kept by retention (and on S3, by the lifecycle rule)
   std::optional<TimePoint> recording_deleted_at;  // retention deleted its files; the job stays
+  std::vector<AdBreak> ad_breaks;                 // advertising left out of the recording
+  bool keep_ads = false;                          // record advertising as the stream shows it
+  std::string start;                              // start_at::live, or empty: the earliest segment listed
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

@@ -17,6 +17,8 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   if (request.wait_for_live_s && !(*request.wait_for_live_s >= 0 && *request.wait_for_live_s <= kMaxWaitForLiveS))
     return make_error("invalid_body", "wait_for_live_s must be between 0 and 604800 seconds (7 days)");
   if (auto f = validate_format(request.format); !f) return f.error();
+  if (!request.start.empty() && request.start != start_at::earliest && request.start != start_at::live)
+    return make_error("invalid_body", "start must be \"earliest\" (the first segment the playlist lists) or \"live\"");
   auto url = check_url(request.url, policy_, resolver_);
   if (!url) return url.error();
   if (disk_gauge_) {
@@ -39,6 +41,8 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   job.prefix = request.prefix;
   job.format = request.format;
   job.reconnect_window_s = request.reconnect_window_s;
+  job.keep_ads = request.keep_ads;
+  job.start = request.start == start_at::live ? start_at::live : "";
   job.status = JobStatus::pending;
   job.created_at = now();
   job.updated_at = job.created_at;

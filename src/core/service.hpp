@@ -23,6 +23,8 @@ struct SubmitRequest {
   std::optional<double> reconnect_window_s;
   // Wait this long for the stream to go live instead of failing when it is not live yet.
   std::optional<double> wait_for_live_s;
+  bool keep_ads = false;  // record advertising instead of leaving it out
+  std::string start;      // "live": from the live edge; empty or "earliest": the first segment listed
   // Set by chronicle itself, never from a request: the channel whose session this is, and the id
   // the channel reserved for the job.
   std::string channel_id;

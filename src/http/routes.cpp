@@ -570,6 +570,12 @@ Reply Router::submit(const Request& req) {
       return error_reply(400, "invalid_body", "field 'wait_for_live_s' must be a number of seconds");
     s.wait_for_live_s = body["wait_for_live_s"].get<double>();
   }
+  if (body.contains("keep_ads") && !body["keep_ads"].is_null()) {
+    if (!body["keep_ads"].is_boolean()) return error_reply(400, "invalid_body", "field 'keep_ads' must be true or false");
+    s.keep_ads = body["keep_ads"].get<bool>();
+  }
+  if (auto bad = text_field("start", false)) return *bad;
+  if (body.contains("start") && body["start"].is_string()) s.start = body["start"].get<std::string>();
   auto outcome = service_.submit(s);
   if (!outcome) return error_reply(outcome.error());
   Reply r = json_reply(outcome->created ? 201 : 200, to_public_json(outcome->job));

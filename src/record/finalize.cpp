@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/names.hpp"
+#include "hls/journal.hpp"
 #include "record/stills.hpp"
 #include "record/tools.hpp"
 #include "sys/disk.hpp"
@@ -233,6 +234,93 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
   return joined;
 }
 
+bool has_recorded_media(const fs::path& work_dir) {
+  if (!list_parts(work_dir).empty()) return true;
+  if (!hls::Journal::exists(work_dir / "journal")) return false;
+  auto journal = hls::Journal::open(work_dir / "journal");
+  if (!journal) return false;
+  for (const auto& run : (*journal)->runs())
+    if (run.segments > 0) return true;
+  return false;
+}
+
+Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_dir) {
+  const fs::path dir = work_dir / "journal";
+  auto journal = hls::Journal::open(dir);
+  if (!journal) return journal.error();
+  std::map<std::string, std::vector<hls::JournalRun>> by_rendition;
+  std::vector<std::string> order;
+  std::uint64_t total = 0;
+  for (const auto& run : (*journal)->runs()) {
+    if (run.segments == 0) continue;
+    if (!by_rendition.count(run.rendition)) order.push_back(run.rendition);
+    by_rendition[run.rendition].push_back(run);
+    total += run.bytes;
+  }
+  if (order.empty()) return make_error("nothing_recorded", "nothing was recorded");
+  // The job's timeline first: the muxed stream or the video, then audio.
+  std::stable_sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
+    return (a == "audio") < (b == "audio");
+  });
+  JoinedRecording joined;
+  const fs::path output = work_dir / "joined.mkv";
+  const fs::path partial = work_dir / "joining.mkv";
+  std::error_code ec;
+  fs::remove(partial, ec);
+  if (fs::is_regular_file(output, ec)) {
+    joined.file = output;
+    return joined;
+  }
+  const auto space = sys::disk_space(work_dir);
+  const bool room = !space || space->free > total + total / 50 + (8 << 20);
+  if (room) {
+    sys::SpawnOptions o;
+    o.argv = {config.ffmpeg, "-nostdin", "-y", "-v", "error"};
+    for (const auto& rendition : order) {
+      const fs::path list = dir / (rendition + ".ffconcat");
+      std::ofstream out(list);
+      out << "ffconcat version 1.0\n";
+      for (const auto& run : by_rendition[rendition]) {
+        out << "file " << concat_quote(fs::absolute(run.file).string()) << "\n";
+        // The playlist's durations place each run: the renditions stay aligned run by run.
+        out << "duration " << run.duration_s << "\n";
+      }
+      out.close();
+      o.argv.insert(o.argv.end(), {"-f", "concat", "-safe", "0", "-i", list.string()});
+    }
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      o.argv.emplace_back("-map");
+      o.argv.push_back(std::to_string(i) + (order[i] == "audio" ? ":a" : ""));
+    }
+    o.argv.insert(o.argv.end(), {"-c", "copy", "-f", "matroska", partial.string()});
+    auto run = sys::run_capture(o, std::chrono::hours(2));
+    if (run && run->status.code == 0 && fs::file_size(partial, ec) > 0) {
+      fs::rename(partial, output, ec);
+      if (!ec) {
+        joined.file = output;
+        return joined;
+      }
+    }
+    fs::remove(partial, ec);
+    spdlog::warn("joining the journal in {} failed: {}", dir.string(),
+                 run ? run->err.substr(0, 500) : run.error().message);
+    joined.warnings.emplace_back("stored as recorded: ffmpeg could not remux the recording into Matroska");
+  } else {
+    joined.warnings.push_back("stored as recorded: not enough free space to remux it into Matroska (" +
+                              human_bytes(space->free) + " free, " + human_bytes(total) + " recorded)");
+  }
+  // The main rendition's runs as they are, one after another.
+  const auto& runs = by_rendition[order.front()];
+  const fs::path first = runs.front().file;
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    auto appended = append_file(runs[i].file, first);
+    if (!appended) return appended.error();
+    fs::remove(runs[i].file, ec);
+  }
+  joined.file = first;
+  return joined;
+}
+
 std::optional<double> media_duration(const Config& config, const fs::path& file) {
   return format_number(config, file, "duration");
 }
@@ -420,10 +508,11 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
 
 Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, const Job& job) {
   const fs::path work = job_work_dir(config, job.id);
-  auto joined = join_parts(config, work, list_parts(work));
+  auto joined = hls::Journal::exists(work / "journal") ? join_journal(config, work)
+                                                       : join_parts(config, work, list_parts(work));
   if (!joined) return joined.error();
   std::string key = recording_key(job.prefix, job.name, job.id);
-  if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + ".ts";
+  if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + joined->file.extension().string();
   // ffprobe measures the file and ffmpeg takes its poster frame while the read pass hashes it. A
   // local store moves the file into place meanwhile, so they open it through this process's
   // descriptor, which stays valid across the rename.
@@ -538,7 +627,7 @@ Result<Job> recover_lost_job(const Config& config, JobStore& store, ObjectStore&
     return done;
   }
   std::string message = reason;
-  if (list_parts(work).empty()) {
+  if (!has_recorded_media(work)) {
     message += "; nothing had been recorded yet";
   } else {
     auto stored = finalize_parts(config, objects, claimed);

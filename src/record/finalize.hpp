@@ -31,6 +31,10 @@ std::vector<std::filesystem::path> list_parts(const std::filesystem::path& work_
 // The number the next part gets (one past the highest present).
 int next_part_number(const std::filesystem::path& work_dir);
 
+// Whether the work directory holds anything recorded: parts of yt-dlp's downloader, or segments
+// in the HLS journal.
+bool has_recorded_media(const std::filesystem::path& work_dir);
+
 struct JoinedRecording {
   std::filesystem::path file;
   std::vector<std::string> warnings;
@@ -42,6 +46,12 @@ struct JoinedRecording {
 // The parts stay until the caller removes the work directory.
 Result<JoinedRecording> join_parts(const Config& config, const std::filesystem::path& work_dir,
                                    const std::vector<std::filesystem::path>& parts);
+// One Matroska file from the HLS journal in `work_dir` (see hls/journal.hpp): each rendition's
+// runs through ffmpeg's concat demuxer, each run placed after the one before by the durations
+// the playlist gave (timestamps continuous across discontinuities, gaps and ads left out), the
+// renditions side by side (-c copy). When that fails or does not fit, the main rendition's
+// MPEG-TS runs are kept as they are, appended, with a warning.
+Result<JoinedRecording> join_journal(const Config& config, const std::filesystem::path& work_dir);
 std::optional<double> media_duration(const Config& config, const std::filesystem::path& file);
 
 struct StoredResult {

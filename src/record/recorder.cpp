@@ -13,9 +13,11 @@
 #include <thread>
 
 #include "egress/proxy.hpp"
+#include "hls/journal.hpp"
 #include "record/attempt.hpp"
 #include "record/finalize.hpp"
 #include "record/hls.hpp"
+#include "record/hls_recording.hpp"
 #include "record/probe.hpp"
 #include "record/stills.hpp"
 #include "record/tools.hpp"
@@ -89,7 +91,8 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
 // job pointed at it, so a dashboard shows what is being recorded. `last_key` is the preview
 // stored last (removed when the next one replaces it, and by the caller at the end).
 void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, const std::string& id,
-                  const fs::path& work, Shared& shared, std::string& last_key) {
+                  const fs::path& work, const std::function<std::optional<fs::path>()>& newest_file, Shared& shared,
+                  std::string& last_key) {
   const auto interval = std::chrono::milliseconds(static_cast<long long>(config.preview_interval_s * 1000));
   // The first one a few seconds into the recording, once a keyframe has surely arrived.
   auto next = Clock::now() + std::chrono::seconds(4);
@@ -105,8 +108,8 @@ void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, c
       continue;
     }
     next = Clock::now() + interval;
-    const auto parts = list_parts(work);
-    if (parts.empty() || !write_live_still(config, parts.back(), jpeg)) continue;
+    const auto file = newest_file();
+    if (!file || !write_live_still(config, *file, jpeg)) continue;
     auto key = store_still(objects, jpeg, "previews/" + id + ".jpg");
     if (!key) {
       spdlog::warn("job {}: cannot store its preview: {}", id, key.error().message);
@@ -454,6 +457,7 @@ std::optional<Conclusion> conclude_without_storing(const RecordingEnd& end) {
     return Conclusion{JobStatus::failed, Error{end.refusal->code, "recording refused: " + end.refusal->message},
                       end_reason::forbidden};
   if (end.has_media) return std::nullopt;
+  if (end.failure) return Conclusion{JobStatus::failed, *end.failure, end.reason};
   if (end.reason == end_reason::stopped && end.still_starting)
     return Conclusion{JobStatus::canceled, Error{"stopped", "stopped before anything was recorded"}, ""};
   return Conclusion{JobStatus::failed, Error{"recording_failed", "nothing was recorded: " + end.why_nothing},
@@ -501,20 +505,75 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   }
 
   Shared shared;
-  auto proxy =
-      egress::EgressProxy::start(config.url_policy(), [&shared](const egress::Refusal&) { shared.forbidden = true; });
-  if (!proxy) {
-    spdlog::error("job {}: {}", job_id, proxy.error().message);
-    (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) { j.error = proxy.error(); });
-    fs::remove_all(work, ec);
-    return 1;
+  // The stream's extraction: the launcher's (the probe ran moments ago), else one made now.
+  // Taken out of the environment so nothing this process starts sees it.
+  std::string extracted;
+  if (const char* e = std::getenv(kExtractedEnv)) {
+    extracted = e;
+    ::unsetenv(kExtractedEnv);
   }
+  const std::string jar = cookies_copy_for(cookies, job.url, work);
+  const ProbeOptions probe_options{format_selector(job.format, config.ytdlp_format), jar};
+  const bool has_journal = hls::Journal::exists(journal_dir(work));
+  if (extracted.empty() && (job.protocol.find("m3u8") != std::string::npos || has_journal))
+    if (auto probed = probe_stream(config, job.url, probe_options)) extracted = probed->extracted;
+  std::optional<HlsSource> hls_source = extracted.empty() ? std::nullopt : hls_source_from(extracted);
+
+  // A site's cookies reach yt-dlp's own downloader only where it keeps them to the site's hosts.
+  if (!hls_source && !jar.empty()) {
+    if (auto unsafe = ytdlp_leaks_cookies(config)) {
+      fs::remove(jar, ec);
+      (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) { j.error = *unsafe; });
+      fs::remove_all(work, ec);
+      return 1;
+    }
+  }
+  std::unique_ptr<HlsRecording> hls_recording;
+  std::unique_ptr<Recording> recording;
+  Result<std::unique_ptr<egress::EgressProxy>> proxy = make_error("unused", "");
+  if (hls_source) {
+    HlsHooks hooks;
+    hooks.stop = [&] { return g_stop_signal != 0 || shared.stop_requested.load(); };
+    hooks.progress = [&](std::uint64_t bytes, double duration_s) {
+      shared.bytes = bytes;
+      shared.duration_s = duration_s;
+      shared.last_media_ms = epoch_ms(now());
+      if (!shared.announced_recording) shared.wake_up();
+    };
+    hooks.refresh = [&]() -> std::optional<HlsSource> {
+      auto probed = probe_stream(config, job.url, probe_options);
+      if (!probed) {
+        spdlog::info("job {}: no fresh playlist yet: {}", job_id, probed.error().message);
+        return std::nullopt;
+      }
+      return hls_source_from(probed->extracted);
+    };
+    hls_recording = std::make_unique<HlsRecording>(config, store, job, work, *hls_source, jar, hooks);
+  } else {
+    proxy =
+        egress::EgressProxy::start(config.url_policy(), [&shared](const egress::Refusal&) { shared.forbidden = true; });
+    if (!proxy) {
+      spdlog::error("job {}: {}", job_id, proxy.error().message);
+      (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) { j.error = proxy.error(); });
+      fs::remove_all(work, ec);
+      return 1;
+    }
+    recording = std::make_unique<Recording>(config, store, job, work, shared, *proxy.value(), std::nullopt, jar);
+  }
+  std::function<std::optional<fs::path>()> newest_file = [&]() -> std::optional<fs::path> {
+    if (hls_recording) return hls_recording->newest_file();
+    auto parts = list_parts(work);
+    if (parts.empty()) return std::nullopt;
+    return parts.back();
+  };
+
   std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, shared); });
   // A preview left by an earlier recorder of this job is replaced like any other.
   std::string preview_key = job.thumbnail && job.thumbnail->live ? job.thumbnail->key : std::string();
   std::thread previews;
   if (config.preview_interval_s > 0)
-    previews = std::thread([&] { preview_loop(config, store, objects, job_id, work, shared, preview_key); });
+    previews =
+        std::thread([&] { preview_loop(config, store, objects, job_id, work, newest_file, shared, preview_key); });
   auto finish_previews = [&] {
     shared.media_over = true;
     shared.wake_up();
@@ -531,26 +590,29 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     if (!preview_key.empty()) (void)objects.remove(preview_key);  // best effort: a small orphan
   };
 
-  // The probe's extraction, when the launcher handed it over: the first part starts without
-  // running yt-dlp again. Taken out of the environment so nothing this process starts sees it.
-  std::optional<MediaSource> source;
-  if (const char* extracted = std::getenv(kExtractedEnv)) {
-    if (next_part_number(work) == 1) source = MediaSource::from_extracted(extracted);
-    ::unsetenv(kExtractedEnv);
-  }
-  const std::string jar = cookies_copy_for(cookies, job.url, work);
-  Recording recording(config, store, job, work, shared, *proxy.value(), std::move(source), jar);
-  const std::string reason = recording.run();
+  const std::string reason = hls_recording ? hls_recording->run() : recording->run();
   finish_previews();
   if (!jar.empty()) fs::remove(jar, ec);  // a login is not kept with the parts
   spdlog::info("job {}: recording ended ({})", job_id, reason.empty() ? "nothing recorded" : reason);
 
-  RecordingEnd end{reason, recording.forbidden(), !list_parts(work).empty(), false, ""};
+  RecordingEnd end;
+  end.reason = reason;
+  end.has_media = has_recorded_media(work);
+  if (hls_recording) {
+    if (const auto& e = hls_recording->error(); e && e->code == "forbidden_address") end.refusal = e;
+    else end.failure = e;
+  } else {
+    end.refusal = recording->forbidden();
+  }
   if (!end.has_media) {
     auto current = store.get(job_id);
     end.still_starting = current && current.value() && current.value()->status == JobStatus::starting;
-    end.why_nothing =
-        recording.last_error().empty() ? "yt-dlp " + sys::describe(recording.last_exit()) : recording.last_error();
+    if (hls_recording)
+      end.why_nothing = hls_recording->last_detail().empty() ? "the playlist gave no media"
+                                                             : hls_recording->last_detail();
+    else
+      end.why_nothing = recording->last_error().empty() ? "yt-dlp " + sys::describe(recording->last_exit())
+                                                        : recording->last_error();
   }
   if (auto conclusion = conclude_without_storing(end)) {
     finish_heartbeat();
@@ -590,7 +652,9 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     });
     return 1;
   }
-  const Outcome outcome{*stored, reason, std::nullopt};
+  // A recorder that had to stop (more media than time allows, a write that failed) keeps what it
+  // has, and the job ends failed, saying why.
+  const Outcome outcome{*stored, reason, end.failure};
   save_outcome(work, outcome);
 
   // Retried for a long while: the recording is stored, only the job does not say so yet.

@@ -14,6 +14,7 @@ struct RecordingEnd {
   bool has_media = false;        // parts were written to the work directory
   bool still_starting = false;   // the job never reached `recording`
   std::string why_nothing;       // without media: yt-dlp's last error or how it exited
+  std::optional<Error> failure;  // the recorder had to stop: DRM, more media than time allows, storage
 };
 // What the job becomes when nothing is to be stored; nullopt when there is media to store (the
 // job then goes `uploading`, and ends from the stored Outcome). Media from a stream that led to a

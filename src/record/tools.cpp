@@ -68,4 +68,17 @@ Result<std::map<std::string, std::string>> check_tools(const Config& config, boo
   return versions;
 }
 
+std::optional<Error> ytdlp_leaks_cookies(const Config& config) {
+  constexpr const char* kFirstSafe = "2023.07.06";
+  auto versions = check_tools(config);
+  const std::string version = versions ? (*versions)["yt-dlp"] : std::string();
+  // Versions are dates, "2023.03.04" (and "2023.07.06.1"): they compare as text.
+  if (version.size() >= 10 && version.compare(0, 10, kFirstSafe) >= 0) return std::nullopt;
+  return Error{"cookies_unsafe",
+               "this stream is not HLS, so yt-dlp " + (version.empty() ? std::string("(version unknown)") : version) +
+                   " would download it, and yt-dlp before " + kFirstSafe +
+                   " sends a site's cookies to every host the stream leads to (CVE-2023-35934); the stored cookies "
+                   "are not used with it: install yt-dlp " + kFirstSafe + " or later (CHRONICLE_YTDLP)"};
+}
+
 }  // namespace chronicle::record

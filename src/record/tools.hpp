@@ -18,4 +18,9 @@ std::string ffprobe_path(const Config& config);
 // when it runs all three, and serve has already asked them.
 Result<std::map<std::string, std::string>> check_tools(const Config& config, bool ask_versions = true);
 
+// yt-dlp before 2023.07.06 hands a site's cookies to ffmpeg as a header, which goes to every host
+// the stream leads to and shows in the process table (CVE-2023-35934). The error (cookies_unsafe)
+// when the configured yt-dlp is such a version, or its version cannot be told.
+std::optional<Error> ytdlp_leaks_cookies(const Config& config);
+
 }  // namespace chronicle::record

@@ -14,15 +14,15 @@ using chronicle::contract::move_to;
 using chronicle::contract::new_job;
 
 TEST(RecordingEnd, MediaIsStored) {
-  EXPECT_FALSE(conclude_without_storing({end_reason::stream_ended, std::nullopt, true, false, ""}));
-  EXPECT_FALSE(conclude_without_storing({end_reason::stopped, std::nullopt, true, true, ""}));
-  EXPECT_FALSE(conclude_without_storing({end_reason::disk_full, std::nullopt, true, false, ""}))
+  EXPECT_FALSE(conclude_without_storing({end_reason::stream_ended, std::nullopt, true, false, "", std::nullopt}));
+  EXPECT_FALSE(conclude_without_storing({end_reason::stopped, std::nullopt, true, true, "", std::nullopt}));
+  EXPECT_FALSE(conclude_without_storing({end_reason::disk_full, std::nullopt, true, false, "", std::nullopt}))
       << "what fit on the disk is kept";
 }
 
 TEST(RecordingEnd, MediaFromARefusedAddressIsNeverKept) {
   auto c = conclude_without_storing(
-      {end_reason::forbidden, Error{"forbidden_address", "10.0.0.1 is private"}, true, false, ""});
+      {end_reason::forbidden, Error{"forbidden_address", "10.0.0.1 is private"}, true, false, "", std::nullopt});
   ASSERT_TRUE(c);
   EXPECT_EQ(c->status, JobStatus::failed);
   EXPECT_EQ(c->error.code, "forbidden_address");
@@ -31,21 +31,21 @@ TEST(RecordingEnd, MediaFromARefusedAddressIsNeverKept) {
 }
 
 TEST(RecordingEnd, AStopBeforeAnyMediaCancels) {
-  auto c = conclude_without_storing({end_reason::stopped, std::nullopt, false, true, ""});
+  auto c = conclude_without_storing({end_reason::stopped, std::nullopt, false, true, "", std::nullopt});
   ASSERT_TRUE(c);
   EXPECT_EQ(c->status, JobStatus::canceled);
   EXPECT_EQ(c->error.code, "stopped");
 }
 
 TEST(RecordingEnd, NothingRecordedFailsWithTheToolsReason) {
-  auto c = conclude_without_storing({end_reason::stream_lost, std::nullopt, false, false, "HTTP Error 403: Forbidden"});
+  auto c = conclude_without_storing({end_reason::stream_lost, std::nullopt, false, false, "HTTP Error 403: Forbidden", std::nullopt});
   ASSERT_TRUE(c);
   EXPECT_EQ(c->status, JobStatus::failed);
   EXPECT_EQ(c->error.code, "recording_failed");
   EXPECT_EQ(c->error.message, "nothing was recorded: HTTP Error 403: Forbidden");
   EXPECT_EQ(c->end_reason, end_reason::stream_lost);
   // A stop after the job was recording, with nothing on disk, is a failure too: it said recording.
-  EXPECT_EQ(conclude_without_storing({end_reason::stopped, std::nullopt, false, false, "x"})->status,
+  EXPECT_EQ(conclude_without_storing({end_reason::stopped, std::nullopt, false, false, "x", std::nullopt})->status,
             JobStatus::failed);
 }
 
@@ -135,4 +135,15 @@ TEST_F(OutcomeTest, TheOutcomeFileRoundTrips) {
   EXPECT_EQ(loaded->stored.thumbnail, outcome.stored.thumbnail);
   EXPECT_EQ(loaded->end_reason, end_reason::stream_ended);
   EXPECT_FALSE(loaded->error);
+}
+
+TEST(RecordingEnd, ARecorderThatHadToStopKeepsItsMediaAndSaysWhy) {
+  const Error overrun{"recording_overrun", "recorded 90.0 s of media in 20.0 s"};
+  EXPECT_FALSE(conclude_without_storing({end_reason::overrun, std::nullopt, true, false, "", overrun}))
+      << "what was recorded is stored; the job then ends failed with the error";
+  auto c = conclude_without_storing(
+      {end_reason::failed, std::nullopt, false, false, "", Error{"drm_protected", "the stream is DRM-protected"}});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, JobStatus::failed);
+  EXPECT_EQ(c->error.code, "drm_protected");
 }

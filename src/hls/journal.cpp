@@ -1,0 +1,215 @@
+#include "hls/journal.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace chronicle::hls {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kIndex = "index.jsonl";
+
+std::string run_name(const std::string& rendition, int number, const std::string& extension) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "-%05d.", number);
+  return rendition + buf + extension;
+}
+
+bool valid_rendition(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+}  // namespace
+
+Journal::Journal(fs::path dir) : dir_(std::move(dir)) {}
+
+bool Journal::exists(const fs::path& dir) {
+  std::error_code ec;
+  return fs::file_size(dir / kIndex, ec) > 0 && !ec;
+}
+
+Result<std::unique_ptr<Journal>> Journal::open(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("storage_error", "cannot create " + dir.string() + ": " + ec.message());
+  std::unique_ptr<Journal> journal(new Journal(dir));
+  if (auto r = journal->recover(); !r) return r.error();
+  journal->index_.open(dir / kIndex, std::ios::app);
+  if (!journal->index_) return make_error("storage_error", "cannot write " + (dir / kIndex).string());
+  return journal;
+}
+
+Result<Ok> Journal::recover() {
+  std::ifstream in(dir_ / kIndex);
+  std::string line;
+  std::uint64_t good_bytes = 0, read_bytes = 0;
+  while (std::getline(in, line)) {
+    read_bytes += line.size() + 1;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || in.eof()) break;  // a torn last line (no newline) is dropped
+    good_bytes = read_bytes;
+    const std::string type = j.value("t", "");
+    const std::string rendition = j.value("r", "");
+    if (type == "run") {
+      JournalRun run;
+      run.rendition = rendition;
+      run.number = j.value("n", 0);
+      run.file = dir_ / j.value("f", "");
+      run.init_bytes = j.value("init", std::uint64_t{0});
+      run.bytes = run.init_bytes;
+      current_[rendition] = runs_.size();
+      runs_.push_back(run);
+    } else if (type == "seg" && current_.count(rendition)) {
+      JournalSegment s;
+      s.rendition = rendition;
+      s.run = j.value("n", 0);
+      s.session = j.value("s", 0);
+      s.sequence = j.value("q", std::int64_t{0});
+      s.discontinuity = j.value("d", std::int64_t{0});
+      s.duration_s = j.value("dur", 0.0);
+      if (j.contains("pdt") && j["pdt"].is_number()) s.program_date_time_ms = j["pdt"].get<std::int64_t>();
+      s.uri_path = j.value("u", "");
+      s.offset = j.value("o", std::uint64_t{0});
+      s.length = j.value("l", std::uint64_t{0});
+      auto& run = runs_[current_[rendition]];
+      run.bytes = s.offset + s.length;
+      run.duration_s += s.duration_s;
+      ++run.segments;
+      duration_[rendition] += s.duration_s;
+      last_[rendition] = s;
+    }
+  }
+  in.close();
+  std::error_code ec;
+  if (fs::exists(dir_ / kIndex, ec) && fs::file_size(dir_ / kIndex, ec) != good_bytes)
+    fs::resize_file(dir_ / kIndex, good_bytes, ec);
+  // Bytes written after the last index line belong to a segment the crash cut short.
+  for (auto& run : runs_) {
+    const auto size = fs::file_size(run.file, ec);
+    if (ec) {
+      run.bytes = 0;
+      continue;
+    }
+    if (size > run.bytes) fs::resize_file(run.file, run.bytes, ec);
+    if (size < run.bytes) return make_error("storage_error", run.file.string() + " is shorter than its journal says");
+    bytes_ += run.bytes;
+  }
+  return Ok{};
+}
+
+Result<Ok> Journal::write_index(const std::string& line) {
+  index_ << line << '\n';
+  index_.flush();
+  if (!index_) return make_error("storage_error", "cannot write the journal's index in " + dir_.string());
+  return Ok{};
+}
+
+Result<Ok> Journal::begin_run(const std::string& rendition, const std::string& extension, std::string_view init) {
+  if (!valid_rendition(rendition)) return make_error("internal", "invalid rendition name " + rendition);
+  std::lock_guard lock(mutex_);
+  int number = 1;
+  for (const auto& r : runs_)
+    if (r.rendition == rendition) number = std::max(number, r.number + 1);
+  JournalRun run{rendition, number, dir_ / run_name(rendition, number, extension), init.size(), init.size(), 0, 0};
+  auto file = std::make_unique<std::ofstream>(run.file, std::ios::binary | std::ios::trunc);
+  file->write(init.data(), static_cast<std::streamsize>(init.size()));
+  file->flush();
+  if (!*file) return make_error("storage_error", "cannot write " + run.file.string());
+  auto written = write_index(nlohmann::json{{"t", "run"},
+                                            {"r", rendition},
+                                            {"n", number},
+                                            {"f", run.file.filename().string()},
+                                            {"init", init.size()}}
+                                 .dump());
+  if (!written) return written;
+  files_[rendition] = std::move(file);
+  current_[rendition] = runs_.size();
+  runs_.push_back(std::move(run));
+  bytes_ += init.size();
+  return Ok{};
+}
+
+Result<Ok> Journal::append(JournalSegment segment, std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  auto at = current_.find(segment.rendition);
+  if (at == current_.end()) return make_error("internal", "no run begun for " + segment.rendition);
+  auto& run = runs_[at->second];
+  auto& file = files_[segment.rendition];
+  if (!file) {  // a run recovered after a crash: appended to where the journal left it
+    file = std::make_unique<std::ofstream>(run.file, std::ios::binary | std::ios::app);
+  }
+  file->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  // Flushed before the index line names it: a line never points at bytes still in a buffer.
+  // Not fsynced per segment: the page cache outlives a crash of the recorder, and the capacity
+  // of one machine is worth more than surviving a power cut mid-segment.
+  file->flush();
+  if (!*file) {
+    file.reset();
+    return make_error("storage_error", "cannot write " + run.file.string() + " (disk full?)");
+  }
+  segment.run = run.number;
+  segment.offset = run.bytes;
+  segment.length = bytes.size();
+  nlohmann::json j{{"t", "seg"},
+                   {"r", segment.rendition},
+                   {"n", segment.run},
+                   {"s", segment.session},
+                   {"q", segment.sequence},
+                   {"d", segment.discontinuity},
+                   {"dur", segment.duration_s},
+                   {"u", segment.uri_path},
+                   {"o", segment.offset},
+                   {"l", segment.length}};
+  if (segment.program_date_time_ms) j["pdt"] = *segment.program_date_time_ms;
+  if (auto w = write_index(j.dump()); !w) return w;
+  run.bytes += bytes.size();
+  run.duration_s += segment.duration_s;
+  ++run.segments;
+  bytes_ += bytes.size();
+  duration_[segment.rendition] += segment.duration_s;
+  last_[segment.rendition] = std::move(segment);
+  return Ok{};
+}
+
+std::optional<JournalSegment> Journal::last(const std::string& rendition) const {
+  std::lock_guard lock(mutex_);
+  auto it = last_.find(rendition);
+  if (it == last_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<JournalRun> Journal::runs() const {
+  std::lock_guard lock(mutex_);
+  return runs_;
+}
+
+std::vector<std::string> Journal::renditions() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& r : runs_)
+    if (std::find(out.begin(), out.end(), r.rendition) == out.end()) out.push_back(r.rendition);
+  return out;
+}
+
+double Journal::duration_s(const std::string& rendition) const {
+  std::lock_guard lock(mutex_);
+  auto it = duration_.find(rendition);
+  return it == duration_.end() ? 0 : it->second;
+}
+
+std::uint64_t Journal::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+std::optional<fs::path> Journal::current_file(const std::string& rendition) const {
+  std::lock_guard lock(mutex_);
+  auto it = current_.find(rendition);
+  if (it == current_.end() || runs_[it->second].segments == 0) return std::nullopt;
+  return runs_[it->second].file;
+}
+
+}  // namespace chronicle::hls
