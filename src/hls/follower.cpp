@@ -155,7 +155,7 @@ std::size_t Follower::first_new_index(const MediaPlaylist& playlist, bool first_
       at != segs.end() && (uri_path(at->uri) == last.uri_path ||
                            (at->program_date_time_ms && last.program_date_time_ms &&
                             std::llabs(*at->program_date_time_ms - *last.program_date_time_ms) < 1000));
-  if (!first_reload) {
+  if (!first_reload && !resume_pending_) {
     // Steady state on one URL: what follows the last segment taken. A playlist whose numbers went
     // back further than a stale copy could is an encoder that started over on the same URL.
     const bool restarted = (at != segs.end() && !same_segment) ||
@@ -185,16 +185,24 @@ std::size_t Follower::first_new_index(const MediaPlaylist& playlist, bool first_
     r.kind = Resumption::Kind::skipped_ahead;
     const double each = target_s_ > 0 ? target_s_ : first.duration_s;
     r.lost_s = static_cast<double>(first.sequence - last.sequence - 1) * each;
+    // Told here, with the resumption: taking the first segment must not count it again.
+    last_->sequence = first.sequence - 1;
+    need_new_run_ = true;
   } else {
     r.kind = Resumption::Kind::new_session;
     ++session_;
     need_new_run_ = true;
+  }
+  if (from >= segs.size()) {
+    resume_pending_ = true;  // nothing new yet: the resumption is told once media is listed again
+    return from;
   }
   for (std::size_t i = from; i < segs.size(); ++i) r.published_s += segs[i].duration_s;
   if (from < segs.size() && segs[from].program_date_time_ms && last.program_date_time_ms)
     r.pdt_gap_s = std::max(0.0, static_cast<double>(*segs[from].program_date_time_ms - *last.program_date_time_ms) /
                                         1000.0 -
                                     last.duration_s);
+  resume_pending_ = false;
   if (events_.on_resume) events_.on_resume(r);
   return from;
 }

@@ -102,6 +102,7 @@ class Follower {
   int session_ = 0;
   std::optional<JournalSegment> last_;  // the last segment taken (written or left out)
   bool need_new_run_ = true;
+  bool resume_pending_ = false;  // a resumed playlist listed nothing new yet
   std::optional<InitSection> run_map_;
   std::string run_extension_;
   std::optional<AdBreakSeen> open_ad_;

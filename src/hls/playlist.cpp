@@ -238,6 +238,8 @@ std::optional<MediaPlaylist> parse_media(std::string_view text, const std::strin
       media = true;
     } else if (line.starts_with("#EXT-X-BYTERANGE:")) {
       range_text = std::string(after(line, "#EXT-X-BYTERANGE:"));
+    } else if (line == "#EXT-X-ENDLIST") {
+      playlist.ended = true;
     } else if (line == "#EXT-X-DISCONTINUITY") {
       next.discontinuity = true;
     } else if (line == "#EXT-X-GAP") {
