@@ -1,5 +1,9 @@
 #include "record/probe.hpp"
 
+#include "hls/follower.hpp"
+#include "hls/playlist.hpp"
+#include "record/hls_recording.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <spdlog/spdlog.h>
@@ -27,6 +31,8 @@ Error stream_error(const std::string& url, const std::string& message) {
   else if (message.find("will begin in") != std::string::npos || message.find("Premieres in") != std::string::npos ||
            message.find("is_upcoming") != std::string::npos)
     code = "stream_not_started";
+  else if (message.find("DRM protected") != std::string::npos)
+    return make_error("drm_protected", "the stream is DRM-protected: chronicle does not record DRM (" + url + ")");
   else if (message.find("HTTP Error") != std::string::npos)
     code = "stream_unavailable";
   else if (message.find("Unsupported URL") != std::string::npos)
@@ -160,6 +166,15 @@ Result<StreamInfo> probe_stream(const Config& config, const std::string& url, co
   }
   if (!info->value("has_formats", false)) return stream_error(url, "yt-dlp found no audio or video formats");
   s.extracted = info->dump();
+  // yt-dlp flags only some DRM systems; a playlist asking for SAMPLE-AES or a key format other
+  // than identity is refused here, before a recorder would write noise.
+  if (auto source = hls_source_from(s.extracted)) {
+    if (auto text = sys::fetch_text(source->targets.front().url, config.url_policy(), timeout))
+      if (auto playlist = hls::parse_media(*text, source->targets.front().url))
+        if (auto drm = hls::drm_in(*playlist))
+          return make_error("drm_protected", "the stream is DRM-protected (" + *drm +
+                                                 "): chronicle does not record DRM (" + url + ")");
+  }
   return s;
 }
 
