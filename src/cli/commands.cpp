@@ -88,6 +88,14 @@ void print_job(const nlohmann::json& j) {
         std::cout << ", waiting for the stream to come back since " << ago(str(i, "started_at")) << "\n";
       }
     }
+  if (j.contains("ad_breaks") && j["ad_breaks"].is_array())
+    for (const auto& b : j["ad_breaks"]) {
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%.1f", b.value("duration_s", 0.0));
+      std::cout << "ads:       at " << human_duration(b.value("at_s", 0.0)) << ", an ad break of " << secs
+                << " s left out\n";
+    }
+  if (j.value("keep_ads", false)) std::cout << "ads:       kept (keep_ads)\n";
   if (j.contains("warnings") && j["warnings"].is_array())
     for (const auto& w : j["warnings"])
       if (w.is_string()) std::cout << "warning:   " << w.get<std::string>() << "\n";

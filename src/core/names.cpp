@@ -110,6 +110,9 @@ std::string describe_end_reason(const std::string& reason) {
   if (reason == end_reason::stream_lost) return "the stream dropped and did not come back within the reconnect window";
   if (reason == end_reason::recorder_lost) return "the recorder was lost; what it had recorded was kept";
   if (reason == end_reason::disk_full) return "the disk was nearly full; what fit was stored";
+  if (reason == end_reason::overrun)
+    return "the stream gave more media than time allows (it repeats itself); what was recorded was kept";
+  if (reason == end_reason::failed) return "the recorder could not go on; see the error";
   return reason;
 }
 

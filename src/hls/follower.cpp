@@ -349,7 +349,7 @@ std::optional<FollowResult> Follower::take_segment(HttpClient& client, const Med
   if (events_.on_media) events_.on_media(segment.duration_s, bytes);
   // The invariant every path keeps: never more media than the time since the start allows, plus
   // the window the playlist offered at the start. A playlist that repeats itself ends here.
-  const double allowed = since(*started_) + std::max(0.0, window_s_) + 2 * std::max(target_s_, 1.0) + segment.duration_s;
+  const double allowed = since(*started_) + std::max(0.0, window_s_) + std::max(target_s_, 1.0);
   if (recorded_s_ > allowed)
     return FollowResult{FollowEnd::failed, "overrun",
                         Error{"recording_overrun", "recorded " + seconds(recorded_s_) + " s of media in " +

@@ -188,7 +188,8 @@ def test_a_playlist_that_repeats_itself_stops_with_an_error(chronicle, served):
     assert job["status"] == "failed", job
     assert job["error"]["code"] == "recording_overrun", job["error"]
     assert job["recording"] is not None, "what was recorded is kept"
-    assert job["duration_s"] <= took + 4 + 4, (job["duration_s"], took)
+    # Never more than the wall time plus the window it offered (4 s), give or take a segment.
+    assert job["duration_s"] <= took + 4 + 2 + SEGMENT, (job["duration_s"], took)
     print(f"\nrepeating playlist: stopped after {took:.1f} s with {job['duration_s']:.1f} s kept")
 
 

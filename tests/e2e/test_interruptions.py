@@ -189,7 +189,7 @@ def test_recorder_killed_during_the_join_is_finished_by_the_reaper(sims, tmp_pat
         sim = sims([("live", 6), ("gone", 6), ("restart", True), ("live", 6), ("end",)], seconds=8)
         status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url})
         c.wait_status(job["id"], "uploading", 60)
-        wait_for(lambda: os.path.exists(os.path.join(c.data, "work", job["id"], "parts.ffconcat")), 10,
+        wait_for(lambda: os.path.exists(os.path.join(c.data, "work", job["id"], "journal", "main.ffconcat")), 10,
                  what="the join to start")
         for pid in c.recorder_pids(job["id"]):
             os.kill(pid, signal.SIGKILL)
@@ -209,4 +209,4 @@ def test_recorder_killed_during_the_join_is_finished_by_the_reaper(sims, tmp_pat
 def subprocess_kill_join(job_id):
     """The killed recorder's join (a sleeping ffmpeg wrapper) is stopped too, as a crash would."""
     import subprocess
-    subprocess.run(["pkill", "-KILL", "-f", f"work/{job_id}/parts.ffconcat"], check=False)
+    subprocess.run(["pkill", "-KILL", "-f", f"work/{job_id}/journal/main.ffconcat"], check=False)
