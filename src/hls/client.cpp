@@ -58,8 +58,7 @@ HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()),
     // The jar decides where cookies go; the client sets Range, Host and encodings itself. A value
     // with a line break would be a second header.
     if (n == "cookie" || n == "host" || n == "range" || n == "accept-encoding" || n == "content-length") continue;
-    if (value.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n:") != std::string::npos)
-      continue;
+    if (value.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n:") != std::string::npos) continue;
     lines.push_back(name + ": " + value);
   }
   if (std::none_of(options_.headers.begin(), options_.headers.end(),
@@ -125,7 +124,8 @@ Result<Response> HttpClient::get(const std::string& url, std::optional<ByteRange
     curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &opened);
     connections_ += static_cast<std::uint64_t>(opened);
     if (sink.too_big)
-      return make_error("http_error", current.substr(0, 200) + " is larger than " + std::to_string(max_bytes) + " bytes");
+      return make_error("http_error",
+                        current.substr(0, 200) + " is larger than " + std::to_string(max_bytes) + " bytes");
     if (rc != CURLE_OK) {
       // The address may have moved (a CDN); the next request checks the host again.
       if (rc == CURLE_COULDNT_CONNECT) pinned_.clear();

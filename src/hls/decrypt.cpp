@@ -16,15 +16,15 @@ std::array<std::uint8_t, 16> iv_from_sequence(std::int64_t sequence) {
   return iv;
 }
 
-Result<std::string> decrypt_aes128(std::string_view data, std::string_view key, const std::array<std::uint8_t, 16>& iv) {
+Result<std::string> decrypt_aes128(std::string_view data, std::string_view key,
+                                   const std::array<std::uint8_t, 16>& iv) {
   if (key.size() != 16)
     return make_error("decrypt_failed", "the AES-128 key is " + std::to_string(key.size()) + " bytes, not 16");
   if (data.empty() || data.size() % 16 != 0)
     return make_error("decrypt_failed", "the encrypted segment is not a whole number of AES blocks");
   std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, reinterpret_cast<const unsigned char*>(key.data()),
-                         iv.data()) != 1)
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr,
+                                 reinterpret_cast<const unsigned char*>(key.data()), iv.data()) != 1)
     return make_error("decrypt_failed", "cannot set up AES-128");
   std::string out(data.size() + 16, '\0');
   int written = 0, last = 0;

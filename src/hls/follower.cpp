@@ -110,8 +110,10 @@ FollowResult Follower::follow(HttpClient& client, const std::string& playlist_ur
     if (auto drm = drm_in(*playlist))
       return {FollowEnd::failed, *drm,
               Error{"drm_protected", "the stream is DRM-protected (" + *drm + "): chronicle does not record DRM"}};
-    if (playlist->target_duration_s > 0) target_s_ = playlist->target_duration_s;
-    else if (!playlist->segments.empty()) target_s_ = std::max(target_s_, playlist->segments.back().duration_s);
+    if (playlist->target_duration_s > 0)
+      target_s_ = playlist->target_duration_s;
+    else if (!playlist->segments.empty())
+      target_s_ = std::max(target_s_, playlist->segments.back().duration_s);
     if (window_s_ < 0) window_s_ = playlist->total_duration_s();
     if (patience_s <= 0) patience = stall_limit();
 
@@ -199,9 +201,9 @@ std::size_t Follower::first_new_index(const MediaPlaylist& playlist, bool first_
   }
   for (std::size_t i = from; i < segs.size(); ++i) r.published_s += segs[i].duration_s;
   if (from < segs.size() && segs[from].program_date_time_ms && last.program_date_time_ms)
-    r.pdt_gap_s = std::max(0.0, static_cast<double>(*segs[from].program_date_time_ms - *last.program_date_time_ms) /
-                                        1000.0 -
-                                    last.duration_s);
+    r.pdt_gap_s =
+        std::max(0.0, static_cast<double>(*segs[from].program_date_time_ms - *last.program_date_time_ms) / 1000.0 -
+                          last.duration_s);
   resume_pending_ = false;
   if (events_.on_resume) events_.on_resume(r);
   return from;
@@ -234,8 +236,8 @@ Result<std::string> Follower::key_for(HttpClient& client, const Key& key, const 
   auto bytes = fetch_with_retries(client, key.uri, std::nullopt, stop, &status);
   if (!bytes) return bytes.error();
   if (bytes->size() != 16)
-    return make_error("decrypt_failed", "the key at " + uri_path(key.uri) + " is " + std::to_string(bytes->size()) +
-                                            " bytes, not 16");
+    return make_error("decrypt_failed",
+                      "the key at " + uri_path(key.uri) + " is " + std::to_string(bytes->size()) + " bytes, not 16");
   key_uri_ = key.uri;
   key_bytes_ = *bytes;
   return key_bytes_;
@@ -243,7 +245,8 @@ Result<std::string> Follower::key_for(HttpClient& client, const Key& key, const 
 
 Result<std::string> Follower::init_for(HttpClient& client, const InitSection& init, const std::function<bool()>& stop) {
   const std::string id =
-      init.uri + (init.range ? "@" + std::to_string(init.range->offset) + ":" + std::to_string(init.range->length) : "");
+      init.uri +
+      (init.range ? "@" + std::to_string(init.range->offset) + ":" + std::to_string(init.range->length) : "");
   if (id == init_id_) return init_bytes_;
   long status = 0;
   auto bytes = fetch_with_retries(client, init.uri, init.range, stop, &status);
@@ -308,8 +311,8 @@ std::optional<FollowResult> Follower::take_segment(HttpClient& client, const Med
     if (policy_error(data.error())) return FollowResult{FollowEnd::failed, data.error().message, data.error()};
     // An expired URL takes its segments with it: a fresh playlist URL gets this one again, once.
     if (gone_status(status) && retried_.insert({session_, segment.sequence}).second)
-      return FollowResult{FollowEnd::dropped, "segment " + std::to_string(segment.sequence) + " answered HTTP " +
-                                                  std::to_string(status),
+      return FollowResult{FollowEnd::dropped,
+                          "segment " + std::to_string(segment.sequence) + " answered HTTP " + std::to_string(status),
                           std::nullopt};
     spdlog::warn("{}: segment {} is lost: {}", options_.rendition, segment.sequence, data.error().message);
     if (events_.on_lost) events_.on_lost(recorded_s_, segment.duration_s, data.error().message);
@@ -351,11 +354,11 @@ std::optional<FollowResult> Follower::take_segment(HttpClient& client, const Med
   // the window the playlist offered at the start. A playlist that repeats itself ends here.
   const double allowed = since(*started_) + std::max(0.0, window_s_) + std::max(target_s_, 1.0);
   if (recorded_s_ > allowed)
-    return FollowResult{FollowEnd::failed, "overrun",
-                        Error{"recording_overrun", "recorded " + seconds(recorded_s_) + " s of media in " +
-                                                       seconds(since(*started_)) +
-                                                       " s: the stream repeats content; stopped, and kept what was "
-                                                       "recorded"}};
+    return FollowResult{
+        FollowEnd::failed, "overrun",
+        Error{"recording_overrun", "recorded " + seconds(recorded_s_) + " s of media in " + seconds(since(*started_)) +
+                                       " s: the stream repeats content; stopped, and kept what was "
+                                       "recorded"}};
   return std::nullopt;
 }
 

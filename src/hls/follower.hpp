@@ -35,8 +35,8 @@ struct AdBreakSeen {
 // How a new playlist (after a drop, or a fresh URL) relates to what was recorded before.
 struct Resumption {
   enum class Kind { continues, skipped_ahead, new_session } kind = Kind::continues;
-  double lost_s = 0;          // segments the window moved past (skipped_ahead)
-  double published_s = 0;     // media listed after the last one recorded: published meanwhile
+  double lost_s = 0;                // segments the window moved past (skipped_ahead)
+  double published_s = 0;           // media listed after the last one recorded: published meanwhile
   std::optional<double> pdt_gap_s;  // from PROGRAM-DATE-TIME, when both sides have it
 };
 

@@ -118,11 +118,8 @@ Result<Ok> Journal::begin_run(const std::string& rendition, const std::string& e
   file->write(init.data(), static_cast<std::streamsize>(init.size()));
   file->flush();
   if (!*file) return make_error("storage_error", "cannot write " + run.file.string());
-  auto written = write_index(nlohmann::json{{"t", "run"},
-                                            {"r", rendition},
-                                            {"n", number},
-                                            {"f", run.file.filename().string()},
-                                            {"init", init.size()}}
+  auto written = write_index(nlohmann::json{
+      {"t", "run"}, {"r", rendition}, {"n", number}, {"f", run.file.filename().string()}, {"init", init.size()}}
                                  .dump());
   if (!written) return written;
   files_[rendition] = std::move(file);

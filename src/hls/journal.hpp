@@ -31,7 +31,7 @@ struct JournalSegment {
   std::int64_t discontinuity = 0;
   double duration_s = 0;
   std::optional<std::int64_t> program_date_time_ms;
-  std::string uri_path;  // the segment's URL without its query (tokens rotate), to know it again
+  std::string uri_path;                  // the segment's URL without its query (tokens rotate), to know it again
   std::uint64_t offset = 0, length = 0;  // in the run's file
 };
 

@@ -265,9 +265,9 @@ std::optional<MediaPlaylist> parse_media(std::string_view text, const std::strin
       next.program_date_time_ms = parse_date_time_ms(trim(after(line, "#EXT-X-PROGRAM-DATE-TIME:")));
     } else if (line.starts_with("#EXT-X-DATERANGE:")) {
       const auto a = parse_attributes(after(line, "#EXT-X-DATERANGE:"));
-      DateRange d{value_of(a, "ID"), value_of(a, "CLASS"), parse_date_time_ms(value_of(a, "START-DATE")),
-                  std::nullopt};
-      if (auto duration = value_of(a, "DURATION"); !duration.empty()) d.duration_s = finite_seconds(duration);
+      DateRange d{value_of(a, "ID"), value_of(a, "CLASS"), parse_date_time_ms(value_of(a, "START-DATE")), std::nullopt};
+      if (auto duration = value_of(a, "DURATION"); !duration.empty())
+        d.duration_s = finite_seconds(duration);
       else if (auto planned = value_of(a, "PLANNED-DURATION"); !planned.empty())
         d.duration_s = finite_seconds(planned);
       if (auto end = parse_date_time_ms(value_of(a, "END-DATE")); end && d.start_ms && !d.duration_s)

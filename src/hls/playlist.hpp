@@ -55,8 +55,8 @@ struct Segment {
   Key key;
   std::optional<InitSection> map;
   std::optional<std::int64_t> program_date_time_ms;  // its own tag, or carried on from the one before
-  bool cue_out = false;  // an SCTE-35 break begins or goes on here (EXT-X-CUE-OUT, -CONT)
-  bool cue_in = false;   // a break ended before it (EXT-X-CUE-IN)
+  bool cue_out = false;                              // an SCTE-35 break begins or goes on here (EXT-X-CUE-OUT, -CONT)
+  bool cue_in = false;                               // a break ended before it (EXT-X-CUE-IN)
 };
 
 struct MediaPlaylist {

@@ -571,7 +571,8 @@ Reply Router::submit(const Request& req) {
     s.wait_for_live_s = body["wait_for_live_s"].get<double>();
   }
   if (body.contains("keep_ads") && !body["keep_ads"].is_null()) {
-    if (!body["keep_ads"].is_boolean()) return error_reply(400, "invalid_body", "field 'keep_ads' must be true or false");
+    if (!body["keep_ads"].is_boolean())
+      return error_reply(400, "invalid_body", "field 'keep_ads' must be true or false");
     s.keep_ads = body["keep_ads"].get<bool>();
   }
   if (auto bad = text_field("start", false)) return *bad;

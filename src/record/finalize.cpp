@@ -259,9 +259,8 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   }
   if (order.empty()) return make_error("nothing_recorded", "nothing was recorded");
   // The job's timeline first: the muxed stream or the video, then audio.
-  std::stable_sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
-    return (a == "audio") < (b == "audio");
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const std::string& a, const std::string& b) { return (a == "audio") < (b == "audio"); });
   JoinedRecording joined;
   const fs::path output = work_dir / "joined.mkv";
   const fs::path partial = work_dir / "joining.mkv";
@@ -508,8 +507,8 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
 
 Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, const Job& job) {
   const fs::path work = job_work_dir(config, job.id);
-  auto joined = hls::Journal::exists(work / "journal") ? join_journal(config, work)
-                                                       : join_parts(config, work, list_parts(work));
+  auto joined =
+      hls::Journal::exists(work / "journal") ? join_journal(config, work) : join_parts(config, work, list_parts(work));
   if (!joined) return joined.error();
   std::string key = recording_key(job.prefix, job.name, job.id);
   if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + joined->file.extension().string();

@@ -159,8 +159,9 @@ struct HlsRecording::Impl {
       const double wall = since(primary().last_media());
       const double pause = r.pdt_gap_s ? *r.pdt_gap_s : std::max(0.0, wall - r.published_s);
       double gap = pause;
-      if (r.kind == hls::Resumption::Kind::skipped_ahead) gap = r.lost_s + (r.pdt_gap_s ? 0.0 : std::max(0.0, pause - r.lost_s));
-      const char* how = r.kind == hls::Resumption::Kind::continues        ? "continues the playlist"
+      if (r.kind == hls::Resumption::Kind::skipped_ahead)
+        gap = r.lost_s + (r.pdt_gap_s ? 0.0 : std::max(0.0, pause - r.lost_s));
+      const char* how = r.kind == hls::Resumption::Kind::continues       ? "continues the playlist"
                         : r.kind == hls::Resumption::Kind::skipped_ahead ? "moved past what was recorded"
                                                                          : "is a new session";
       spdlog::info("job {}: the stream {} ({} s published meanwhile, {} s since the last segment)", job.id, how,

@@ -172,8 +172,8 @@ Result<StreamInfo> probe_stream(const Config& config, const std::string& url, co
     if (auto text = sys::fetch_text(source->targets.front().url, config.url_policy(), timeout))
       if (auto playlist = hls::parse_media(*text, source->targets.front().url))
         if (auto drm = hls::drm_in(*playlist))
-          return make_error("drm_protected", "the stream is DRM-protected (" + *drm +
-                                                 "): chronicle does not record DRM (" + url + ")");
+          return make_error("drm_protected",
+                            "the stream is DRM-protected (" + *drm + "): chronicle does not record DRM (" + url + ")");
   }
   return s;
 }

@@ -599,8 +599,10 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   end.reason = reason;
   end.has_media = has_recorded_media(work);
   if (hls_recording) {
-    if (const auto& e = hls_recording->error(); e && e->code == "forbidden_address") end.refusal = e;
-    else end.failure = e;
+    if (const auto& e = hls_recording->error(); e && e->code == "forbidden_address")
+      end.refusal = e;
+    else
+      end.failure = e;
   } else {
     end.refusal = recording->forbidden();
   }
@@ -608,11 +610,11 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     auto current = store.get(job_id);
     end.still_starting = current && current.value() && current.value()->status == JobStatus::starting;
     if (hls_recording)
-      end.why_nothing = hls_recording->last_detail().empty() ? "the playlist gave no media"
-                                                             : hls_recording->last_detail();
+      end.why_nothing =
+          hls_recording->last_detail().empty() ? "the playlist gave no media" : hls_recording->last_detail();
     else
-      end.why_nothing = recording->last_error().empty() ? "yt-dlp " + sys::describe(recording->last_exit())
-                                                        : recording->last_error();
+      end.why_nothing =
+          recording->last_error().empty() ? "yt-dlp " + sys::describe(recording->last_exit()) : recording->last_error();
   }
   if (auto conclusion = conclude_without_storing(end)) {
     finish_heartbeat();

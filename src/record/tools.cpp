@@ -78,7 +78,8 @@ std::optional<Error> ytdlp_leaks_cookies(const Config& config) {
                "this stream is not HLS, so yt-dlp " + (version.empty() ? std::string("(version unknown)") : version) +
                    " would download it, and yt-dlp before " + kFirstSafe +
                    " sends a site's cookies to every host the stream leads to (CVE-2023-35934); the stored cookies "
-                   "are not used with it: install yt-dlp " + kFirstSafe + " or later (CHRONICLE_YTDLP)"};
+                   "are not used with it: install yt-dlp " +
+                   kFirstSafe + " or later (CHRONICLE_YTDLP)"};
 }
 
 }  // namespace chronicle::record

@@ -38,7 +38,8 @@ TEST(RecordingEnd, AStopBeforeAnyMediaCancels) {
 }
 
 TEST(RecordingEnd, NothingRecordedFailsWithTheToolsReason) {
-  auto c = conclude_without_storing({end_reason::stream_lost, std::nullopt, false, false, "HTTP Error 403: Forbidden", std::nullopt});
+  auto c = conclude_without_storing(
+      {end_reason::stream_lost, std::nullopt, false, false, "HTTP Error 403: Forbidden", std::nullopt});
   ASSERT_TRUE(c);
   EXPECT_EQ(c->status, JobStatus::failed);
   EXPECT_EQ(c->error.code, "recording_failed");
