@@ -59,7 +59,7 @@ HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()),
     // with a line break would be a second header.
     if (n == "cookie" || n == "host" || n == "range" || n == "accept-encoding" || n == "content-length") continue;
     if (value.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n:") != std::string::npos) continue;
-    lines.push_back(name + ": " + value);
+    lines.push_back(std::string(name).append(": ").append(value));
   }
   if (std::none_of(options_.headers.begin(), options_.headers.end(),
                    [](const auto& h) { return lower(h.first) == "user-agent"; }))
@@ -98,7 +98,7 @@ Result<Ok> HttpClient::pin(const std::string& url) {
   const auto& a = addresses.front();
   pinned_[host_port] = a.v6 ? "[" + a.to_string() + "]" : a.to_string();
   std::vector<std::string> lines;
-  for (const auto& [hp, address] : pinned_) lines.push_back(hp + ":" + address);
+  for (const auto& [hp, address] : pinned_) lines.push_back(std::string(hp).append(":").append(address));
   impl_->resolve = make_slist(lines);
   curl_easy_setopt(impl_->curl.get(), CURLOPT_RESOLVE, impl_->resolve.get());
   return Ok{};

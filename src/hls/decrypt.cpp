@@ -32,7 +32,7 @@ Result<std::string> decrypt_aes128(std::string_view data, std::string_view key,
                         reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size())) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + written, &last) != 1)
     return make_error("decrypt_failed", "the segment does not decrypt with its key (wrong key or IV)");
-  out.resize(static_cast<std::size_t>(written + last));
+  out.resize(static_cast<std::size_t>(written) + static_cast<std::size_t>(last));
   return out;
 }
 

@@ -183,7 +183,7 @@ std::optional<std::int64_t> parse_date_time_ms(std::string_view text) {
       const std::size_t mm_at = at + 3 < text.size() && text[at + 3] == ':' ? at + 4 : at + 3;
       const auto om = num(mm_at, 2);
       if (!oh || !om) return std::nullopt;
-      offset_s = (*oh * 3600 + *om * 60) * (sign == '-' ? -1 : 1);
+      offset_s = static_cast<std::int64_t>(*oh * 3600 + *om * 60) * (sign == '-' ? -1 : 1);
       at = mm_at + 2;
     } else {
       return std::nullopt;
