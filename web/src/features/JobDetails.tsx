@@ -147,6 +147,15 @@ export function JobDetails({
             ))}
           </ul>
         )}
+        {!!job.ad_breaks?.length && (
+          <ul className="mt-3 space-y-1 text-sm" aria-label="Ad breaks" data-testid="ad-breaks">
+            {job.ad_breaks.map((b) => (
+              <li key={b.at_s}>
+                at {formatDuration(b.at_s)}: an ad break of {b.duration_s.toFixed(1)} s left out
+              </li>
+            ))}
+          </ul>
+        )}
         {job.warnings?.map((w) => (
           <p key={w} className="mt-3 text-sm text-warning">
             {w}

@@ -84,6 +84,8 @@ const END_REASONS: Record<EndReason, string> = {
   forbidden_address: "The stream led to an address chronicle may not connect to; nothing was kept.",
   recorder_lost: "The recorder was lost; what it had recorded was kept.",
   disk_full: "The disk was nearly full; what fit was stored.",
+  recording_overrun: "The stream gave more media than time allows (it repeats itself); what was recorded was kept.",
+  recording_failed: "The recorder could not go on; see the error.",
 };
 
 export function endReasonText(reason: EndReason | null | undefined): string | null {

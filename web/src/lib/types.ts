@@ -50,6 +50,10 @@ export interface Job {
   torrent: Torrent | null;
   milestones: Partial<Record<JobStatus, string>>;
   interruptions?: Interruption[];
+  /** Advertising left out of the recording: where it fell, and how long it was. */
+  ad_breaks?: { at_s: number; duration_s: number }[];
+  /** Advertising is recorded as the stream shows it. */
+  keep_ads?: boolean;
   end_reason?: EndReason | null;
   last_media_at?: string | null;
   reconnect_window_s?: number | null;
@@ -130,7 +134,15 @@ export interface ChannelRequest {
   enabled?: boolean;
 }
 
-export type EndReason = "stream_ended" | "stopped" | "stream_lost" | "recorder_lost" | "disk_full" | "forbidden_address";
+export type EndReason =
+  | "stream_ended"
+  | "stopped"
+  | "stream_lost"
+  | "recorder_lost"
+  | "disk_full"
+  | "forbidden_address"
+  | "recording_overrun"
+  | "recording_failed";
 
 /** A stretch where the stream delivered nothing; gap_s is null while the recorder still waits. */
 export interface Interruption {
