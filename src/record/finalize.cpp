@@ -272,6 +272,9 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   }
   const auto space = sys::disk_space(work_dir);
   const bool room = !space || space->free > total + total / 50 + (8 << 20);
+  // What the file is when it cannot be remuxed: the main rendition's runs as they are.
+  const auto& main_runs = by_rendition[order.front()];
+  const std::string kept = main_runs.front().file.extension() == ".ts" ? "MPEG-TS" : "recorded";
   if (room) {
     sys::SpawnOptions o;
     o.argv = {config.ffmpeg, "-nostdin", "-y", "-v", "error"};
@@ -303,18 +306,17 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
     fs::remove(partial, ec);
     spdlog::warn("joining the journal in {} failed: {}", dir.string(),
                  run ? run->err.substr(0, 500) : run.error().message);
-    joined.warnings.emplace_back("stored as recorded: ffmpeg could not remux the recording into Matroska");
+    joined.warnings.push_back("stored as " + kept + ": ffmpeg could not remux the recording into Matroska");
   } else {
-    joined.warnings.push_back("stored as recorded: not enough free space to remux it into Matroska (" +
+    joined.warnings.push_back("stored as " + kept + ": not enough free space to remux it into Matroska (" +
                               human_bytes(space->free) + " free, " + human_bytes(total) + " recorded)");
   }
   // The main rendition's runs as they are, one after another.
-  const auto& runs = by_rendition[order.front()];
-  const fs::path first = runs.front().file;
-  for (std::size_t i = 1; i < runs.size(); ++i) {
-    auto appended = append_file(runs[i].file, first);
+  const fs::path first = main_runs.front().file;
+  for (std::size_t i = 1; i < main_runs.size(); ++i) {
+    auto appended = append_file(main_runs[i].file, first);
     if (!appended) return appended.error();
-    fs::remove(runs[i].file, ec);
+    fs::remove(main_runs[i].file, ec);
   }
   joined.file = first;
   return joined;

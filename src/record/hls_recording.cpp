@@ -11,6 +11,7 @@
 
 #include "hls/follower.hpp"
 #include "hls/journal.hpp"
+#include "sys/disk.hpp"
 
 namespace chronicle::record {
 namespace fs = std::filesystem;
@@ -82,6 +83,22 @@ struct HlsRecording::Impl {
   std::vector<std::unique_ptr<hls::HttpClient>> clients;
   std::mutex job_writes;
   bool interruption_open = false;
+  // Free space is looked at every few seconds of media: at 10 Mbit/s, 5 s is about 6 MB, far
+  // inside any floor. Below the floor the followers stop and what was recorded is stored.
+  std::uint64_t disk_floor = 0;
+  std::atomic<bool> disk_full{false};
+  std::atomic<std::int64_t> next_disk_check_ms{0};
+
+  void check_disk() {
+    if (!disk_floor) return;
+    const auto t = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+    if (t < next_disk_check_ms.load()) return;
+    next_disk_check_ms = t + 5000;
+    if (auto space = sys::disk_space(work); space && space->free < disk_floor) {
+      if (!disk_full.exchange(true))
+        spdlog::warn("job {}: free space fell below the floor, storing what was recorded", job.id);
+    }
+  }
 
   Impl(const Config& c, JobStore& s, const Job& j, fs::path w, HlsSource src, std::string cookies, HlsHooks h)
       : config(c),
@@ -133,9 +150,9 @@ struct HlsRecording::Impl {
 
   hls::FollowerEvents events_for(std::size_t index) {
     hls::FollowerEvents e;
-    e.on_media = [this, index](double, std::uint64_t) {
+    e.on_media = [this](double, std::uint64_t) {
       if (hooks.progress) hooks.progress(journal->bytes(), followers.front()->recorded_s());
-      (void)index;
+      check_disk();
     };
     if (index != 0) return e;
     e.on_ad_break = [this](const hls::AdBreakSeen& b) {
@@ -178,7 +195,7 @@ struct HlsRecording::Impl {
     const std::size_t n = followers.size();
     std::vector<hls::FollowResult> results(n);
     std::atomic<bool> halt{false};
-    auto stop = [&] { return halt.load() || hooks.stop(); };
+    auto stop = [&] { return halt.load() || disk_full.load() || hooks.stop(); };
     if (n == 1) {
       results[0] = followers[0]->follow(*clients[0], source.targets[0].url, stop, patience);
       return results;
@@ -254,6 +271,7 @@ std::string HlsRecording::run() {
     return end_reason::failed;
   }
   m.journal = std::move(*opened);
+  if (auto space = sys::disk_space(m.work)) m.disk_floor = m.config.disk_floor_for(space->total);
   for (std::size_t i = 0; i < m.source.targets.size(); ++i) {
     hls::FollowerOptions o;
     o.rendition = m.source.targets[i].rendition;
@@ -280,8 +298,14 @@ std::string HlsRecording::run() {
       lost = false;
       backoff = 0.5;
     }
+    if (m.disk_full) return end_reason::disk_full;
     for (const auto& r : results)
       if (r.end == hls::FollowEnd::failed) {
+        // A write the disk refused: what is in the journal is stored, as for the floor.
+        if (r.error && r.error->code == "storage_error" && m.journal->bytes() > 0) {
+          spdlog::warn("job {}: {}; storing what was recorded", m.job.id, r.error->message);
+          return end_reason::disk_full;
+        }
         error_ = r.error.value_or(Error{"recording_failed", r.detail});
         spdlog::error("job {}: {}", m.job.id, error_->message);
         if (error_->code == "forbidden_address") return end_reason::forbidden;
