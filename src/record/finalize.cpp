@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <thread>
@@ -120,6 +121,35 @@ Result<Ok> append_file(const fs::path& from, const fs::path& to) {
   return Ok{};
 }
 
+// The remux both joins end with: ffmpeg (`argv_for` the partial file it writes) into
+// "joined.mkv" in `work_dir`, when the free space holds `total` bytes more. nullopt when
+// "joined.mkv" is there (also from an earlier run cut short after it); otherwise the warning to
+// store the unremuxed file (`kept`: what it is) with. A partial file from a crash starts over.
+std::optional<std::string> remux_into_matroska(
+    const fs::path& work_dir, std::uint64_t total, const std::string& kept, const std::string& what,
+    const std::function<std::vector<std::string>(const fs::path&)>& argv_for) {
+  const fs::path output = work_dir / "joined.mkv";
+  const fs::path partial = work_dir / "joining.mkv";
+  std::error_code ec;
+  fs::remove(partial, ec);
+  if (fs::is_regular_file(output, ec)) return std::nullopt;
+  const auto space = sys::disk_space(work_dir);
+  // The remux writes about as much as was recorded, plus Matroska's small overhead.
+  if (space && space->free <= total + total / 50 + (8 << 20))
+    return "stored as " + kept + ": not enough free space to remux it into Matroska (" + human_bytes(space->free) +
+           " free, " + human_bytes(total) + " recorded)";
+  sys::SpawnOptions o;
+  o.argv = argv_for(partial);
+  auto run = sys::run_capture(o, std::chrono::hours(2));
+  if (run && run->status.code == 0 && fs::file_size(partial, ec) > 0) {
+    fs::rename(partial, output, ec);
+    if (!ec) return std::nullopt;
+  }
+  fs::remove(partial, ec);
+  spdlog::warn("{} in {} failed: {}", what, work_dir.string(), run ? run->err.substr(0, 500) : run.error().message);
+  return "stored as " + kept + ": ffmpeg could not remux the recording into Matroska";
+}
+
 }  // namespace
 
 fs::path whole_matroska(const fs::path& work_dir, int part, bool finished) {
@@ -181,48 +211,30 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
     }
   std::uint64_t total = 0;
   for (const auto& p : parts) total += fs::file_size(p, ec);
-  const fs::path output = work_dir / "joined.mkv";
-  const fs::path partial = work_dir / "joining.mkv";
-  fs::remove(partial, ec);  // a join cut short by a crash starts over
-  if (fs::is_regular_file(output, ec)) {
-    joined.file = output;
+  auto warning = remux_into_matroska(
+      work_dir, total, "MPEG-TS", "joining " + std::to_string(parts.size()) + " part(s)", [&](const fs::path& partial) {
+        const fs::path list = work_dir / "parts.ffconcat";
+        {
+          std::ofstream out(list);
+          out << "ffconcat version 1.0\n";
+          for (const auto& p : parts) {
+            out << "file " << concat_quote(fs::absolute(p).string()) << "\n";
+            // Segments taken again when the part resumed the same
+            // session: started after them. Parts begin with a
+            // keyframe at a segment boundary, so the cut is exact.
+            if (const double skip = skip_of(p); skip > 0)
+              if (auto start = format_number(config, p, "start_time")) out << "inpoint " << (*start + skip) << "\n";
+          }
+        }
+        return std::vector<std::string>{config.ffmpeg, "-nostdin", "-y",   "-v", "error",       "-f",
+                                        "concat",      "-safe",    "0",    "-i", list.string(), "-map",
+                                        "0",           "-c",       "copy", "-f", "matroska",    partial.string()};
+      });
+  if (!warning) {
+    joined.file = work_dir / "joined.mkv";
     return joined;
   }
-  const auto space = sys::disk_space(work_dir);
-  // The remux writes about as much as the parts hold, plus Matroska's small overhead.
-  const bool room = !space || space->free > total + total / 50 + (8 << 20);
-  if (room) {
-    const fs::path list = work_dir / "parts.ffconcat";
-    {
-      std::ofstream out(list);
-      out << "ffconcat version 1.0\n";
-      for (const auto& p : parts) {
-        out << "file " << concat_quote(fs::absolute(p).string()) << "\n";
-        // Segments taken again when the part resumed the same session: started after them.
-        // Parts begin with a keyframe at a segment boundary, so the cut is exact.
-        if (const double skip = skip_of(p); skip > 0)
-          if (auto start = format_number(config, p, "start_time")) out << "inpoint " << (*start + skip) << "\n";
-      }
-    }
-    sys::SpawnOptions o;
-    o.argv = {config.ffmpeg, "-nostdin",    "-y",   "-v", "error", "-f",   "concat", "-safe",    "0",
-              "-i",          list.string(), "-map", "0",  "-c",    "copy", "-f",     "matroska", partial.string()};
-    auto run = sys::run_capture(o, std::chrono::hours(2));
-    if (run && run->status.code == 0 && fs::file_size(partial, ec) > 0) {
-      fs::rename(partial, output, ec);
-      if (!ec) {
-        joined.file = output;
-        return joined;
-      }
-    }
-    fs::remove(partial, ec);
-    spdlog::warn("joining {} part(s) in {} failed: {}", parts.size(), work_dir.string(),
-                 run ? run->err.substr(0, 500) : run.error().message);
-    joined.warnings.emplace_back("stored as MPEG-TS: ffmpeg could not remux the recording into Matroska");
-  } else {
-    joined.warnings.push_back("stored as MPEG-TS: not enough free space to remux it into Matroska (" +
-                              human_bytes(space->free) + " free, " + human_bytes(total) + " recorded)");
-  }
+  joined.warnings.push_back(*warning);
   // Keep the raw MPEG-TS: the later parts appended to the first, each removed once it is in.
   const fs::path& first = parts.front();
   for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -261,23 +273,12 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   // The job's timeline first: the muxed stream or the video, then audio.
   std::stable_sort(order.begin(), order.end(),
                    [](const std::string& a, const std::string& b) { return (a == "audio") < (b == "audio"); });
-  JoinedRecording joined;
-  const fs::path output = work_dir / "joined.mkv";
-  const fs::path partial = work_dir / "joining.mkv";
-  std::error_code ec;
-  fs::remove(partial, ec);
-  if (fs::is_regular_file(output, ec)) {
-    joined.file = output;
-    return joined;
-  }
-  const auto space = sys::disk_space(work_dir);
-  const bool room = !space || space->free > total + total / 50 + (8 << 20);
   // What the file is when it cannot be remuxed: the main rendition's runs as they are.
   const auto& main_runs = by_rendition[order.front()];
   const std::string kept = main_runs.front().file.extension() == ".ts" ? "MPEG-TS" : "recorded";
-  if (room) {
-    sys::SpawnOptions o;
-    o.argv = {config.ffmpeg, "-nostdin", "-y", "-v", "error"};
+  JoinedRecording joined;
+  auto warning = remux_into_matroska(work_dir, total, kept, "joining the journal", [&](const fs::path& partial) {
+    std::vector<std::string> argv = {config.ffmpeg, "-nostdin", "-y", "-v", "error"};
     for (const auto& rendition : order) {
       const fs::path list = dir / (rendition + ".ffconcat");
       std::ofstream out(list);
@@ -288,29 +289,21 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
         out << "duration " << run.duration_s << "\n";
       }
       out.close();
-      o.argv.insert(o.argv.end(), {"-f", "concat", "-safe", "0", "-i", list.string()});
+      argv.insert(argv.end(), {"-f", "concat", "-safe", "0", "-i", list.string()});
     }
     for (std::size_t i = 0; i < order.size(); ++i) {
-      o.argv.emplace_back("-map");
-      o.argv.push_back(std::to_string(i) + (order[i] == "audio" ? ":a" : ""));
+      argv.emplace_back("-map");
+      argv.push_back(std::to_string(i) + (order[i] == "audio" ? ":a" : ""));
     }
-    o.argv.insert(o.argv.end(), {"-c", "copy", "-f", "matroska", partial.string()});
-    auto run = sys::run_capture(o, std::chrono::hours(2));
-    if (run && run->status.code == 0 && fs::file_size(partial, ec) > 0) {
-      fs::rename(partial, output, ec);
-      if (!ec) {
-        joined.file = output;
-        return joined;
-      }
-    }
-    fs::remove(partial, ec);
-    spdlog::warn("joining the journal in {} failed: {}", dir.string(),
-                 run ? run->err.substr(0, 500) : run.error().message);
-    joined.warnings.push_back("stored as " + kept + ": ffmpeg could not remux the recording into Matroska");
-  } else {
-    joined.warnings.push_back("stored as " + kept + ": not enough free space to remux it into Matroska (" +
-                              human_bytes(space->free) + " free, " + human_bytes(total) + " recorded)");
+    argv.insert(argv.end(), {"-c", "copy", "-f", "matroska", partial.string()});
+    return argv;
+  });
+  if (!warning) {
+    joined.file = work_dir / "joined.mkv";
+    return joined;
   }
+  joined.warnings.push_back(*warning);
+  std::error_code ec;
   // The main rendition's runs as they are, one after another.
   const fs::path first = main_runs.front().file;
   for (std::size_t i = 1; i < main_runs.size(); ++i) {

@@ -8,26 +8,20 @@
 #include <string_view>
 #include <vector>
 
+#include "hls/playlist.hpp"
+
 namespace chronicle::record {
 
-struct HlsSegment {
-  std::string url;  // absolute, resolved against the playlist's URL
-  double duration_s = 0;
-};
-
-struct MediaPlaylist {
-  std::int64_t media_sequence = 0;
-  double target_duration_s = 0;
-  bool ended = false;  // #EXT-X-ENDLIST
-  std::vector<HlsSegment> segments;
-};
+// The playlist model is chronicle's HLS client's (src/hls); the resume plan below is what yt-dlp's
+// downloader needs of it.
+using HlsSegment = hls::Segment;
+using MediaPlaylist = hls::MediaPlaylist;
+using hls::resolve_url;
 
 // nullopt when the text is not an HLS media playlist (a master playlist is not one).
-std::optional<MediaPlaylist> parse_media_playlist(std::string_view text, const std::string& playlist_url);
-
-// `reference` resolved against `base` (RFC 3986 for the forms playlists use: absolute,
-// scheme-relative, absolute path, relative path).
-std::string resolve_url(const std::string& base, const std::string& reference);
+inline std::optional<MediaPlaylist> parse_media_playlist(std::string_view text, const std::string& playlist_url) {
+  return hls::parse_media(text, playlist_url);
+}
 
 // Where the recording left off in a playlist: the last segment written, and its media sequence
 // number when it was known.

@@ -390,7 +390,7 @@ class Recording {
     if (!gap_ || gap_->planned.empty()) return;
     const auto& planned = gap_->planned;
     std::size_t at = 0;
-    while (at < planned.size() && planned[at].url != url) ++at;
+    while (at < planned.size() && planned[at].uri != url) ++at;
     double seconds = 0;
     if (at < gap_->first_new) {
       for (std::size_t i = at; i < gap_->first_new; ++i) seconds += planned[i].duration_s;

@@ -32,7 +32,7 @@ TEST(Hls, ParsesAMediaPlaylist) {
   EXPECT_DOUBLE_EQ(p->target_duration_s, 2);
   EXPECT_TRUE(p->ended);
   ASSERT_EQ(p->segments.size(), 3u);
-  EXPECT_EQ(p->segments[0].url, "http://cdn.example/live/seg40.ts");
+  EXPECT_EQ(p->segments[0].uri, "http://cdn.example/live/seg40.ts");
   EXPECT_DOUBLE_EQ(p->segments[2].duration_s, 2);
   EXPECT_FALSE(parse_media_playlist("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n", kUrl)) << "a master playlist";
   EXPECT_FALSE(parse_media_playlist("<html>not a playlist</html>", kUrl));
