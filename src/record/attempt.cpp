@@ -39,55 +39,7 @@ std::vector<std::string> hls_input_args(const Config& config, std::size_t live_s
   return {"-live_start_index", std::to_string(live_start_index), "-m3u8_hold_counters", std::to_string(hold)};
 }
 
-bool is_http_url(const std::string& url) { return url.starts_with("http://") || url.starts_with("https://"); }
-
 }  // namespace
-
-std::optional<MediaSource> MediaSource::from_extracted(const std::string& extracted_json) {
-  const auto info = nlohmann::json::parse(extracted_json, nullptr, /*allow_exceptions=*/false);
-  if (!info.is_object()) return std::nullopt;
-  const nlohmann::json* format = &info;
-  if (info.contains("requested_formats")) {
-    if (!info["requested_formats"].is_array() || info["requested_formats"].size() != 1) return std::nullopt;
-    format = &info["requested_formats"][0];
-  }
-  const auto text = [&](const char* key) {
-    return format->contains(key) && (*format)[key].is_string() ? (*format)[key].get<std::string>() : std::string();
-  };
-  const std::string protocol = text("protocol");
-  if (protocol != "m3u8" && protocol != "m3u8_native") return std::nullopt;
-  MediaSource source;
-  source.url = text("url");
-  if (!is_http_url(source.url)) return std::nullopt;
-  if (format->contains("http_headers") && (*format)["http_headers"].is_object())
-    for (const auto& [name, value] : (*format)["http_headers"].items()) {
-      if (!value.is_string()) continue;
-      const auto v = value.get<std::string>();
-      // A header is one line: a value with a line break would inject another header.
-      if (v.find_first_of("\r\n") != std::string::npos || name.find_first_of("\r\n:") != std::string::npos) continue;
-      source.headers.emplace_back(name, v);
-    }
-  return source;
-}
-
-std::vector<std::string> direct_argv(const Config& config, const MediaSource& source, const std::string& output,
-                                     const std::string& matroska_output, std::optional<std::size_t> live_start_index,
-                                     double target_duration_s) {
-  std::vector<std::string> argv = {config.ffmpeg,         "-nostdin",          "-hide_banner", "-y",
-                                   "-protocol_whitelist", kDownloaderProtocols};
-  if (!source.headers.empty()) {
-    std::string headers;
-    for (const auto& [name, value] : source.headers) headers.append(name).append(": ").append(value).append("\r\n");
-    argv.insert(argv.end(), {"-headers", headers});
-  }
-  if (live_start_index) {
-    auto hls = hls_input_args(config, *live_start_index, target_duration_s);
-    argv.insert(argv.end(), hls.begin(), hls.end());
-  }
-  argv.insert(argv.end(), {"-i", source.url, "-c", "copy", "-f", "mpegts", output});
-  if (!matroska_output.empty()) argv.insert(argv.end(), {"-c", "copy", "-f", "matroska", matroska_output});
-  return argv;
-}
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s,
@@ -170,24 +122,14 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
                           std::optional<std::size_t> live_start_index, const AttemptWatch& watch) {
   AttemptResult result;
   sys::SpawnOptions options;
-  if (watch.source) {
-    char name[32];
-    std::snprintf(name, sizeof name, "part-%03d.ts", part);
-    options.argv = direct_argv(config, *watch.source, (work / name).string(),
-                               whole_matroska(work, part, false).string(), live_start_index, watch.target_duration_s);
-    // ffmpeg takes its proxy from the environment, for the playlist, segments and keys alike.
-    if (!watch.proxy_url.empty()) options.env = {{"http_proxy", watch.proxy_url}, {"HTTP_PROXY", watch.proxy_url}};
-    result.direct = true;
-  } else {
-    options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
-                                   watch.target_duration_s, watch.proxy_url, watch.cookies_file);
-  }
+  options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
+                                 watch.target_duration_s, watch.proxy_url, watch.cookies_file);
   options.cwd = work;
   options.new_process_group = true;
   options.capture_stdout = true;
   options.capture_stderr = true;
-  spdlog::info("job {}: {} for part {} ({}){}", job.id, result.direct ? "ffmpeg on the extracted format" : "downloader",
-               part, job.url, live_start_index ? " from playlist entry " + std::to_string(*live_start_index) : "");
+  spdlog::info("job {}: downloader for part {} ({}){}", job.id, part, job.url,
+               live_start_index ? " from playlist entry " + std::to_string(*live_start_index) : "");
   auto child = sys::spawn(options);
   if (!child) {
     result.exit.exited = true;
@@ -239,14 +181,9 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     if (auto url = parse_input_line(line); url && is_playlist_url(*url) && playlists.empty()) playlists.push_back(*url);
     if (line.find("Failed to reload playlist") != std::string::npos) result.playlist_failed = true;
     if (auto e = parse_error_line(line)) result.last_error = *e;
-    // ffmpeg on its own says what went wrong without yt-dlp's "ERROR:" prefix.
-    if (result.direct &&
-        (line.find("Server returned") != std::string::npos || line.find("Error opening input") != std::string::npos ||
-         line.find("Invalid data found") != std::string::npos))
-      result.last_error = line;
     if (line.find("[hls @") == std::string::npos && line.find("[http @") == std::string::npos &&
         line.find("frame=") == std::string::npos)
-      spdlog::info("{}: {}", result.direct ? "ffmpeg" : "yt-dlp", line);
+      spdlog::info("yt-dlp: {}", line);
   };
 
   auto end_downloader = [&](AttemptEnd why, const std::string& reason) {
@@ -292,11 +229,7 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
     }
     if (interrupted_at && !second_signal && t - *interrupted_at > std::chrono::seconds(2)) {
       second_signal = true;
-      // Run directly, ffmpeg is the downloader itself; under yt-dlp it is yt-dlp's child.
-      if (result.direct)
-        ::kill(child->pid, SIGINT);
-      else
-        signal_children(child->pid, SIGINT);
+      signal_children(child->pid, SIGINT);
     }
     if (interrupted_at && t - *interrupted_at > std::chrono::seconds(20)) {
       spdlog::warn("job {}: downloader ignored SIGINT for 20 s, killing it", job.id);
@@ -326,12 +259,6 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   for (int i = 0; i < 50 && ::kill(-child->pid, 0) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   note_size(part_bytes(work, part), std::nullopt, true);
-  // ffmpeg ended by itself (0) or after a signal (255) has written both trailers; one that was
-  // killed or failed leaves its Matroska unfinished, and the part's MPEG-TS is what counts.
-  if (result.direct && result.exit.exited && (result.exit.code == 0 || result.exit.code == 255)) {
-    std::error_code ec;
-    fs::rename(whole_matroska(work, part, false), whole_matroska(work, part, true), ec);
-  }
   if (playlists.size() == 1) result.playlist_url = playlists.front();
   // A downloader that went quiet for a good part of the stall timeout before it exited stopped
   // because the stream stalled (ffmpeg's own hold limit), not because the stream ended.

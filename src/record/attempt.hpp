@@ -27,23 +27,6 @@ namespace chronicle::record {
 // The protocols ffmpeg may use for a recording's input: what the egress guard carries.
 inline constexpr const char* kDownloaderProtocols = "http,https,tcp,tls,crypto,data,httpproxy";
 
-// A format yt-dlp already extracted (the probe's), which chronicle hands to ffmpeg itself: no
-// second extraction, no yt-dlp process resident beside ffmpeg for the whole recording. Only for
-// one HLS format over HTTP(S); anything else (separate audio and video, DASH, RTMP) goes through
-// yt-dlp's own downloader.
-struct MediaSource {
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  static std::optional<MediaSource> from_extracted(const std::string& extracted_json);
-};
-
-// The ffmpeg command line recording `source` into MPEG-TS at `output` and, when it is not empty,
-// the same streams into Matroska at `matroska_output` (see whole_matroska), with the same input
-// options as downloader_argv.
-std::vector<std::string> direct_argv(const Config& config, const MediaSource& source, const std::string& output,
-                                     const std::string& matroska_output, std::optional<std::size_t> live_start_index,
-                                     double target_duration_s = 0);
-
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s = 0,
                                          const std::string& proxy_url = "", const std::string& cookies_file = "");
@@ -68,7 +51,6 @@ struct AttemptResult {
   std::uint64_t bytes = 0;       // of this part
   double duration_s = 0;         // of this part, as ffmpeg reported it
   bool got_media = false;
-  bool direct = false;  // ffmpeg ran on the extracted format, without yt-dlp
 };
 
 struct AttemptWatch {
@@ -78,9 +60,7 @@ struct AttemptWatch {
   std::uint64_t disk_floor_bytes = 0;
   double target_duration_s = 0;  // of the playlist's segments, when known before the launch
   std::string proxy_url;         // the egress guard every connection of the downloader goes through
-  // When set, ffmpeg records this format directly (see MediaSource) instead of yt-dlp.
-  std::optional<MediaSource> source;
-  std::string cookies_file;  // yt-dlp's --cookies (the job's domain's), "" for none
+  std::string cookies_file;      // yt-dlp's --cookies (the job's domain's), "" for none
   std::function<bool()> stop_requested;
   // Called from the watching thread with this part's bytes and duration, and whether new media
   // arrived since the last call (bytes the downloader writes while finishing do not count).

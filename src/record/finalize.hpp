@@ -19,8 +19,9 @@ std::filesystem::path downloader_pgid_file(const std::filesystem::path& work_dir
 // A recording is made of parts, one per downloader run ("part-001.*", "part-002.*", ...); each
 // part's file is the merged "part-NNN.mkv" when yt-dlp finished one, else the largest
 // "part-NNN.*" (the MPEG-TS that ffmpeg appends to while recording). Empty parts are left out.
-// ffmpeg run directly writes a part twice: MPEG-TS, which survives any crash and is what parts
-// are joined from, and beside it Matroska ("part-NNN.whole.mkv.writing", renamed to
+// Recorders before the HLS journal ran ffmpeg directly on HLS and wrote a part twice (a work
+// directory they left is still finished from it): MPEG-TS, which survives any crash and is what
+// parts are joined from, and beside it Matroska ("part-NNN.whole.mkv.writing", renamed to
 // "part-NNN.whole.mkv" once ffmpeg has ended cleanly, its index and duration written). A
 // recording of one such part is stored from that file as it is: no remux after the stream ends.
 std::filesystem::path whole_matroska(const std::filesystem::path& work_dir, int part, bool finished);

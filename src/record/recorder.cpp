@@ -177,14 +177,13 @@ bool sleep_unless_stopped(double seconds, const std::function<bool()>& stop) {
 class Recording {
  public:
   Recording(const Config& config, JobStore& store, const Job& job, fs::path work, Shared& shared,
-            const egress::EgressProxy& proxy, std::optional<MediaSource> source, std::string cookies_file)
+            const egress::EgressProxy& proxy, std::string cookies_file)
       : config_(config),
         store_(store),
         job_(job),
         work_(std::move(work)),
         shared_(shared),
         proxy_(proxy),
-        source_(std::move(source)),
         cookies_file_(std::move(cookies_file)) {
     hls_ = job.protocol.find("m3u8") != std::string::npos;
     window_s_ = job.reconnect_window_s.value_or(config.reconnect_window_s);
@@ -214,12 +213,6 @@ class Recording {
       if (forbidden()) return end_reason::forbidden;
       if (r.end == AttemptEnd::stopped) return end_reason::stopped;
       if (r.end == AttemptEnd::disk_full) return end_reason::disk_full;
-      source_.reset();  // later parts go back to the URL: a site may hand out new media URLs
-      if (r.direct && !r.got_media) {
-        spdlog::warn("job {}: ffmpeg got nothing from the extracted format ({}); trying yt-dlp", job_.id,
-                     r.last_error.empty() ? sys::describe(r.exit) : r.last_error);
-        continue;
-      }
       if (done_bytes_ == 0) return "";
       std::optional<MediaPlaylist> playlist = fetch_playlist();
       if (playlist && r.got_media && !resume_.last_segment_url.empty())
@@ -258,7 +251,6 @@ class Recording {
     w.target_duration_s = target_s_;
     w.stop_requested = [this] { return stop_requested() || shared_.forbidden; };
     w.proxy_url = proxy_.url();
-    w.source = source_;
     w.cookies_file = cookies_file_;
     w.target_duration = [this](const std::string& url) -> std::optional<double> {
       playlist_url_ = url;
@@ -426,8 +418,7 @@ class Recording {
   fs::path work_;
   Shared& shared_;
   const egress::EgressProxy& proxy_;
-  std::optional<MediaSource> source_;  // the probe's extraction, for the first part
-  std::string cookies_file_;           // the job's domain's cookies for yt-dlp; "" when none
+  std::string cookies_file_;  // the job's domain's cookies for yt-dlp; "" when none
   std::optional<Error> forbidden_playlist_;
   bool hls_ = false;
   double window_s_ = 0;
@@ -558,7 +549,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
       fs::remove_all(work, ec);
       return 1;
     }
-    recording = std::make_unique<Recording>(config, store, job, work, shared, *proxy.value(), std::nullopt, jar);
+    recording = std::make_unique<Recording>(config, store, job, work, shared, *proxy.value(), jar);
   }
   std::function<std::optional<fs::path>()> newest_file = [&]() -> std::optional<fs::path> {
     if (hls_recording) return hls_recording->newest_file();

@@ -2,13 +2,12 @@
 // of its answer.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "core/ids.hpp"
-#include "record/attempt.hpp"
 #include "record/extractor.hpp"
+#include "record/hls_recording.hpp"
 #include "temp_dir.hpp"
 
 using namespace chronicle;
@@ -23,10 +22,6 @@ fs::path script(const fs::path& dir, const std::string& name, const std::string&
   std::ofstream(path) << text;
   fs::permissions(path, fs::perms::owner_all);
   return path;
-}
-
-bool has(const std::vector<std::string>& argv, const std::string& arg) {
-  return std::find(argv.begin(), argv.end(), arg) != argv.end();
 }
 }  // namespace
 
@@ -55,44 +50,6 @@ TEST(TrimInfo, KeepsWhatTheRecorderAndTheJobUse) {
   EXPECT_FALSE(trim_info(nlohmann::json::parse(R"({"title": "t", "formats": []})"))["has_formats"].get<bool>());
 }
 
-TEST(MediaSource, OnlyOneHlsFormatOverHttpIsRecordedDirectly) {
-  auto hls = MediaSource::from_extracted(
-      R"({"url": "https://cdn/x.m3u8", "protocol": "m3u8_native", "http_headers": {"Referer": "https://site/",
-          "X-Evil": "a\r\nHost: other", "Bad:Name": "v"}})");
-  ASSERT_TRUE(hls);
-  EXPECT_EQ(hls->url, "https://cdn/x.m3u8");
-  // A header value or name that would break the header block is dropped, not passed on.
-  ASSERT_EQ(hls->headers.size(), 1u);
-  EXPECT_EQ(hls->headers[0].first, "Referer");
-  EXPECT_FALSE(MediaSource::from_extracted(R"({"url": "https://cdn/x.mpd", "protocol": "http_dash_segments"})"));
-  EXPECT_FALSE(MediaSource::from_extracted(R"({"url": "rtmp://cdn/live", "protocol": "m3u8"})"));
-  EXPECT_FALSE(MediaSource::from_extracted(
-      R"({"requested_formats": [{"url": "http://a/v.m3u8", "protocol": "m3u8"}, {"url": "http://a/a.m3u8", "protocol": "m3u8"}]})"));
-  EXPECT_TRUE(
-      MediaSource::from_extracted(R"({"requested_formats": [{"url": "http://a/v.m3u8", "protocol": "m3u8"}]})"));
-  EXPECT_FALSE(MediaSource::from_extracted("not json"));
-}
-
-TEST(MediaSource, FfmpegRecordsItLikeTheDownloaderWould) {
-  Config config;
-  MediaSource source{"http://cdn/x.m3u8", {{"Referer", "https://site/"}}};
-  const auto argv = direct_argv(config, source, "/w/part-001.ts", "/w/part-001.whole.mkv.writing", 0, 2);
-  EXPECT_EQ(argv.front(), "ffmpeg");
-  EXPECT_TRUE(has(argv, "-protocol_whitelist"));
-  EXPECT_TRUE(has(argv, kDownloaderProtocols));
-  EXPECT_TRUE(has(argv, "Referer: https://site/\r\n"));
-  EXPECT_TRUE(has(argv, "-live_start_index"));
-  EXPECT_TRUE(has(argv, "-m3u8_hold_counters"));
-  EXPECT_EQ(*(std::find(argv.begin(), argv.end(), "-i") + 1), "http://cdn/x.m3u8");
-  // Two outputs of one input: MPEG-TS (what survives a crash) and Matroska (stored as it is).
-  const auto ts = std::find(argv.begin(), argv.end(), "mpegts");
-  ASSERT_NE(ts, argv.end());
-  EXPECT_EQ(*(ts + 1), "/w/part-001.ts");
-  EXPECT_EQ(*(ts - 1), "-f");
-  EXPECT_EQ(argv.back(), "/w/part-001.whole.mkv.writing");
-  EXPECT_EQ(*(argv.end() - 2), "matroska");
-}
-
 // The real worker: Debian's yt-dlp imported once, its connections through a guard per slot.
 TEST(Extractor, AnswersThroughTheResidentWorkerAndTellsRefusalsApart) {
   TempDir dir;
@@ -113,4 +70,31 @@ TEST(Extractor, AnswersThroughTheResidentWorkerAndTellsRefusalsApart) {
   ASSERT_FALSE(a);
   ASSERT_FALSE(b);
   EXPECT_EQ(b.error().code, "extract_failed") << b.error().message;
+}
+
+TEST(HlsSource, HlsFormatsOverHttpAreFollowedByChronicle) {
+  auto one = hls_source_from(R"({"extractor": "generic", "url": "https://cdn/x.m3u8", "protocol": "m3u8_native",
+                                 "format_id": "hls-720", "http_headers": {"Referer": "https://site/", "Cookie": "a=b"}})");
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->targets.size(), 1u);
+  EXPECT_EQ(one->targets[0].rendition, "main");
+  EXPECT_EQ(one->targets[0].url, "https://cdn/x.m3u8");
+  EXPECT_EQ(one->targets[0].format_id, "hls-720");
+  EXPECT_EQ(one->extractor, "generic");
+  EXPECT_EQ(one->headers.size(), 2u) << "the client, not the source, drops the Cookie header";
+  // Separate audio: the video first, whatever order yt-dlp gives.
+  auto two = hls_source_from(R"({"requested_formats": [
+      {"url": "http://a/audio.m3u8", "protocol": "m3u8", "vcodec": "none", "acodec": "mp4a.40.2", "format_id": "a"},
+      {"url": "http://a/video.m3u8", "protocol": "m3u8", "vcodec": "avc1", "acodec": "none", "format_id": "v"}]})");
+  ASSERT_TRUE(two);
+  ASSERT_EQ(two->targets.size(), 2u);
+  EXPECT_EQ(two->targets[0].rendition, "video");
+  EXPECT_EQ(two->targets[0].url, "http://a/video.m3u8");
+  EXPECT_EQ(two->targets[1].rendition, "audio");
+  // What is not HLS over http(s) stays with yt-dlp's downloader.
+  EXPECT_FALSE(hls_source_from(R"({"url": "https://cdn/x.mpd", "protocol": "http_dash_segments"})"));
+  EXPECT_FALSE(hls_source_from(R"({"url": "rtmp://cdn/live", "protocol": "m3u8"})"));
+  EXPECT_FALSE(hls_source_from(R"({"requested_formats": [{"url": "http://a/v.m3u8", "protocol": "m3u8"},
+                                  {"url": "http://a/a.mp4", "protocol": "https"}]})"));
+  EXPECT_FALSE(hls_source_from("not json"));
 }
