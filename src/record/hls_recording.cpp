@@ -154,7 +154,18 @@ struct HlsRecording::Impl {
       if (hooks.progress) hooks.progress(journal->bytes(), followers.front()->recorded_s());
       check_disk();
     };
-    if (index != 0) return e;
+    if (index != 0) {
+      // The job's timeline (interruptions, ad breaks) follows the first rendition; what another
+      // one could not get is said too, so no gap goes unseen.
+      e.on_lost = [this, index](double at, double lost, const std::string& why) {
+        const std::string& rendition = source.targets[index].rendition;
+        spdlog::warn("job {}: {}: {} s lost at {} s: {}", job.id, rendition, seconds(lost), seconds(at), why);
+        change_job("a gap", [&](Job& j) {
+          j.warnings.push_back(rendition + ": " + seconds(lost) + " s missing at " + seconds(at) + " s (" + why + ")");
+        });
+      };
+      return e;
+    }
     e.on_ad_break = [this](const hls::AdBreakSeen& b) {
       change_job("an ad break", [&](Job& j) { j.ad_breaks.push_back(AdBreak{b.at_s, b.duration_s}); });
     };
