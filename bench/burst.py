@@ -51,8 +51,8 @@ def free_port():
 class Streams:
     """N live streams as files nginx serves: playlists rewritten as time passes."""
 
-    def __init__(self, n, window, segments, head_start):
-        self.n, self.window = n, window
+    def __init__(self, n, window, segments, head_start, segment_s=SEGMENT_S, spread_s=0.1):
+        self.n, self.window, self.segment_s = n, window, segment_s
         self.seg_dir, durations = segments
         self.count = len(durations)
         self.dir = tempfile.mkdtemp(prefix="chronicle-burst-")
@@ -60,7 +60,7 @@ class Streams:
         self.log = os.path.join(self.dir, "access.log")
         now = time.time()
         # Streams went live at slightly different moments, as real ones do.
-        self.t0 = [now - head_start - (i % 10) * 0.1 for i in range(n)]
+        self.t0 = [now - head_start - (i % 10) * spread_s for i in range(n)]
         self.end_at = None
         for i in range(n):
             os.makedirs(os.path.join(self.dir, "s", str(i)))
@@ -83,19 +83,20 @@ class Streams:
     def last_seq(self, i, t):
         """The newest segment of stream i published by time t (segment k is whole at t0 + k + 1)."""
         end = t if self.end_at is None else min(t, self.end_at)
-        return int((end - self.t0[i]) // SEGMENT_S) - 1
+        return int((end - self.t0[i]) // self.segment_s) - 1
 
     def publish_time(self, i, seq):
-        return self.t0[i] + (seq + 1) * SEGMENT_S
+        return self.t0[i] + (seq + 1) * self.segment_s
 
     def write_all(self):
         now = time.time()
         for i in range(self.n):
             last = self.last_seq(i, now)
             first = max(0, last - self.window + 1)
-            lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:1", f"#EXT-X-MEDIA-SEQUENCE:{first}"]
+            lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{round(self.segment_s)}",
+                     f"#EXT-X-MEDIA-SEQUENCE:{first}"]
             for seq in range(first, last + 1):
-                lines += [f"#EXTINF:{SEGMENT_S:.6f},", f"q{seq}-{seq % self.count:05d}.ts"]
+                lines += [f"#EXTINF:{self.segment_s:.6f},", f"q{seq}-{seq % self.count:05d}.ts"]
             if self.end_at is not None and now >= self.end_at:
                 lines.append("#EXT-X-ENDLIST")
             path = os.path.join(self.dir, "s", str(i), "live.m3u8")

@@ -191,6 +191,7 @@ nlohmann::json to_storage_json(const Job& job) {
   j["version"] = job.version;
   j["recorder_ref"] = job.recorder_ref;
   j["protocol"] = job.protocol;
+  j["preview_wanted_at"] = time_or_null(job.preview_wanted_at);
   return j;
 }
 
@@ -259,6 +260,7 @@ Job from_storage_json(const nlohmann::json& j) {
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");
+  job.preview_wanted_at = time_from(j, "preview_wanted_at");
   return job;
 }
 

@@ -143,6 +143,10 @@ struct Job {
   bool stop_requested = false;  // set by the API, honoured by dispatcher and recorder
   std::string recorder_ref;     // launcher-specific handle: a pid, an ECS task ARN
   std::string protocol;         // from the probe: "m3u8_native", "https", ...
+  // When someone last fetched the live preview. The recorder renews a preview only after it
+  // changes: a still costs an ffmpeg run, which is most of what a recording costs while nobody
+  // is looking.
+  std::optional<TimePoint> preview_wanted_at;
 };
 
 // Removes a trailing interruption the stream never came back from: it is not a gap inside the

@@ -168,6 +168,19 @@ Result<Job> JobService::remove(const std::string& id) {
   return job;
 }
 
+void JobService::preview_viewed(const Job& job) {
+  constexpr auto kNoted = std::chrono::seconds(5);
+  if (!job.thumbnail || !job.thumbnail->live || job.status != JobStatus::recording) return;
+  const auto at = now();
+  if (job.preview_wanted_at && at - *job.preview_wanted_at < kNoted) return;
+  auto noted = update_job(store_, job.id, [&](Job& j) -> Result<Ok> {
+    if (j.status != JobStatus::recording) return make_error("skip", "not recording");
+    j.preview_wanted_at = at;
+    return Ok{};
+  });
+  if (!noted && noted.error().code != "skip") spdlog::debug("job {}: preview view not noted: {}", job.id, noted.error().message);
+}
+
 Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
   auto updated = update_job(store_, id, [&](Job& j) -> Result<Ok> {
     // A recording in progress may be pinned ahead: it is kept once stored.

@@ -70,6 +70,10 @@ class JobService {
   Result<ParsedUrl> check_address(const std::string& url) { return check_url(url, policy_, resolver_); }
   // Pins a finished job's recording (retention keeps it) or unpins it.
   Result<Job> set_pinned(const std::string& id, bool pinned);
+  // Someone fetched the live preview of `job`: its recorder renews the preview (at most once per
+  // preview interval) only while this keeps happening. Best effort, and at most one store write
+  // per job every few seconds however many clients look.
+  void preview_viewed(const Job& job);
   Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only) {
     return store_.count_by_status(only);
   }

@@ -667,7 +667,8 @@ Reply Router::thumbnail(const std::string& id) {
                        "job " + id + " has no thumbnail (status: " + std::string(to_string(job->status)) +
                            "; a recording shows one a few seconds in, a stored recording keeps its poster frame)");
   Reply r = stored_object(job->thumbnail->key, "image/jpeg", id + ".jpg", "the thumbnail of job " + id);
-  // A live preview is replaced every half minute; a poster never changes.
+  if (job->thumbnail->live) service_.preview_viewed(*job);
+  // A live preview is renewed while someone looks (every half minute at most); a poster never changes.
   r.headers.emplace_back("Cache-Control", job->thumbnail->live ? "no-cache" : "private, max-age=86400");
   return r;
 }

@@ -46,6 +46,7 @@ struct Shared {
   std::atomic<bool> finished{false};
   std::atomic<bool> announced_recording{false};  // the job has been moved to `recording`
   std::atomic<bool> media_over{false};           // the downloads ended: no more previews
+  std::atomic<std::int64_t> preview_wanted_ms{0};  // the job's preview_wanted_at, as last read
   std::mutex mutex;
   std::condition_variable wake;
 
@@ -78,6 +79,10 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
       if (moved) r = moved;
     }
     if (r && r->stop_requested) shared.stop_requested = true;
+    if (r && r->preview_wanted_at) {
+      const auto wanted = std::chrono::duration_cast<std::chrono::milliseconds>(r->preview_wanted_at->time_since_epoch());
+      if (shared.preview_wanted_ms.exchange(wanted.count()) != wanted.count()) shared.wake_up();
+    }
     if (r && r->status != JobStatus::starting) shared.announced_recording = true;
     if (!r && r.error().code != "finished") spdlog::warn("heartbeat failed: {}", r.error().message);
     std::unique_lock lock(shared.mutex);
@@ -87,9 +92,11 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
   }
 }
 
-// While media arrives: every preview interval a still of the newest seconds is stored and the
-// job pointed at it, so a dashboard shows what is being recorded. `last_key` is the preview
-// stored last (removed when the next one replaces it, and by the caller at the end).
+// While media arrives, a still of the newest seconds is stored and the job pointed at it, so a
+// dashboard shows what is being recorded: the first a few seconds in, then a new one whenever
+// someone fetched the last (the job's preview_wanted_at moved), at most once per preview
+// interval. Nobody looking costs no ffmpeg runs. `last_key` is the preview stored last (removed
+// when the next one replaces it, and by the caller at the end).
 void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, const std::string& id,
                   const fs::path& work, const std::function<std::optional<fs::path>()>& newest_file, Shared& shared,
                   std::string& last_key) {
@@ -97,17 +104,25 @@ void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, c
   // The first one a few seconds into the recording, once a keyframe has surely arrived.
   auto next = Clock::now() + std::chrono::seconds(4);
   const fs::path jpeg = work / "preview.jpg";
+  bool made_one = false;
+  std::int64_t wanted_when_made = 0;
+  const auto wanted_again = [&] { return shared.preview_wanted_ms.load() != wanted_when_made; };
   for (;;) {
     {
       std::unique_lock lock(shared.mutex);
       shared.wake.wait_until(lock, next, [&] { return shared.media_over.load() || shared.finished.load(); });
       if (shared.media_over || shared.finished) return;
+      if (made_one && !wanted_again()) {
+        shared.wake.wait(lock, [&] { return shared.media_over.load() || shared.finished.load() || wanted_again(); });
+        if (shared.media_over || shared.finished) return;
+      }
     }
     if (shared.bytes == 0) {
       next = Clock::now() + std::chrono::seconds(2);
       continue;
     }
     next = Clock::now() + interval;
+    const auto wanted_now = shared.preview_wanted_ms.load();
     const auto file = newest_file();
     if (!file || !write_live_still(config, *file, jpeg)) continue;
     auto key = store_still(objects, jpeg, "previews/" + id + ".jpg");
@@ -121,7 +136,11 @@ void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, c
       return Ok{};
     });
     const std::string stale = pointed ? last_key : *key;
-    if (pointed) last_key = *key;
+    if (pointed) {
+      last_key = *key;
+      made_one = true;
+      wanted_when_made = wanted_now;
+    }
     if (!stale.empty() && stale != last_key) (void)objects.remove(stale);  // best effort: a small orphan
   }
 }

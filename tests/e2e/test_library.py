@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 from harness import Chronicle, wait_for
 
@@ -84,16 +85,19 @@ def test_bad_formats_are_refused_before_anything_runs(chronicle):
 def test_a_recording_shows_a_live_preview_then_keeps_a_poster(sims):
     c = Chronicle(env={"CHRONICLE_PREVIEW_INTERVAL": "2"})
     try:
-        sim = sims([("live", 14), ("end",)], variants=VARIANTS)
+        sim = sims([("live", 24), ("end",)], variants=VARIANTS)
         r = c.cli("submit", sim.master_url, "--quality", "480p", "--json", check=True)
         job_id = json.loads(r.stdout)["id"]
         job = wait_for(lambda: (lambda j: j if j["thumbnail"] else None)(c.job(job_id)), 30, what="a live preview")
         assert job["status"] == "recording" and job["thumbnail"]["live"] is True
+        # Nobody has looked at it: it is not renewed (a still costs an ffmpeg run per interval).
+        time.sleep(7)  # three preview intervals and a heartbeat
+        assert c.job(job_id)["thumbnail"]["key"] == job["thumbnail"]["key"]
         status, headers, preview = c.request("GET", f"/api/v1/jobs/{job_id}/thumbnail")
         assert status == 200 and headers["Content-Type"] == "image/jpeg" and headers["Cache-Control"] == "no-cache"
         assert jpeg_size(preview) == (640, 360)
         first_key = job["thumbnail"]["key"]
-        # Renewed while it records: another still replaces it, the one before is removed.
+        # Looked at, it is renewed: another still replaces it, the one before is removed.
         renewed = wait_for(lambda: (lambda j: j if j["thumbnail"] and j["thumbnail"]["key"] != first_key else None)(
             c.job(job_id)), 20, what="a renewed preview")
         assert renewed["thumbnail"]["live"]
