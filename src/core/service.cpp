@@ -178,7 +178,8 @@ void JobService::preview_viewed(const Job& job) {
     j.preview_wanted_at = at;
     return Ok{};
   });
-  if (!noted && noted.error().code != "skip") spdlog::debug("job {}: preview view not noted: {}", job.id, noted.error().message);
+  if (!noted && noted.error().code != "skip")
+    spdlog::debug("job {}: preview view not noted: {}", job.id, noted.error().message);
 }
 
 Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {

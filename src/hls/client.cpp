@@ -13,6 +13,7 @@ namespace {
 struct Sink {
   std::string* body;
   std::size_t max;
+  CURL* curl;
   bool too_big = false;
 };
 
@@ -22,6 +23,14 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
   if (sink->body->size() + n > sink->max) {
     sink->too_big = true;
     return 0;
+  }
+  // Sized once from Content-Length: a segment of megabytes grown by doubling is copied and
+  // page-faulted several times over, which is most of what following a stream costs.
+  if (sink->body->empty()) {
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(sink->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0 &&
+        static_cast<std::size_t>(length) <= sink->max)
+      sink->body->reserve(static_cast<std::size_t>(length));
   }
   sink->body->append(data, n);
   return n;
@@ -105,14 +114,25 @@ Result<Ok> HttpClient::pin(const std::string& url) {
 }
 
 Result<Response> HttpClient::get(const std::string& url, std::optional<ByteRange> range, std::size_t max_bytes) {
+  Response response;
+  auto got = get_into(url, range, response.body, max_bytes);
+  if (!got) return got.error();
+  response.status = got->status;
+  response.url = std::move(got->url);
+  return response;
+}
+
+Result<HttpClient::Answer> HttpClient::get_into(const std::string& url, std::optional<ByteRange> range,
+                                                std::string& body, std::size_t max_bytes) {
   CURL* c = impl_->curl.get();
   if (!c) return make_error("http_error", "cannot start an HTTP request");
   std::string current = url;
   for (int hop = 0; hop < 6; ++hop) {
     // Every hop is checked: a pinned host passes without a lookup, a new one is checked first.
     if (auto pinned = pin(current); !pinned) return pinned.error();
-    Response response;
-    Sink sink{&response.body, max_bytes};
+    Answer response;
+    body.clear();  // keeps its capacity: the next segment is written where the last one was
+    Sink sink{&body, max_bytes, c};
     curl_easy_setopt(c, CURLOPT_URL, current.c_str());
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     std::string range_text;
@@ -140,7 +160,7 @@ Result<Response> HttpClient::get(const std::string& url, std::optional<ByteRange
       continue;
     }
     response.url = current;
-    if (!response.ok()) response.body.clear();
+    if (response.status < 200 || response.status >= 300) body.clear();
     return response;
   }
   return make_error("http_error", url.substr(0, 200) + ": too many redirects");

@@ -49,6 +49,15 @@ class HttpClient {
   Result<Response> get(const std::string& url, std::optional<ByteRange> range = std::nullopt,
                        std::size_t max_bytes = std::size_t{256} << 20);
 
+  // The same, into `body` (cleared first, its capacity kept), so a follower fetches every
+  // segment into one buffer. `body` is empty unless the status is 2xx.
+  struct Answer {
+    long status = 0;
+    std::string url;  // after redirects
+  };
+  Result<Answer> get_into(const std::string& url, std::optional<ByteRange> range, std::string& body,
+                          std::size_t max_bytes = std::size_t{256} << 20);
+
   // Requests made, and connections opened for them (keep-alive shows as fewer connections).
   std::uint64_t requests() const { return requests_; }
   std::uint64_t connections() const { return connections_; }

@@ -18,6 +18,12 @@ std::array<std::uint8_t, 16> iv_from_sequence(std::int64_t sequence) {
 
 Result<std::string> decrypt_aes128(std::string_view data, std::string_view key,
                                    const std::array<std::uint8_t, 16>& iv) {
+  std::string out(data);
+  if (auto done = decrypt_aes128_in_place(out, key, iv); !done) return done.error();
+  return out;
+}
+
+Result<Ok> decrypt_aes128_in_place(std::string& data, std::string_view key, const std::array<std::uint8_t, 16>& iv) {
   if (key.size() != 16)
     return make_error("decrypt_failed", "the AES-128 key is " + std::to_string(key.size()) + " bytes, not 16");
   if (data.empty() || data.size() % 16 != 0)
@@ -26,14 +32,15 @@ Result<std::string> decrypt_aes128(std::string_view data, std::string_view key,
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr,
                                  reinterpret_cast<const unsigned char*>(key.data()), iv.data()) != 1)
     return make_error("decrypt_failed", "cannot set up AES-128");
-  std::string out(data.size() + 16, '\0');
+  // One update over the whole buffer: OpenSSL allows input and output to be the same memory, and
+  // holds the last block back for the padding check, which the final call writes after the rest.
+  auto* bytes = reinterpret_cast<unsigned char*>(data.data());
   int written = 0, last = 0;
-  if (EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &written,
-                        reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size())) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + written, &last) != 1)
+  if (EVP_DecryptUpdate(ctx.get(), bytes, &written, bytes, static_cast<int>(data.size())) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), bytes + written, &last) != 1)
     return make_error("decrypt_failed", "the segment does not decrypt with its key (wrong key or IV)");
-  out.resize(static_cast<std::size_t>(written) + static_cast<std::size_t>(last));
-  return out;
+  data.resize(static_cast<std::size_t>(written) + static_cast<std::size_t>(last));
+  return Ok{};
 }
 
 }  // namespace chronicle::hls

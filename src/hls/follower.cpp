@@ -9,6 +9,18 @@
 #include "hls/decrypt.hpp"
 
 namespace chronicle::hls {
+
+void Wakeup::notify() {
+  // Taking the lock orders this with a waiter's check of its predicate: no wakeup is lost.
+  { std::lock_guard lock(mutex_); }
+  cv_.notify_all();
+}
+
+bool Wakeup::wait_until(std::chrono::steady_clock::time_point until, const std::function<bool()>& stop) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_until(lock, until, stop);
+}
+
 namespace {
 
 std::string uri_path(const std::string& uri) { return uri.substr(0, uri.find('?')); }
@@ -16,7 +28,8 @@ std::string uri_path(const std::string& uri) { return uri.substr(0, uri.find('?'
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Sleeps until `until`, returning early (true) when a stop is asked.
-bool wait_until(Clock::time_point until, const std::function<bool()>& stop) {
+bool wait_until(Clock::time_point until, const std::function<bool()>& stop, Wakeup* wakeup) {
+  if (wakeup) return wakeup->wait_until(until, stop);
   while (Clock::now() < until) {
     if (stop()) return true;
     std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(100)));
@@ -104,7 +117,8 @@ FollowResult Follower::follow(HttpClient& client, const std::string& playlist_ur
     }
     if (!playlist) {
       if (since(last_growth) > patience) return {FollowEnd::stalled, last_trouble, std::nullopt};
-      if (wait_until(Clock::now() + std::chrono::seconds(1), stop)) return {FollowEnd::stopped, "stop requested", {}};
+      if (wait_until(Clock::now() + std::chrono::seconds(1), stop, options_.wakeup))
+        return {FollowEnd::stopped, "stop requested", {}};
       continue;
     }
     if (auto drm = drm_in(*playlist))
@@ -139,7 +153,8 @@ FollowResult Follower::follow(HttpClient& client, const std::string& playlist_ur
     // it after one that did not; measured from when the reload began.
     const double target = target_s_ > 0 ? target_s_ : 1;
     const double wait = grew ? target : target / 2;
-    if (wait_until(reload_started + std::chrono::milliseconds(static_cast<long long>(wait * 1000)), stop))
+    if (wait_until(reload_started + std::chrono::milliseconds(static_cast<long long>(wait * 1000)), stop,
+                   options_.wakeup))
       return {FollowEnd::stopped, "stop requested", std::nullopt};
   }
 }
@@ -209,21 +224,20 @@ std::size_t Follower::first_new_index(const MediaPlaylist& playlist, bool first_
   return from;
 }
 
-Result<std::string> Follower::fetch_with_retries(HttpClient& client, const std::string& url,
-                                                 std::optional<ByteRange> range, const std::function<bool()>& stop,
-                                                 long* status) {
+Result<Ok> Follower::fetch_with_retries(HttpClient& client, const std::string& url, std::optional<ByteRange> range,
+                                        const std::function<bool()>& stop, long* status, std::string& into) {
   Error last{"http_error", "not fetched"};
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0 && wait_until(Clock::now() + std::chrono::milliseconds(500 * attempt), stop))
+    if (attempt > 0 && wait_until(Clock::now() + std::chrono::milliseconds(500 * attempt), stop, options_.wakeup))
       return make_error("stopped", "stop requested");
-    auto got = client.get(url, range);
+    auto got = client.get_into(url, range, into);
     if (!got) {
       if (policy_error(got.error())) return got.error();
       last = got.error();
       continue;
     }
     *status = got->status;
-    if (got->ok()) return std::move(got->body);
+    if (got->status >= 200 && got->status < 300) return Ok{};
     last = Error{"http_error", uri_path(url).substr(0, 200) + ": HTTP " + std::to_string(got->status)};
   }
   return last;
@@ -233,13 +247,13 @@ Result<std::string> Follower::key_for(HttpClient& client, const Key& key, const 
   if (key.uri == key_uri_ && !key_bytes_.empty()) return key_bytes_;
   if (key.uri.empty()) return make_error("decrypt_failed", "an AES-128 key without a URI");
   long status = 0;
-  auto bytes = fetch_with_retries(client, key.uri, std::nullopt, stop, &status);
-  if (!bytes) return bytes.error();
-  if (bytes->size() != 16)
+  std::string bytes;
+  if (auto got = fetch_with_retries(client, key.uri, std::nullopt, stop, &status, bytes); !got) return got.error();
+  if (bytes.size() != 16)
     return make_error("decrypt_failed",
-                      "the key at " + uri_path(key.uri) + " is " + std::to_string(bytes->size()) + " bytes, not 16");
+                      "the key at " + uri_path(key.uri) + " is " + std::to_string(bytes.size()) + " bytes, not 16");
   key_uri_ = key.uri;
-  key_bytes_ = *bytes;
+  key_bytes_ = std::move(bytes);
   return key_bytes_;
 }
 
@@ -249,10 +263,10 @@ Result<std::string> Follower::init_for(HttpClient& client, const InitSection& in
       (init.range ? "@" + std::to_string(init.range->offset) + ":" + std::to_string(init.range->length) : "");
   if (id == init_id_) return init_bytes_;
   long status = 0;
-  auto bytes = fetch_with_retries(client, init.uri, init.range, stop, &status);
-  if (!bytes) return bytes.error();
+  std::string bytes;
+  if (auto got = fetch_with_retries(client, init.uri, init.range, stop, &status, bytes); !got) return got.error();
   init_id_ = id;
-  init_bytes_ = *bytes;
+  init_bytes_ = std::move(bytes);
   return init_bytes_;
 }
 
@@ -305,27 +319,28 @@ std::optional<FollowResult> Follower::take_segment(HttpClient& client, const Med
   if (segment.map != run_map_) need_new_run_ = true;
 
   long status = 0;
-  auto data = fetch_with_retries(client, segment.uri, segment.range, stop, &status);
-  if (!data) {
-    if (data.error().code == "stopped") return FollowResult{FollowEnd::stopped, "stop requested", std::nullopt};
-    if (policy_error(data.error())) return FollowResult{FollowEnd::failed, data.error().message, data.error()};
+  auto fetched = fetch_with_retries(client, segment.uri, segment.range, stop, &status, segment_bytes_);
+  if (!fetched) {
+    if (fetched.error().code == "stopped") return FollowResult{FollowEnd::stopped, "stop requested", std::nullopt};
+    if (policy_error(fetched.error())) return FollowResult{FollowEnd::failed, fetched.error().message, fetched.error()};
     // An expired URL takes its segments with it: a fresh playlist URL gets this one again, once.
     if (gone_status(status) && retried_.insert({session_, segment.sequence}).second)
       return FollowResult{FollowEnd::dropped,
                           "segment " + std::to_string(segment.sequence) + " answered HTTP " + std::to_string(status),
                           std::nullopt};
-    spdlog::warn("{}: segment {} is lost: {}", options_.rendition, segment.sequence, data.error().message);
-    if (events_.on_lost) events_.on_lost(recorded_s_, segment.duration_s, data.error().message);
+    spdlog::warn("{}: segment {} is lost: {}", options_.rendition, segment.sequence, fetched.error().message);
+    if (events_.on_lost) events_.on_lost(recorded_s_, segment.duration_s, fetched.error().message);
     pass_over();
     return std::nullopt;
   }
   if (segment.key.encrypted()) {
     auto key = key_for(client, segment.key, stop);
     if (!key) return FollowResult{FollowEnd::failed, key.error().message, key.error()};
-    auto clear = decrypt_aes128(*data, *key, segment.key.iv.value_or(iv_from_sequence(segment.sequence)));
+    auto clear =
+        decrypt_aes128_in_place(segment_bytes_, *key, segment.key.iv.value_or(iv_from_sequence(segment.sequence)));
     if (!clear) return FollowResult{FollowEnd::failed, clear.error().message, clear.error()};
-    *data = std::move(*clear);
   }
+  const std::string& data = segment_bytes_;
   if (need_new_run_) {
     std::string init;
     if (segment.map) {
@@ -336,14 +351,13 @@ std::optional<FollowResult> Follower::take_segment(HttpClient& client, const Med
       }
       init = *got;
     }
-    if (auto begun = journal_.begin_run(options_.rendition, extension_for(*data, segment.map.has_value()), init);
-        !begun)
+    if (auto begun = journal_.begin_run(options_.rendition, extension_for(data, segment.map.has_value()), init); !begun)
       return FollowResult{FollowEnd::failed, begun.error().message, begun.error()};
     run_map_ = segment.map;
     need_new_run_ = false;
   }
-  const auto bytes = data->size();
-  if (auto written = journal_.append(record, *data); !written)
+  const auto bytes = data.size();
+  if (auto written = journal_.append(record, data); !written)
     return FollowResult{FollowEnd::failed, written.error().message, written.error()};
   last_ = record;
   recorded_s_ += segment.duration_s;

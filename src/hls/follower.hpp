@@ -10,8 +10,10 @@
 // signed URL, a reconnect), it goes on after the last segment it wrote when the new playlist
 // continues the old one, and starts a new session when the broadcaster started over.
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -40,12 +42,28 @@ struct Resumption {
   std::optional<double> pdt_gap_s;  // from PROGRAM-DATE-TIME, when both sides have it
 };
 
+// Ends the waits of followers at once when something asks them to stop, so that a follower
+// sleeps until its next reload instead of waking every few milliseconds to look. Whoever sets
+// what a follower's `stop` reads calls notify() after setting it.
+class Wakeup {
+ public:
+  void notify();
+  // Sleeps until `until`, or until stop() holds after a notify(); returns stop().
+  bool wait_until(std::chrono::steady_clock::time_point until, const std::function<bool()>& stop);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
 struct FollowerOptions {
   std::string rendition = "main";  // the journal's name for it: "main", "video", "audio"
   bool keep_ads = false;
   bool start_at_live_edge = false;  // the first load starts near the live edge, not at the window's start
   double stall_timeout_s = 30;      // no new segment for this long: the stream stalled
   std::string extractor;            // yt-dlp's, to choose ad rules
+  // Notified when `stop` may have changed; without one, waits look at `stop` ten times a second.
+  Wakeup* wakeup = nullptr;
 };
 
 struct FollowerEvents {
@@ -85,8 +103,9 @@ class Follower {
 
  private:
   struct Position;
-  Result<std::string> fetch_with_retries(HttpClient& client, const std::string& url, std::optional<ByteRange> range,
-                                         const std::function<bool()>& stop, long* status);
+  // Into `into` (its capacity kept between segments).
+  Result<Ok> fetch_with_retries(HttpClient& client, const std::string& url, std::optional<ByteRange> range,
+                                const std::function<bool()>& stop, long* status, std::string& into);
   Result<std::string> key_for(HttpClient& client, const Key& key, const std::function<bool()>& stop);
   Result<std::string> init_for(HttpClient& client, const InitSection& init, const std::function<bool()>& stop);
   std::size_t first_new_index(const MediaPlaylist& playlist, bool first_reload);
@@ -114,6 +133,7 @@ class Follower {
   // Keys and init sections by URI (and range): fetched once.
   std::string key_uri_, key_bytes_;
   std::string init_id_, init_bytes_;
+  std::string segment_bytes_;  // every segment is fetched into this one buffer
   // Segments that answered 403/404/410 once: a fresh URL gets one more try at each, not more.
   std::set<std::pair<int, std::int64_t>> retried_;
 };

@@ -88,6 +88,7 @@ struct HlsRecording::Impl {
   std::uint64_t disk_floor = 0;
   std::atomic<bool> disk_full{false};
   std::atomic<std::int64_t> next_disk_check_ms{0};
+  hls::Wakeup wakeup;  // notified whenever what `stop` reads changes
 
   void check_disk() {
     if (!disk_floor) return;
@@ -95,8 +96,10 @@ struct HlsRecording::Impl {
     if (t < next_disk_check_ms.load()) return;
     next_disk_check_ms = t + 5000;
     if (auto space = sys::disk_space(work); space && space->free < disk_floor) {
-      if (!disk_full.exchange(true))
+      if (!disk_full.exchange(true)) {
         spdlog::warn("job {}: free space fell below the floor, storing what was recorded", job.id);
+        wakeup.notify();
+      }
     }
   }
 
@@ -231,13 +234,19 @@ struct HlsRecording::Impl {
       for (;;) {
         const auto done = static_cast<std::size_t>(std::count(finished.begin(), finished.end(), true));
         if (done == n) break;
+        const bool halted = halt.load();
         for (std::size_t i = 0; i < n; ++i)
           if (finished[i] && results[i].end != hls::FollowEnd::ended) halt = true;
         // One rendition ended: the others end within a few target durations, or are ended.
         if (done > 0 && !grace_until)
           grace_until = Clock::now() + std::chrono::milliseconds(static_cast<long long>(1000 * (5 + 3 * target())));
         if (grace_until && Clock::now() > *grace_until) halt = true;
-        cv.wait_for(lock, std::chrono::milliseconds(200));
+        if (halt && !halted) wakeup.notify();
+        // Woken by a follower that returns; the grace period ends by the clock.
+        if (grace_until && !halt)
+          cv.wait_until(lock, *grace_until);
+        else
+          cv.wait(lock);
       }
     }
     for (auto& t : threads) t.join();
@@ -269,6 +278,8 @@ HlsRecording::HlsRecording(const Config& config, JobStore& store, const Job& job
 
 HlsRecording::~HlsRecording() = default;
 
+void HlsRecording::wake() { impl_->wakeup.notify(); }
+
 std::optional<fs::path> HlsRecording::newest_file() const {
   if (!impl_->journal) return std::nullopt;
   return impl_->journal->current_file(impl_->source.targets.front().rendition);
@@ -290,6 +301,7 @@ std::string HlsRecording::run() {
     o.start_at_live_edge = m.job.start == start_at::live;
     o.stall_timeout_s = m.config.stall_timeout_s;
     o.extractor = m.source.extractor;
+    o.wakeup = &m.wakeup;
     m.followers.push_back(std::make_unique<hls::Follower>(*m.journal, o, m.events_for(i)));
     m.clients.push_back(std::make_unique<hls::HttpClient>(
         hls::ClientOptions{m.config.url_policy(), m.source.headers, m.cookies_file, std::chrono::seconds(20)}));
@@ -345,7 +357,7 @@ std::string HlsRecording::run() {
     }
     if (since(m.primary().last_media()) >= m.threshold()) m.open_interruption();
     const auto until = Clock::now() + std::chrono::milliseconds(static_cast<long long>(backoff * 1000));
-    while (Clock::now() < until && !m.hooks.stop()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    m.wakeup.wait_until(until, m.hooks.stop);
     if (m.hooks.stop()) return end_reason::stopped;
     backoff = std::min(backoff * 2, 4.0);
     // A page or a site hands out playlist URLs that expire: extract the URL again. A submitted

@@ -56,6 +56,9 @@ class HlsRecording {
   const std::optional<Error>& error() const { return error_; }
   // What ended the last round of the followers, when nothing was recorded ("HTTP 404", ...).
   const std::string& last_detail() const { return detail_; }
+  // Call after anything hooks.stop reads has changed (from any thread): the followers sleep
+  // until their next reload and look at it only when woken.
+  void wake();
   // The file being written for the job's timeline, for live stills.
   std::optional<std::filesystem::path> newest_file() const;
 

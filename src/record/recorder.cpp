@@ -1,14 +1,18 @@
 #include "record/recorder.hpp"
 
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -31,7 +35,16 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+// Written by the signal handler (write() is async-signal-safe) so that a thread blocked on it
+// wakes whatever sleeps: the followers wait on a condition variable, not on a clock.
+int g_stop_fd = -1;
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+  if (g_stop_fd >= 0) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(g_stop_fd, &one, sizeof one);
+  }
+}
 
 std::int64_t epoch_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -44,9 +57,10 @@ struct Shared {
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> forbidden{false};  // the stream led to an address the policy refuses
   std::atomic<bool> finished{false};
-  std::atomic<bool> announced_recording{false};  // the job has been moved to `recording`
-  std::atomic<bool> media_over{false};           // the downloads ended: no more previews
+  std::atomic<bool> announced_recording{false};    // the job has been moved to `recording`
+  std::atomic<bool> media_over{false};             // the downloads ended: no more previews
   std::atomic<std::int64_t> preview_wanted_ms{0};  // the job's preview_wanted_at, as last read
+  std::function<void()> on_stop;                   // wakes the recording's waits; set before any thread runs
   std::mutex mutex;
   std::condition_variable wake;
 
@@ -78,9 +92,10 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
       });
       if (moved) r = moved;
     }
-    if (r && r->stop_requested) shared.stop_requested = true;
+    if (r && r->stop_requested && !shared.stop_requested.exchange(true) && shared.on_stop) shared.on_stop();
     if (r && r->preview_wanted_at) {
-      const auto wanted = std::chrono::duration_cast<std::chrono::milliseconds>(r->preview_wanted_at->time_since_epoch());
+      const auto wanted =
+          std::chrono::duration_cast<std::chrono::milliseconds>(r->preview_wanted_at->time_since_epoch());
       if (shared.preview_wanted_ms.exchange(wanted.count()) != wanted.count()) shared.wake_up();
     }
     if (r && r->status != JobStatus::starting) shared.announced_recording = true;
@@ -490,6 +505,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
+  if (g_stop_fd < 0) g_stop_fd = ::eventfd(0, EFD_CLOEXEC);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   signal(SIGHUP, SIG_IGN);
@@ -577,6 +593,19 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     return parts.back();
   };
 
+  shared.on_stop = [&] {
+    if (hls_recording) hls_recording->wake();
+  };
+  std::thread stop_watch;
+  if (g_stop_fd >= 0)
+    stop_watch = std::thread([&] {
+      std::uint64_t n = 0;
+      while (::read(g_stop_fd, &n, sizeof n) < 0 && errno == EINTR) {
+      }
+      if (shared.finished) return;
+      shared.wake_up();
+      shared.on_stop();
+    });
   std::thread heartbeat([&] { heartbeat_loop(config, store, job_id, shared); });
   // A preview left by an earlier recorder of this job is replaced like any other.
   std::string preview_key = job.thumbnail && job.thumbnail->live ? job.thumbnail->key : std::string();
@@ -594,6 +623,11 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     shared.finished = true;
     shared.wake_up();
     if (heartbeat.joinable()) heartbeat.join();
+    if (stop_watch.joinable()) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto n = ::write(g_stop_fd, &one, sizeof one);
+      stop_watch.join();
+    }
   };
   // The preview is shown until the job ends; then only the poster (or nothing) remains.
   auto remove_preview = [&] {
