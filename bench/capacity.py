@@ -196,6 +196,9 @@ def record_with_chronicle(binary, n, streams, cgroup, data, live_for, sampler_st
         job = api(base, "POST", "/api/v1/jobs", {"url": streams.url(i)})
         started[i] = (t, job["id"])
     streams.end_at = time.time() + live_for
+    # Nothing asks serve anything while the streams run (a dashboard's reads are not a
+    # recording's cost); afterwards the jobs are looked at until all are finished.
+    time.sleep(max(0.0, streams.end_at - time.time()))
     jobs = {}
     deadline = streams.end_at + 180
     while time.time() < deadline:

@@ -22,7 +22,44 @@ Result<std::shared_ptr<Db>> Db::open(const std::filesystem::path& path) {
   return db;
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  for (auto& [sql, stmts] : cache_)
+    for (auto* stmt : stmts) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+sqlite3_stmt* Db::checkout(const char* sql, int* rc) {
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = cache_.find(std::string_view(sql)); it != cache_.end() && !it->second.empty()) {
+      sqlite3_stmt* stmt = it->second.back();
+      it->second.pop_back();
+      --cached_;
+      *rc = SQLITE_OK;
+      return stmt;
+    }
+  }
+  sqlite3_stmt* stmt = nullptr;
+  *rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  return stmt;
+}
+
+void Db::checkin(sqlite3_stmt* stmt) {
+  if (!stmt) return;
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  // Statements built with changing text (a list's filters) are not worth keeping without bound.
+  constexpr std::size_t kMostKept = 256;
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (cached_ < kMostKept) {
+      cache_[sqlite3_sql(stmt)].push_back(stmt);
+      ++cached_;
+      return;
+    }
+  }
+  sqlite3_finalize(stmt);
+}
 
 Result<Ok> Db::exec(const std::string& sql) {
   char* err = nullptr;
@@ -55,8 +92,8 @@ Error error_for(int sqlite_code, const std::string& message) {
   }
 }
 
-Stmt::Stmt(Db& db, const char* sql) : prepared_(sqlite3_prepare_v2(db.handle(), sql, -1, &stmt_, nullptr)) {}
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::Stmt(Db& db, const char* sql) : db_(&db) { stmt_ = db.checkout(sql, &prepared_); }
+Stmt::~Stmt() { db_->checkin(stmt_); }
 
 Stmt& Stmt::bind(int i, const std::string& v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);

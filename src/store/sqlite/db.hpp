@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -30,10 +32,20 @@ class Db {
   Result<Ok> exec(const std::string& sql);
   Error error(const std::string& context) const;
 
+  // Prepared statements are kept for reuse by their SQL text: parsing and planning costs more
+  // than running the small statements chronicle makes all the time (the queue's poll twice a
+  // second, a heartbeat per recording every few seconds). A statement is used by one Stmt at a
+  // time; it comes back reset, so it holds no read transaction while it waits.
+  sqlite3_stmt* checkout(const char* sql, int* rc);
+  void checkin(sqlite3_stmt* stmt);
+
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::mutex mutex_;
+  std::mutex cache_mutex_;
+  std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> cache_;
+  std::size_t cached_ = 0;
 };
 
 class Stmt {
@@ -55,6 +67,7 @@ class Stmt {
   bool is_null(int column) const;
 
  private:
+  Db* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int prepared_ = SQLITE_OK;  // what preparing said; step() reports it when it failed
 };
