@@ -104,6 +104,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     tools = *found;
     spdlog::info("tools: yt-dlp {}, ffmpeg {}, ffprobe {}", tools["yt-dlp"], tools["ffmpeg"], tools["ffprobe"]);
   }
+  const auto tool_warnings = record::tool_warnings(tools, std::chrono::system_clock::now());
+  for (const auto& w : tool_warnings) spdlog::warn("{}", w);
 
   signal(SIGPIPE, SIG_IGN);
 
@@ -132,8 +134,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     return m;
   });
   router.guard_browsers();
-  router.set_info([&config, tools] {
-    nlohmann::json info = {{"version", kVersion}, {"tools", tools}};
+  router.set_info([&config, tools, tool_warnings] {
+    nlohmann::json info = {{"version", kVersion}, {"tools", tools}, {"warnings", tool_warnings}};
     if (auto space = sys::disk_space(config.work_dir())) {
       info["disk"] = {{"free", space->free},
                       {"total", space->total},

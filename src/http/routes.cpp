@@ -403,7 +403,11 @@ Reply Router::route(const Request& req, const Target& target) {
     // The tools' versions are read once at start: the body never changes.
     std::call_once(health_once_, [this] {
       nlohmann::json health = {{"status", "ok"}};
-      if (info_) health["tools"] = info_().value("tools", nlohmann::json::object());
+      if (info_) {
+        const auto info = info_();
+        health["tools"] = info.value("tools", nlohmann::json::object());
+        health["warnings"] = info.value("warnings", nlohmann::json::array());
+      }
       health_ = json_text(health);
     });
     Reply r;

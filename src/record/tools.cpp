@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -66,6 +68,47 @@ Result<std::map<std::string, std::string>> check_tools(const Config& config, boo
   }
   if (!missing.empty()) return make_error("tool_missing", missing);
   return versions;
+}
+
+namespace {
+
+// "2023.03.04", "2024.08.06.232831" -> the day, or nullopt.
+std::optional<std::chrono::sys_days> ytdlp_release_day(const std::string& version) {
+  int y = 0, m = 0, d = 0;
+  if (version.size() < 10 || std::sscanf(version.c_str(), "%4d.%2d.%2d", &y, &m, &d) != 3) return std::nullopt;
+  const std::chrono::year_month_day day{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(m)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!day.ok() || y < 2020) return std::nullopt;
+  return std::chrono::sys_days(day);
+}
+
+}  // namespace
+
+std::vector<std::string> tool_warnings(const std::map<std::string, std::string>& versions,
+                                       std::chrono::system_clock::time_point today) {
+  constexpr int kStaleDays = 90;
+  std::vector<std::string> out;
+  if (auto it = versions.find("yt-dlp"); it != versions.end())
+    if (auto released = ytdlp_release_day(it->second)) {
+      const auto age = std::chrono::floor<std::chrono::days>(today) - *released;
+      if (age.count() > kStaleDays)
+        out.push_back("yt-dlp " + it->second + " is " + std::to_string(age.count()) +
+                      " days old: sites change their players every few weeks, and an old yt-dlp stops finding "
+                      "their streams. Install a current one (the README's \"A current yt-dlp\") and set "
+                      "CHRONICLE_YTDLP to it");
+    }
+  if (auto it = versions.find("ffmpeg"); it != versions.end()) {
+    // "5.1.6-0+deb12u1", "4.4.2-0ubuntu0.22.04.1", "n6.1"; a git build ("N-112233-g...") is not judged.
+    std::string v = it->second;
+    if (!v.empty() && v[0] == 'n') v.erase(0, 1);
+    int major = 0;
+    if (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0])) && std::sscanf(v.c_str(), "%d", &major) == 1 &&
+        major < 5)
+      out.push_back("ffmpeg " + it->second +
+                    " is older than 5.0, which the recorder needs (-fps_mode, the concat demuxer's durations): "
+                    "install ffmpeg 5 or later and set CHRONICLE_FFMPEG to it");
+  }
+  return out;
 }
 
 std::optional<Error> ytdlp_leaks_cookies(const Config& config) {

@@ -1,8 +1,10 @@
 #pragma once
 // The programs a recording needs. serve and record look for them at start, so a missing one is
 // a clear configuration error instead of a recording that silently keeps nothing.
+#include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/result.hpp"
@@ -22,5 +24,12 @@ Result<std::map<std::string, std::string>> check_tools(const Config& config, boo
 // the stream leads to and shows in the process table (CVE-2023-35934). The error (cookies_unsafe)
 // when the configured yt-dlp is such a version, or its version cannot be told.
 std::optional<Error> ytdlp_leaks_cookies(const Config& config);
+
+// What an operator must hear about the tools found (check_tools' versions), as of `today`: a
+// yt-dlp older than 90 days (sites change their players every few weeks; yt-dlp itself warns
+// past 90 days), an ffmpeg older than the 5.0 the recorder's arguments need. Versions that are
+// not release numbers (a git build) are not judged.
+std::vector<std::string> tool_warnings(const std::map<std::string, std::string>& versions,
+                                       std::chrono::system_clock::time_point today);
 
 }  // namespace chronicle::record

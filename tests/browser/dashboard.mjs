@@ -17,6 +17,16 @@ try {
   await page.goto(base);
   await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
   await page.getByTestId("empty-state").waitFor();
+  // A stale yt-dlp (Debian's is from 2023) is named in a banner, with what to do about it.
+  const info = await (await page.request.get(`${base}/api/v1/info`)).json();
+  if (info.warnings.length > 0) {
+    const banner = page.getByTestId("tool-warnings");
+    await banner.waitFor({ timeout: 10000 });
+    assert.match(await banner.innerText(), /yt-dlp [0-9.]+ is [0-9]+ days old/);
+    measurements.tool_warnings = info.warnings.length;
+  } else {
+    assert.equal(await page.getByTestId("tool-warnings").count(), 0);
+  }
   await shot(page, "empty-desktop");
 
   // The modal refuses a bad URL inline, then takes a real one with Enter.

@@ -388,3 +388,35 @@ def test_config_shows_every_setting_and_where_it_came_from(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip() == ("chronicle: CHRONICLE_MAX_RECORDINGS: max_concurrent_recordings must be a whole "
                                 "number of at least 1, got '2.5'")
+
+
+def test_a_stale_yt_dlp_is_reported_and_a_current_one_is_not(tmp_path):
+    import datetime
+    installed = subprocess.run(["yt-dlp", "--version"], capture_output=True, text=True).stdout.strip()
+    released = datetime.date(*map(int, installed.split(".")[:3]))
+    age = (datetime.date.today() - released).days
+    c = Chronicle()
+    try:
+        status, health = c.api("GET", "/healthz")
+        status_info, info = c.api("GET", "/api/v1/info")
+        assert status == status_info == 200
+        if age > 90:
+            assert len(health["warnings"]) == 1 and health["warnings"] == info["warnings"], health
+            words = health["warnings"][0]
+            assert f"yt-dlp {installed} is {age} days old" in words and "CHRONICLE_YTDLP" in words, words
+            with open(c.log.name) as f:
+                assert f"{age} days old" in f.read(), "serve says so at start"
+    finally:
+        c.close()
+    # A yt-dlp released last week: no warning.
+    fresh = (datetime.date.today() - datetime.timedelta(days=7)).strftime("%Y.%m.%d")
+    wrapper = tmp_path / "yt-dlp"
+    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = --version ]; then echo {fresh}; exit 0; fi\nexec yt-dlp "$@"\n')
+    wrapper.chmod(0o755)
+    c = Chronicle(env={"CHRONICLE_YTDLP": str(wrapper)})
+    try:
+        status, health = c.api("GET", "/healthz")
+        assert health["tools"]["yt-dlp"] == fresh and health["warnings"] == [], health
+        assert c.api("GET", "/api/v1/info")[1]["warnings"] == []
+    finally:
+        c.close()

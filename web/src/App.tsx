@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Plus, Radio } from "lucide-react";
+import { Plus, Radio, TriangleAlert } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { api, ApiError, PAGE_SIZE, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
 import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo, type Stats } from "@/lib/types";
@@ -310,6 +310,21 @@ export default function App() {
           )}
         </div>
       </header>
+
+      {info?.warnings && info.warnings.length > 0 && (
+        <div
+          role="alert"
+          data-testid="tool-warnings"
+          className="mb-4 flex gap-2 rounded-md border border-warning/40 bg-warning/10 px-4 py-3 text-sm text-warning"
+        >
+          <TriangleAlert className="mt-0.5 size-4 shrink-0" aria-hidden />
+          <div className="space-y-1">
+            {info.warnings.map((w) => (
+              <p key={w}>{w}</p>
+            ))}
+          </div>
+        </div>
+      )}
 
       <nav className="mb-4 flex gap-1 border-b border-border" aria-label="Views">
         {VIEWS.map((v) => (

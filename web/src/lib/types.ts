@@ -212,4 +212,6 @@ export interface ServerInfo {
   storage?: Storage;
   stall_timeout_s: number;
   reconnect_window_s: number;
+  /** What the operator must fix (a stale yt-dlp, an old ffmpeg), each saying how. */
+  warnings?: string[];
 }
