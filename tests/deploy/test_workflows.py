@@ -94,14 +94,15 @@ def test_ci_runs_the_readme_test_command_on_debian_12_for_every_change():
 def test_web_deploys_the_dashboard_from_main_when_it_changes():
     web = load("web.yml")
     on = triggers(web)
-    assert set(on) == {"push"} and on["push"]["branches"] == ["main"]
+    assert set(on) == {"push", "workflow_dispatch"} and on["push"]["branches"] == ["main"]
     assert sorted(on["push"]["paths"]) == ["deploy/terraform/frontend/**", "web/**"]
     assert web["concurrency"]["cancel-in-progress"] is False, "two deploys never overlap"
     script = "\n".join(s.get("run", "") for _, _, s in steps(web))
     assert "npm ci" in script and "npm run build" in script
-    assert re.search(r"aws s3 sync web/dist \"s3://\$\{BUCKET\}\" --delete --exclude index.html", script)
-    assert "max-age=31536000, immutable" in script, "hashed assets are cached for good"
-    assert re.search(r"index.html.*\n?.*--cache-control \"no-cache\"", script), "the page is never cached"
+    syncs = re.findall(r"aws s3 sync (\S+) (\S+) --delete (.*)", script)
+    assert syncs == [("web/dist/assets", '"s3://${BUCKET}/assets"', '\\'),
+                     ("web/dist", '"s3://${BUCKET}"', '--exclude "assets/*" --cache-control "no-cache"')], syncs
+    assert '--cache-control "public, max-age=31536000, immutable"' in script, "hashed assets are cached for good"
     assert "aws cloudfront create-invalidation" in script
     assert web["jobs"]["deploy"]["env"] == {"BUCKET": "${{ vars.WEB_BUCKET }}",
                                             "DISTRIBUTION": "${{ vars.WEB_DISTRIBUTION_ID }}"}
@@ -135,3 +136,46 @@ def test_a_broken_workflow_fails_the_checks():
     assert "SC2086" in text or "Double quote" in text, text
     with pytest.raises(yaml.YAMLError):
         yaml.safe_load("on: [push\njobs: {}")
+
+
+# The IAM actions each AWS CLI command a workflow runs needs.
+NEEDS = {
+    ("s3", "sync"): {"s3:ListBucket", "s3:PutObject"},
+    ("s3", "sync", "--delete"): {"s3:ListBucket", "s3:PutObject", "s3:DeleteObject"},
+    ("s3", "cp"): {"s3:PutObject"},
+    ("cloudfront", "create-invalidation"): {"cloudfront:CreateInvalidation"},
+    ("sts", "get-caller-identity"): set(),
+}
+
+
+def aws_commands():
+    """(workflow, service, command, needed actions) for every `aws` command in the run scripts of
+    the jobs that take the deploy role."""
+    out = []
+    for name in sorted(os.listdir(WORKFLOWS)):
+        for job_name, job, step in steps(load(name)):
+            script = re.sub(r"\\\n\s*", " ", step.get("run", ""))
+            for m in re.finditer(r"\baws (\S+) (\S+)([^\n;&|]*)", script):
+                key = (m.group(1), m.group(2)) + (("--delete",) if "--delete" in m.group(3) else ())
+                assert key in NEEDS, f"{name}: no IAM mapping for `aws {' '.join(key)}`: add it to NEEDS"
+                out.append((name, key, NEEDS[key]))
+    return out
+
+
+def test_the_deploy_role_may_do_exactly_what_the_workflows_do():
+    from test_deploy import Module
+    ci = Module(os.path.join(ROOT, "deploy/terraform/ci"))
+    granted = {a for s in ci.data["data.aws_iam_policy_document.deploy"]["statement"] for a in s["actions"]}
+    needed = set().union(*(actions for _, _, actions in aws_commands()))
+    assert granted == needed, f"granted beyond the workflows: {granted - needed}; missing: {needed - granted}"
+    for s in ci.data["data.aws_iam_policy_document.deploy"]["statement"]:
+        assert all("*" not in r.split(":::")[-1].replace("/*", "") for r in s["resources"]), s
+    # Only workflows on main get credentials, and only with GitHub's audience.
+    trust = ci.data["data.aws_iam_policy_document.deploy_trust"]["statement"][0]
+    conditions = {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]}
+    assert conditions["${local.oidc_host}:aud"] == ("StringEquals", ["sts.amazonaws.com"])
+    assert conditions["${local.oidc_host}:sub"] == ("StringEquals",
+                                                    ["repo:${var.github_repository}:ref:refs/heads/main"])
+    for ref in set().union(*(ci.refs(v) for _, v in ci.nodes())):
+        assert ci.declared(ref), ref
+    assert ci.outputs["deploy_role_arn"]["value"] == "${aws_iam_role.deploy.arn}"

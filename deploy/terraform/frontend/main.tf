@@ -60,8 +60,9 @@ resource "aws_s3_bucket_ownership_controls" "site" {
 }
 
 # The build's files. Hashed assets are cached for a year; index.html is always revalidated.
+# With the web pipeline (.github/workflows/web.yml) uploading them instead, upload_dist = false.
 resource "aws_s3_object" "dist" {
-  for_each      = local.dist_files
+  for_each      = var.upload_dist ? local.dist_files : toset([])
   bucket        = aws_s3_bucket.site.id
   key           = each.value
   source        = "${var.web_dist}/${each.value}"

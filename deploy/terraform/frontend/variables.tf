@@ -21,6 +21,12 @@ variable "web_dist" {
   default     = "../../../web/dist"
 }
 
+variable "upload_dist" {
+  description = "Upload web_dist with Terraform. false when the web pipeline (GitHub Actions) uploads the dashboard."
+  type        = bool
+  default     = true
+}
+
 variable "domain_name" {
   description = "Optional custom domain for the dashboard (e.g. rec.example.com). Empty: the cloudfront.net name."
   type        = string
