@@ -138,26 +138,56 @@ def test_a_broken_workflow_fails_the_checks():
         yaml.safe_load("on: [push\njobs: {}")
 
 
-# The IAM actions each AWS CLI command a workflow runs needs.
+# The IAM actions each command a workflow runs needs.
+ECR_PUSH = {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+            "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"}
+STATE = {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "dynamodb:GetItem", "dynamodb:PutItem",
+         "dynamodb:DeleteItem"}
 NEEDS = {
-    ("s3", "sync"): {"s3:ListBucket", "s3:PutObject"},
-    ("s3", "sync", "--delete"): {"s3:ListBucket", "s3:PutObject", "s3:DeleteObject"},
-    ("s3", "cp"): {"s3:PutObject"},
-    ("cloudfront", "create-invalidation"): {"cloudfront:CreateInvalidation"},
-    ("sts", "get-caller-identity"): set(),
+    ("aws", "s3", "sync"): {"s3:ListBucket", "s3:PutObject"},
+    ("aws", "s3", "sync", "--delete"): {"s3:ListBucket", "s3:PutObject", "s3:DeleteObject"},
+    ("aws", "s3", "cp"): {"s3:PutObject"},
+    ("aws", "cloudfront", "create-invalidation"): {"cloudfront:CreateInvalidation"},
+    ("aws", "sts", "get-caller-identity"): set(),
+    ("aws", "ecr", "get-login-password"): {"ecr:GetAuthorizationToken"},
+    ("docker", "login"): set(),
+    ("docker", "build"): set(),
+    ("docker", "push"): ECR_PUSH,
+    ("terraform", "init"): STATE,
+    ("terraform", "plan"): STATE,
+    ("terraform", "apply"): STATE,
 }
 
+# The IAM service each Terraform resource type of the backend lives in.
+SERVICE_OF = [("aws_iam_", "iam"), ("aws_cloudwatch_log_", "logs"), ("aws_cloudwatch_metric_alarm", "cloudwatch"),
+              ("aws_cloudwatch_event_", "events"), ("aws_apigatewayv2_", "apigateway"), ("aws_s3_", "s3"),
+              ("aws_sqs_", "sqs"), ("aws_sns_", "sns"), ("aws_ssm_", "ssm"), ("aws_lambda_", "lambda"),
+              ("aws_ecs_", "ecs"), ("aws_dynamodb_", "dynamodb"), ("aws_vpc", "ec2"), ("aws_subnet", "ec2"),
+              ("aws_security_group", "ec2"), ("aws_route_table", "ec2"), ("aws_internet_gateway", "ec2"),
+              ("aws_availability_zones", "ec2")]
 
-def aws_commands():
-    """(workflow, service, command, needed actions) for every `aws` command in the run scripts of
-    the jobs that take the deploy role."""
+
+def service_of(resource_type):
+    for prefix, service in SERVICE_OF:
+        if resource_type.startswith(prefix):
+            return service
+    raise AssertionError(f"{resource_type}: which IAM service? add it to SERVICE_OF")
+
+
+def commands():
+    """(workflow, command key, needed actions) for every aws, docker and terraform command in the
+    workflows' run scripts."""
     out = []
     for name in sorted(os.listdir(WORKFLOWS)):
         for job_name, job, step in steps(load(name)):
             script = re.sub(r"\\\n\s*", " ", step.get("run", ""))
-            for m in re.finditer(r"\baws (\S+) (\S+)([^\n;&|]*)", script):
-                key = (m.group(1), m.group(2)) + (("--delete",) if "--delete" in m.group(3) else ())
-                assert key in NEEDS, f"{name}: no IAM mapping for `aws {' '.join(key)}`: add it to NEEDS"
+            # Where a command starts: a line, a pipe, && or $( ... ).
+            for m in re.finditer(r"(?m)(?:^\s*|\|\s*|&&\s*|\$\()(aws|docker|terraform) (\S+) ?(\S*)([^\n;&|]*)",
+                                 script):
+                tool, first, second, rest = m.groups()
+                key = (tool, first, second) if tool == "aws" else (tool, first)
+                key += ("--delete",) if tool == "aws" and "--delete" in rest else ()
+                assert key in NEEDS, f"{name}: which IAM actions does `{' '.join(key)}` need? add it to NEEDS"
                 out.append((name, key, NEEDS[key]))
     return out
 
@@ -165,17 +195,60 @@ def aws_commands():
 def test_the_deploy_role_may_do_exactly_what_the_workflows_do():
     from test_deploy import Module
     ci = Module(os.path.join(ROOT, "deploy/terraform/ci"))
-    granted = {a for s in ci.data["data.aws_iam_policy_document.deploy"]["statement"] for a in s["actions"]}
-    needed = set().union(*(actions for _, _, actions in aws_commands()))
-    assert granted == needed, f"granted beyond the workflows: {granted - needed}; missing: {needed - granted}"
-    for s in ci.data["data.aws_iam_policy_document.deploy"]["statement"]:
-        assert all("*" not in r.split(":::")[-1].replace("/*", "") for r in s["resources"]), s
-    # Only workflows on main get credentials, and only with GitHub's audience.
-    trust = ci.data["data.aws_iam_policy_document.deploy_trust"]["statement"][0]
-    conditions = {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]}
-    assert conditions["${local.oidc_host}:aud"] == ("StringEquals", ["sts.amazonaws.com"])
-    assert conditions["${local.oidc_host}:sub"] == ("StringEquals",
-                                                    ["repo:${var.github_repository}:ref:refs/heads/main"])
+    backend = Module(os.path.join(ROOT, "deploy/terraform/backend"))
+    deploy = [ci.data[f"data.aws_iam_policy_document.{name}"] for name in ("deploy", "backend_apply")]
+    granted = {a for doc in deploy for s in doc["statement"] for a in s["actions"]}
+    ran = commands()
+    assert {key[:2] for _, key, _ in ran} >= {("aws", "s3"), ("docker", "push"), ("terraform", "apply")}
+    named = set().union(*(actions for _, _, actions in ran))
+    assert {a for a in granted if not a.endswith(":*")} == named, "single actions: exactly those the commands need"
+    # terraform apply manages the backend's resources: the services of their types, nothing else.
+    kinds = {ref.split(".")[0] for ref in backend.resources} | {ref.split(".")[1] for ref in backend.data
+                                                                   if not ref.startswith("data.aws_iam_policy")}
+    services = {service_of(k) for k in kinds if k.startswith("aws_") and k not in ("aws_caller_identity", "aws_partition")}
+    assert {a[:-2] for a in granted if a.endswith(":*")} == services
+    for doc in deploy:
+        for s in doc["statement"]:
+            if s["actions"] in (["iam:*"], ["s3:*"]):
+                assert all("${var.name}-" in r or "${local.stack_names}" in r for r in s["resources"]), s
+    # Only workflows on main get the deploy role; pull requests get the plan role, read-only.
+    for role, subject in (("deploy_trust", "ref:refs/heads/main"), ("plan_trust", "pull_request")):
+        trust = ci.data[f"data.aws_iam_policy_document.{role}"]["statement"][0]
+        conditions = {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]}
+        assert conditions["${local.oidc_host}:aud"] == ("StringEquals", ["sts.amazonaws.com"])
+        assert conditions["${local.oidc_host}:sub"] == ("StringEquals", [f"repo:${{var.github_repository}}:{subject}"])
+    plan_actions = {a for s in ci.data["data.aws_iam_policy_document.plan_state"]["statement"] for a in s["actions"]}
+    assert "s3:PutObject" not in plan_actions, "a plan never writes the state"
+    assert ci.resources["aws_iam_role_policy_attachment.plan_read"]["policy_arn"].endswith(":iam::aws:policy/ReadOnlyAccess")
     for ref in set().union(*(ci.refs(v) for _, v in ci.nodes())):
         assert ci.declared(ref), ref
-    assert ci.outputs["deploy_role_arn"]["value"] == "${aws_iam_role.deploy.arn}"
+    for output in ("deploy_role_arn", "plan_role_arn", "state_bucket", "lock_table"):
+        assert output in ci.outputs
+
+
+def test_backend_deploys_the_images_of_this_commit_and_plans_pull_requests():
+    backend_wf = load("backend.yml")
+    on = triggers(backend_wf)
+    paths = ["src/**", "CMakeLists.txt", "deploy/docker/**", "deploy/terraform/backend/**"]
+    assert on["push"]["branches"] == ["main"] and on["push"]["paths"] == paths and on["pull_request"]["paths"] == paths
+    images = backend_wf["jobs"]["images"]
+    assert images["if"] == "github.event_name == 'push'"
+    with open(os.path.join(ROOT, "deploy/docker/Dockerfile")) as f:
+        stages = re.findall(r"^FROM \S+ AS (\w+)", f.read(), re.M)
+    assert sorted(images["strategy"]["matrix"]["target"]) == sorted(set(stages) - {"build", "runtime"})
+    push = "\n".join(s.get("run", "") for s in images["steps"])
+    assert 'image="${registry}/chronicle-${TARGET}:${TAG}"' in push and "docker push" in push
+    assert images["steps"][-1]["env"]["TAG"] == "${{ github.sha }}"
+    tf = backend_wf["jobs"]["terraform"]
+    assert tf["needs"] == ["images"]
+    plan = next(s for s in tf["steps"] if s.get("name", "").startswith("Plan"))["run"]
+    from test_deploy import Module
+    declared = Module(os.path.join(ROOT, "deploy/terraform/backend")).variables
+    for var in re.findall(r'-var "(\w+)=', plan):
+        assert var in declared, var
+    assert {"recorder_image", "lambda_image", "seeder_image"} <= set(re.findall(r'-var "(\w+)=', plan))
+    apply = next(s for s in tf["steps"] if s.get("name") == "Apply")
+    assert apply["if"] == "github.event_name == 'push'" and "terraform apply -input=false tfplan" in apply["run"]
+    role = next(s for s in tf["steps"] if s.get("uses", "").startswith("aws-actions/"))["with"]["role-to-assume"]
+    assert role == "${{ github.event_name == 'push' && vars.AWS_DEPLOY_ROLE_ARN || vars.AWS_PLAN_ROLE_ARN }}"
+    assert backend_wf["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"

@@ -1,6 +1,7 @@
-# What the GitHub Actions pipelines deploy with: GitHub's OIDC provider, and a role that the
-# repository's workflows on main assume through it. No long-lived keys. The role may do exactly
-# what the pipelines do (web.yml: sync the dashboard's bucket, invalidate its distribution).
+# What the GitHub Actions pipelines deploy with: GitHub's OIDC provider, a role that the
+# repository's workflows on main assume through it, and a read-only one for pull requests' plans.
+# No long-lived keys. The deploy role may do what the pipelines do: web.yml syncs the dashboard's
+# bucket and invalidates its distribution; backend.yml pushes images and applies the backend.
 terraform {
   required_version = ">= 1.5"
   required_providers {
@@ -85,6 +86,129 @@ data "aws_iam_policy_document" "deploy" {
     actions   = ["cloudfront:CreateInvalidation"]
     resources = ["arn:${data.aws_partition.current.partition}:cloudfront::${data.aws_caller_identity.current.account_id}:distribution/${var.web_distribution_id}"]
   }
+}
+
+# The backend pipeline's terraform apply manages what deploy/terraform/backend declares: the
+# services of its resource types, IAM and S3 limited to the stack's names (a role that could make
+# any role could make itself an administrator).
+locals {
+  arn         = "arn:${data.aws_partition.current.partition}"
+  account     = data.aws_caller_identity.current.account_id
+  state_key   = "chronicle/backend.tfstate"
+  stack_names = "${var.name}-*"
+}
+
+data "aws_iam_policy_document" "backend_apply" {
+  # backend.yml: docker login to ECR, then docker push of the three images.
+  statement {
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    sid = "RegistryPush"
+    actions = [
+      "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload",
+      "ecr:PutImage", "ecr:UploadLayerPart",
+    ]
+    resources = [for r in aws_ecr_repository.image : r.arn]
+  }
+  # backend.yml: terraform init/plan/apply against the remote state and its lock.
+  statement {
+    sid       = "StateList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
+  }
+  statement {
+    sid       = "StateObject"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.state.arn}/${local.state_key}"]
+  }
+  statement {
+    sid       = "StateLock"
+    actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.lock.arn]
+  }
+  statement {
+    sid       = "BackendServices"
+    actions = [
+      "apigateway:*", "cloudwatch:*", "dynamodb:*", "ec2:*", "ecs:*", "events:*", "lambda:*", "logs:*", "sns:*",
+      "sqs:*", "ssm:*",
+    ]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "BackendRoles"
+    actions   = ["iam:*"]
+    resources = ["${local.arn}:iam::${local.account}:role/${local.stack_names}"]
+  }
+  statement {
+    sid       = "BackendBucket"
+    actions   = ["s3:*"]
+    resources = ["${local.arn}:s3:::${var.name}-recordings-${local.account}", "${local.arn}:s3:::${var.name}-recordings-${local.account}/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "backend_apply" {
+  name   = "backend-apply"
+  role   = aws_iam_role.deploy.id
+  policy = data.aws_iam_policy_document.backend_apply.json
+}
+
+# Pull requests: terraform plan reads everything and takes the state's lock, and changes nothing.
+data "aws_iam_policy_document" "plan_trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_host}:sub"
+      values   = ["repo:${var.github_repository}:pull_request"]
+    }
+  }
+}
+
+resource "aws_iam_role" "plan" {
+  name                 = "${var.name}-plan"
+  assume_role_policy   = data.aws_iam_policy_document.plan_trust.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read" {
+  role       = aws_iam_role.plan.name
+  policy_arn = "${local.arn}:iam::aws:policy/ReadOnlyAccess"
+}
+
+data "aws_iam_policy_document" "plan_state" {
+  statement {
+    sid       = "StateList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
+  }
+  statement {
+    sid       = "StateRead"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.state.arn}/${local.state_key}"]
+  }
+  statement {
+    sid       = "StateLock"
+    actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.lock.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "plan_state" {
+  name   = "state"
+  role   = aws_iam_role.plan.id
+  policy = data.aws_iam_policy_document.plan_state.json
 }
 
 resource "aws_iam_role_policy" "deploy" {
