@@ -22,6 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../tests/e2e"))
 import hls_shapes as shapes  # noqa: E402
+import harness  # noqa: E402
 from harness import Chronicle, ffprobe_duration  # noqa: E402
 
 
@@ -94,7 +95,7 @@ def main():
     show_frames = frame_hashes(show_playlist)
     ad_frames = set(frame_hashes(ad_playlist))
     server = shapes.ShapeServer(d, {"/live.m3u8": shapes.LivePlaylist(blocks)}, expire_every=args.expire_every)
-    os.environ["CHRONICLE_BIN"] = os.path.abspath(args.binary)
+    harness.CHRONICLE = os.path.abspath(args.binary)  # read when serve starts
     c = Chronicle(env={"CHRONICLE_PREVIEW_INTERVAL": "0"})
     samples = []
     try:

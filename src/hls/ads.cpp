@@ -1,23 +1,37 @@
 #include "hls/ads.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <utility>
+
 namespace chronicle::hls {
 namespace {
 
+// A break's date range is remembered by its ID: the tag rides on the break's first segment, so a
+// break longer than the window is listed, after a few reloads, without it.
 class TwitchStitchedAds final : public AdRule {
  public:
   bool is_ad(const Segment& segment, const MediaPlaylist& playlist) override {
-    if (segment.title.find("Amazon") != std::string::npos) return true;
-    if (!segment.program_date_time_ms) return false;
-    const auto at = *segment.program_date_time_ms;
     for (const auto& range : playlist.dateranges) {
       if (range.klass != "twitch-stitched-ad" && !range.id.starts_with("stitched-ad-")) continue;
       if (!range.start_ms) continue;
-      const auto end = *range.start_ms + static_cast<std::int64_t>(range.duration_s.value_or(0) * 1000);
-      if (at >= *range.start_ms && at < end) return true;
+      breaks_[range.id] = {*range.start_ms,
+                           *range.start_ms + static_cast<std::int64_t>(range.duration_s.value_or(0) * 1000)};
     }
-    return false;
+    if (segment.title.find("Amazon") != std::string::npos) return true;
+    if (!segment.program_date_time_ms) return false;
+    const auto at = *segment.program_date_time_ms;
+    // Breaks long over are forgotten: a day of breaks stays a handful of entries.
+    std::erase_if(breaks_, [&](const auto& b) { return b.second.second + kForgetAfterMs < at; });
+    return std::any_of(breaks_.begin(), breaks_.end(),
+                       [&](const auto& b) { return at >= b.second.first && at < b.second.second; });
   }
   std::string name() const override { return "twitch-stitched-ad"; }
+
+ private:
+  static constexpr std::int64_t kForgetAfterMs = std::int64_t{10} * 60 * 1000;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> breaks_;  // id -> [start, end) in ms
 };
 
 // The break's state is carried from one segment to the next: a playlist whose window begins

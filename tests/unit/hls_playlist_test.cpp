@@ -109,6 +109,33 @@ TEST(HlsAds, TwitchStitchedAdsByTitleAndDateRange) {
   EXPECT_EQ(ads, (std::vector<bool>{false, true, true, false}));
 }
 
+TEST(HlsAds, ATwitchBreakLongerThanTheWindowOutlivesItsDateRangeTag) {
+  // The date range rides on the break's first segment; once that segment slid out of the
+  // window, later reloads list the rest of the break without the tag (found by bench/soak.py:
+  // every other segment of a 30 s break was recorded, caught only by its "Amazon" title).
+  auto rule = twitch_stitched_ads();
+  auto first = parse_media(
+      "#EXTM3U\n#EXT-X-TARGETDURATION:2\n"
+      "#EXT-X-PROGRAM-DATE-TIME:2026-12-06T10:00:00.000Z\n#EXTINF:2.000,live\na.ts\n"
+      "#EXT-X-DATERANGE:ID=\"stitched-ad-7\",CLASS=\"twitch-stitched-ad\",START-DATE=\"2026-12-06T10:00:02.000Z\","
+      "DURATION=30.0\n#EXT-X-DISCONTINUITY\n#EXTINF:2.000,Amazon|1\nad1.ts\n",
+      kUrl);
+  auto later = parse_media(
+      "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:9\n"
+      "#EXT-X-PROGRAM-DATE-TIME:2026-12-06T10:00:18.000Z\n#EXTINF:2.000,\nad9.ts\n#EXTINF:2.000,Amazon|1\nad10.ts\n",
+      kUrl);
+  auto after = parse_media(
+      "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:16\n"
+      "#EXT-X-PROGRAM-DATE-TIME:2026-12-06T10:00:32.000Z\n#EXT-X-DISCONTINUITY\n#EXTINF:2.000,live\nb.ts\n",
+      kUrl);
+  ASSERT_TRUE(first && later && after);
+  EXPECT_FALSE(rule->is_ad(first->segments[0], *first));
+  EXPECT_TRUE(rule->is_ad(first->segments[1], *first));
+  EXPECT_TRUE(rule->is_ad(later->segments[0], *later)) << "no title, no tag in this reload: still the break";
+  EXPECT_TRUE(rule->is_ad(later->segments[1], *later));
+  EXPECT_FALSE(rule->is_ad(after->segments[0], *after)) << "the break is over";
+}
+
 TEST(HlsAds, Scte35BreakCarriesAcrossReloads) {
   auto rule = scte35_cue_breaks();
   auto first = parse_media("#EXTM3U\n#EXTINF:1,\na.ts\n#EXT-X-CUE-OUT:DURATION=3\n#EXTINF:1,\nad1.ts\n", kUrl);
