@@ -24,23 +24,13 @@ sys.path.insert(0, os.path.join(HERE, "../tests/e2e"))
 import hls_shapes as shapes  # noqa: E402
 import harness  # noqa: E402
 from harness import Chronicle, ffprobe_duration  # noqa: E402
+from long_recording import rss_kib  # noqa: E402
 
 
 def frame_hashes(path):
     r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-f", "framemd5", "-"],
                        capture_output=True, text=True, check=True)
     return [line.rsplit(",", 1)[1].strip() for line in r.stdout.splitlines() if line and not line.startswith("#")]
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def build_stream(d, minutes, ad_every, ad_s):
