@@ -61,6 +61,7 @@ export default function App() {
   const [now, setNow] = useState(Date.now());
   const [askToken, setAskToken] = useState(false);
   const [info, setInfo] = useState<ServerInfo | null>(null);
+  const [infoSettled, setInfoSettled] = useState(false);
   const retry = useRef<(() => Promise<unknown>) | null>(null);
 
   const [channels, setChannels] = useState<Map<string, Channel>>(new Map());
@@ -205,7 +206,12 @@ export default function App() {
 
   // Free space changes slowly: read it every 30 s, and after every change of the job list.
   useEffect(() => {
-    const load = () => api.info().then(setInfo).catch(() => setInfo(null));
+    const load = () =>
+      api
+        .info()
+        .then(setInfo)
+        .catch(() => setInfo(null))
+        .finally(() => setInfoSettled(true));
     load();
     const t = setInterval(load, 30_000);
     return () => clearInterval(t);
@@ -239,16 +245,18 @@ export default function App() {
   }, [stats]);
 
   // The next page as the end of the list comes into view.
-  const sentinel = useRef<HTMLDivElement | null>(null);
+  // Held in state (a callback ref), not a ref object: the list mounts after the first answers
+  // arrive, and the observer must be set up on the element that is actually there.
+  const [sentinel, setSentinel] = useState<HTMLDivElement | null>(null);
   useEffect(() => {
-    const el = sentinel.current;
+    const el = sentinel;
     if (!el || !nextCursor || typeof IntersectionObserver === "undefined") return;
     const seen = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && loadMore(), {
       rootMargin: "600px",
     });
     seen.observe(el);
     return () => seen.disconnect();
-  }, [nextCursor, loadMore, view]);
+  }, [sentinel, nextCursor, loadMore, view]);
 
   const selectedJob = selected ? (jobs.get(selected) ?? null) : null;
   const channelList = useMemo(() => [...channels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), [channels]);
@@ -326,6 +334,10 @@ export default function App() {
         </div>
       )}
 
+      {/* The warnings above arrive with /info: the views wait for its first answer (a local
+          call, in parallel with the list) so that the banner never pushes the page down. */}
+      {infoSettled && (
+      <>
       <nav className="mb-4 flex gap-1 border-b border-border" aria-label="Views">
         {VIEWS.map((v) => (
           <button
@@ -419,7 +431,7 @@ export default function App() {
                   <JobCard key={job.id} job={job} now={isActive(job.status) ? now : 0} onOpen={setSelected} />
                 ))}
               </section>
-              <div ref={sentinel} className="mt-6 flex justify-center" data-testid="list-end">
+              <div ref={setSentinel} className="mt-6 flex justify-center" data-testid="list-end">
                 {nextCursor ? (
                   <Button variant="outline" size="sm" onClick={loadMore} disabled={loadingMore} data-testid="load-more">
                     {loadingMore ? "Loading…" : "Load older recordings"}
@@ -431,6 +443,8 @@ export default function App() {
             </>
           )}
         </>
+      )}
+      </>
       )}
 
       {selectedJob && (
