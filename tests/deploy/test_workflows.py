@@ -229,13 +229,13 @@ def test_the_deploy_role_may_do_exactly_what_the_workflows_do():
 def test_backend_deploys_the_images_of_this_commit_and_plans_pull_requests():
     backend_wf = load("backend.yml")
     on = triggers(backend_wf)
-    paths = ["src/**", "CMakeLists.txt", "deploy/docker/**", "deploy/terraform/backend/**"]
+    paths = ["src/**", "CMakeLists.txt", "deploy/docker/**", "deploy/tools/**", "deploy/terraform/backend/**"]
     assert on["push"]["branches"] == ["main"] and on["push"]["paths"] == paths and on["pull_request"]["paths"] == paths
     images = backend_wf["jobs"]["images"]
     assert images["if"] == "github.event_name == 'push'"
     with open(os.path.join(ROOT, "deploy/docker/Dockerfile")) as f:
         stages = re.findall(r"^FROM \S+ AS (\w+)", f.read(), re.M)
-    assert sorted(images["strategy"]["matrix"]["target"]) == sorted(set(stages) - {"build", "runtime"})
+    assert sorted(images["strategy"]["matrix"]["target"]) == sorted(set(stages) - {"build", "tools", "runtime"})
     push = "\n".join(s.get("run", "") for s in images["steps"])
     assert 'image="${registry}/chronicle-${TARGET}:${TAG}"' in push and "docker push" in push
     assert images["steps"][-1]["env"]["TAG"] == "${{ github.sha }}"
