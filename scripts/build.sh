@@ -8,7 +8,9 @@ targets=()
 if [ "${1:-}" = "--server-only" ]; then
   targets=(--target chronicle)
 fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# shellcheck source=scripts/compiler-cache.sh
+. scripts/compiler-cache.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_launcher[@]}"
 cmake --build build -j "$(nproc)" "${targets[@]}"
 # The dashboard: static files that `chronicle serve` hands out (found at build/../web/dist).
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)

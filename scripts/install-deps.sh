@@ -9,7 +9,7 @@ apt-get install -y -qq --no-install-recommends \
   libcurl4-openssl-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev \
   libtorrent-rasterbar-dev libpugixml-dev zlib1g-dev opentracker aria2 transmission-cli mktorrent \
   ffmpeg yt-dlp python3 python3-pytest python3-libtorrent python3-jsonschema procps curl iproute2 util-linux \
-  chromium fonts-dejavu-core clang clang-format clang-tidy libclang-rt-14-dev systemd shellcheck python3-yaml python3-venv unzip
+  chromium fonts-dejavu-core clang clang-format clang-tidy libclang-rt-14-dev systemd shellcheck python3-yaml python3-venv unzip ccache
 # Node.js and npm build the dashboard; install Debian's if the machine has none.
 command -v npm > /dev/null || apt-get install -y -qq --no-install-recommends nodejs npm
 # The AWS stand-ins the integration and e2e tests start: the aws CLI (Debian's) and moto_server, in

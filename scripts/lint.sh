@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Fails when a source file in src/ does not pass the checks in .clang-tidy. clang-tidy reads the
 # compile commands of the clang build (build-asan, configured by scripts/sanitize.sh): with GCC's,
-# clang does not see Boost.Asio's coroutine support.
+# clang does not see Boost.Asio's coroutine support. A file whose translation unit has not changed
+# since it last passed is not checked again (scripts/tidy_cached.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=build-asan
+build="build-asan"
 ./scripts/sanitize.sh --configure-only
 mapfile -t files < <(git ls-files 'src/*.cpp')
-run-clang-tidy -quiet -p "$build" -j "$(nproc)" "${files[@]}" \
-  > "$build/clang-tidy.log" 2>&1 || {
-  grep -E "(warning|error):" "$build/clang-tidy.log" | sort -u | head -100
+./scripts/tidy_cached.py "$build" "${files[@]}" > "$build/clang-tidy.log" || {
+  sort -u "$build/clang-tidy.log" | head -100
   echo "lint: clang-tidy found problems (all of them in $build/clang-tidy.log)" >&2
   exit 1
 }

@@ -20,9 +20,21 @@ CHRONICLE = os.environ.get("CHRONICLE_BIN", os.path.join(os.path.dirname(__file_
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a server a test is about to start. Tests run side by side, so not one the kernel
+    handed out (it hands the same ephemeral ports to outgoing connections and to the next caller):
+    a random one below the ephemeral range, checked free."""
+    import random
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_low = int(f.read().split()[0])
+    for _ in range(200):
+        port = random.randrange(min(10000, ephemeral_low // 2), ephemeral_low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_for(predicate, timeout, interval=0.2, what="condition"):
