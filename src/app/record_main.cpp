@@ -3,10 +3,15 @@
 #include "app/app.hpp"
 #include "backend/backend.hpp"
 #include "record/recorder.hpp"
+#include "sys/access.hpp"
 
 namespace chronicle::app {
 
 int run_record(const Config& config, const std::string& job_id) {
+  if (auto closed = sys::keep_data_dir_private(config.data_dir); !closed) {
+    spdlog::error("{}", closed.error().message);
+    return 1;
+  }
   setup_logging(config);
   auto backend = open_backend(config);
   if (!backend) {

@@ -4,11 +4,16 @@
 
 #include "app/app.hpp"
 #include "backend/backend.hpp"
+#include "sys/access.hpp"
 #include "torrent/seeder.hpp"
 
 namespace chronicle::app {
 
 int run_seed(const Config& config) {
+  if (auto closed = sys::keep_data_dir_private(config.data_dir); !closed) {
+    spdlog::error("{}", closed.error().message);
+    return 1;
+  }
   setup_logging(config);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

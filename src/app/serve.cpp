@@ -21,6 +21,7 @@
 #include "record/tools.hpp"
 #include "sys/access.hpp"
 #include "sys/disk.hpp"
+#include "sys/http_fetch.hpp"
 #include "sys/process.hpp"
 #include "sys/resolve.hpp"
 #include "torrent/seeder.hpp"
@@ -51,6 +52,10 @@ fs::path find_web_root(const Config& config) {
 }  // namespace
 
 int run_serve(Config config, const std::optional<fs::path>& config_file) {
+  if (auto closed = sys::keep_data_dir_private(config.data_dir); !closed) {
+    spdlog::error("cannot start: {}", closed.error().message);
+    return 1;
+  }
   setup_logging(config);
   config.web_root = find_web_root(config);
   std::error_code ec;
@@ -106,6 +111,11 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   }
   const auto tool_warnings = record::tool_warnings(tools, std::chrono::system_clock::now());
   for (const auto& w : tool_warnings) spdlog::warn("{}", w);
+  for (const auto& name : sys::ignored_proxy_variables())
+    spdlog::warn(
+        "{} is set and ignored: chronicle connects only to addresses it has checked, and a proxy would "
+        "resolve names itself (yt-dlp and ffmpeg go through chronicle's egress guard)",
+        name);
 
   signal(SIGPIPE, SIG_IGN);
 
@@ -149,7 +159,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
   });
   if (backend->channels) {
     channels.emplace(*backend->channels, *backend->store, service, config.url_policy(), resolver,
-                     ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s},
+                     ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s, config.max_channels},
                      [&config](const std::string& url) { return record::check_live(config, url); });
     router.set_channels(&*channels);
   }

@@ -59,14 +59,43 @@ void apply_fields(Channel& c, const ChannelRequest& r) {
 
 }  // namespace
 
+namespace {
+
+// One stream, one channel: the same URL written another way (scheme or host in capitals, the
+// default port spelt out, an empty path, a fragment, which never reaches the server) names the
+// same channel, so it is stored one way. A URL with a login in it is kept as written.
+std::string canonical_channel_url(const std::string& written, const ParsedUrl& u) {
+  const auto authority_end = written.find_first_of("/?#", written.find("://") + 3);
+  if (written.substr(0, authority_end).find('@') != std::string::npos) return written;
+  std::string out = u.scheme + "://" + (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host);
+  const bool default_port =
+      u.port && ((u.scheme == "http" && *u.port == 80) || (u.scheme == "https" && *u.port == 443) ||
+                 ((u.scheme == "rtmp") && *u.port == 1935) || (u.scheme == "rtmps" && *u.port == 443));
+  if (u.port && !default_port) out += ":" + std::to_string(*u.port);
+  std::string rest = u.rest.substr(0, u.rest.find('#'));
+  if (rest.empty() || rest.front() == '?') rest.insert(0, "/");
+  return out + rest;
+}
+
+}  // namespace
+
 Result<Channel> ChannelService::add(const ChannelRequest& request) {
   if (!request.url) return make_error("invalid_body", "field 'url' is required");
   if (auto bad = check_fields(request, settings_); !bad) return bad.error();
   auto url = check_url(*request.url, policy_, resolver_);
   if (!url) return url.error();
+  // Checked before adding; two adds racing at the limit may both pass, which a cap allows.
+  if (auto all = channels_.list(); !all) {
+    return all.error();
+  } else if (all->size() >= static_cast<std::size_t>(settings_.max_channels)) {
+    return Error{"limit_reached",
+                 "there are already " + std::to_string(all->size()) + " channels, the most max_channels (" +
+                     "CHRONICLE_MAX_CHANNELS) allows; remove one or raise the setting",
+                 ErrorKind::conflict};
+  }
   Channel c;
   c.id = new_job_id();
-  c.url = *request.url;
+  c.url = canonical_channel_url(*request.url, *url);
   c.poll_interval_s = settings_.default_interval_s;
   apply_fields(c, request);
   if (c.name.empty()) c.name = url->host;

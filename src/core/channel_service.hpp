@@ -26,6 +26,7 @@ struct ChannelRequest {
 struct ChannelSettings {
   double default_interval_s = 60;
   double min_interval_s = 10;
+  int max_channels = 1000;
 };
 
 // What the checks did, for /metrics.

@@ -80,6 +80,9 @@ struct Config {
   double channel_poll_interval_s = 60;      // a channel's default interval between checks
   double channel_min_poll_interval_s = 10;  // the shortest interval a channel may ask for
   int channel_check_concurrency = 4;        // channel checks side by side
+  int max_channels = 1000;                  // channels kept at once
+  int max_webhooks = 100;                   // webhooks kept at once
+  int max_pending_tests = 10;               // test deliveries one webhook may have waiting
   double live_check_max_interval_s = 60;    // a waiting job is checked at least this often
   double upcoming_wait_s = 3600;            // a stream announced for later is waited for this long past its start
 

@@ -44,10 +44,19 @@ Result<CookieSummary> parse_cookies(const std::string& text) {
       return make_error("invalid_cookies", "line " + std::to_string(number) +
                                                " is not a cookie: a Netscape cookies file has 7 tab-separated "
                                                "fields (domain, subdomains, path, secure, expiry, name, value)");
+    // Seconds since 1970 (0: a session cookie), the whole field, within the years RFC 3339 can
+    // write (up to 9999): listings show it as a date, and a time point past that overflows.
+    constexpr std::int64_t kLastSecondOf9999 = 253402300799;
     std::int64_t expiry = 0;
     const auto& e = fields[4];
-    if (std::from_chars(e.data(), e.data() + e.size(), expiry).ec != std::errc())
-      return make_error("invalid_cookies", "line " + std::to_string(number) + ": the expiry is not a number");
+    const auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), expiry);
+    if (ec == std::errc::result_out_of_range ||
+        (ec == std::errc() && end == e.data() + e.size() && expiry > kLastSecondOf9999))
+      return make_error("invalid_cookies", "line " + std::to_string(number) + ": the expiry " + e.substr(0, 40) +
+                                               " is after the year 9999");
+    if (ec != std::errc() || end != e.data() + e.size() || expiry < 0)
+      return make_error("invalid_cookies", "line " + std::to_string(number) + ": the expiry '" + e.substr(0, 40) +
+                                               "' is not a number of seconds since 1970");
     ++s.count;
     if (expiry > 0) {
       const TimePoint t{std::chrono::seconds(expiry)};

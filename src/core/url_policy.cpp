@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 namespace chronicle {
 namespace {
@@ -22,6 +24,41 @@ bool in_v4(const IpAddress& a, std::uint8_t b0, std::uint8_t b1, int prefix_bits
   return (addr & mask) == (net & mask);
 }
 
+// Blocks of the IANA special-purpose registries that are not globally reachable and are not
+// already named by a class above them (private, loopback, ...), with the registries' exceptions:
+// entries inside such a block that are globally reachable. Parsed once; checked after the classes.
+struct SpecialBlocks {
+  std::vector<Network> reserved;
+  std::vector<Network> global_exceptions;
+};
+
+const SpecialBlocks& special_blocks() {
+  static const SpecialBlocks blocks = [] {
+    SpecialBlocks b;
+    for (const char* text : {// IPv4: documentation (TEST-NET-1..3) and the deprecated 6to4 relay anycast.
+                             "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "192.88.99.0/24",
+                             // IPv6: IETF protocol assignments (Teredo, benchmarking, ORCHID...),
+                             // documentation (RFC 3849, RFC 9637).
+                             "2001::/23", "2001:db8::/32", "3fff::/20"})
+      b.reserved.push_back(*parse_network(text));
+    for (const char* text : {"192.0.0.9/32", "192.0.0.10/32",  // PCP, TURN (and DNS-SD SRP) anycast
+                             "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32", "2001:4:112::/48",
+                             "2001:20::/28", "2001:30::/28"})
+      b.global_exceptions.push_back(*parse_network(text));
+    return b;
+  }();
+  return blocks;
+}
+
+std::optional<AddressClass> special_purpose(const IpAddress& a) {
+  const auto& blocks = special_blocks();
+  for (const auto& n : blocks.global_exceptions)
+    if (n.contains(a)) return AddressClass::global;
+  for (const auto& n : blocks.reserved)
+    if (n.contains(a)) return AddressClass::reserved;
+  return std::nullopt;
+}
+
 AddressClass classify_v4(const IpAddress& a) {
   const auto& b = a.bytes;
   // Metadata services of AWS (EC2, ECS task), GCP/Azure (same address) and Alibaba.
@@ -35,6 +72,7 @@ AddressClass classify_v4(const IpAddress& a) {
     return AddressClass::private_network;
   if (in_v4(a, 169, 254, 16)) return AddressClass::link_local;
   if (in_v4(a, 224, 0, 4)) return AddressClass::multicast;
+  if (auto special = special_purpose(a)) return *special;
   if (in_v4(a, 240, 0, 4) || in_v4(a, 192, 0, 24) || in_v4(a, 198, 18, 15)) return AddressClass::reserved;
   return AddressClass::global;
 }
@@ -87,6 +125,10 @@ AddressClass classify(const IpAddress& a) {
   if ((b[0] & 0xfe) == 0xfc) return AddressClass::private_network;
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return AddressClass::link_local;
   if (b[0] == 0xff) return AddressClass::multicast;
+  // Global unicast is 2000::/3; the rest of the space is reserved or deprecated (fec0::/10
+  // site-local, 100::/64 discard-only, 5f00::/16 SRv6 SIDs, ...).
+  if ((b[0] & 0xe0) != 0x20) return AddressClass::reserved;
+  if (auto special = special_purpose(a)) return *special;
   return AddressClass::global;
 }
 

@@ -56,7 +56,13 @@ struct Delivery {
   std::string last_error;
 };
 
-nlohmann::json to_public_json(const Webhook& w);  // without the secret
+// A webhook's URL as it is shown after its creation: credentials masked as "***" wherever URLs
+// carry them: the userinfo, query parameters named like secrets (token, key, auth, sig, ...), and
+// the path where known receivers put their token (Discord's and Slack's webhook paths, Telegram's
+// /bot<token>). Only its creator sees the full URL, once, in the answer to the creation.
+std::string masked_url(const std::string& url);
+
+nlohmann::json to_public_json(const Webhook& w);  // without the secret, the URL masked
 nlohmann::json to_public_json(const Delivery& d);
 
 // What a webhook's receiver gets for an event about `subject` (a job or channel, as public JSON).

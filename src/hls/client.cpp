@@ -76,6 +76,8 @@ HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>()),
   impl_->headers = make_slist(lines);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, impl_->headers.get());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Never through http_proxy and its kind: a proxy resolves the name itself, past the pin.
+  curl_easy_setopt(c, CURLOPT_PROXY, "");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");

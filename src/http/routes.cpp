@@ -150,7 +150,7 @@ ResourcePath split_resource(std::string_view rest) {
   return {std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
 }
 
-std::map<std::string, std::string> parse_query(const std::string& query) {
+Result<std::map<std::string, std::string>> parse_query(const std::string& query) {
   std::map<std::string, std::string> out;
   std::stringstream ss(query);
   std::string pair;
@@ -159,7 +159,11 @@ std::map<std::string, std::string> parse_query(const std::string& query) {
     const auto eq = pair.find('=');
     auto k = percent_decode(pair.substr(0, eq));
     auto v = percent_decode(eq == std::string::npos ? "" : pair.substr(eq + 1));
-    if (k && v) out[*k] = *v;
+    if (!k || !v) {
+      const std::string name = k ? *k : pair.substr(0, std::min<std::size_t>(eq, 40));
+      return make_error("bad_request", "the query parameter '" + name + "' is not valid percent-encoding");
+    }
+    out[*k] = *v;
   }
   return out;
 }
@@ -359,8 +363,13 @@ std::variant<Router::Target, Reply> Router::admit(const Request& req) const {
   const auto qpos = target.find('?');
   auto path = percent_decode(target.substr(0, qpos));
   if (!path || path->empty() || path->front() != '/') return error_reply(400, "bad_request", "malformed request path");
-  const auto query =
-      qpos == std::string::npos ? std::map<std::string, std::string>{} : parse_query(target.substr(qpos + 1));
+  auto parsed_query = qpos == std::string::npos
+                          ? Result<std::map<std::string, std::string>>(std::map<std::string, std::string>{})
+                          : parse_query(target.substr(qpos + 1));
+  if (!parsed_query) return error_reply(400, "bad_request", parsed_query.error().message);
+  const auto query = std::move(*parsed_query);
+  // Two Host headers leave which site was meant to whoever reads them: refused, not guessed.
+  if (req.count(bhttp::field::host) > 1) return error_reply(400, "bad_request", "more than one Host header");
 
   if (guard_browsers_) {
     const std::string host = host_of(std::string(req[bhttp::field::host]));
@@ -374,14 +383,20 @@ std::variant<Router::Target, Reply> Router::admit(const Request& req) const {
       const std::string origin(req[bhttp::field::origin]);
       const auto scheme_end = origin.find("://");
       const std::string origin_authority = scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
-      const bool same_site = origin_authority == std::string(req[bhttp::field::host]);
-      // The dashboard's development server proxies from another port on the same machine.
-      const auto loopback = [](const std::string& h) {
-        auto ip = parse_ip_literal(h);
-        return h == "localhost" || (ip && classify(*ip) == AddressClass::loopback);
-      };
-      const bool local_dev = loopback(host_of(origin_authority)) && loopback(host);
-      if (!origin.empty() && !same_site && !local_dev)
+      // The dashboard's own origin, exactly: the Host it was served from, or the configured public
+      // URL (behind a reverse proxy that rewrites Host). Another port on this machine is another
+      // origin: any local program can serve a page there.
+      const std::string public_url = config_.public_url;
+      const auto public_scheme_end = public_url.find("://");
+      const std::string public_authority =
+          public_url.empty() || public_scheme_end == std::string::npos
+              ? ""
+              : public_url.substr(public_scheme_end + 3,
+                                  public_url.find('/', public_scheme_end + 3) - (public_scheme_end + 3));
+      const bool same_site = origin_authority == std::string(req[bhttp::field::host]) ||
+                             (!public_authority.empty() && origin.find("://") != std::string::npos &&
+                              origin == public_url.substr(0, public_scheme_end + 3) + public_authority);
+      if (!origin.empty() && !same_site)
         return error_reply(403, "cross_origin",
                            "pages of other sites cannot change jobs here (Origin: " + origin.substr(0, 200) + ")");
     }
@@ -555,6 +570,14 @@ Reply Router::submit(const Request& req) {
       return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
     return std::nullopt;
   };
+  // A misspelt field is refused, not ignored: the client would think it set something.
+  for (const auto& [key, value] : body.items())
+    if (key != "url" && key != "name" && key != "prefix" && key != "format" && key != "reconnect_window_s" &&
+        key != "wait_for_live_s" && key != "keep_ads" && key != "start")
+      return error_reply(400, "invalid_body",
+                         "unknown field '" + key.substr(0, 40) +
+                             "' (a job takes url, name, prefix, format, reconnect_window_s, wait_for_live_s, "
+                             "keep_ads, start)");
   for (auto [key, required] :
        {std::pair{"url", true}, std::pair{"name", false}, std::pair{"prefix", false}, std::pair{"format", false}})
     if (auto bad = text_field(key, required)) return *bad;

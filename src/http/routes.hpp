@@ -148,7 +148,9 @@ std::optional<std::string> percent_decode(const std::string& s);
 // `attachment` with an ASCII fallback name and the UTF-8 name as `filename*` (RFC 6266 / 5987),
 // with bidirectional-override characters removed so a name cannot disguise its extension.
 std::string content_disposition(const std::string& filename);
-std::map<std::string, std::string> parse_query(const std::string& query);
+// The query's parameters; an error naming the first one whose name or value is not valid
+// percent-encoding (a request is refused for it, not answered as if it had no such parameter).
+Result<std::map<std::string, std::string>> parse_query(const std::string& query);
 
 struct ByteRange {
   std::uint64_t first = 0;

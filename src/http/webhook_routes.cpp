@@ -69,11 +69,22 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
       if (!f) return error_reply(400, "invalid_body", "field 'format' is json, discord or ntfy");
       hook.format = *f;
     }
+    if (auto all = webhooks_->list(); !all) {
+      return error_reply(all.error());
+    } else if (all->size() >= static_cast<std::size_t>(config_.max_webhooks)) {
+      return error_reply(409, "limit_reached",
+                         "there are already " + std::to_string(all->size()) +
+                             " webhooks, the most max_webhooks (CHRONICLE_MAX_WEBHOOKS) allows; remove one or raise "
+                             "the setting");
+    }
     hook.id = new_job_id();
     hook.created_at = now();
     auto created = webhooks_->create(hook);
     if (!created) return error_reply(created.error());
-    Reply r = json_reply(201, to_public_json(*created));
+    // The full URL this once, to whoever created it; masked in every answer after.
+    auto shown = to_public_json(*created);
+    shown["url"] = created->url;
+    Reply r = json_reply(201, shown);
     r.headers.emplace_back("Location", std::string(kRoot) + "/" + created->id);
     return r;
   }
@@ -101,8 +112,23 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
   }
   if (action == "test") {
     if (m != bhttp::verb::post) return method_not_allowed("POST");
-    auto queued =
-        queue_delivery(*webhooks_, **hook, webhook_event::ping, new_job_id(), nlohmann::json{{"url", (*hook)->url}});
+    // Test pings wait behind each other for a receiver that is down: a few, not an unbounded pile.
+    const auto cap = static_cast<std::size_t>(config_.max_pending_tests);
+    auto recent = webhooks_->recent(id, 200);
+    if (!recent) return error_reply(recent.error());
+    const auto waiting = std::count_if(recent->begin(), recent->end(), [](const Delivery& d) {
+      return d.event == webhook_event::ping && d.state == DeliveryState::pending;
+    });
+    if (static_cast<std::size_t>(waiting) >= cap) {
+      Reply r = error_reply(429, "too_many_tests",
+                            std::to_string(waiting) +
+                                " test deliveries to this webhook are still waiting, the most max_pending_tests "
+                                "(CHRONICLE_MAX_PENDING_TESTS) allows; see its deliveries for why");
+      r.headers.emplace_back("Retry-After", "30");
+      return r;
+    }
+    auto queued = queue_delivery(*webhooks_, **hook, webhook_event::ping, new_job_id(),
+                                 nlohmann::json{{"url", masked_url((*hook)->url)}});
     if (!queued) return error_reply(queued.error());
     return json_reply(202, to_public_json(*queued));
   }

@@ -38,13 +38,11 @@ std::vector<const char*> events_of(const Job& job) {
 
 void Notifier::start(const std::stop_token& shutdown) {
   thread_ = std::jthread([this, shutdown](std::stop_token own) {
-    std::mutex m;
-    std::condition_variable_any cv;
     std::optional<TimePoint> pruned_at;
     while (!own.stop_requested() && !shutdown.stop_requested()) {
       if (auto followed = follow_jobs(); !followed)
         spdlog::warn("webhooks: cannot read the job feed: {}", followed.error().message);
-      send_due();
+      dispatch_due();
       // Ended deliveries are kept a while to be looked at, then forgotten: the outbox of a long
       // history stays small.
       if (!pruned_at || now() - *pruned_at >= std::chrono::hours(1)) {
@@ -54,8 +52,11 @@ void Notifier::start(const std::stop_token& shutdown) {
         else if (*pruned)
           spdlog::info("webhooks: forgot {} deliveries that ended more than 30 days ago", *pruned);
       }
-      std::unique_lock lock(m);
-      cv.wait_for(lock, shutdown, std::chrono::seconds(1), [&] { return own.stop_requested(); });
+      // Again in a second, or as soon as a sender is free for the next delivery of its webhook.
+      std::unique_lock lock(mu_);
+      const std::size_t seen = finished_;
+      changed_.wait_for(lock, shutdown, std::chrono::seconds(1),
+                        [&] { return own.stop_requested() || finished_ != seen; });
     }
   });
 }
@@ -63,8 +64,108 @@ void Notifier::start(const std::stop_token& shutdown) {
 void Notifier::stop() {
   if (thread_.joinable()) {
     thread_.request_stop();
+    changed_.notify_all();
     thread_.join();
   }
+  // An attempt in flight is cut short; its lease runs out and it is tried again later.
+  for (auto& s : senders_) s.request_stop();
+  changed_.notify_all();
+  senders_.clear();
+}
+
+std::size_t Notifier::dispatch_due() {
+  // Longer than an attempt can take (the POST's 10 s, resolving and connecting included).
+  constexpr auto kLease = std::chrono::minutes(2);
+  auto due = hooks_.due(now(), 500);
+  if (!due) {
+    spdlog::warn("webhooks: cannot read the outbox: {}", due.error().message);
+    return 0;
+  }
+  if (due->empty()) return 0;
+  // A receiver gets its deliveries in the order they were queued (job.recording before
+  // job.completed), also after an outage, when the later one may have been retried less.
+  std::stable_sort(due->begin(), due->end(),
+                   [](const Delivery& a, const Delivery& b) { return a.created_at < b.created_at; });
+  std::map<std::string, Webhook> by_id;
+  if (auto hooks = hooks_.list(); hooks)
+    for (auto& h : *hooks) by_id.emplace(h.id, std::move(h));
+  std::size_t handed = 0;
+  for (auto& d : *due) {
+    {
+      std::lock_guard lock(mu_);
+      if (busy_.size() >= kSenders) break;
+      if (busy_.count(d.webhook_id)) continue;  // one at a time per receiver
+      if (auto r = resting_.find(d.webhook_id); r != resting_.end() && now() < r->second) continue;
+    }
+    auto it = by_id.find(d.webhook_id);
+    if (it == by_id.end()) {
+      auto hook = hooks_.get(d.webhook_id);
+      if (!hook) continue;  // the store cannot say now: tried again on the next pass
+      if (!*hook) {
+        if (auto claimed = hooks_.claim(d, now() + kLease); claimed && *claimed) give_up(d, "the webhook was removed");
+        continue;
+      }
+      it = by_id.emplace(d.webhook_id, std::move(**hook)).first;
+    }
+    auto claimed = hooks_.claim(d, now() + kLease);
+    if (!claimed || !*claimed) continue;  // another sender has it, or the outbox is unreachable
+    {
+      std::lock_guard lock(mu_);
+      busy_.insert(d.webhook_id);
+      tasks_.push_back(Task{std::move(d), it->second});
+      if (senders_.empty())
+        for (std::size_t i = 0; i < kSenders; ++i)
+          senders_.emplace_back([this](const std::stop_token& stop) { sender(stop); });
+    }
+    changed_.notify_all();
+    ++handed;
+  }
+  return handed;
+}
+
+void Notifier::sender(const std::stop_token& stop) {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock lock(mu_);
+      if (!changed_.wait(lock, stop, [&] { return !tasks_.empty(); })) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    const std::string webhook_id = task.hook.id;
+    const bool accepted = deliver(std::move(task.delivery), task.hook, stop);
+    {
+      std::lock_guard lock(mu_);
+      busy_.erase(webhook_id);
+      accepted_ += accepted ? 1 : 0;
+      ++finished_;
+    }
+    changed_.notify_all();
+  }
+}
+
+std::size_t Notifier::send_due(TimePoint deadline) {
+  std::size_t before = 0;
+  {
+    std::lock_guard lock(mu_);
+    before = accepted_;
+  }
+  for (;;) {
+    const std::size_t handed = dispatch_due();
+    std::unique_lock lock(mu_);
+    if (handed == 0 && busy_.empty()) break;
+    if (now() >= deadline) {
+      // What is in flight finishes (each attempt has its timeout); nothing new starts.
+      changed_.wait(lock, [&] { return busy_.empty(); });
+      break;
+    }
+    // Until a sender is free again: its webhook's next delivery may be due.
+    const auto before_wait = busy_.size();
+    changed_.wait_until(lock, std::min(deadline, now() + std::chrono::seconds(1)),
+                        [&] { return busy_.size() < before_wait || (handed == 0 && busy_.empty()); });
+  }
+  std::lock_guard lock(mu_);
+  return accepted_ - before;
 }
 
 Result<bool> Notifier::queue_for(const Webhook& hook, const std::string& event, const std::string& key,
@@ -135,55 +236,13 @@ void Notifier::watch_channels(ChannelService& channels) {
   });
 }
 
-std::size_t Notifier::send_due(TimePoint deadline) {
-  // Longer than an attempt can take (the POST's 10 s, resolving and connecting included).
-  constexpr auto kLease = std::chrono::minutes(2);
-  std::size_t accepted = 0;
-  std::map<std::string, Webhook> by_id;
-  bool hooks_read = false;
-  for (int round = 0; round < 20 && now() < deadline; ++round) {
-    auto due = hooks_.due(now(), 50);
-    if (!due) {
-      spdlog::warn("webhooks: cannot read the outbox: {}", due.error().message);
-      break;
-    }
-    if (due->empty()) break;
-    if (!hooks_read) {
-      auto hooks = hooks_.list();
-      if (!hooks) break;
-      for (auto& h : *hooks) by_id.emplace(h.id, std::move(h));
-      hooks_read = true;
-    }
-    std::size_t taken = 0;
-    for (auto& d : *due) {
-      if (now() >= deadline) break;
-      auto claimed = hooks_.claim(d, now() + kLease);
-      if (!claimed || !*claimed) continue;  // another sender has it, or the outbox is unreachable
-      ++taken;
-      auto it = by_id.find(d.webhook_id);
-      if (it == by_id.end()) {
-        auto hook = hooks_.get(d.webhook_id);
-        if (!hook) continue;  // the store cannot say now: tried again once the lease is over
-        if (!*hook) {
-          give_up(d, "the webhook was removed");
-          continue;
-        }
-        it = by_id.emplace(d.webhook_id, std::move(**hook)).first;
-      }
-      accepted += deliver(d, it->second) ? 1 : 0;
-    }
-    if (taken == 0) break;
-  }
-  return accepted;
-}
-
 void Notifier::give_up(Delivery d, const std::string& why) {
   d.state = DeliveryState::failed;
   d.last_error = why;
   if (auto w = hooks_.update(d); !w) spdlog::warn("webhooks: cannot record delivery {}: {}", d.id, w.error().message);
 }
 
-bool Notifier::deliver(Delivery d, const Webhook& hook) {
+bool Notifier::deliver(Delivery d, const Webhook& hook, const std::stop_token& stop) {
   const auto at = now();
   const std::string timestamp =
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count());
@@ -195,7 +254,9 @@ bool Notifier::deliver(Delivery d, const Webhook& hook) {
                                                               {kTimestampHeader, timestamp}};
   for (auto& h : shape.headers) headers.push_back(h);
   if (!hook.secret.empty()) headers.emplace_back(kSignatureHeader, signature(hook.secret, timestamp, d.body));
-  auto answer = sys::post(hook.url, policy_, headers, d.body, std::chrono::seconds(10));
+  auto answer = sys::post(hook.url, policy_, headers, d.body, std::chrono::seconds(10), stop);
+  // Stopped mid-attempt: left as claimed, tried again once its lease is over.
+  if (!answer && answer.error().code == "cancelled") return false;
   ++d.attempts;
   if (answer && answer->status >= 200 && answer->status < 300) {
     d.state = DeliveryState::delivered;
@@ -207,6 +268,12 @@ bool Notifier::deliver(Delivery d, const Webhook& hook) {
     d.last_error = answer ? "HTTP " + std::to_string(answer->status) + (answer->body.empty() ? "" : ": ") +
                                 answer->body.substr(0, 200)
                           : answer.error().message;
+    // Errors name the URL; shown to every API reader, so with its credentials masked.
+    const std::string shown = masked_url(hook.url);
+    for (auto pos = d.last_error.find(hook.url); pos != std::string::npos; pos = d.last_error.find(hook.url, pos)) {
+      d.last_error.replace(pos, hook.url.size(), shown);
+      pos += shown.size();
+    }
     // A receiver on an address the policy refuses is not asked again.
     const bool refused = !answer && answer.error().code == "forbidden_address";
     if (refused || d.attempts >= kMaxDeliveryAttempts) {
@@ -216,6 +283,14 @@ bool Notifier::deliver(Delivery d, const Webhook& hook) {
     }
     spdlog::warn("webhook {}: delivery {} (attempt {}) failed: {}{}", hook.id, d.id, d.attempts, d.last_error,
                  d.state == DeliveryState::failed ? "; given up" : "");
+  }
+  {
+    // A receiver that failed rests until this delivery's next attempt; one that answered is awake.
+    std::lock_guard lock(mu_);
+    if (d.state == DeliveryState::pending)
+      resting_[hook.id] = d.next_attempt_at;
+    else
+      resting_.erase(hook.id);
   }
   if (auto w = hooks_.update(d); !w)
     spdlog::warn("webhook {}: cannot record delivery {}: {}", hook.id, d.id, w.error().message);

@@ -3,13 +3,23 @@
 // change feed, read from a cursor kept in the outbox's database, so events of changes made while
 // serve was down are still sent; each delivery is queued once (its id names the webhook, event and
 // subject) and retried with backoff until the receiver accepts it.
+// Deliveries go out side by side, one at a time per webhook: a receiver that is slow or gone holds
+// one sender for at most an attempt's timeout and delays only its own deliveries; after a failed
+// attempt its webhook rests until that delivery's next attempt, so its queue does not pay the
+// timeout once per delivery.
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "core/channel_service.hpp"
 #include "core/ports.hpp"
@@ -26,6 +36,9 @@ std::string signature(const std::string& secret, const std::string& timestamp, c
 
 class Notifier {
  public:
+  // Deliveries in flight at once (each to a different webhook).
+  static constexpr std::size_t kSenders = 32;
+
   Notifier(WebhookStore& hooks, JobStore& jobs, UrlPolicy policy)
       : hooks_(hooks), jobs_(jobs), policy_(std::move(policy)) {}
   ~Notifier() { stop(); }
@@ -40,18 +53,35 @@ class Notifier {
   // Queues channel.live for every session a check of `channels` finds live.
   void watch_channels(ChannelService& channels);
   // Sends the deliveries that are due, taking each with a lease first (see WebhookStore::claim),
-  // until none is due or `deadline` has passed; returns how many were accepted.
+  // until none can be started or `deadline` has passed, and waits for those in flight; returns how
+  // many were accepted. (The background loop of start() does the same without waiting.)
   std::size_t send_due(TimePoint deadline = TimePoint::max());
 
  private:
+  struct Task {
+    Delivery delivery;
+    Webhook hook;
+  };
   Result<bool> queue_for(const Webhook& hook, const std::string& event, const std::string& key,
                          const nlohmann::json& subject);
-  bool deliver(Delivery d, const Webhook& hook);
+  // Claims what is due and hands it to the senders; returns how many were handed over.
+  std::size_t dispatch_due();
+  void sender(const std::stop_token& stop);
+  bool deliver(Delivery d, const Webhook& hook, const std::stop_token& stop);
   void give_up(Delivery d, const std::string& why);
 
   WebhookStore& hooks_;
   JobStore& jobs_;
   UrlPolicy policy_;
+
+  std::mutex mu_;
+  std::condition_variable_any changed_;  // a task was queued, a sender finished, or stop
+  std::deque<Task> tasks_;
+  std::set<std::string> busy_;                // webhooks with a delivery queued or in flight
+  std::map<std::string, TimePoint> resting_;  // webhooks whose last attempt failed: not before
+  std::size_t accepted_ = 0;
+  std::size_t finished_ = 0;           // attempts ended, to wake the loop for the next of a webhook
+  std::vector<std::jthread> senders_;  // started with the first delivery
   std::jthread thread_;
 };
 

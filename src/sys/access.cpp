@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -83,6 +84,25 @@ bool LinkSigner::valid(const std::string& job_id, const std::string& what, const
   if (std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() >= expires) return false;
   const std::string expected = signature(job_id, what, exp);
   return sig.size() == expected.size() && CRYPTO_memcmp(sig.data(), expected.data(), sig.size()) == 0;
+}
+
+Result<Ok> keep_data_dir_private(const std::filesystem::path& data_dir) {
+  namespace fs = std::filesystem;
+  ::umask(077);
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return make_error("data_dir", "cannot create " + data_dir.string() + ": " + ec.message());
+  // Only what this user owns is changed: a directory shared on purpose by its owner stays as it is.
+  const auto make_private = [](const fs::path& p, mode_t mode) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || st.st_uid != ::geteuid() || S_ISLNK(st.st_mode)) return;
+    if ((st.st_mode & 077) != 0) ::chmod(p.c_str(), mode);
+  };
+  make_private(data_dir, 0700);
+  for (const char* dir : {"recordings", "work", "cookies", "logs", "seed"}) make_private(data_dir / dir, 0700);
+  for (const char* file : {"chronicle.db", "chronicle.db-wal", "chronicle.db-shm", "token", "serve.lock"})
+    make_private(data_dir / file, 0600);
+  return Ok{};
 }
 
 }  // namespace chronicle::sys

@@ -18,6 +18,14 @@ Result<std::string> read_token_file(const std::filesystem::path& file);
 // A new random token written to `file` with mode 0600 (the file must not exist yet).
 Result<std::string> create_token_file(const std::filesystem::path& file);
 
+// Everything chronicle keeps under `data_dir` is its own: the database with SQLite's WAL and SHM,
+// the token, cookies, keys, logs and recordings. Sets this process's umask to 077 (so that what it
+// and its tools create from here on is private, whatever umask it was started with), creates the
+// directory 0700 if it is missing, and makes private what an older chronicle left readable: the
+// directory and the directories and secrets in it (not every recording: the directory, 0700,
+// already closes them).
+Result<Ok> keep_data_dir_private(const std::filesystem::path& data_dir);
+
 class LinkSigner {
  public:
   // No signing (and no checking: every link is accepted) when `token` is empty.

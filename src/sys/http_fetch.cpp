@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include "sys/resolve.hpp"
@@ -56,6 +57,8 @@ Result<PinnedHandle> pinned_handle(const std::string& url, const UrlPolicy& poli
   }
   curl_easy_setopt(h.curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(h.curl.get(), CURLOPT_RESOLVE, h.pin.get());
+  // Never through http_proxy and its kind: a proxy resolves the name itself, past the check above.
+  curl_easy_setopt(h.curl.get(), CURLOPT_PROXY, "");
   curl_easy_setopt(h.curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h.curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h.curl.get(), CURLOPT_NOSIGNAL, 1L);
@@ -98,7 +101,7 @@ Result<std::string> fetch_text(const std::string& url, const UrlPolicy& policy, 
 
 Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
                         const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout, std::stop_token stop) {
   auto handle = pinned_handle(url, policy, "receivers");
   if (!handle) return handle.error();
   auto& curl = handle->curl;
@@ -124,7 +127,16 @@ Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
   curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
+  if (stop.stop_possible()) {
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &stop);
+    curl_easy_setopt(
+        curl.get(), CURLOPT_XFERINFOFUNCTION, +[](void* token, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+          return static_cast<std::stop_token*>(token)->stop_requested() ? 1 : 0;
+        });
+  }
   const CURLcode rc = curl_easy_perform(curl.get());
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return make_error("cancelled", "stopped before the receiver answered");
   // A long answer is cut, not an error: only its start is kept to show.
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.too_big))
     return make_error("http_error", std::string(curl_easy_strerror(rc)));
@@ -132,6 +144,15 @@ Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &answer.status);
   answer.body = std::move(sink.body);
   return answer;
+}
+
+std::vector<std::string> ignored_proxy_variables() {
+  std::vector<std::string> set;
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+    const char* value = std::getenv(name);
+    if (value && *value) set.emplace_back(name);
+  }
+  return set;
 }
 
 }  // namespace chronicle::sys

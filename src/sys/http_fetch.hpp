@@ -4,6 +4,7 @@
 // policy on the address it connects to, and the connection is pinned to that address.
 #include <chrono>
 #include <cstddef>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,8 +24,15 @@ struct PostAnswer {
 
 // POSTs `body` to `url` under the same rules (the address checked and pinned); redirects are not
 // followed: a webhook receiver answers where it was registered.
+// `stop` cuts the request short (error code "cancelled"): a shutdown does not wait for a receiver
+// that is slow to answer.
 Result<PostAnswer> post(const std::string& url, const UrlPolicy& policy,
                         const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
-                        std::chrono::milliseconds timeout);
+                        std::chrono::milliseconds timeout, std::stop_token stop = {});
+
+// The proxy variables (http_proxy, HTTPS_PROXY, ALL_PROXY, ...) set in this process's environment.
+// chronicle's own requests never use them (a proxy resolves names itself, past the address
+// check); serve says so at start when one is set.
+std::vector<std::string> ignored_proxy_variables();
 
 }  // namespace chronicle::sys

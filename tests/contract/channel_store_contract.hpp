@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "contract/race.hpp"
 #include "core/channel.hpp"
 #include "core/ids.hpp"
 
@@ -88,10 +89,7 @@ TYPED_TEST_P(ChannelStoreContract, OfTwoWritersOfOneVersionOneWins) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     if (*r) ++won;
   };
-  std::thread a([&] { write(*this->channels, "a"); });
-  std::thread b([&] { write(*other, "b"); });
-  a.join();
-  b.join();
+  race<TypeParam>({[&] { write(*this->channels, "a"); }, [&] { write(*other, "b"); }});
   EXPECT_EQ(won.load(), 1);
   EXPECT_EQ((*this->channels->get(first.id))->version, 2);
 }

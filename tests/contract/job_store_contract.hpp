@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "contract/jobs.hpp"
+#include "contract/race.hpp"
 #include "core/feed.hpp"
 
 namespace chronicle::contract {
@@ -98,9 +99,9 @@ TYPED_TEST_P(JobStoreContract, ConcurrentClaimsStartAJobOnce) {
   std::vector<std::unique_ptr<JobStore>> connections;
   for (int i = 0; i < 6; ++i) connections.push_back(this->backend.open());
   std::atomic<int> winners{0}, errors{0};
-  std::vector<std::thread> threads;
+  std::vector<std::function<void()>> claimers;
   for (auto& own : connections)
-    threads.emplace_back([&, store = own.get()] {
+    claimers.emplace_back([&, store = own.get()] {
       auto r = update_job(*store, created->job.id, [](Job& j) -> Result<Ok> {
         if (j.status != JobStatus::pending) return make_error("taken", "already claimed");
         return transition(j, JobStatus::starting, now());
@@ -110,7 +111,7 @@ TYPED_TEST_P(JobStoreContract, ConcurrentClaimsStartAJobOnce) {
       else if (r.error().code != "taken")
         ++errors;
     });
-  for (auto& t : threads) t.join();
+  race<TypeParam>(claimers);
   EXPECT_EQ(winners.load(), 1);
   EXPECT_EQ(errors.load(), 0);
 }

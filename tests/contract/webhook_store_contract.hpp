@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "contract/race.hpp"
 #include "core/ids.hpp"
 #include "core/webhook.hpp"
 
@@ -134,10 +135,7 @@ TYPED_TEST_P(WebhookStoreContract, OfTwoSendersClaimingOneDeliveryOneWins) {
     auto c = s.claim(d, now() + std::chrono::minutes(2));
     if (c.ok() && *c) ++wins;
   };
-  std::thread a([&] { take(store); });
-  std::thread b([&] { take(*other); });
-  a.join();
-  b.join();
+  race<TypeParam>({[&] { take(store); }, [&] { take(*other); }});
   EXPECT_EQ(wins.load(), 1);
 }
 

@@ -117,3 +117,41 @@ def test_two_thousand_event_stream_clients_all_receive_an_event():
         for s in socks:
             s.close()
         c.close()
+
+
+def test_what_chronicle_keeps_is_private_whatever_the_umask(sims, tmp_path):
+    """The database with SQLite's WAL and SHM, cookies, logs, work files and recordings: created 0600
+    in 0700 directories by a serve started with umask 000, in a data directory an older chronicle
+    left 0755 (closed at start). No other local user can read a webhook's secret or a login."""
+    from harness import SECRET
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    old = os.umask(0)
+    try:
+        c = Chronicle(data_dir=str(data))
+    finally:
+        os.umask(old)
+    try:
+        status, _ = c.api("POST", "/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "secret": SECRET})
+        assert status == 201
+        cookies = "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tlogin-secret\n"
+        status, answer = c.api("PUT", "/api/v1/cookies/127.0.0.1", {"cookies": cookies})
+        assert status in (200, 201), answer
+        sim = sims([("live", 3), ("end",)])
+        status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url, "name": "private"})
+        c.wait_status(job["id"], "completed", 60)
+        readable = []
+        for root, dirs, files in os.walk(data):
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                if root == str(data) and name.startswith("serve-") and name.endswith(".log"):
+                    continue  # the test harness's capture of serve's output, not chronicle's file
+                mode = os.lstat(path).st_mode
+                if not os.path.islink(path) and mode & 0o077:
+                    readable.append(f"{os.path.relpath(path, data)} {oct(mode & 0o777)}")
+        assert readable == [], readable
+        assert os.stat(data).st_mode & 0o777 == 0o700
+        assert os.path.exists(os.path.join(data, "chronicle.db-wal")), "the WAL is among what was checked"
+    finally:
+        c.close()

@@ -338,6 +338,13 @@ def test_pages_of_other_sites_cannot_use_the_api(chronicle):
         status, _, raw = chronicle.request(method, path, raw=body if method == "POST" else None,
                                            headers={"Origin": "https://evil.example"})
         assert status == 403 and json.loads(raw)["error"]["code"] == "cross_origin", (method, path, raw)
+    # Another port of this machine is another origin (any local program can serve a page there),
+    # text/plain bodies and the actions without a body included.
+    for origin in (f"http://127.0.0.1:{chronicle.port + 1}", "http://localhost:9999", "http://[::1]:9999", "null"):
+        for path in ("/api/v1/jobs/01M8AJWJ0MMK1J7VKJYMAJE2ZZ/stop", "/api/v1/channels/01M8AJWJ0MMK1J7VKJYMAJE2ZZ/check",
+                     "/api/v1/webhooks/01M8AJWJ0MMK1J7VKJYMAJE2ZZ/test"):
+            status, _, raw = chronicle.request("POST", path, headers={"Origin": origin, "Content-Type": "text/plain"})
+            assert status == 403 and json.loads(raw)["error"]["code"] == "cross_origin", (origin, path, raw)
     status, _, raw = chronicle.request("POST", "/api/v1/jobs", raw=json.dumps({"url": "-x"}).encode(),
                                        headers={"Origin": chronicle.base})
     assert status == 400, raw  # reached the API: refused for the URL, not for the origin
@@ -363,6 +370,19 @@ def test_allowed_host_names():
             status, _, _ = c.request("GET", "/api/v1/jobs", headers={"Host": host})
             assert status == 200, host
         assert c.request("GET", "/api/v1/jobs", headers={"Host": "evil.example"})[0] == 421
+    finally:
+        c.close()
+
+
+def test_behind_a_proxy_the_public_url_is_the_dashboards_origin():
+    c = Chronicle(env={"CHRONICLE_PUBLIC_URL": "https://rec.example.com"})
+    try:
+        body = json.dumps({"url": "-x"}).encode()
+        status, _, raw = c.request("POST", "/api/v1/jobs", raw=body, headers={"Origin": "https://rec.example.com"})
+        assert status == 400, raw  # reached the API: refused for the URL, not for the origin
+        for origin in ("http://rec.example.com", "https://rec.example.com:8443", "https://evil.example.com"):
+            status, _, raw = c.request("POST", "/api/v1/jobs", raw=body, headers={"Origin": origin})
+            assert status == 403 and json.loads(raw)["error"]["code"] == "cross_origin", (origin, raw)
     finally:
         c.close()
 
@@ -420,3 +440,32 @@ def test_a_stale_yt_dlp_is_reported_and_a_current_one_is_not(tmp_path):
         assert c.api("GET", "/api/v1/info")[1]["warnings"] == []
     finally:
         c.close()
+
+
+def test_ambiguous_or_misspelt_requests_are_refused_with_the_reason(chronicle):
+    import socket
+
+    def raw(text):
+        with socket.create_connection(("127.0.0.1", chronicle.port), timeout=10) as s:
+            s.sendall(text.encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            head, _, rest = answer.partition(b"\r\n\r\n")
+            length = int(next((ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")), b"0"))
+            while len(rest) < length:
+                rest += s.recv(4096)
+            return int(head.split()[1]), rest
+
+    host = f"127.0.0.1:{chronicle.port}"
+    status, body = raw(f"GET /api/v1/jobs HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+    assert status == 400 and b"more than one Host header" in body, body
+    status, _, body = chronicle.request("GET", "/api/v1/jobs?status=%zz")
+    assert status == 400 and b"'status' is not valid percent-encoding" in body, body
+    status, answer = chronicle.api("POST", "/api/v1/jobs", {"url": "https://example.com/live.m3u8", "nmae": "x"})
+    assert status == 400 and "unknown field 'nmae'" in answer["error"]["message"], answer
+    status, answer = chronicle.api("POST", "/api/v1/channels", {"url": "https://example.com/live", "every": 5})
+    assert status == 400 and "unknown field 'every'" in answer["error"]["message"], answer

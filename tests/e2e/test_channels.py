@@ -284,6 +284,14 @@ def test_channel_api_refuses_bad_input_with_the_contract_errors(page):
         assert status == 201, ch
         status, dup = post({"url": "http://93.184.216.34/live"})
         assert status == 409 and dup["error"]["code"] == "conflict" and ch["id"] in dup["error"]["message"]
+        # The same URL written another way is the same channel.
+        for same in ("HTTP://93.184.216.34/live", "http://93.184.216.34:80/live", "http://93.184.216.34/live#top"):
+            status, dup = post({"url": same})
+            assert status == 409 and ch["id"] in dup["error"]["message"], (same, dup)
+        status, bare = post({"url": "HTTP://93.184.216.34:80", "enabled": False})
+        assert status == 201 and bare["url"] == "http://93.184.216.34/", bare
+        assert post({"url": "http://93.184.216.34/"})[0] == 409
+        assert c.api("DELETE", f"/api/v1/channels/{bare['id']}")[0] == 200
 
         unknown = "01JAAAAAAAAAAAAAAAAAAAAAAA"
         for method, path in [("GET", f"/api/v1/channels/{unknown}"), ("DELETE", f"/api/v1/channels/{unknown}"),
@@ -319,5 +327,17 @@ def test_channel_api_refuses_bad_input_with_the_contract_errors(page):
         assert "removed" in c.cli("channel", "rm", other, check=True).stdout
         status, listing = c.api("GET", "/api/v1/channels")
         assert [x["id"] for x in listing["channels"]] == [ch["id"]]
+    finally:
+        c.close()
+
+
+def test_channels_are_capped():
+    c = Chronicle(env={"CHRONICLE_MAX_CHANNELS": "1"})
+    try:
+        status, _ = c.api("POST", "/api/v1/channels", {"url": "http://93.184.216.34/a", "enabled": False})
+        assert status == 201
+        status, answer = c.api("POST", "/api/v1/channels", {"url": "http://93.184.216.34/b", "enabled": False})
+        assert status == 409 and answer["error"]["code"] == "limit_reached", answer
+        assert "CHRONICLE_MAX_CHANNELS" in answer["error"]["message"]
     finally:
         c.close()

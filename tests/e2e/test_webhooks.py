@@ -99,6 +99,12 @@ def test_a_receiver_on_a_private_address_is_refused():
         status, answer = c.api("POST", "/api/v1/webhooks", {"url": receiver.url})
         assert status == 400 and answer["error"]["code"] == "forbidden_address", answer
         assert "127.0.0.1" in answer["error"]["message"]
+        # Nor on the reserved ranges of IANA's special-purpose registries (site-local IPv6 was
+        # once taken for global), documentation ranges included.
+        for url in ("http://[fec0::1]/hook", "http://[2001:db8::1]/hook", "http://192.0.2.10/hook",
+                    "http://[100::1]/hook", "http://[3fff::1]/hook"):
+            status, answer = c.api("POST", "/api/v1/webhooks", {"url": url})
+            assert status == 400 and answer["error"]["code"] == "forbidden_address", (url, answer)
     finally:
         c.close()
         receiver.close()
@@ -137,3 +143,157 @@ def test_the_cli_adds_lists_tests_shows_and_removes_webhooks(tmp_path):
     finally:
         c.close()
         receiver.close()
+
+
+def test_proxy_variables_in_serves_environment_are_ignored(sims):
+    """With http_proxy and its kind set, libcurl would hand chronicle's requests to the proxy, which
+    resolves names itself, past the address check (DNS rebinding again). chronicle's own requests
+    (webhook posts, playlists, segments) go straight to the addresses it checked; serve says so."""
+    import socket
+    import threading
+
+    asked = []
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen(16)
+
+    def serve_proxy():
+        while True:
+            try:
+                conn, _ = proxy.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    asked.append(conn.recv(4096).split(b"\r\n", 1)[0].decode(errors="replace"))
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve_proxy, daemon=True).start()
+    proxy_url = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+    receiver = Receiver()
+    c = Chronicle(env={name: proxy_url for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "all_proxy")})
+    try:
+        status, hook = c.api("POST", "/api/v1/webhooks", {"url": receiver.url, "secret": SECRET})
+        assert status == 201, hook
+        assert c.api("POST", f"/api/v1/webhooks/{hook['id']}/test")[0] == 202
+        sim = sims([("live", 3), ("end",)])
+        status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url, "name": "no proxy"})
+        assert status == 201, job
+        c.wait_status(job["id"], "completed", 60)
+        wait_for(lambda: len(receiver.events()) >= 3, 20, what="the ping and the job's deliveries")
+        assert asked == [], f"the proxy was asked: {asked}"
+        log = open(c.log.name, "rb").read().decode(errors="replace")
+        assert "http_proxy is set and ignored" in log and "all_proxy is set and ignored" in log
+    finally:
+        c.close()
+        receiver.close()
+        proxy.close()
+
+
+def test_credentials_in_a_webhook_url_are_shown_only_to_its_creator():
+    """A receiver's URL may carry a login (userinfo, a token parameter): the creation's answer shows
+    it whole, once; the listing, the webhook, the CLI and the delivery errors show it masked. The
+    deliveries still go to the full URL."""
+    receiver = Receiver()
+    c = Chronicle()
+    try:
+        full = receiver.url.replace("http://", "http://alice:hunter2@") + "?token=t0ps3cret&room=7"
+        status, created = c.api("POST", "/api/v1/webhooks", {"url": full})
+        assert status == 201 and created["url"] == full, created
+        masked = receiver.url.replace("http://", "http://***@") + "?token=***&room=7"
+        assert [h["url"] for h in c.api("GET", "/api/v1/webhooks")[1]["webhooks"]] == [masked]
+        assert c.api("GET", f"/api/v1/webhooks/{created['id']}")[1]["url"] == masked
+        listed = c.cli("webhook", "ls", check=True).stdout + c.cli("webhook", "show", created["id"], check=True).stdout
+        assert "hunter2" not in listed and "t0ps3cret" not in listed and masked in listed, listed
+        assert c.api("POST", f"/api/v1/webhooks/{created['id']}/test")[0] == 202
+        wait_for(lambda: receiver.got, 20, what="the test delivery, sent to the full URL")
+        headers, body = receiver.got[0]
+        assert headers["Authorization"].startswith("Basic ") and b"hunter2" not in body
+        # A receiver that fails: its error names the URL masked.
+        receiver.close()
+        status, dead = c.api("POST", "/api/v1/webhooks", {"url": full.replace("/hook", "/gone")})
+        c.api("POST", f"/api/v1/webhooks/{dead['id']}/test")
+        shown = wait_for(lambda: (lambda d: d if d and d[0]["last_error"] else None)(
+            c.api("GET", f"/api/v1/webhooks/{dead['id']}")[1]["deliveries"]), 30, what="a failed attempt")
+        assert "hunter2" not in json.dumps(shown) and "t0ps3cret" not in json.dumps(shown), shown
+    finally:
+        c.close()
+        receiver.close()
+
+
+class HungReceiver:
+    """Accepts connections and reads what is sent, but never answers: a receiver that hangs."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def test_a_hung_receiver_delays_only_itself():
+    """Six test pings to a receiver that never answers, then one to a healthy receiver: the healthy
+    one gets its ping within two seconds, not after the hung one's six timeouts; the hung one's
+    deliveries wait (one attempt at a time, then resting), and a shutdown does not wait for it."""
+    hung, healthy = HungReceiver(), Receiver()
+    c = Chronicle()
+    try:
+        _, slow_hook = c.api("POST", "/api/v1/webhooks", {"url": hung.url})
+        _, good_hook = c.api("POST", "/api/v1/webhooks", {"url": healthy.url, "secret": SECRET})
+        for _ in range(6):
+            assert c.api("POST", f"/api/v1/webhooks/{slow_hook['id']}/test")[0] == 202
+        time.sleep(0.5)  # the hung receiver's first attempt is in flight
+        t0 = time.monotonic()
+        assert c.api("POST", f"/api/v1/webhooks/{good_hook['id']}/test")[0] == 202
+        wait_for(lambda: healthy.got, 10, interval=0.05, what="the healthy receiver's ping")
+        took = time.monotonic() - t0
+        assert took < 2.0, f"the healthy receiver waited {took:.1f} s"
+        wait_for(lambda: hung.held, 5, what="the hung receiver's first attempt")
+        time.sleep(0.5)
+        assert len(hung.held) == 1, "the hung receiver is tried one delivery at a time"
+        t0 = time.monotonic()
+        c.stop_server()
+        assert time.monotonic() - t0 < 5, "shutdown cut the hung attempt short"
+    finally:
+        c.close()
+        hung.close()
+        healthy.close()
+
+
+def test_webhooks_and_their_waiting_test_deliveries_are_capped():
+    hung = HungReceiver()
+    c = Chronicle(env={"CHRONICLE_MAX_WEBHOOKS": "2", "CHRONICLE_MAX_PENDING_TESTS": "3"})
+    try:
+        ids = [c.api("POST", "/api/v1/webhooks", {"url": hung.url})[1]["id"] for _ in range(2)]
+        status, answer = c.api("POST", "/api/v1/webhooks", {"url": hung.url})
+        assert status == 409 and answer["error"]["code"] == "limit_reached", answer
+        assert "CHRONICLE_MAX_WEBHOOKS" in answer["error"]["message"]
+        assert [c.api("POST", f"/api/v1/webhooks/{ids[0]}/test")[0] for _ in range(3)] == [202, 202, 202]
+        status, answer = c.api("POST", f"/api/v1/webhooks/{ids[0]}/test")
+        assert status == 429 and "CHRONICLE_MAX_PENDING_TESTS" in answer["error"]["message"], answer
+        assert c.api("POST", f"/api/v1/webhooks/{ids[1]}/test")[0] == 202, "the cap is per webhook"
+        assert c.api("DELETE", f"/api/v1/webhooks/{ids[1]}")[0] == 200
+        assert c.api("POST", "/api/v1/webhooks", {"url": hung.url})[0] == 201
+    finally:
+        c.close()
+        hung.close()

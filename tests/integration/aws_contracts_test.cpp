@@ -24,6 +24,8 @@ std::string unique_tag() {
 }
 
 struct DynamoStores {
+  // moto, not DynamoDB: see contract/race.hpp.
+  static constexpr bool kSerialConditionalWrites = true;
   dynamodb::TableOptions options;
   DynamoStores() {
     options.table = "jobs-" + unique_tag();

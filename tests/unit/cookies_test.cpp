@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "blob/cookie_stores.hpp"
 #include "sys/sealed.hpp"
@@ -34,6 +37,30 @@ TEST(Cookies, TheFileIsReadAndSummarised) {
   auto none = parse_cookies("# Netscape HTTP Cookie File\nnot a cookie\n");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, "invalid_cookies");
+}
+
+TEST(Cookies, AnExpiryIsAWholeNumberOfSecondsUpToTheYear9999) {
+  const auto with_expiry = [](const std::string& e) {
+    return parse_cookies("example.com\tFALSE\t/\tFALSE\t" + e + "\tsession\tv\n");
+  };
+  auto last = with_expiry("253402300799");
+  ASSERT_TRUE(last.ok()) << last.error().message;
+  EXPECT_EQ(to_rfc3339(*last->expires_at), "9999-12-31T23:59:59.000Z");
+  EXPECT_FALSE(with_expiry("0")->expires_at.has_value()) << "0 is a session cookie";
+  for (const auto& [expiry, says] :
+       std::vector<std::pair<std::string, std::string>>{{"9223372036854775807", "after the year 9999"},
+                                                        {"9223372036854775808", "after the year 9999"},
+                                                        {"9223372036854775", "after the year 9999"},
+                                                        {"253402300800", "after the year 9999"},
+                                                        {"1x", "not a number of seconds"},
+                                                        {"-1", "not a number of seconds"},
+                                                        {"", "not a number of seconds"},
+                                                        {" 12", "not a number of seconds"}}) {
+    auto r = with_expiry(expiry);
+    ASSERT_FALSE(r.ok()) << expiry;
+    EXPECT_EQ(r.error().code, "invalid_cookies");
+    EXPECT_NE(r.error().message.find(says), std::string::npos) << expiry << ": " << r.error().message;
+  }
 }
 
 TEST(Cookies, AHostGetsItsOwnOrItsClosestParentDomain) {

@@ -35,10 +35,14 @@ TEST(Range, UnsatisfiableAndIgnored) {
 }
 
 TEST(Query, DecodesPercentAndPlus) {
-  auto q = parse_query("status=recording&cursor=01AB&name=a%20b+c&bad=%zz");
-  EXPECT_EQ(q["status"], "recording");
-  EXPECT_EQ(q["name"], "a b c");
-  EXPECT_FALSE(q.count("bad"));
+  auto q = parse_query("status=recording&cursor=01AB&name=a%20b+c");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ((*q)["status"], "recording");
+  EXPECT_EQ((*q)["name"], "a b c");
+  auto bad = parse_query("status=recording&bad=%zz");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'bad'"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(parse_query("q%4=1").ok());
   EXPECT_FALSE(percent_decode("%4"));
 }
 

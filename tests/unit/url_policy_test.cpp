@@ -162,3 +162,80 @@ TEST(CheckUrl, UnresolvableHostSaysSo) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "unresolvable_host");
 }
+
+// Every entry of IANA's IPv4 and IPv6 Special-Purpose Address Registries (and the deprecated
+// site-local fec0::/10 of the IPv6 Address Space registry), by an address inside it and whether the
+// registry calls it globally reachable. Entries the registry leaves "N/A" are those whose
+// addresses carry an IPv4 address (6to4, Teredo) or are deprecated: not global here.
+TEST(UrlPolicy, EveryEntryOfTheSpecialPurposeRegistriesIsClassifiedAsTheRegistrySays) {
+  const std::pair<const char*, bool> registry[] = {
+      // IPv4
+      {"0.0.0.0", false},
+      {"0.1.2.3", false},
+      {"10.0.0.0", false},
+      {"100.64.0.0", false},
+      {"127.0.0.0", false},
+      {"169.254.0.0", false},
+      {"172.16.0.0", false},
+      {"192.0.0.0", false},
+      {"192.0.0.8", false},
+      {"192.0.0.9", true},
+      {"192.0.0.10", true},
+      {"192.0.0.170", false},
+      {"192.0.0.171", false},
+      {"192.0.2.0", false},
+      {"192.0.2.255", false},
+      {"192.31.196.0", true},
+      {"192.52.193.0", true},
+      {"192.88.99.1", false},
+      {"192.168.0.0", false},
+      {"192.175.48.0", true},
+      {"198.18.0.0", false},
+      {"198.19.255.255", false},
+      {"198.51.100.0", false},
+      {"203.0.113.0", false},
+      {"240.0.0.0", false},
+      {"255.255.255.255", false},
+      // IPv6
+      {"::1", false},
+      {"::", false},
+      {"::ffff:0:0", false},
+      {"64:ff9b::808:808", true},
+      {"64:ff9b:1::", false},
+      {"100::", false},
+      {"100:0:0:1::", false},
+      {"2001::", false},
+      {"2001:0:4136:e378::1", false},
+      {"2001:1::1", true},
+      {"2001:1::2", true},
+      {"2001:1::3", true},
+      {"2001:2::", false},
+      {"2001:3::", true},
+      {"2001:4:112::", true},
+      {"2001:10::", false},
+      {"2001:20::", true},
+      {"2001:30::", true},
+      {"2001:db8::", false},
+      {"2001:db8:ffff::1", false},
+      {"2002:c000:0201::", false},
+      {"2620:4f:8000::", true},
+      {"3fff::", false},
+      {"3fff:fff::1", false},
+      {"5f00::", false},
+      {"fc00::", false},
+      {"fe80::", false},
+      {"fec0::", false},
+      {"fec0::1", false},
+      {"feff::1", false},
+      // and what is global stays global
+      {"8.8.8.8", true},
+      {"2606:4700::1111", true},
+      {"2001:4860::8888", true},
+      {"3fff:1000::1", true},
+  };
+  for (const auto& [address, global] : registry) {
+    auto ip = parse_ip_literal(address);
+    ASSERT_TRUE(ip) << address;
+    EXPECT_EQ(classify(*ip) == AddressClass::global, global) << address;
+  }
+}
