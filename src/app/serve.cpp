@@ -158,9 +158,10 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     return seeder ? seeder->stats(id) : std::nullopt;
   });
   if (backend->channels) {
-    channels.emplace(*backend->channels, *backend->store, service, config.url_policy(), resolver,
-                     ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s, config.max_channels},
-                     [&config](const std::string& url) { return record::check_live(config, url); });
+    channels.emplace(
+        *backend->channels, *backend->store, service, config.url_policy(), resolver,
+        ChannelSettings{config.channel_poll_interval_s, config.channel_min_poll_interval_s, config.max_channels},
+        [&config](const std::string& url) { return record::check_live(config, url); });
     router.set_channels(&*channels);
   }
   router.set_cookies(backend->cookies.get());
