@@ -96,9 +96,10 @@ std::string masked_url(const std::string& url) {
   std::string query = query_at == std::string::npos ? "" : before_fragment.substr(query_at + 1);
 
   // Discord: /api/webhooks/<id>/<token>; Slack: /services/<team>/<bot>/<token>; Telegram: /bot<token>/...
-  if ((host_is(host, "discord.com") || host_is(host, "discordapp.com")) && path.starts_with("/api/webhooks/"))
-    path = mask_segments_from(path, 3);
-  else if (host_is(host, "slack.com") && path.starts_with("/services/"))
+  const bool discord =
+      (host_is(host, "discord.com") || host_is(host, "discordapp.com")) && path.starts_with("/api/webhooks/");
+  const bool slack = host_is(host, "slack.com") && path.starts_with("/services/");
+  if (discord || slack)
     path = mask_segments_from(path, 3);
   else if (host == "api.telegram.org" && path.starts_with("/bot"))
     path = "/bot***" + path.substr(std::min(path.size(), path.find('/', 1)));
