@@ -1,5 +1,6 @@
 #include "backend/backend.hpp"
 
+#include "backend/sealed_webhooks.hpp"
 #include "blob/cookie_stores.hpp"
 #include "blob/fs/fs_object_store.hpp"
 #include "blob/s3/s3_object_store.hpp"
@@ -17,11 +18,17 @@ namespace chronicle {
 
 namespace {
 
+// The key (raw bytes) that seals cookies and webhook secrets; empty without one. validate() has
+// checked its form.
+std::string seal_key(const Config& config) {
+  if (config.cookies_key.empty()) return {};
+  auto key = sys::parse_seal_key(config.cookies_key);
+  return key ? *key : std::string();
+}
+
 std::unique_ptr<CookieStore> sealed_cookies(const Config& config, std::unique_ptr<CookieStore> store,
                                             bool key_required) {
-  // validate() has checked the key's form.
-  auto key = config.cookies_key.empty() ? Result<std::string>(std::string()) : sys::parse_seal_key(config.cookies_key);
-  return std::make_unique<blob::SealedCookieStore>(std::move(store), key ? *key : std::string(), key_required);
+  return std::make_unique<blob::SealedCookieStore>(std::move(store), seal_key(config), key_required);
 }
 
 // DynamoDB jobs, SQS FIFO queue, S3 objects; credentials, region and endpoint from AWS_*.
@@ -47,8 +54,10 @@ Result<Backend> open_aws(const Config& config) {
   b.objects = std::move(objects);
   b.channels = std::make_unique<dynamodb::DynamoChannelStore>(
       aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
-  b.webhooks = std::make_unique<dynamodb::DynamoWebhookStore>(
-      aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days});
+  b.webhooks = std::make_unique<SealedWebhookStore>(
+      std::make_unique<dynamodb::DynamoWebhookStore>(
+          aws::Client(settings), dynamodb::TableOptions{config.dynamodb_table, config.job_retention_days}),
+      seal_key(config));
   return b;
 }
 
@@ -71,7 +80,7 @@ Result<Backend> open_backend(const Config& config) {
   b.queue = std::move(queue.value());
   b.objects = std::make_unique<blob::FsObjectStore>(config.recordings_dir());
   b.channels = std::move(channels.value());
-  b.webhooks = std::move(webhooks.value());
+  b.webhooks = std::make_unique<SealedWebhookStore>(std::move(webhooks.value()), seal_key(config));
   b.cookies =
       sealed_cookies(config, std::make_unique<blob::FsCookieStore>(config.cookies_dir()), /*key_required=*/false);
   return b;

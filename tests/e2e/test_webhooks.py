@@ -2,6 +2,7 @@
 while it is down they wait in the outbox (also across a restart of serve) and arrive when it is
 back; Discord and ntfy get bodies of their own; a receiver on a forbidden address is refused."""
 import json
+import os
 import time
 
 from harness import SECRET, Chronicle, Receiver, verify, wait_for
@@ -297,3 +298,31 @@ def test_webhooks_and_their_waiting_test_deliveries_are_capped():
     finally:
         c.close()
         hung.close()
+
+
+def test_with_a_key_signing_secrets_are_sealed_at_rest():
+    """With CHRONICLE_COOKIES_KEY set, a webhook's signing secret is sealed in the database (and its
+    WAL): a copy of the files holds no usable secret; deliveries are still signed with it."""
+    import glob
+    receiver = Receiver()
+    key = "0f" * 32
+    c = Chronicle(env={"CHRONICLE_COOKIES_KEY": key})
+    try:
+        status, hook = c.api("POST", "/api/v1/webhooks", {"url": receiver.url, "secret": SECRET})
+        assert status == 201
+        assert c.api("POST", f"/api/v1/webhooks/{hook['id']}/test")[0] == 202
+        wait_for(lambda: receiver.got, 20, what="the signed test delivery")
+        verify(*receiver.got[0])
+        for path in glob.glob(os.path.join(c.data, "chronicle.db*")):
+            with open(path, "rb") as f:
+                assert SECRET.encode() not in f.read(), path
+        # Restarted with the key, the secret still signs.
+        c.stop_server()
+        c.start()
+        receiver.got.clear()
+        assert c.api("POST", f"/api/v1/webhooks/{hook['id']}/test")[0] == 202
+        wait_for(lambda: receiver.got, 20, what="a signed delivery after the restart")
+        verify(*receiver.got[0])
+    finally:
+        c.close()
+        receiver.close()
