@@ -1,5 +1,8 @@
 #include "egress/proxy.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -17,6 +20,8 @@
 #include <charconv>
 #include <mutex>
 #include <thread>
+
+#include "core/hex.hpp"
 
 namespace chronicle::egress {
 namespace asio = boost::asio;
@@ -95,6 +100,10 @@ struct Tunnel : std::enable_shared_from_this<Tunnel> {
 
 struct EgressProxy::Impl {
   UrlPolicy policy;
+  // The credential this proxy's own job's tools present (in the proxy URL they are given through
+  // their environment): any other local user's program that finds the port gets 407.
+  std::string password;
+  std::string expected_authorization;  // "Basic base64(chronicle:password)"
   std::function<void(const Refusal&)> on_refusal;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -234,6 +243,14 @@ struct EgressProxy::Impl {
     t->last_activity = Clock::now();
     const auto& request = parser.get();
     const std::string target(request.target());
+    const auto presented = request[bhttp::field::proxy_authorization];
+    if (presented.size() != expected_authorization.size() ||
+        CRYPTO_memcmp(presented.data(), expected_authorization.data(), presented.size()) != 0) {
+      co_await send(t,
+                    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"chronicle\"\r\n"
+                    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+      co_return;
+    }
 
     if (request.method() == bhttp::verb::connect) {
       const auto authority = parse_authority(target);
@@ -327,6 +344,15 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::start(UrlPolicy policy,
                                                         std::function<void(const Refusal&)> on_refusal) {
   auto impl = std::make_unique<Impl>();
   impl->policy = std::move(policy);
+  unsigned char random[16];
+  if (RAND_bytes(random, sizeof random) != 1)
+    return make_error("egress_unavailable", "no random bytes for a credential");
+  impl->password = to_hex(random, sizeof random);
+  const std::string user_password = "chronicle:" + impl->password;
+  std::string encoded(4 * ((user_password.size() + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                  reinterpret_cast<const unsigned char*>(user_password.data()), static_cast<int>(user_password.size()));
+  impl->expected_authorization = "Basic " + encoded;
   impl->on_refusal = std::move(on_refusal);
   boost::system::error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
@@ -341,7 +367,18 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::start(UrlPolicy policy,
   return std::unique_ptr<EgressProxy>(new EgressProxy(std::move(impl)));
 }
 
-std::string EgressProxy::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string EgressProxy::url() const {
+  return "http://chronicle:" + impl_->password + "@127.0.0.1:" + std::to_string(impl_->port);
+}
+
+std::vector<std::pair<std::string, std::string>> EgressProxy::environment() const { return proxy_environment(url()); }
+
+std::vector<std::pair<std::string, std::string>> proxy_environment(const std::string& url) {
+  // Every spelling tools read, and no exceptions: a NO_PROXY of the machine's would let a tool
+  // connect around the guard.
+  return {{"http_proxy", url}, {"https_proxy", url}, {"HTTP_PROXY", url}, {"HTTPS_PROXY", url},
+          {"all_proxy", url},  {"ALL_PROXY", url},   {"no_proxy", ""},    {"NO_PROXY", ""}};
+}
 
 std::optional<Refusal> EgressProxy::first_refusal() const {
   std::lock_guard lock(impl_->mutex);

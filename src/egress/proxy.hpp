@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 #include "core/url_policy.hpp"
@@ -41,7 +43,12 @@ class EgressProxy {
   static Result<std::unique_ptr<EgressProxy>> start(UrlPolicy policy,
                                                     std::function<void(const Refusal&)> on_refusal = {});
 
-  std::string url() const;  // http://127.0.0.1:PORT, for yt-dlp's --proxy
+  // http://chronicle:CREDENTIAL@127.0.0.1:PORT: a request without the credential gets 407. It is
+  // a secret of the job's: given to its tools in their environment (environment()) or on a pipe,
+  // never in a process's arguments, which every local user can read.
+  std::string url() const;
+  // http_proxy, https_proxy (and their other spellings) naming url(), and no_proxy emptied.
+  std::vector<std::pair<std::string, std::string>> environment() const;
   std::optional<Refusal> first_refusal() const;
   ProxyStats stats() const;
 
@@ -50,6 +57,10 @@ class EgressProxy {
   explicit EgressProxy(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The environment that points a tool at the proxy `url` (every spelling of http_proxy and
+// https_proxy, no_proxy emptied).
+std::vector<std::pair<std::string, std::string>> proxy_environment(const std::string& url);
 
 // "host:port" or "[v6]:port" of a CONNECT request.
 std::optional<std::pair<std::string, std::uint16_t>> parse_authority(const std::string& target);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "egress/proxy.hpp"
 #include "record/finalize.hpp"
 #include "record/progress.hpp"
 #include "sys/disk.hpp"
@@ -43,19 +44,13 @@ std::vector<std::string> hls_input_args(const Config& config, std::size_t live_s
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s,
-                                         const std::string& proxy_url, const std::string& cookies_file) {
+                                         const std::string& cookies_file) {
   const std::string selector = format_selector(job.format, config.ytdlp_format);
   std::vector<std::string> argv = {
       config.ytdlp,   "--ignore-config", "--no-playlist",         "--newline", "--no-colors",
       "--downloader", "ffmpeg",          "--hls-use-mpegts",      "-f",        selector,
       "--fixup",      "never",           "--merge-output-format", "mkv",       "-o",
       output_template};
-  if (!proxy_url.empty()) {
-    // yt-dlp hands the proxy on to the ffmpeg it runs (-http_proxy), which uses it for the
-    // playlist, every segment and key; https goes through as CONNECT.
-    argv.emplace_back("--proxy");
-    argv.push_back(proxy_url);
-  }
   if (!cookies_file.empty()) {
     argv.emplace_back("--cookies");
     argv.push_back(cookies_file);
@@ -123,7 +118,11 @@ AttemptResult run_attempt(const Config& config, const Job& job, const fs::path& 
   AttemptResult result;
   sys::SpawnOptions options;
   options.argv = downloader_argv(config, job, (work / part_template(part)).string(), live_start_index,
-                                 watch.target_duration_s, watch.proxy_url, watch.cookies_file);
+                                 watch.target_duration_s, watch.cookies_file);
+  // The egress guard, with its credential, in the environment (not in the arguments every user
+  // can read): yt-dlp uses it, and the ffmpeg it runs inherits it for the playlist, every segment
+  // and key; https goes through as CONNECT.
+  if (!watch.proxy_url.empty()) options.env = egress::proxy_environment(watch.proxy_url);
   options.cwd = work;
   options.new_process_group = true;
   options.capture_stdout = true;

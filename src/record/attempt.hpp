@@ -29,7 +29,7 @@ inline constexpr const char* kDownloaderProtocols = "http,https,tcp,tls,crypto,d
 
 std::vector<std::string> downloader_argv(const Config& config, const Job& job, const std::string& output_template,
                                          std::optional<std::size_t> live_start_index, double target_duration_s = 0,
-                                         const std::string& proxy_url = "", const std::string& cookies_file = "");
+                                         const std::string& cookies_file = "");
 
 // The output template of part `number` inside the work directory: "part-001.%(ext)s".
 std::string part_template(int number);

@@ -153,7 +153,9 @@ struct Extractor::Impl {
     nlohmann::json proxies = nlohmann::json::array();
     for (const auto& s : slots) proxies.push_back(s->proxy->url());
     sys::SpawnOptions o;
-    o.argv = {interpreter, "-c", kExtractorScript, proxies.dump(), default_format};
+    // The slots' proxy URLs carry their credentials: in the environment, not the arguments.
+    o.argv = {interpreter, "-c", kExtractorScript, default_format};
+    o.env = {{"CHRONICLE_EXTRACTOR_PROXIES", proxies.dump()}, {"no_proxy", ""}, {"NO_PROXY", ""}};
     o.pipe_stdin = true;
     o.capture_stdout = true;
     if (!log_file.empty()) o.output_file = log_file;  // the worker's stderr: Python tracebacks

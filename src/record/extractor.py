@@ -5,11 +5,11 @@
 # own work (about 4 ms for a live playlist). Requests run on threads, since extraction waits on
 # the network most of the time.
 #
-# The worker has a fixed number of slots, each with its own egress proxy (argv: a JSON list of
-# proxy URLs) and its own YoutubeDL objects, which are never shared between threads: chronicle
+# The worker has a fixed number of slots, each with its own egress proxy (a JSON list of proxy
+# URLs in $CHRONICLE_EXTRACTOR_PROXIES: they carry credentials) and its own YoutubeDL objects, which are never shared between threads: chronicle
 # gives a slot to one request at a time, so a refusal by a slot's proxy belongs to that request.
 #
-# argv: the proxies as JSON, the default format selector
+# argv: the default format selector
 # request:  {"id": 7, "slot": 0, "url": "...", "format": "bv*+ba/b"}
 # answer:   {"id": 7, "ok": true, "info": {...}}  or  {"id": 7, "ok": false, "error": "HTTP Error 404: ..."}
 # Ends when stdin closes (its parent is gone).
@@ -54,8 +54,8 @@ def _trim(entry, keys):
     return {k: entry[k] for k in keys if entry.get(k) is not None}
 
 
-_PROXIES = json.loads(sys.argv[1]) if len(sys.argv) > 1 else [None]
-_DEFAULT_FORMAT = sys.argv[2] if len(sys.argv) > 2 else "bestvideo*+bestaudio/best"
+_PROXIES = json.loads(os.environ.get("CHRONICLE_EXTRACTOR_PROXIES", "[null]"))
+_DEFAULT_FORMAT = sys.argv[1] if len(sys.argv) > 1 else "bestvideo*+bestaudio/best"
 _instances = {}  # (slot, format) -> YoutubeDL, used by one request at a time
 
 

@@ -48,9 +48,9 @@ Result<nlohmann::json> extract_once(const Config& config, const std::string& url
   auto proxy = egress::EgressProxy::start(config.url_policy());
   if (!proxy) return proxy.error();
   sys::SpawnOptions options;
+  // The proxy (with its credential) in the environment, not in the arguments every user can read.
+  options.env = proxy.value()->environment();
   options.argv = {config.ytdlp,
-                  "--proxy",
-                  proxy.value()->url(),
                   "--ignore-config",
                   "--no-playlist",
                   "--no-warnings",

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -95,8 +96,22 @@ class Guard : public ::testing::Test {
     proxy = std::move(started.value());
     const auto url = proxy->url();
     proxy_port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+    // http://chronicle:PASSWORD@127.0.0.1:PORT: the job's tools present it as Basic credentials.
+    const auto user_password = url.substr(7, url.rfind('@') - 7);
+    std::string encoded(4 * ((user_password.size() + 2) / 3), '\0');
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                    reinterpret_cast<const unsigned char*>(user_password.data()),
+                    static_cast<int>(user_password.size()));
+    credential = "Proxy-Authorization: Basic " + encoded + "\r\n";
   }
-  std::string ask(const std::string& request) {
+  // The request with the job's credential after its first line.
+  std::string with_credential(std::string request) const {
+    const auto line_end = request.find("\r\n");
+    if (line_end != std::string::npos) request.insert(line_end + 2, credential);
+    return request;
+  }
+  std::string ask(const std::string& request) { return ask_as_stranger(with_credential(request)); }
+  std::string ask_as_stranger(const std::string& request) {
     const int fd = connect_to(proxy_port);
     EXPECT_GE(fd, 0);
     send_all(fd, request);
@@ -108,6 +123,7 @@ class Guard : public ::testing::Test {
   Server forbidden{"127.0.0.3"};
   std::unique_ptr<egress::EgressProxy> proxy;
   std::uint16_t proxy_port = 0;
+  std::string credential;
   std::atomic<int> refusals{0};
 };
 
@@ -115,7 +131,7 @@ class Guard : public ::testing::Test {
 
 TEST_F(Guard, ConnectTunnelsToAnAllowedAddress) {
   const int fd = connect_to(proxy_port);
-  send_all(fd, "CONNECT 127.0.0.2:" + std::to_string(allowed.port) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  send_all(fd, with_credential("CONNECT 127.0.0.2:" + std::to_string(allowed.port) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
   char buf[256];
   const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
   ASSERT_GT(n, 0);
@@ -124,6 +140,22 @@ TEST_F(Guard, ConnectTunnelsToAnAllowedAddress) {
   EXPECT_EQ(read_until_closed(fd), "pong:ping-tls-bytes");
   ::close(fd);
   EXPECT_EQ(proxy->stats().refused, 0u);
+}
+
+TEST_F(Guard, OnlyTheJobsOwnToolsMayUseIt) {
+  // Another local user's program that finds the port: no credential, or a wrong one, gets 407
+  // before anything is resolved or connected.
+  const std::string connect = "CONNECT 127.0.0.2:" + std::to_string(allowed.port) + " HTTP/1.1\r\n";
+  const std::string get = "GET http://127.0.0.2:" + std::to_string(allowed.port) + "/x HTTP/1.1\r\n";
+  for (const auto& request :
+       {connect + "\r\n", get + "\r\n", connect + "Proxy-Authorization: Basic Y2hyb25pY2xlOndyb25n\r\n\r\n",
+        get + "Proxy-Authorization: " + credential.substr(21, credential.size() - 23) + "x\r\n\r\n"}) {
+    const auto answer = ask_as_stranger(request);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 407")) << answer;
+    EXPECT_NE(answer.find("Proxy-Authenticate: Basic"), std::string::npos) << answer;
+  }
+  EXPECT_EQ(allowed.accepted, 0);
+  EXPECT_EQ(proxy->url().find("@127.0.0.1:"), proxy->url().find('@')) << "the URL carries the credential";
 }
 
 TEST_F(Guard, ConnectToAForbiddenAddressIsRefusedBeforeAnyConnection) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "egress/proxy.hpp"
 #include "record/attempt.hpp"
 #include "record/progress.hpp"
 
@@ -56,7 +57,7 @@ TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
   Job job;
   job.url = "https://example.com/live.m3u8";
   job.protocol = "m3u8_native";
-  auto argv = downloader_argv(config, job, "/w/part-001.%(ext)s", 0, 0, "http://127.0.0.1:4321");
+  auto argv = downloader_argv(config, job, "/w/part-001.%(ext)s", 0, 0);
   ASSERT_GE(argv.size(), 3u);
   EXPECT_EQ(argv[argv.size() - 2], "--") << "the URL can never be read as an option";
   EXPECT_EQ(argv.back(), job.url);
@@ -65,7 +66,15 @@ TEST(DownloaderArgv, IsSafeAndFollowsLivePlaylists) {
     return std::any_of(argv.begin(), argv.end(), [&](const std::string& x) { return x.starts_with(a); });
   };
   EXPECT_TRUE(has("--hls-use-mpegts"));
-  EXPECT_TRUE(has("http://127.0.0.1:4321")) << "everything goes through the egress guard";
+  EXPECT_FALSE(has("--proxy")) << "the guard's URL holds its credential: given in the environment";
+  const auto env = egress::proxy_environment("http://chronicle:c@127.0.0.1:4321");
+  for (const char* name : {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"})
+    EXPECT_NE(std::find(env.begin(), env.end(),
+                        std::pair<std::string, std::string>{name, "http://chronicle:c@127.0.0.1:4321"}),
+              env.end())
+        << name << ": everything goes through the egress guard";
+  EXPECT_NE(std::find(env.begin(), env.end(), std::pair<std::string, std::string>{"no_proxy", ""}), env.end())
+      << "no exception the machine's NO_PROXY would make";
   EXPECT_TRUE(has("ffmpeg"));
   EXPECT_TRUE(
       has("ffmpeg_i:-protocol_whitelist http,https,tcp,tls,crypto,data,httpproxy -live_start_index 0 "
