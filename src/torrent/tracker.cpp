@@ -20,6 +20,10 @@ void TrackerSupervisor::start(std::stop_token shutdown) {
   on_shutdown_.emplace(std::move(shutdown), [this] { request_stop(); });
   std::error_code ec;
   std::filesystem::create_directories(work_dir(config_), ec);
+  // Started as root, opentracker chroots here and drops to "nobody", which must still enter it
+  // and read the access list, whatever chronicle's umask (077). Both hold only infohashes, which
+  // are public, and the data directory above stays 0700.
+  std::filesystem::permissions(work_dir(config_), std::filesystem::perms(0755), ec);
   sync_whitelist();
   thread_ = std::thread([this] { run(); });
   sync_thread_ = std::thread([this] {
@@ -71,6 +75,7 @@ void TrackerSupervisor::sync_whitelist() {
     for (const auto& h : hashes) out << h << "\n";
   }
   std::error_code ec;
+  std::filesystem::permissions(file.string() + ".tmp", std::filesystem::perms(0644), ec);  // see start()
   std::filesystem::rename(file.string() + ".tmp", file, ec);
   whitelisted_ = std::move(hashes);
   if (const int pid = pid_; pid > 0) ::kill(pid, SIGHUP);  // opentracker reloads its access list

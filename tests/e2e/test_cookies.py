@@ -62,7 +62,8 @@ def test_a_members_only_stream_records_once_its_cookies_are_uploaded(sims, tmp_p
         # Bad files and domains are refused with the reason; removal works.
         for domain, body, says in [("127.0.0.1", {"cookies": "not a cookie file"}, "7 tab-separated"),
                                    ("../etc", {"cookies": COOKIES_FILE}, "host name"),
-                                   ("example.com", {"file": "x"}, "field 'cookies'")]:
+                                   ("example.com", {"file": "x"}, "unknown field 'file'"),
+                                   ("example.com", {"cookies": COOKIES_FILE, "domain": "x"}, "unknown field 'domain'")]:
             status, answer = c.api("PUT", f"/api/v1/cookies/{domain}", body)
             assert status in (400, 404) and says in answer["error"]["message"], answer
         assert c.cli("cookies", "rm", "127.0.0.1").returncode == 0
