@@ -36,7 +36,10 @@ try {
     result = runs[1];
   }
   const lhr = result.lhr;
-  if (reportPath) fs.writeFileSync(reportPath, result.report);
+  if (reportPath) {
+    fs.mkdirSync(path.dirname(reportPath), { recursive: true });
+    fs.writeFileSync(reportPath, result.report);
+  }
   const scores = Object.fromEntries(Object.entries(lhr.categories).map(([k, c]) => [k, c.score]));
   const lost = Object.values(lhr.audits)
     .filter((a) => a.score !== null && a.score < 1 && a.scoreDisplayMode !== "informative" && a.scoreDisplayMode !== "manual")
