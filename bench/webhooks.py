@@ -14,7 +14,6 @@ import argparse
 import http.server
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,23 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../tests/e2e"))
-from harness import Chronicle  # noqa: E402
-
-
-def hung_receiver(held):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(256)
-
-    def accept():
-        while True:
-            try:
-                held.append(s.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return s, f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+from harness import Chronicle, HungReceiver  # noqa: E402
 
 
 def healthy_receiver(arrived):
@@ -62,14 +45,14 @@ def run(binary, hung, pings, seconds):
     os.environ["CHRONICLE_BIN"] = binary
     import harness
     harness.CHRONICLE = binary
-    held, arrived, sockets = [], {}, []
+    arrived, hung_receivers = {}, []
     httpd, good_url = healthy_receiver(arrived)
     c = Chronicle()
     try:
         for _ in range(hung):
-            s, url = hung_receiver(held)
-            sockets.append(s)
-            _, hook = c.api("POST", "/api/v1/webhooks", {"url": url})
+            receiver = HungReceiver()
+            hung_receivers.append(receiver)
+            _, hook = c.api("POST", "/api/v1/webhooks", {"url": receiver.url})
             for _ in range(pings):
                 c.api("POST", f"/api/v1/webhooks/{hook['id']}/test")
         _, good = c.api("POST", "/api/v1/webhooks", {"url": good_url})
@@ -94,14 +77,12 @@ def run(binary, hung, pings, seconds):
         return {"sent": len(sent), "arrived": len(latencies), "missing": missing,
                 "p50_s": round(p(0.5), 3), "p99_s": round(p(0.99), 3),
                 "max_s": round(latencies[-1], 3) if latencies else None,
-                "hung_connections": len(held), "shutdown_s": shutdown}
+                "hung_connections": sum(len(r.held) for r in hung_receivers), "shutdown_s": shutdown}
     finally:
         c.close()
         httpd.shutdown()
-        for s in sockets:
-            s.close()
-        for conn in held:
-            conn.close()
+        for r in hung_receivers:
+            r.close()
 
 
 def main():

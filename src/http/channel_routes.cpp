@@ -1,7 +1,3 @@
-#include <algorithm>
-#include <array>
-#include <string_view>
-
 #include "core/ids.hpp"
 #include "http/routes.hpp"
 
@@ -17,14 +13,9 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
     return error_reply(400, "invalid_body", std::string("field '") + key + "' must be " + type);
   };
   auto present = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
-  // A misspelt field is refused, not ignored: the client would think it set something.
-  static constexpr std::array<std::string_view, 7> kFields = {"url",    "name",    "prefix",         "name_format",
-                                                              "format", "enabled", "poll_interval_s"};
-  for (const auto& [key, value] : body.items())
-    if (std::find(kFields.begin(), kFields.end(), key) == kFields.end())
-      return error_reply(400, "invalid_body",
-                         "unknown field '" + key.substr(0, 40) +
-                             "' (a channel has url, name, prefix, name_format, format, enabled, poll_interval_s)");
+  if (auto refused = unknown_field(
+          body, {"url", "name", "prefix", "name_format", "format", "enabled", "poll_interval_s"}, "a channel"))
+    return *refused;
   for (auto [key, field] : {std::pair{"url", &r.url}, std::pair{"name", &r.name}, std::pair{"prefix", &r.prefix},
                             std::pair{"name_format", &r.name_format}, std::pair{"format", &r.format}}) {
     if (!present(key)) continue;

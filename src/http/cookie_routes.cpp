@@ -47,9 +47,7 @@ Reply Router::cookies_api(const Request& req, const std::string& path) {
     auto parsed = json_body(req);
     if (auto* refused = std::get_if<Reply>(&parsed)) return std::move(*refused);
     const auto& body = std::get<nlohmann::json>(parsed);
-    for (const auto& [key, value] : body.items())
-      if (key != "cookies")
-        return error_reply(400, "invalid_body", "unknown field '" + key.substr(0, 40) + "' (cookies take 'cookies')");
+    if (auto refused = unknown_field(body, {"cookies"}, "a domain's cookies")) return *refused;
     if (!body.contains("cookies") || !body["cookies"].is_string())
       return error_reply(400, "invalid_body",
                          "field 'cookies' is required: the text of a Netscape cookies file for " + *domain);

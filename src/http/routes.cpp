@@ -44,6 +44,18 @@ std::variant<nlohmann::json, Reply> json_body(const Request& req) {
   return body;
 }
 
+std::optional<Reply> unknown_field(const nlohmann::json& body, std::initializer_list<std::string_view> fields,
+                                   std::string_view what) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+    std::string known;
+    for (const auto f : fields) known.append(known.empty() ? "" : ", ").append(f);
+    return error_reply(400, "invalid_body",
+                       "unknown field '" + key.substr(0, 40) + "' (" + std::string(what) + " takes " + known + ")");
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 bool is_mutating(bhttp::verb v) {
@@ -570,14 +582,10 @@ Reply Router::submit(const Request& req) {
       return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
     return std::nullopt;
   };
-  // A misspelt field is refused, not ignored: the client would think it set something.
-  for (const auto& [key, value] : body.items())
-    if (key != "url" && key != "name" && key != "prefix" && key != "format" && key != "reconnect_window_s" &&
-        key != "wait_for_live_s" && key != "keep_ads" && key != "start")
-      return error_reply(400, "invalid_body",
-                         "unknown field '" + key.substr(0, 40) +
-                             "' (a job takes url, name, prefix, format, reconnect_window_s, wait_for_live_s, "
-                             "keep_ads, start)");
+  if (auto refused = unknown_field(
+          body, {"url", "name", "prefix", "format", "reconnect_window_s", "wait_for_live_s", "keep_ads", "start"},
+          "a job"))
+    return *refused;
   for (auto [key, required] :
        {std::pair{"url", true}, std::pair{"name", false}, std::pair{"prefix", false}, std::pair{"format", false}})
     if (auto bad = text_field(key, required)) return *bad;

@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -43,6 +45,11 @@ Reply method_not_allowed(const char* allowed);
 // or not an object). Only JSON: a form or text/plain body is what a page on another site can send
 // without asking.
 std::variant<nlohmann::json, Reply> json_body(const Request& request);
+// The reply refusing the first field of `body` that is not one of `fields` (a misspelt field is
+// refused, not ignored: the client would think it set something); nullopt when all are known.
+// `what` names the resource in the message ("a job").
+std::optional<Reply> unknown_field(const nlohmann::json& body, std::initializer_list<std::string_view> fields,
+                                   std::string_view what);
 // The reply for an adapter's or the service's error: the status its kind maps to (400, 404, 409,
 // 503 with Retry-After, 500), the code and the message.
 Reply error_reply(const Error& e);

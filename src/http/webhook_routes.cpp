@@ -33,10 +33,7 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
     auto parsed = json_body(req);
     if (auto* refused = std::get_if<Reply>(&parsed)) return std::move(*refused);
     const auto& body = std::get<nlohmann::json>(parsed);
-    for (const auto& [key, value] : body.items())
-      if (key != "url" && key != "events" && key != "secret" && key != "format")
-        return error_reply(400, "invalid_body",
-                           "unknown field '" + key.substr(0, 40) + "' (a webhook has url, events, secret, format)");
+    if (auto refused = unknown_field(body, {"url", "events", "secret", "format"}, "a webhook")) return *refused;
     if (!body.contains("url") || !body["url"].is_string())
       return error_reply(400, "invalid_body", "field 'url' is required: where the deliveries are POSTed");
     Webhook hook;

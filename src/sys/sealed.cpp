@@ -1,5 +1,7 @@
 #include "sys/sealed.hpp"
 
+#include "core/hex.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -20,13 +22,6 @@ using Cipher = std::unique_ptr<EVP_CIPHER_CTX, CipherFree>;
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Error cipher_error(const std::string& what) { return make_error(ErrorKind::internal, "crypto_error", what); }
 
 }  // namespace
@@ -34,14 +29,9 @@ Error cipher_error(const std::string& what) { return make_error(ErrorKind::inter
 Result<std::string> parse_seal_key(std::string_view hex) {
   if (hex.size() != kSealKeyBytes * 2)
     return make_error("invalid_config", "the key must be 64 hex digits (32 bytes, e.g. from `openssl rand -hex 32`)");
-  std::string key(kSealKeyBytes, '\0');
-  for (std::size_t i = 0; i < kSealKeyBytes; ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return make_error("invalid_config", "the key must be 64 hex digits");
-    key[i] = static_cast<char>(hi * 16 + lo);
-  }
-  return key;
+  auto key = from_hex(hex);
+  if (!key) return make_error("invalid_config", "the key must be 64 hex digits");
+  return *key;
 }
 
 bool is_sealed(std::string_view data) { return data.starts_with(kMagic); }

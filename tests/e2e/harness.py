@@ -388,6 +388,31 @@ class Receiver:
         self.httpd.server_close()
 
 
+class HungReceiver:
+    """Accepts connections and holds them without ever answering: a receiver that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
 def verify(headers, body):
     expected = "sha256=" + hmac.new(SECRET.encode(), headers["X-Chronicle-Timestamp"].encode() + b"." + body,
                                     hashlib.sha256).hexdigest()

@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-from harness import SECRET, Chronicle, Receiver, verify, wait_for
+from harness import SECRET, Chronicle, HungReceiver, Receiver, verify, wait_for
 
 
 def test_signed_deliveries_survive_a_receiver_outage_and_a_restart(sims):
@@ -225,33 +225,6 @@ def test_credentials_in_a_webhook_url_are_shown_only_to_its_creator():
     finally:
         c.close()
         receiver.close()
-
-
-class HungReceiver:
-    """Accepts connections and reads what is sent, but never answers: a receiver that hangs."""
-
-    def __init__(self):
-        import socket
-        import threading
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
-        self.held = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-
-    def close(self):
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
 
 
 def test_a_hung_receiver_delays_only_itself():
