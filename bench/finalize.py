@@ -4,12 +4,15 @@ same file, beside the seed system's sequential path (`cp` into the store, then `
 `transmission-create`) and beside `cat` (one read of the file).
 
 The recording is --seconds of 720p at --bitrate as MPEG-TS (10 s encoded by ffmpeg, then looped).
-chronicle is measured twice:
-- "MPEG-TS only" is the recorder before it wrote Matroska beside the MPEG-TS: the finalize remuxes.
-- "Matroska written while recording": ffmpeg wrote the Matroska beside the MPEG-TS as it
-  recorded (made here by ffmpeg before the clock starts, then `sync`ed, as a recording's older
-  pages are by the time it ends), so the finalize stores that file as it is.
-Warm page cache for all, best of --rounds.
+chronicle is measured on both of its recording paths:
+- "HLS journal": the segments as chronicle's HLS recorder journals them (written before the clock
+  starts, then `sync`ed, as a recording's older pages are by the time it ends), joined into
+  Matroska by chronicle's own remuxer;
+- "yt-dlp part": the file as yt-dlp's downloader leaves it (streams that are not HLS), joined by
+  ffmpeg's remux.
+Then both store it: SHA-256 and torrent pieces in one read, fsync, a link into the store, with
+ffprobe reading the duration beside it. Warm page cache for all, each path started after a `sync`
+(nothing of the path before it left to write back), best of --rounds.
 
     /usr/bin/python3 bench/finalize.py [--seconds 160] [--bitrate 20M] [--rounds 3]
 """
@@ -51,8 +54,6 @@ def main():
         ts = os.path.join(work, "rec.ts")
         run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(args.seconds // 10 - 1), "-i", ten, "-c", "copy",
              "-f", "mpegts", ts])
-        mkv = os.path.join(work, "rec.mkv")
-        run(["ffmpeg", "-v", "error", "-y", "-i", ts, "-c", "copy", "-f", "matroska", mkv])
         run(["sync"])
         size = os.path.getsize(ts)
         best = {}
@@ -66,6 +67,7 @@ def main():
             keep("cat (one read)", timed(["cat", ts]))
             store = os.path.join(work, "store")
             shutil.rmtree(store, ignore_errors=True)
+            run(["sync"])  # each path starts with nothing of the one before left to write back
             os.makedirs(store)
             copy = os.path.join(store, "rec.ts")
             t0 = time.monotonic()
@@ -73,10 +75,11 @@ def main():
             run(["sha256sum", copy])
             run(["transmission-create", "-o", os.path.join(store, "rec.torrent"), copy])
             keep("seed: cp + sha256sum + transmission-create", time.monotonic() - t0)
-            for name, extra in [("chronicle, MPEG-TS only (remux at the end)", []),
-                                ("chronicle, Matroska written while recording", [mkv])]:
+            for name, extra in [("chronicle, HLS journal (chronicle's remux)", ["--journal"]),
+                                ("chronicle, yt-dlp part (ffmpeg's remux)", [])]:
                 data = os.path.join(work, "data")
                 shutil.rmtree(data, ignore_errors=True)
+                run(["sync"])
                 out = subprocess.run([args.bench, ts, data] + extra, check=True, capture_output=True, text=True)
                 r = json.loads(out.stdout)
                 keep(name, r["total_s"], r)

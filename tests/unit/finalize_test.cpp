@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/config.hpp"
+#include "hls/journal.hpp"
 #include "record/finalize.hpp"
 #include "sys/process.hpp"
 #include "temp_dir.hpp"
@@ -64,4 +65,85 @@ TEST(JoinParts, SeveralPartsAreJoinedFromTheirTs) {
   ASSERT_TRUE(joined) << joined.error().message;
   EXPECT_EQ(joined->file, dir.path / "joined.mkv");
   EXPECT_GT(record::media_duration(config, joined->file).value_or(0), 0.9);
+}
+
+namespace {
+
+// A journal of one rendition: each file a run of the given extension.
+void journal_of(const fs::path& dir, const std::vector<fs::path>& runs, const std::string& extension) {
+  auto journal = hls::Journal::open(dir);
+  ASSERT_TRUE(journal) << journal.error().message;
+  std::int64_t sequence = 0;
+  for (const auto& run : runs) {
+    ASSERT_TRUE((*journal)->begin_run("main", extension, ""));
+    std::ifstream in(run, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    hls::JournalSegment s;
+    s.rendition = "main";
+    s.sequence = sequence++;
+    s.duration_s = 0.5;
+    s.uri_path = "/" + run.filename().string();
+    ASSERT_TRUE((*journal)->append(s, bytes));
+  }
+}
+
+std::string head_of(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string head(512, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return head;
+}
+
+}  // namespace
+
+TEST(JoinJournal, MpegTsRunsAreJoinedByChroniclesRemuxer) {
+  test_support::TempDir dir;
+  Config config;
+  make_media(dir.path / "a.ts", "mpegts");
+  make_media(dir.path / "b.ts", "mpegts");
+  journal_of(dir.path / "journal", {dir.path / "a.ts", dir.path / "b.ts"}, "ts");
+  auto joined = record::join_journal(config, dir.path);
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_EQ(joined->file, dir.path / "joined.mkv");
+  EXPECT_TRUE(joined->warnings.empty());
+  EXPECT_NE(head_of(joined->file).find("chronicle"), std::string::npos) << "written by chronicle's remuxer";
+  EXPECT_NEAR(record::media_duration(config, joined->file).value_or(0), 1.0, 0.1);
+}
+
+TEST(JoinJournal, WhatTheRemuxerDoesNotWriteIsJoinedByFfmpeg) {
+  test_support::TempDir dir;
+  Config config;
+  // MP2 audio: a stream type chronicle's remuxer leaves to ffmpeg.
+  sys::SpawnOptions o;
+  o.argv = {"ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine",
+            "-t",
+            "0.5",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "mp2",
+            "-f",
+            "mpegts",
+            (dir.path / "a.ts").string()};
+  auto run = sys::run_capture(o, std::chrono::seconds(60));
+  ASSERT_TRUE(run && run->status.code == 0);
+  journal_of(dir.path / "journal", {dir.path / "a.ts"}, "ts");
+  auto joined = record::join_journal(config, dir.path);
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_TRUE(joined->warnings.empty());
+  EXPECT_EQ(head_of(joined->file).find("chronicle"), std::string::npos) << "written by ffmpeg";
+  EXPECT_NE(head_of(joined->file).find("Lavf"), std::string::npos);
+  EXPECT_NEAR(record::media_duration(config, joined->file).value_or(0), 0.5, 0.1);
 }
