@@ -34,7 +34,7 @@ std::optional<std::string> write_journal(const fs::path& ts, const fs::path& dir
   auto& j = **opened;
   if (auto begun = j.begin_run("main", "ts", ""); !begun) return begun.error().message;
   std::ifstream in(ts, std::ios::binary);
-  std::string segment(188 * 11155, '\0');
+  std::string segment(std::size_t{188} * 11155, '\0');
   for (std::int64_t sequence = 0; in; ++sequence) {
     in.read(segment.data(), static_cast<std::streamsize>(segment.size()));
     const auto got = static_cast<std::size_t>(in.gcount());

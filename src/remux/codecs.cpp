@@ -161,11 +161,12 @@ std::optional<H264Config> h264_config(const std::uint8_t* sps, std::size_t sps_s
   if (r.bit() != 0)
     for (auto& c : crop) c = r.ue();
   if (!r.ok() || chroma_format > 3 || width_mbs > 1024 || height_units > 1024) return std::nullopt;
-  const std::uint32_t crop_x = chroma_format == 1 || chroma_format == 2 ? 2 : 1;
-  const std::uint32_t crop_y = (chroma_format == 1 ? 2 : 1) * (2 - frame_mbs_only);
-  const auto width = static_cast<std::int64_t>(width_mbs) * 16 - crop_x * (crop[0] + crop[1]);
-  const auto height =
-      static_cast<std::int64_t>(height_units) * 16 * (2 - frame_mbs_only) - crop_y * (crop[2] + crop[3]);
+  // In 64 bits: the cropping read from a stranger's SPS can be anything up to 2^32.
+  const std::int64_t crop_x = chroma_format == 1 || chroma_format == 2 ? 2 : 1;
+  const std::int64_t crop_y = std::int64_t{chroma_format == 1 ? 2 : 1} * (2 - std::int64_t{frame_mbs_only});
+  const std::int64_t width = std::int64_t{width_mbs} * 16 - crop_x * (std::int64_t{crop[0]} + crop[1]);
+  const std::int64_t height =
+      std::int64_t{height_units} * 16 * (2 - std::int64_t{frame_mbs_only}) - crop_y * (std::int64_t{crop[2]} + crop[3]);
   if (width <= 0 || height <= 0) return std::nullopt;
   H264Config config;
   config.width = static_cast<int>(width);

@@ -151,6 +151,7 @@ Result<std::vector<TrackInfo>> probe_tracks(const TsRendition& rendition) {
   if (found.empty()) return unsupported(first.filename().string() + " has no H.264 or AAC stream");
   if (!complete()) return unsupported(first.filename().string() + " does not give every stream's configuration");
   std::vector<TrackInfo> tracks;
+  tracks.reserve(found.size());
   for (auto& t : found) tracks.push_back(std::move(*t));
   return tracks;
 }

@@ -105,8 +105,8 @@ Result<std::unique_ptr<MatroskaWriter>> MatroskaWriter::create(const std::filesy
                                                                const std::vector<TrackInfo>& tracks) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return make_error("storage_error", "cannot create " + path.string() + ": " + std::strerror(errno));
-  std::vector<bool> video_tracks;
-  for (const auto& t : tracks) video_tracks.push_back(t.video);
+  std::vector<bool> video_tracks(tracks.size());
+  for (std::size_t i = 0; i < tracks.size(); ++i) video_tracks[i] = tracks[i].video;
   std::unique_ptr<MatroskaWriter> w(new MatroskaWriter(fd, path, std::move(video_tracks)));
   Bytes& b = w->out_;
 

@@ -60,7 +60,6 @@ class MatroskaWriter {
   bool cluster_open_ = false;
   std::size_t cluster_content_at_ = 0;  // in out_, which holds the open cluster whole
   std::int64_t cluster_ms_ = 0;
-  std::int64_t cluster_last_ms_ = 0;
   struct Cue {
     std::int64_t ms;
     int track;

@@ -183,7 +183,7 @@ TEST(Remux, WhatItCannotWriteIsRefusedBeforeAnythingIsWritten) {
   EXPECT_NE(mp2.error().message.find("stream type 0x03"), std::string::npos) << mp2.error().message;
   EXPECT_FALSE(fs::exists(dir.path / "a.mkv"));
 
-  std::ofstream(dir.path / "page.ts") << std::string(188 * 4, 'x');
+  std::ofstream(dir.path / "page.ts") << std::string(std::size_t{188} * 4, 'x');
   auto garbage = remux::join_ts_into_matroska({{{{dir.path / "page.ts", 1.0}}, false}}, dir.path / "b.mkv");
   ASSERT_FALSE(garbage);
   EXPECT_EQ(garbage.error().code, remux::kRemuxUnsupported);
