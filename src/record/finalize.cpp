@@ -308,6 +308,7 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   const auto& main_runs = by_rendition[order.front()];
   const std::string kept = main_runs.front().file.extension() == ".ts" ? "MPEG-TS" : "recorded";
   JoinedRecording joined;
+  std::optional<double> remuxed_duration;
   auto warning = remux_into_matroska(work_dir, total, kept, "joining the journal", [&](const fs::path& partial) {
     const auto started = std::chrono::steady_clock::now();
     auto fast = join_ts_runs(order, by_rendition, partial);
@@ -315,6 +316,7 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
       spdlog::info("joined {} ({}, {} tracks, {:.1f} s) by chronicle's remuxer in {:.2f} s", work_dir.string(),
                    human_bytes(total), fast->tracks, fast->duration_s,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      remuxed_duration = fast->duration_s;
       return Result<Ok>(Ok{});
     }
     if (fast.error().code != "not_ts")
@@ -342,6 +344,7 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   });
   if (!warning) {
     joined.file = work_dir / "joined.mkv";
+    joined.duration_s = remuxed_duration;
     return joined;
   }
   joined.warnings.push_back(*warning);
@@ -449,6 +452,10 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   if (config.torrent_enabled && size > 0)
     hasher.emplace(size, torrent::choose_piece_size(size), true, config.torrent_hybrid,
                    std::max(1u, std::thread::hardware_concurrency()));
+  // The file is whole: its pages go to disk while the read pass hashes them from the cache, so
+  // the fsync a local store needs costs no time of its own.
+  std::future<int> synced;
+  if (adopt) synced = std::async(std::launch::async, [&fd] { return ::fsync(fd.get()); });
   sys::Sha256 sha;
   std::vector<std::byte> own_buffer(hasher ? 0 : 4 << 20);
   std::uint64_t read_total = 0;
@@ -476,7 +483,7 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
   }
   ObjectInfo info;
   if (adopt) {
-    if (::fsync(fd.get()) != 0) return make_error("storage_error", "fsync " + file.string() + " failed");
+    if (synced.get() != 0) return make_error("storage_error", "fsync " + file.string() + " failed");
     // The store takes a second name of the file, so the work file itself stays until the job
     // records where its recording went.
     const fs::path staging = file.parent_path() / "storing.tmp";
@@ -557,12 +564,18 @@ Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, 
                                 ? fs::path("/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(held.get()))
                                 : joined->file;
   const fs::path poster = work / "poster.jpg";
+  // A few seconds in, past a black or slate opening frame; a third in for a short recording.
+  const auto poster_at = [](std::optional<double> duration) { return duration ? std::min(5.0, *duration / 3) : 0; };
+  // With the duration known from the join, the poster is taken beside ffprobe, not after it.
+  std::future<bool> early_poster;
+  if (joined->duration_s)
+    early_poster = std::async(std::launch::async,
+                              [&] { return write_poster(config, readable, poster_at(joined->duration_s), poster); });
   auto measured = std::async(std::launch::async, [&] {
     auto probe = probe_media(config, readable);
-    // A few seconds in, past a black or slate opening frame; a third in for a short recording.
-    const double at = probe.duration_s ? std::min(5.0, *probe.duration_s / 3) : 0;
     const bool has_video = probe.media && probe.media->height > 0;
-    return std::pair{probe, has_video && write_poster(config, readable, at, poster)};
+    if (early_poster.valid()) return std::pair{probe, early_poster.get() && has_video};
+    return std::pair{probe, has_video && write_poster(config, readable, poster_at(probe.duration_s), poster)};
   });
   auto stored = store_recording(config, objects, joined->file, key, job.id, job.title);
   auto [probe, has_poster] = measured.get();

@@ -39,6 +39,7 @@ bool has_recorded_media(const std::filesystem::path& work_dir);
 struct JoinedRecording {
   std::filesystem::path file;
   std::vector<std::string> warnings;
+  std::optional<double> duration_s;  // when the join measured it (chronicle's remuxer does)
 };
 
 // One playable file from all parts, in order, with continuous timestamps: a single part's
