@@ -26,10 +26,10 @@ import time
 _encoded = {}
 
 
-def encode_segments(seconds, size="640x360", rate=25, bitrate=None, directory=None, segment_s=1):
-    """`segment_s` segments of testsrc2 + a sine tone, encoded as fast as the machine goes. Cached
-    per process. Returns (directory, [durations])."""
-    key = (seconds, size, rate, bitrate, segment_s)
+def encode_segments(seconds, size="640x360", rate=25, bitrate=None, directory=None, segment_s=1, audio="aac"):
+    """`segment_s` segments of testsrc2 + a sine tone (`audio`: its ffmpeg encoder), encoded as
+    fast as the machine goes. Cached per process. Returns (directory, [durations])."""
+    key = (seconds, size, rate, bitrate, segment_s, audio)
     if key in _encoded and directory is None:
         return _encoded[key]
     out = directory or tempfile.mkdtemp(prefix="chronicle-sim-")
@@ -43,7 +43,7 @@ def encode_segments(seconds, size="640x360", rate=25, bitrate=None, directory=No
     subprocess.run(
         ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", source,
          "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds),
-         *video, "-c:a", "aac", "-f", "hls", "-hls_time", str(segment_s), "-hls_list_size", "0",
+         *video, "-c:a", audio, "-f", "hls", "-hls_time", str(segment_s), "-hls_list_size", "0",
          "-hls_segment_filename", os.path.join(out, "seg%05d.ts"), os.path.join(out, "all.m3u8")],
         check=True)
     with open(os.path.join(out, "all.m3u8")) as f:

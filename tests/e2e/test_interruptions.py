@@ -9,6 +9,7 @@ import time
 import pytest
 
 from harness import Chronicle, decodes_cleanly, ffprobe_duration, sha256_of, wait_for
+from hls_sim import encode_segments
 
 FAST = {"CHRONICLE_STALL_TIMEOUT": "4", "CHRONICLE_RECONNECT_WINDOW": "60"}
 
@@ -174,7 +175,8 @@ def test_recorder_killed_while_waiting_is_recovered_with_its_parts(chronicle, si
 
 
 def test_recorder_killed_during_the_join_is_finished_by_the_reaper(sims, tmp_path):
-    # An ffmpeg that takes its time joining, while a marker file exists.
+    # An ffmpeg that takes its time joining, while a marker file exists. The stream's audio is MP2,
+    # which chronicle's own remuxer leaves to ffmpeg: the join is ffmpeg's.
     tools = tmp_path / "bin"
     tools.mkdir()
     marker = tmp_path / "slow-join"
@@ -186,7 +188,8 @@ def test_recorder_killed_during_the_join_is_finished_by_the_reaper(sims, tmp_pat
     (tools / "ffprobe").symlink_to("/usr/bin/ffprobe")
     c = Chronicle(env={**FAST, "CHRONICLE_FFMPEG": str(tools / "ffmpeg")})
     try:
-        sim = sims([("live", 6), ("gone", 6), ("restart", True), ("live", 6), ("end",)], seconds=8)
+        sim = sims([("live", 6), ("gone", 6), ("restart", True), ("live", 6), ("end",)],
+                   segments=encode_segments(8, audio="mp2"))
         status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url})
         c.wait_status(job["id"], "uploading", 60)
         wait_for(lambda: os.path.exists(os.path.join(c.data, "work", job["id"], "journal", "main.ffconcat")), 10,
