@@ -6,6 +6,7 @@
 
 #include "app/app.hpp"
 #include "cli/commands.hpp"
+#include "cli/suggest.hpp"
 #include "cli/webhook_commands.hpp"
 #include "core/settings.hpp"
 #include "sys/access.hpp"
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
   using namespace chronicle;
   CLI::App app{"chronicle: record livestreams on demand, store them, share them over BitTorrent"};
   app.require_subcommand(1);
+  // --server and --token (and any option of a command above) may come anywhere on the line.
+  app.fallthrough();
   app.set_version_flag("--version", std::string("chronicle ") + app::kVersion);
 
   const char* env_server = std::getenv("CHRONICLE_SERVER");
@@ -156,11 +159,18 @@ int main(int argc, char** argv) {
   download->add_option("id", id, "job id")->required();
   download->add_flag("--torrent", torrent, "download the .torrent instead of the recording");
   download->add_option("-o,--output", output, "where to save it ('-' for stdout)");
+  bool force = false;
+  download->add_flag("--force", force, "replace the file if it exists");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Whatever CLI11 refused is a command to fix: exit 2, as the README's table says.
+    const auto typo = cli::typo_hint(app, std::vector<std::string>(argv + 1, argv + argc));
+    std::cerr << "chronicle: " << (typo ? *typo : std::string(e.what()));
+    std::cerr << "\nRun 'chronicle --help' for the commands, or 'chronicle COMMAND --help' for one.\n";
+    return 2;
   }
 
   if (config_cmd->parsed() && config_markdown) {
@@ -244,6 +254,6 @@ int main(int argc, char** argv) {
   if (pin->parsed()) return cli::cmd_pin(client, id, true, json);
   if (unpin->parsed()) return cli::cmd_pin(client, id, false, json);
   if (watch->parsed()) return cli::cmd_watch(client, id, json);
-  if (download->parsed()) return cli::cmd_download(client, id, torrent, output);
+  if (download->parsed()) return cli::cmd_download(client, id, torrent, output, force);
   return 1;
 }

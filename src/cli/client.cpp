@@ -83,15 +83,25 @@ Result<nlohmann::json> Client::call(const std::string& method, const std::string
   auto r = request(method, path, body);
   if (!r) return r.error();
   nlohmann::json parsed = nlohmann::json::parse(r->body, nullptr, false);
+  // chronicle answers JSON, its errors as {"error": {...}}: anything else came from another
+  // server, which --server (or $CHRONICLE_SERVER) points at by mistake.
+  const auto not_chronicle = [&] {
+    return make_error(ErrorKind::invalid, "not_chronicle",
+                      base_ + " answered HTTP " + std::to_string(r->status) +
+                          ", and not as chronicle answers: is --server (or $CHRONICLE_SERVER) a chronicle server?");
+  };
   if (r->status >= 200 && r->status < 300) {
-    if (parsed.is_discarded()) return make_error("bad_response", "the server answered with something that is not JSON");
+    if (parsed.is_discarded()) return not_chronicle();
     return parsed;
   }
   if (!parsed.is_discarded() && parsed.contains("error") && parsed["error"].is_object())
     return make_error(kind_for_status(r->status), parsed["error"].value("code", "error"),
                       parsed["error"].value("message", "request failed"));
-  return make_error(kind_for_status(r->status), "http_" + std::to_string(r->status),
-                    "the server answered HTTP " + std::to_string(r->status));
+  // A proxy in front of chronicle says these when chronicle is down or slow: try again later.
+  if (r->status == 502 || r->status == 503 || r->status == 504)
+    return make_error(ErrorKind::unavailable, "http_" + std::to_string(r->status),
+                      base_ + " answered HTTP " + std::to_string(r->status) + ": chronicle behind it is unreachable");
+  return not_chronicle();
 }
 
 Result<Ok> Client::follow_events(const std::string& path, const std::string& last_event_id,

@@ -133,12 +133,25 @@ class ProgressView {
 
 // Follows one job until it reaches a final status, redrawing its progress. Reconnects if the
 // event stream drops; reads the job again after each (re)connect so nothing is missed.
-Result<nlohmann::json> follow_job(Client& client, const std::string& id, ProgressView& view) {
+// What following a job to its end exits with: 0 only for `completed` (the README's table), and
+// the reason on stderr otherwise.
+int ended_code(const nlohmann::json& job) {
+  const std::string status = str(job, "status");
+  if (status == "completed") return 0;
+  std::cerr << "chronicle: job " << str(job, "id") << " ended " << status;
+  if (job.contains("error") && job["error"].is_object()) std::cerr << ": " << str(job["error"], "message");
+  std::cerr << "\n";
+  return 1;
+}
+
+Result<nlohmann::json> follow_job(Client& client, const std::string& given_id, ProgressView& view) {
   nlohmann::json job;
+  std::string id = given_id;  // the whole id once the server named it (the start of one is enough)
   for (int attempt = 0; attempt < 1000; ++attempt) {
     auto current = client.call("GET", "/api/v1/jobs/" + id);
     if (!current) return current.error();
     job = *current;
+    id = str(job, "id");
     view.show(job);
     if (terminal(str(job, "status"))) return job;
     std::string last_id;
@@ -231,13 +244,7 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
     std::cout << final_job->dump() << "\n";
   else
     print_job(*final_job);
-  const std::string status = str(*final_job, "status");
-  if (status == "completed") return 0;
-  std::cerr << "chronicle: job " << str(*final_job, "id") << " ended " << status;
-  if (final_job->contains("error") && (*final_job)["error"].is_object())
-    std::cerr << ": " << str((*final_job)["error"], "message");
-  std::cerr << "\n";
-  return 1;
+  return ended_code(*final_job);
 }
 
 int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
@@ -300,7 +307,7 @@ int cmd_watch(Client& client, const std::string& id, bool json) {
     view.done();
     if (!final_job) return fail(final_job.error());
     if (json) std::cout << final_job->dump() << "\n";
-    return 0;
+    return ended_code(*final_job);
   }
   // Every job: one line per change, until interrupted.
   std::string last_id;
@@ -329,7 +336,7 @@ int cmd_watch(Client& client, const std::string& id, bool json) {
   }
 }
 
-int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output) {
+int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output, bool force) {
   auto job = client.call("GET", "/api/v1/jobs/" + id);
   if (!job) return fail(job.error());
   std::string target = output;
@@ -341,6 +348,8 @@ int cmd_download(Client& client, const std::string& id, bool torrent, const std:
     else
       return fail("job " + id + " has no recording yet (status: " + str(*job, "status") + ")");
   }
+  if (target != "-" && !force && std::filesystem::exists(target))
+    return fail(target + " already exists; add --force to replace it");
   const std::string partial = target == "-" ? target : target + ".part";
   std::FILE* out = target == "-" ? stdout : std::fopen(partial.c_str(), "wb");
   if (!out) return fail("cannot write " + partial);

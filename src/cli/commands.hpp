@@ -23,7 +23,7 @@ int cmd_stop(Client& client, const std::string& id, bool json);
 int cmd_rm(Client& client, const std::string& id, bool json);
 int cmd_pin(Client& client, const std::string& id, bool pinned, bool json);
 int cmd_watch(Client& client, const std::string& id, bool json);
-int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output);
+int cmd_download(Client& client, const std::string& id, bool torrent, const std::string& output, bool force);
 
 struct ChannelOptions {
   std::string url, name, prefix, name_format, format;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <string_view>
 
 namespace chronicle {
 namespace {
@@ -46,6 +47,17 @@ std::string new_job_id() {
     hi >>= 5;
   }
   return out;
+}
+
+std::optional<std::string> id_prefix(const std::string& s) {
+  if (s.size() < 4 || s.size() > 26) return std::nullopt;
+  std::string upper;
+  for (char c : s) {
+    const char u = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    if (std::string_view(kAlphabet).find(u) == std::string_view::npos) return std::nullopt;
+    upper.push_back(u);
+  }
+  return upper;
 }
 
 bool looks_like_job_id(const std::string& s) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <string>
 
 namespace chronicle {
@@ -7,5 +8,8 @@ namespace chronicle {
 // sorts jobs by creation time and an id doubles as a pagination cursor.
 std::string new_job_id();
 bool looks_like_job_id(const std::string& s);
+// The start of an id as a person types it (4 to 26 of its characters, either case), upper-cased;
+// nullopt when it cannot be one.
+std::optional<std::string> id_prefix(const std::string& s);
 
 }  // namespace chronicle

@@ -61,6 +61,8 @@ class JobStore {
   // Atomically: returns the active job with the same URL if there is one, else inserts `job`.
   virtual Result<CreateOutcome> create_or_get_active(const Job& job) = 0;
   virtual Result<std::optional<Job>> get(const std::string& id) = 0;
+  // Up to `limit` ids that begin with `prefix` (people type the first characters of an id).
+  virtual Result<std::vector<std::string>> ids_starting_with(const std::string& prefix, std::size_t limit) = 0;
   virtual Result<JobPage> list(const ListQuery& query) = 0;
   // Compare-and-set: writes `job` only if the stored version equals job.version, then bumps
   // job.version. Returns false (and writes nothing) when someone else wrote first.

@@ -69,6 +69,19 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   return outcome;
 }
 
+Result<std::string> JobService::resolve_id(const std::string& id_or_prefix) {
+  if (looks_like_job_id(id_or_prefix)) return id_or_prefix;
+  const auto prefix = id_prefix(id_or_prefix);
+  if (!prefix) return make_error("not_found", "no job with id '" + id_or_prefix.substr(0, 64) + "'");
+  auto ids = store_.ids_starting_with(*prefix, 2);
+  if (!ids) return ids.error();
+  if (ids->empty()) return make_error("not_found", "no job's id begins with '" + *prefix + "'");
+  if (ids->size() > 1)
+    return make_error("ambiguous_id", "'" + *prefix + "' begins more than one job's id (" + (*ids)[0] + ", " +
+                                          (*ids)[1] + "): give more of it");
+  return ids->front();
+}
+
 Result<Job> JobService::get(const std::string& id) {
   auto job = store_.get(id);
   if (!job) return job.error();

@@ -58,6 +58,9 @@ class JobService {
   // 201-worthy (created) or the existing active job for the same URL.
   Result<CreateOutcome> submit(const SubmitRequest& request);
   Result<Job> get(const std::string& id);
+  // The job's whole id from the start of it (what `chronicle watch` prints is enough): not_found
+  // when no job's id begins so, ambiguous_id when several do.
+  Result<std::string> resolve_id(const std::string& id_or_prefix);
   Result<JobPage> list(const ListQuery& query);
   // Changes with every write of any job (JobStore::change_token): read it before a read to know
   // how long what was read stays current.

@@ -523,8 +523,11 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
   if (path == "/api/v1/cookies" || path.starts_with("/api/v1/cookies/")) return cookies_api(req, path);
   constexpr std::string_view kJobs = "/api/v1/jobs/";
   if (path.starts_with(kJobs)) {
-    const auto [id, action] = split_resource(std::string_view(path).substr(kJobs.size()));
-    if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no job with id '" + id.substr(0, 64) + "'");
+    const auto [given, action] = split_resource(std::string_view(path).substr(kJobs.size()));
+    // The start of an id is enough, as long as no other job's id starts the same way.
+    const auto resolved = service_.resolve_id(given);
+    if (!resolved) return error_reply(resolved.error());
+    const std::string& id = *resolved;
     if (action.empty()) {
       if (read) {
         const auto token = service_.change_token();

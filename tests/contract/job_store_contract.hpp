@@ -377,7 +377,29 @@ TYPED_TEST_P(JobStoreContract, TheChangeTokenMovesWithEveryWrite) {
   EXPECT_NE(store.change_token(), t2);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(JobStoreContract, SameUrlWhileActiveIsOneJob, ReadsBackWhatWasWritten,
+TYPED_TEST_P(JobStoreContract, FindsIdsByTheirStart) {
+  auto& store = *this->connection;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto created = store.create_or_get_active(new_job("http://a/prefix/" + std::to_string(i)));
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    ids.push_back(created->job.id);
+  }
+  auto whole = store.ids_starting_with(ids[1], 5);
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  EXPECT_EQ(*whole, std::vector<std::string>{ids[1]});
+  // Made in one go, the three share their first characters (the time): a short start finds
+  // more than one, and at most as many as asked.
+  auto shared = store.ids_starting_with(ids[0].substr(0, 4), 2);
+  ASSERT_TRUE(shared.ok());
+  EXPECT_EQ(shared->size(), 2u);
+  for (const auto& id : *shared) EXPECT_TRUE(id.starts_with(ids[0].substr(0, 4)));
+  auto none = store.ids_starting_with("ZZZZZZ", 2);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+REGISTER_TYPED_TEST_SUITE_P(JobStoreContract, SameUrlWhileActiveIsOneJob, ReadsBackWhatWasWritten, FindsIdsByTheirStart,
                             CompareAndSetRefusesAStaleWriter, ConcurrentClaimsStartAJobOnce, HeartbeatsOnlyOnActiveJobs,
                             ListsNewestFirstByStatusWithACursor, ListsAChannelsJobsNewestFirstWithACursor,
                             SearchesNameTitleAndUrlInPagesNewestFirst, CountsOnlyTheStatusesAsked,

@@ -54,6 +54,15 @@ class MemoryJobStore final : public JobStore {
     write(stored, false);
     return CreateOutcome{stored, true};
   }
+  Result<std::vector<std::string>> ids_starting_with(const std::string& prefix, std::size_t limit) override {
+    std::lock_guard lock(t_->mutex);
+    std::vector<std::string> ids;
+    for (auto it = t_->jobs.lower_bound(prefix); it != t_->jobs.end() && ids.size() < limit; ++it) {
+      if (!it->first.starts_with(prefix)) break;
+      ids.push_back(it->first);
+    }
+    return ids;
+  }
   Result<std::optional<Job>> get(const std::string& id) override {
     std::lock_guard lock(t_->mutex);
     auto it = t_->jobs.find(id);

@@ -212,6 +212,22 @@ Result<CreateOutcome> DynamoJobStore::create_or_get_active(const Job& job) {
   return make_error("conflict", "the same URL is being submitted concurrently; try again");
 }
 
+Result<std::vector<std::string>> DynamoJobStore::ids_starting_with(const std::string& prefix, std::size_t limit) {
+  // The list index is keyed by id within one partition: a prefix is a key condition.
+  auto r = call("Query", {{"TableName", options_.table},
+                          {"IndexName", "list"},
+                          {"KeyConditionExpression", "list_pk = :k AND begins_with(id, :p)"},
+                          {"ExpressionAttributeValues", {{":k", S("job")}, {":p", S(prefix)}}},
+                          {"ProjectionExpression", "id"},
+                          {"Limit", limit}});
+  if (!r) return r.error();
+  std::vector<std::string> ids;
+  if (r->contains("Items"))
+    for (const auto& item : (*r)["Items"])
+      if (item.contains("id") && item["id"].contains("S")) ids.push_back(item["id"]["S"].get<std::string>());
+  return ids;
+}
+
 Result<std::optional<Job>> DynamoJobStore::get(const std::string& id) {
   auto r =
       call("GetItem", {{"TableName", options_.table}, {"Key", {{"pk", S("job#" + id)}}}, {"ConsistentRead", true}});

@@ -112,6 +112,18 @@ Result<CreateOutcome> SqliteJobStore::create_or_get_active(const Job& job) {
   return CreateOutcome{stored, true};
 }
 
+Result<std::vector<std::string>> SqliteJobStore::ids_starting_with(const std::string& prefix, std::size_t limit) {
+  std::lock_guard lock(db_->mutex());
+  // A range of the primary key: ids are upper-case letters and digits, all below '~'.
+  Stmt s(*db_, "SELECT id FROM jobs WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT ?2");
+  s.bind(1, prefix).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<std::string> ids;
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW) ids.push_back(s.text(0));
+  if (rc != SQLITE_DONE) return db_->error("find ids");
+  return ids;
+}
+
 Result<std::optional<Job>> SqliteJobStore::get(const std::string& id) {
   std::lock_guard lock(db_->mutex());
   Stmt s(*db_, "SELECT doc FROM jobs WHERE id = ?");

@@ -15,6 +15,7 @@ class SqliteJobStore final : public JobStore {
 
   Result<CreateOutcome> create_or_get_active(const Job& job) override;
   Result<std::optional<Job>> get(const std::string& id) override;
+  Result<std::vector<std::string>> ids_starting_with(const std::string& prefix, std::size_t limit) override;
   Result<JobPage> list(const ListQuery& query) override;
   Result<bool> replace_if_version(Job& job) override;
   Result<bool> remove(const std::string& id) override;

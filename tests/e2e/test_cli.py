@@ -1,0 +1,113 @@
+"""The CLI as a new user meets it: typos get a suggestion, --server goes anywhere on the line,
+a server that is not chronicle is named as such, the start of an id is enough, and every path
+exits with the code the README's table gives."""
+import http.server
+import os
+import subprocess
+import threading
+
+import pytest
+
+from harness import CHRONICLE, Chronicle
+
+
+class NotChronicle(http.server.BaseHTTPRequestHandler):
+    """A web server that is not chronicle: an HTML page for every request."""
+    status = 501
+
+    def do_GET(self):
+        body = b"<html><body>Not Implemented</body></html>"
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def other_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotChronicle)
+    server.status = 501
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def run(*args, env=None):
+    return subprocess.run([CHRONICLE, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_typos_are_refused_with_what_was_meant():
+    r = run("suibmit", "http://example.com/live.m3u8")
+    assert r.returncode == 2 and "'suibmit' is not a command; did you mean 'submit'?" in r.stderr, r.stderr
+    r = run("ls", "--jsn")
+    assert r.returncode == 2 and "'--jsn' is not an option of 'chronicle ls'; did you mean '--json'?" in r.stderr
+    r = run("channel", "sho", "x")
+    assert r.returncode == 2 and "did you mean 'show'?" in r.stderr
+    r = run("frobnicate")
+    assert r.returncode == 2 and "'frobnicate' is not a command" in r.stderr and "did you mean" not in r.stderr
+    r = run("show")
+    assert r.returncode == 2 and "id is required" in r.stderr
+    assert run("--help").returncode == 0 and run("--version").returncode == 0
+
+
+def test_server_and_token_go_anywhere_on_the_line(chronicle):
+    for args in (["--server", chronicle.base, "ls"], ["ls", "--server", chronicle.base],
+                 ["ls", "--json", "--server", chronicle.base, "--token", "unused"]):
+        r = run(*args, env={"CHRONICLE_SERVER": "http://127.0.0.1:9"})
+        assert r.returncode == 0, (args, r.stderr)
+
+
+@pytest.mark.parametrize("status", [501, 200, 404])
+def test_a_server_that_is_not_chronicle_is_named(other_server, status):
+    other_server.status = status
+    url = f"http://127.0.0.1:{other_server.server_address[1]}"
+    r = run("ls", "--server", url)
+    assert r.returncode == 2, r.stderr
+    assert f"{url} answered HTTP {status}, and not as chronicle answers" in r.stderr, r.stderr
+
+
+def test_the_start_of_an_id_is_enough_and_every_ending_has_its_exit_code(chronicle, other_server, tmp_path):
+    other_server.status = 404
+    page = f"http://127.0.0.1:{other_server.server_address[1]}/nothing-live-here"
+    ids = []
+    for n in range(2):
+        status, job = chronicle.api("POST", "/api/v1/jobs", {"url": f"{page}/{n}"})
+        ids.append(job["id"])
+    for job_id in ids:
+        chronicle.wait_status(job_id, "failed", 60)
+
+    # What `submit --wait` and `watch` print is the first ten characters: enough to find the job.
+    short = ids[1][:10].lower()
+    r = chronicle.cli("show", short, "--json")
+    assert r.returncode == 0, r.stderr
+    assert f'"id":"{ids[1]}"' in r.stdout.replace(" ", "")
+    status, job = chronicle.api("GET", f"/api/v1/jobs/{ids[1][:12]}")
+    assert status == 200 and job["id"] == ids[1]
+
+    # Two jobs made a moment apart share their first characters: too short is ambiguous.
+    common = os.path.commonprefix(ids)
+    assert len(common) >= 4
+    r = chronicle.cli("show", common[:4])
+    assert r.returncode == 2 and "begins more than one job's id" in r.stderr, r.stderr
+    r = chronicle.cli("show", "ZZZZZZZZ")
+    assert r.returncode == 3 and "no job's id begins with 'ZZZZZZZZ'" in r.stderr, r.stderr
+
+    # Following a job that failed ends as `submit --wait` does: exit 1, with the reason.
+    r = chronicle.cli("watch", ids[0][:10])
+    assert r.returncode == 1 and f"job {ids[0]} ended failed" in r.stderr, r.stderr
+
+    # A download never replaces a file unless told to.
+    existing = tmp_path / "keep.mkv"
+    existing.write_text("mine")
+    r = chronicle.cli("download", ids[0], "-o", str(existing))
+    assert r.returncode == 1 and "already exists; add --force" in r.stderr, r.stderr
+    assert existing.read_text() == "mine"
