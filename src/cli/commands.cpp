@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "cli/output.hpp"
@@ -131,8 +132,83 @@ class ProgressView {
   std::string last_;
 };
 
-// Follows one job until it reaches a final status, redrawing its progress. Reconnects if the
-// event stream drops; reads the job again after each (re)connect so nothing is missed.
+// `chronicle watch`: one line per active job. On a terminal the lines are redrawn in place, and a
+// job that ends leaves its last line above them; piped, a line is printed when a job's status
+// changes, and at most every 10 seconds while it records.
+class JobBoard {
+ public:
+  explicit JobBoard(bool tty) : tty_(tty) {}
+
+  void update(const nlohmann::json& job) {
+    const std::string id = str(job, "id");
+    if (id.empty()) return;
+    const std::string line = board_line(job);
+    const bool ended = terminal(str(job, "status"));
+    if (!tty_) {
+      auto& last = printed_[id];
+      const auto now = std::chrono::steady_clock::now();
+      if (last.status != str(job, "status") || now - last.at >= std::chrono::seconds(10)) {
+        std::cout << line << std::endl;
+        last = {str(job, "status"), now};
+      }
+      if (ended) printed_.erase(id);
+      return;
+    }
+    if (ended) {
+      // Only a job seen running is reported as ended: the board is about what goes on.
+      if (active_.erase(id) > 0) finished_.push_back(line);
+    } else {
+      active_[id] = line;
+    }
+  }
+
+  void remove(const std::string& id) {
+    if (active_.erase(id) > 0 && tty_) finished_.push_back(id.substr(0, 10) + "  deleted");
+    printed_.erase(id);
+  }
+
+  void draw() {
+    if (!tty_) return;
+    std::string out;
+    if (drawn_ > 0) out += "\033[" + std::to_string(drawn_) + "F\033[J";  // back to the block's start
+    for (const auto& line : finished_) out += line + "\n";
+    finished_.clear();
+    for (const auto& [id, line] : active_) out += line + "\n";
+    if (active_.empty()) out += "no job is recording (waiting for one; Ctrl-C to stop)\n";
+    drawn_ = active_.empty() ? 1 : active_.size();
+    std::cout << out << std::flush;
+  }
+
+ private:
+  // id, name, status, bytes, duration, bitrate: the columns aligned for names up to 24 characters.
+  static std::string board_line(const nlohmann::json& job) {
+    std::string name = str(job, "name");
+    if (name.size() > 24) name = name.substr(0, 23) + "~";
+    const std::string status = str(job, "status");
+    const auto bytes = job.value("bytes", std::uint64_t{0});
+    const double duration = job.value("duration_s", 0.0);
+    char head[96];
+    std::snprintf(head, sizeof head, "%-10s  %-24s  %-9s", str(job, "id").substr(0, 10).c_str(), name.c_str(),
+                  status.c_str());
+    std::string line = head;
+    line += "  " + human_bytes(bytes) + "  " + human_duration(duration);
+    if (status == "recording" || status == "completed") line += "  " + human_bitrate(bytes, duration);
+    if (status == "failed" && job.contains("error") && job["error"].is_object())
+      line += "  " + str(job["error"], "message").substr(0, 80);
+    return line;
+  }
+
+  struct Printed {
+    std::string status;
+    std::chrono::steady_clock::time_point at;
+  };
+  bool tty_;
+  std::map<std::string, std::string> active_;  // by id: oldest first
+  std::vector<std::string> finished_;          // lines to leave above the block at the next draw
+  std::map<std::string, Printed> printed_;
+  std::size_t drawn_ = 0;
+};
+
 // What following a job to its end exits with: 0 only for `completed` (the README's table), and
 // the reason on stderr otherwise.
 int ended_code(const nlohmann::json& job) {
@@ -144,6 +220,8 @@ int ended_code(const nlohmann::json& job) {
   return 1;
 }
 
+// Follows one job until it reaches a final status, redrawing its progress. Reconnects if the
+// event stream drops; reads the job again after each (re)connect so nothing is missed.
 Result<nlohmann::json> follow_job(Client& client, const std::string& given_id, ProgressView& view) {
   nlohmann::json job;
   std::string id = given_id;  // the whole id once the server named it (the start of one is enough)
@@ -309,7 +387,17 @@ int cmd_watch(Client& client, const std::string& id, bool json) {
     if (json) std::cout << final_job->dump() << "\n";
     return ended_code(*final_job);
   }
-  // Every job: one line per change, until interrupted.
+  // Every job: the active ones as they are now, then each change, until interrupted.
+  JobBoard board(::isatty(STDOUT_FILENO) != 0);
+  if (!json) {
+    auto page = client.call("GET", "/api/v1/jobs?limit=200");
+    if (!page) return fail(page.error());
+    // Oldest first, as they will be drawn.
+    const auto& jobs = (*page)["jobs"];
+    for (auto it = jobs.rbegin(); it != jobs.rend(); ++it)
+      if (!terminal(str(*it, "status"))) board.update(*it);
+    board.draw();
+  }
   std::string last_id;
   for (;;) {
     auto r = client.follow_events("/api/v1/events", last_id, [&](const ServerEvent& e) {
@@ -321,10 +409,9 @@ int cmd_watch(Client& client, const std::string& id, bool json) {
       }
       auto data = nlohmann::json::parse(e.data, nullptr, false);
       if (data.is_discarded()) return true;
-      if (e.event == "job_deleted")
-        std::cout << str(data, "id").substr(0, 10) << "  deleted" << std::endl;
-      else
-        std::cout << progress_line(data) << std::endl;
+      if (e.event == "job_deleted") board.remove(str(data, "id"));
+      if (e.event == "job") board.update(data);  // a channel's check is not a job
+      board.draw();
       return true;
     });
     if (!r) {

@@ -42,10 +42,14 @@ const CLI::Option* find_option(const std::vector<const CLI::Option*>& options, c
 }
 
 std::string command_path(const CLI::App* app) {
-  std::string path;
+  std::vector<std::string> names;
   for (const CLI::App* a = app; a != nullptr; a = a->get_parent())
-    path = a->get_parent() == nullptr ? "chronicle" + (path.empty() ? "" : " " + path)
-                                      : a->get_name() + (path.empty() ? "" : " " + path);
+    names.push_back(a->get_parent() == nullptr ? std::string("chronicle") : a->get_name());
+  std::string path;
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    if (!path.empty()) path += ' ';
+    path += *it;
+  }
   return path;
 }
 
@@ -97,6 +101,7 @@ std::optional<std::string> typo_hint(const CLI::App& app, const std::vector<std:
       continue;
     }
     std::vector<std::string> names;
+    names.reserve(subcommands.size());
     for (const CLI::App* s : subcommands) names.push_back(s->get_name());
     return explain(arg, current == &app ? std::string("a command") : "a command of '" + command_path(current) + "'",
                    closest(arg, names));

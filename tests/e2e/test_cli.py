@@ -3,8 +3,10 @@ a server that is not chronicle is named as such, the start of an id is enough, a
 exits with the code the README's table gives."""
 import http.server
 import os
+import signal
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -111,3 +113,37 @@ def test_the_start_of_an_id_is_enough_and_every_ending_has_its_exit_code(chronic
     r = chronicle.cli("download", ids[0], "-o", str(existing))
     assert r.returncode == 1 and "already exists; add --force" in r.stderr, r.stderr
     assert existing.read_text() == "mine"
+
+
+def test_watch_draws_one_line_per_job_in_place_on_a_terminal_and_plain_lines_when_piped(chronicle, make_stream):
+    env = {**os.environ, "CHRONICLE_SERVER": chronicle.base}
+    piped = subprocess.Popen([CHRONICLE, "watch"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # `script` gives watch a pseudo-terminal, as a person's shell does.
+    tty_out = chronicle.data + "/watch-tty.txt"
+    on_tty = subprocess.Popen(["script", "-q", "-e", "-c", f"{CHRONICLE} watch", tty_out],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**env, "TERM": "xterm"}, start_new_session=True)
+    try:
+        stream = make_stream(6)
+        status, job = chronicle.api("POST", "/api/v1/jobs", {"url": stream.url, "name": "first light"})
+        # A channel's check is an event of the stream too, and not a job.
+        chronicle.api("POST", "/api/v1/channels", {"url": stream.url, "name": "a channel"})
+        chronicle.wait_status(job["id"], "completed", 90)
+        time.sleep(1)
+    finally:
+        for p in (piped, on_tty):
+            os.killpg(p.pid, signal.SIGTERM) if p is on_tty else p.terminate()
+            p.wait(10)
+    lines = [line for line in piped.stdout.read().splitlines() if line.strip()]
+    short = job["id"][:10]
+    assert lines[0].startswith("no job is recording") is False
+    mine = [line for line in lines if line.startswith(short)]
+    assert mine and all("first light" in line for line in mine), lines
+    statuses = [line.split()[3] if line.split()[2] == "light" else line.split()[2] for line in mine]
+    assert statuses[-1] == "completed" and "recording" in statuses, lines
+    assert len(mine) <= 12, f"a line per status change and at most one per 10 s: {lines}"
+    assert all(line.startswith(short) for line in lines), f"nothing but the job's lines: {lines}"
+    drawn = open(tty_out, errors="replace").read()
+    assert "\x1b[" in drawn and "F\x1b[J" in drawn, "the board is redrawn in place"
+    assert "no job is recording" in drawn
+    assert drawn.count("completed") >= 1 and "first light" in drawn
