@@ -74,7 +74,8 @@ struct Config {
   double retention_days = 0;
   std::uint64_t storage_budget_bytes = 0;
   double retention_interval_s = 60;
-  RetentionPolicy retention_policy() const { return {retention_days, storage_budget_bytes}; }
+  double retention_min_age_s = 86400;
+  RetentionPolicy retention_policy() const { return {retention_days, storage_budget_bytes, retention_min_age_s}; }
 
   // Channels and streams that are not live yet (see "Channels" in the README).
   double channel_poll_interval_s = 60;      // a channel's default interval between checks

@@ -2,6 +2,9 @@
 // Which stored recordings retention deletes: those older than the retention age, then the oldest
 // until the recordings fit the storage budget. Pinned recordings are kept and still count against
 // the budget (they are on the disk); a budget they alone exceed deletes every unpinned one.
+// Retention never takes a recording nobody has had time to see: none younger than the minimum
+// age, and never a channel's newest. When the budget cannot be met without them, the plan says
+// so instead.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@ namespace chronicle {
 struct RetentionPolicy {
   double max_age_days = 0;         // 0: recordings are kept whatever their age
   std::uint64_t budget_bytes = 0;  // 0: no budget
+  double min_age_s = 0;            // nothing younger is deleted
   bool active() const { return max_age_days > 0 || budget_bytes > 0; }
 };
 
@@ -27,6 +31,9 @@ struct RetentionPlan {
   std::vector<PlannedDeletion> deletions;  // oldest first
   std::uint64_t stored_bytes = 0;          // before the deletions
   std::uint64_t pinned_bytes = 0;
+  // Why the recordings still exceed the budget after the deletions (the recordings retention
+  // spares), in words; empty when they fit.
+  std::string over_budget;
 };
 
 // `jobs`: finished jobs; those without a recording are ignored. Age counts from finished_at.
@@ -39,6 +46,7 @@ struct StorageReport {
   std::size_t recordings = 0;
   std::size_t deleted = 0;  // by this pass
   std::uint64_t freed_bytes = 0;
+  std::string over_budget;  // RetentionPlan::over_budget
   TimePoint at{};
 };
 

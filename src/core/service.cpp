@@ -226,6 +226,8 @@ Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy,
   report.at = at;
   report.recordings_bytes = plan.stored_bytes;
   report.pinned_bytes = plan.pinned_bytes;
+  report.over_budget = plan.over_budget;
+  if (!plan.over_budget.empty()) spdlog::warn("retention: {}", plan.over_budget);
   for (const auto& j : *finished)
     if (j.recording) ++report.recordings;
   for (const auto& deletion : plan.deletions) {

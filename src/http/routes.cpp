@@ -439,6 +439,12 @@ Reply Router::route(const Request& req, const Target& target) {
     });
     Reply r;
     r.body = health_;
+    // The storage warning comes and goes with the retention passes: added to the fixed part.
+    if (auto report = service_.storage_report(); report && !report->over_budget.empty()) {
+      auto health = nlohmann::json::parse(health_);
+      health["warnings"].push_back(report->over_budget);
+      r.body = json_text(health);
+    }
     return r;
   }
   if (path == "/metrics") {
@@ -507,6 +513,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       storage["pinned_bytes"] = report->pinned_bytes;
       storage["recordings"] = report->recordings;
       storage["measured_at"] = to_rfc3339(report->at);
+      if (!report->over_budget.empty()) storage["warning"] = report->over_budget;
     }
     info["storage"] = storage;
     return json_reply(200, info);

@@ -170,7 +170,8 @@ def record_all(chronicle, sims, seconds):
 
 def test_retention_by_age_deletes_unpinned_recordings_and_stops_their_seeding(sims):
     # 0.0002 days is 17 s: short enough to watch, long enough to pin one first.
-    c = Chronicle(env={"CHRONICLE_RETENTION_DAYS": "0.0002", "CHRONICLE_RETENTION_INTERVAL": "1"})
+    c = Chronicle(env={"CHRONICLE_RETENTION_DAYS": "0.0002", "CHRONICLE_RETENTION_INTERVAL": "1",
+                       "CHRONICLE_RETENTION_MIN_AGE": "0"})
     try:
         jobs = record_all(c, sims, [3, 3, 3])
         pinned, others = jobs[0], jobs[1:]
@@ -217,6 +218,16 @@ def test_retention_by_budget_deletes_the_oldest_unpinned_first(sims):
         budget = oldest["recording"]["size"] + newest["recording"]["size"] + 1000
         c.stop_server()
         c.env.update({"CHRONICLE_STORAGE_BUDGET": str(budget), "CHRONICLE_RETENTION_INTERVAL": "1"})
+        c.start()
+        # By default nothing younger than a day goes: the server says the budget is not met instead.
+        info = wait_for(lambda: (lambda i: i if i["storage"].get("warning") else None)(c.api("GET", "/api/v1/info")[1]),
+                        30, what="the budget's warning")
+        assert "CHRONICLE_RETENTION_MIN_AGE" in info["storage"]["warning"], info["storage"]
+        assert c.job(middle["id"])["recording"], "a recording younger than a day stays"
+        status, _, body = c.request("GET", "/healthz")
+        assert status == 200 and any("over the" in w for w in json.loads(body)["warnings"]), body
+        c.stop_server()
+        c.env["CHRONICLE_RETENTION_MIN_AGE"] = "0"
         c.start()
         gone = wait_for(lambda: (lambda j: j if j["recording_deleted_at"] else None)(c.job(middle["id"])), 30,
                         what="the budget to delete the oldest unpinned recording")

@@ -216,6 +216,42 @@ TEST(RetentionPlan, AgeThenBudgetOldestFirstPinnedKept) {
   EXPECT_TRUE(plan_retention(jobs, {0, 0}, at).deletions.empty()) << "no policy, nothing deleted";
 }
 
+TEST(RetentionPlan, NeverTakesARecordingNobodyHadTimeToSeeNorAChannelsNewest) {
+  const TimePoint at = now();
+  auto job = [&](const char* id, std::uint64_t size, std::chrono::hours old, const char* channel = "") {
+    Job j;
+    j.id = id;
+    j.status = JobStatus::completed;
+    j.recording = StoredRecording{std::string(id) + ".mkv", size, "", ""};
+    j.finished_at = at - old;
+    j.channel_id = channel;
+    return j;
+  };
+  using std::chrono::hours;
+  // A budget smaller than one recording: before, the recording just made was deleted at once.
+  const std::vector<Job> just_made = {job("just-made", 694, hours(0))};
+  auto spared = plan_retention(just_made, {0, 500, 86400}, at);
+  EXPECT_TRUE(spared.deletions.empty());
+  EXPECT_NE(spared.over_budget.find("over the 500 B budget"), std::string::npos) << spared.over_budget;
+  EXPECT_NE(spared.over_budget.find("younger than 24 h (CHRONICLE_RETENTION_MIN_AGE)"), std::string::npos);
+
+  // Old enough, over budget: the oldest go, except the newest of each channel, whatever its age.
+  const std::vector<Job> jobs = {job("a-old", 100, hours(100), "A"), job("a-newest", 100, hours(50), "A"),
+                                 job("b-only", 100, hours(90), "B"), job("loose", 100, hours(80)),
+                                 job("young", 100, hours(2))};
+  auto plan = plan_retention(jobs, {0, 250, 86400}, at);
+  std::vector<std::string> deleted;
+  for (const auto& d : plan.deletions) deleted.push_back(d.job_id);
+  EXPECT_EQ(deleted, (std::vector<std::string>{"a-old", "loose"}));
+  EXPECT_NE(plan.over_budget.find("3 recording(s)"), std::string::npos) << plan.over_budget;
+  // By age too: a channel's newest and the young stay.
+  auto by_age = plan_retention(jobs, {1, 0, 86400}, at);
+  deleted.clear();
+  for (const auto& d : by_age.deletions) deleted.push_back(d.job_id);
+  EXPECT_EQ(deleted, (std::vector<std::string>{"a-old", "loose"}));
+  EXPECT_TRUE(by_age.over_budget.empty());
+}
+
 TEST_F(ServiceTest, RetentionDeletesTheFilesKeepsTheJobAndSparesPinnedOnes) {
   const Job old = finished_with_recording(store, objects, "old", 1000, std::chrono::hours(24 * 40));
   const Job pinned = finished_with_recording(store, objects, "pinned", 1000, std::chrono::hours(24 * 50));
