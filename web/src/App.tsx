@@ -291,8 +291,13 @@ export default function App() {
               </span>
             )}
             {info?.storage && storageText(info.storage) && (
-              <span data-testid="storage" title={retentionTitle(info.storage)}>
+              <span
+                data-testid="storage"
+                className={info.storage.warning ? "text-danger" : undefined}
+                title={info.storage.warning ?? retentionTitle(info.storage)}
+              >
                 {storageText(info.storage)}
+                {info.storage.warning ? " — over the budget, nothing young deleted" : ""}
               </span>
             )}
           </p>

@@ -83,6 +83,7 @@ export function JobDetails({
 }) {
   const [confirm, setConfirm] = useState<"stop" | "delete" | null>(null);
   const [copied, setCopied] = useState(false);
+  const [idCopied, setIdCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
   if (!job) return null;
   const final: JobStatus = job.status === "failed" || job.status === "canceled" ? job.status : "completed";
@@ -109,6 +110,23 @@ export function JobDetails({
           <StatusBadge status={job.status} />
         </div>
         <DialogDescription className="mt-1 break-all">{job.url}</DialogDescription>
+        {/* The id the CLI takes (its first characters are enough): shown whole, one click to copy. */}
+        <p className="mt-1 flex items-center gap-1 text-xs text-muted">
+          <span>id</span>
+          <code className="font-mono" data-testid="job-id">
+            {job.id}
+          </code>
+          <Button
+            variant="ghost"
+            size="sm"
+            className="h-6 px-1.5"
+            aria-label={idCopied ? "Copied the job's id" : "Copy the job's id"}
+            title="Copy the job's id (chronicle show, watch, stop and download take it)"
+            onClick={() => navigator.clipboard?.writeText(job.id).then(() => setIdCopied(true))}
+          >
+            <Copy className="size-3.5" /> {idCopied ? "Copied" : ""}
+          </Button>
+        </p>
 
         <Watch job={job} now={now} />
 

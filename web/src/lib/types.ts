@@ -202,6 +202,8 @@ export interface Storage {
   recordings_bytes: number | null;
   pinned_bytes?: number;
   recordings?: number;
+  /** Why the recordings still exceed the budget: retention spares what is young or a channel's newest. */
+  warning?: string;
 }
 
 export interface ServerInfo {

@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { JobDetails } from "./JobDetails";
+import type { Job } from "@/lib/types";
+
+afterEach(cleanup);
+
+const job = {
+  id: "01M95W3V54ABCDEFGHJKMNPQRS",
+  url: "https://example.com/show/live",
+  name: "The Show",
+  prefix: "",
+  status: "completed",
+  title: null,
+  created_at: "2026-11-26T19:00:00Z",
+  started_at: null,
+  updated_at: null,
+  heartbeat_at: null,
+  finished_at: null,
+  bytes: 3 * 1024 * 1024,
+  duration_s: 61,
+  stop_requested: false,
+  error: null,
+  recording: null,
+  torrent: null,
+  milestones: {},
+} as unknown as Job;
+
+describe("JobDetails", () => {
+  it("shows the job's whole id and copies it in one click", async () => {
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    render(<JobDetails job={job} now={Date.now()} onClose={() => {}} onStop={async () => {}} onDelete={async () => {}} />);
+    expect(screen.getByTestId("job-id").textContent).toBe(job.id);
+    fireEvent.click(screen.getByRole("button", { name: "Copy the job's id" }));
+    expect(writeText).toHaveBeenCalledWith(job.id);
+    await waitFor(() => expect(screen.getByRole("button", { name: "Copied the job's id" })).toBeTruthy());
+  });
+});
