@@ -132,6 +132,16 @@ AddressClass classify(const IpAddress& a) {
   return AddressClass::global;
 }
 
+std::string with_default_scheme(const std::string& url) {
+  if (url.empty() || url.front() == '-' || url.find("://") != std::string::npos) return url;
+  const std::string host = lower(url.substr(0, url.find_first_of("/?#")));
+  const std::string name =
+      host.substr(0, host.rfind(':') == std::string::npos || host.front() == '[' ? host.size() : host.rfind(':'));
+  const bool looks_like_host = !name.empty() && (name.find('.') != std::string::npos || name == "localhost") &&
+                               name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-[]:") == std::string::npos;
+  return looks_like_host ? "https://" + url : url;
+}
+
 Result<ParsedUrl> parse_url(const std::string& url) {
   if (url.empty()) return make_error("invalid_url", "url is empty");
   if (url.size() > kMaxUrlLength)

@@ -30,6 +30,9 @@ struct IpAddress {
 enum class AddressClass { global, loopback, private_network, link_local, metadata, unspecified, multicast, reserved };
 
 Result<ParsedUrl> parse_url(const std::string& url);
+// A URL as people paste it from an address bar: "twitch.tv/somebody" (no scheme, a host with a
+// dot, or localhost) is taken as https; anything else is returned as it is, for parse_url to judge.
+std::string with_default_scheme(const std::string& url);
 std::optional<IpAddress> parse_ip_literal(const std::string& host);
 AddressClass classify(const IpAddress& address);
 

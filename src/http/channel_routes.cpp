@@ -22,6 +22,7 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
     if (!body[key].is_string()) return wrong(key, "a string");
     *field = body[key].get<std::string>();
   }
+  if (r.url) r.url = with_default_scheme(*r.url);
   // Before quality existed a channel's name template was its "format": say where it went.
   if (r.format && r.format->find('{') != std::string::npos)
     return error_reply(400, "invalid_format",

@@ -601,7 +601,7 @@ Reply Router::submit(const Request& req) {
     if (auto bad = text_field(key, required)) return *bad;
 
   SubmitRequest s;
-  s.url = body["url"].get<std::string>();
+  s.url = with_default_scheme(body["url"].get<std::string>());
   if (body.contains("name") && body["name"].is_string()) s.name = body["name"].get<std::string>();
   if (body.contains("prefix") && body["prefix"].is_string()) s.prefix = body["prefix"].get<std::string>();
   if (body.contains("format") && body["format"].is_string()) s.format = body["format"].get<std::string>();

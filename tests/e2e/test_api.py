@@ -38,6 +38,9 @@ def test_bad_input_is_refused_and_nothing_changes(strict):
         (c.api("POST", "/api/v1/jobs", {"url": "http://169.254.169.254/latest/meta-data/"}), 400,
          "forbidden_address", "metadata"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://[fd00:ec2::254]/"}), 400, "forbidden_address", "metadata"),
+        # Without a scheme an address is taken as https, and judged as such.
+        (c.api("POST", "/api/v1/jobs", {"url": "169.254.169.254/latest/meta-data/"}), 400, "forbidden_address",
+         "metadata"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://127.0.0.1:9/live.m3u8"}), 400, "forbidden_address",
          "CHRONICLE_ALLOW_NETWORKS"),
         (c.api("POST", "/api/v1/jobs", {"url": "http://localhost/live.m3u8"}), 400, "forbidden_address", "loopback"),

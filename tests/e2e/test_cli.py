@@ -147,3 +147,9 @@ def test_watch_draws_one_line_per_job_in_place_on_a_terminal_and_plain_lines_whe
     assert "\x1b[" in drawn and "F\x1b[J" in drawn, "the board is redrawn in place"
     assert "no job is recording" in drawn
     assert drawn.count("completed") >= 1 and "first light" in drawn
+
+
+def test_an_address_without_a_scheme_is_taken_as_https(chronicle):
+    r = chronicle.cli("submit", "127.0.0.1:9/nothing/live.m3u8", "--json")
+    assert r.returncode == 0, r.stderr
+    assert '"url":"https://127.0.0.1:9/nothing/live.m3u8"' in r.stdout.replace(" ", "")

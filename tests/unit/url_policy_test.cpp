@@ -239,3 +239,18 @@ TEST(UrlPolicy, EveryEntryOfTheSpecialPurposeRegistriesIsClassifiedAsTheRegistry
     EXPECT_EQ(classify(*ip) == AddressClass::global, global) << address;
   }
 }
+
+TEST(UrlPolicy, AnAddressWithoutSchemeIsTakenAsHttps) {
+  EXPECT_EQ(with_default_scheme("twitch.tv/somebody"), "https://twitch.tv/somebody");
+  EXPECT_EQ(with_default_scheme("youtube.com/@somebody/live"), "https://youtube.com/@somebody/live");
+  EXPECT_EQ(with_default_scheme("WWW.Example.com"), "https://WWW.Example.com");
+  EXPECT_EQ(with_default_scheme("localhost:8080/live.m3u8"), "https://localhost:8080/live.m3u8");
+  EXPECT_EQ(with_default_scheme("127.0.0.1:9000/x"), "https://127.0.0.1:9000/x");
+  // What has a scheme, or is not an address, is left for the policy to judge (and refuse).
+  EXPECT_EQ(with_default_scheme("http://example.com/a"), "http://example.com/a");
+  EXPECT_EQ(with_default_scheme("ftp://example.com/a"), "ftp://example.com/a");
+  EXPECT_EQ(with_default_scheme("-rf"), "-rf");
+  EXPECT_EQ(with_default_scheme("somebody"), "somebody");
+  EXPECT_EQ(with_default_scheme("not a url"), "not a url");
+  EXPECT_EQ(with_default_scheme(""), "");
+}
