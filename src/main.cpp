@@ -135,8 +135,10 @@ int main(int argc, char** argv) {
 
   std::string id;
   auto* show = app.add_subcommand("show", "show one job");
-  show->add_option("id", id, "job id")->required();
+  show->add_option("id", id, "job id (its first characters are enough)")->required();
   show->add_flag("--json", json, "print JSON");
+  bool verbose = false;
+  show->add_flag("-v,--verbose", verbose, "also the tools' own words when the job failed");
   auto* stop = app.add_subcommand("stop", "stop a recording (keeps what was recorded) or cancel a pending job");
   stop->add_option("id", id, "job id")->required();
   stop->add_flag("--json", json, "print JSON");
@@ -248,7 +250,7 @@ int main(int argc, char** argv) {
   if (cookies_rm->parsed()) return cli::cmd_cookies_rm(client, cookie_domain, json_flag_for_channels);
   if (auto code = webhook_commands.run(client)) return *code;
   if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);
-  if (show->parsed()) return cli::cmd_show(client, id, json);
+  if (show->parsed()) return cli::cmd_show(client, id, json, verbose);
   if (stop->parsed()) return cli::cmd_stop(client, id, json);
   if (rm->parsed()) return cli::cmd_rm(client, id, json);
   if (pin->parsed()) return cli::cmd_pin(client, id, true, json);

@@ -50,7 +50,8 @@ std::string describe_media(const nlohmann::json& m) {
 
 namespace {
 
-void print_job(const nlohmann::json& j) {
+// `error_shown`: the progress line just gave the job's error (each thing is said once).
+void print_job(const nlohmann::json& j, bool verbose = false, bool error_shown = false) {
   std::cout << "id:        " << str(j, "id") << "\n"
             << "url:       " << str(j, "url") << "\n";
   if (!str(j, "name").empty()) std::cout << "name:      " << str(j, "name") << "\n";
@@ -74,8 +75,11 @@ void print_job(const nlohmann::json& j) {
   if (!str(j, "format").empty()) std::cout << "quality:   " << str(j, "format") << " (asked)\n";
   if (j.value("pinned", false)) std::cout << "pinned:    yes (retention keeps it)\n";
   if (j.contains("media") && j["media"].is_object()) std::cout << "media:     " << describe_media(j["media"]) << "\n";
-  if (j.contains("error") && j["error"].is_object())
+  if (j.contains("error") && j["error"].is_object() && !error_shown) {
     std::cout << "error:     " << str(j["error"], "message") << " [" << str(j["error"], "code") << "]\n";
+    // The tool's own words, whole, only when asked: they are for whoever digs further.
+    if (verbose && !str(j["error"], "detail").empty()) std::cout << "detail:    " << str(j["error"], "detail") << "\n";
+  }
   if (!str(j, "end_reason").empty())
     std::cout << "ended:     " << describe_end_reason(str(j, "end_reason")) << " [" << str(j, "end_reason") << "]\n";
   if (j.contains("interruptions") && j["interruptions"].is_array())
@@ -209,14 +213,12 @@ class JobBoard {
   std::size_t drawn_ = 0;
 };
 
-// What following a job to its end exits with: 0 only for `completed` (the README's table), and
-// the reason on stderr otherwise.
+// What following a job to its end exits with: 0 only for `completed` (the README's table). The
+// progress line above already gave the reason (each thing is said once).
 int ended_code(const nlohmann::json& job) {
   const std::string status = str(job, "status");
   if (status == "completed") return 0;
-  std::cerr << "chronicle: job " << str(job, "id") << " ended " << status;
-  if (job.contains("error") && job["error"].is_object()) std::cerr << ": " << str(job["error"], "message");
-  std::cerr << "\n";
+  std::cerr << "chronicle: job " << str(job, "id") << " ended " << status << "\n";
   return 1;
 }
 
@@ -321,7 +323,7 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   if (o.json)
     std::cout << final_job->dump() << "\n";
   else
-    print_job(*final_job);
+    print_job(*final_job, false, true);
   return ended_code(*final_job);
 }
 
@@ -351,9 +353,9 @@ int cmd_ls(Client& client, const std::string& status, int limit, bool json) {
   return 0;
 }
 
-int cmd_show(Client& client, const std::string& id, bool json) {
+int cmd_show(Client& client, const std::string& id, bool json, bool verbose) {
   return call_and_show(client, "GET", "/api/v1/jobs/" + id, std::nullopt, json,
-                       [](const nlohmann::json& job) { print_job(job); });
+                       [verbose](const nlohmann::json& job) { print_job(job, verbose); });
 }
 
 int cmd_stop(Client& client, const std::string& id, bool json) {

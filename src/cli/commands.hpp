@@ -18,7 +18,7 @@ struct SubmitOptions {
 };
 int cmd_submit(Client& client, const SubmitOptions& o);
 int cmd_ls(Client& client, const std::string& status, int limit, bool json);
-int cmd_show(Client& client, const std::string& id, bool json);
+int cmd_show(Client& client, const std::string& id, bool json, bool verbose = false);
 int cmd_stop(Client& client, const std::string& id, bool json);
 int cmd_rm(Client& client, const std::string& id, bool json);
 int cmd_pin(Client& client, const std::string& id, bool pinned, bool json);

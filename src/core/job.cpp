@@ -84,6 +84,7 @@ nlohmann::json to_public_json(const Job& job) {
   j["stop_requested"] = job.stop_requested;
   j["error"] =
       job.error ? nlohmann::json{{"code", job.error->code}, {"message", job.error->message}} : nlohmann::json(nullptr);
+  if (job.error && !job.error->detail.empty()) j["error"]["detail"] = job.error->detail;
   if (job.recording) {
     j["recording"] = {{"key", job.recording->key},
                       {"size", job.recording->size},
@@ -212,7 +213,8 @@ Job from_storage_json(const nlohmann::json& j) {
   job.duration_s = j.value("duration_s", 0.0);
   job.stop_requested = j.value("stop_requested", false);
   if (j.contains("error") && j["error"].is_object())
-    job.error = Error{j["error"].value("code", ""), j["error"].value("message", "")};
+    job.error = Error{j["error"].value("code", ""), j["error"].value("message", ""), ErrorKind::unset,
+                      j["error"].value("detail", "")};
   if (j.contains("recording") && j["recording"].is_object()) {
     const auto& r = j["recording"];
     job.recording = StoredRecording{r.value("key", ""), r.value("size", std::uint64_t{0}), r.value("sha256", ""),

@@ -24,6 +24,7 @@ struct Error {
   std::string code;     // stable, machine-readable: "not_found", "invalid_url", ...
   std::string message;  // one sentence a user can act on
   ErrorKind kind = ErrorKind::unset;
+  std::string detail = {};  // a tool's own words, whole, for who asks (the drawer, `show --verbose`)
 };
 
 // The error's kind: as set, else from well-known codes, else `invalid`.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <optional>
 
 #include "core/waiting.hpp"
 #include "egress/proxy.hpp"
@@ -23,21 +24,56 @@
 
 namespace chronicle::record {
 
+namespace {
+
+// "HTTP Error 404: Not Found" in yt-dlp's words -> "404 Not Found".
+std::optional<std::string> http_status_in(const std::string& message) {
+  const auto at = message.find("HTTP Error ");
+  if (at == std::string::npos) return std::nullopt;
+  std::string status = message.substr(at + 11);
+  status = status.substr(0, status.find_first_of("\n(;"));
+  if (const auto colon = status.find(": "); colon != std::string::npos) status.replace(colon, 2, " ");
+  while (!status.empty() && (status.back() == ' ' || status.back() == '.')) status.pop_back();
+  return status;
+}
+
+// yt-dlp's message without what is addressed to its own developers ("please report this issue
+// on https://github.com/yt-dlp/yt-dlp/issues ...", "Confirm you are on the latest version ...").
+std::string short_reason(std::string message) {
+  for (const char* tail : {"; please report this issue", " please report this issue", ". Please report",
+                           "; Confirm you", " Confirm you are on the latest"})
+    if (const auto at = message.find(tail); at != std::string::npos) message.resize(at);
+  if (message.starts_with("ERROR: ")) message.erase(0, 7);
+  // "[generic] Unable to ..." -> "Unable to ...": the extractor's name means nothing to a person.
+  if (!message.empty() && message.front() == '[')
+    if (const auto close = message.find("] "); close != std::string::npos) message.erase(0, close + 2);
+  if (message.size() > 200) message = message.substr(0, 199) + "~";
+  return message;
+}
+
+}  // namespace
+
 Error stream_error(const std::string& url, const std::string& message) {
+  // A short reason for people; yt-dlp's whole text stays in the detail.
   std::string code = "not_a_stream";
-  std::string reason = message;
-  if (message.find("HTTP Error 404") != std::string::npos)
-    code = "stream_not_found";
-  else if (message.find("will begin in") != std::string::npos || message.find("Premieres in") != std::string::npos ||
-           message.find("is_upcoming") != std::string::npos)
+  std::string reason;
+  if (message.find("will begin in") != std::string::npos || message.find("Premieres in") != std::string::npos ||
+      message.find("is_upcoming") != std::string::npos) {
     code = "stream_not_started";
-  else if (message.find("DRM protected") != std::string::npos)
+    reason = "the stream has not started yet";
+  } else if (message.find("DRM protected") != std::string::npos) {
     return make_error("drm_protected", "the stream is DRM-protected: chronicle does not record DRM (" + url + ")");
-  else if (message.find("HTTP Error") != std::string::npos)
-    code = "stream_unavailable";
-  else if (message.find("Unsupported URL") != std::string::npos)
+  } else if (auto status = http_status_in(message)) {
+    code = status->starts_with("404") ? "stream_not_found" : "stream_unavailable";
+    reason = "the page answered " + *status;
+  } else if (message.find("Unsupported URL") != std::string::npos) {
     reason = "no audio or video found at this address";
-  return make_error(code, "not a recordable stream: " + url + " (" + reason + ")");
+  } else {
+    reason = short_reason(message);
+  }
+  Error e = make_error(code, "not a recordable stream: " + reason);
+  e.detail = message;
+  return e;
 }
 
 namespace {
@@ -201,7 +237,10 @@ Result<LiveCheck> check_live(const Config& config, const std::string& url) {
   if (!probed) {
     if (!is_not_live_yet(probed.error()) || probed.error().code == "probe_timeout") return probed.error();
     check.answer = LiveCheck::Answer::offline;
-    check.reason = probed.error().message;
+    // Not an error: the channel is not live now, and why, in a few words.
+    std::string why = probed.error().message;
+    if (why.starts_with("not a recordable stream: ")) why.erase(0, 25);
+    check.reason = "offline: " + why;
     return check;
   }
   check.title = probed->title;

@@ -113,11 +113,13 @@ def test_urls_that_are_not_streams_fail_fast_without_a_recorder(chronicle, make_
     (tmp_path / "page.html").write_text("<html><body>just a page, no video</body></html>")
     site = StaticServer(str(tmp_path))
     try:
+        # A short reason for people; yt-dlp's own text, whole, in the detail.
         cases = {
-            site.url("missing.m3u8"): ("stream_not_found", "404"),
-            site.url("page.html"): ("not_a_stream", "no audio or video"),
+            # (the reason phrase is the server's own: Python's says "File not found")
+            site.url("missing.m3u8"): ("stream_not_found", "the page answered 404 File not found", "HTTP Error 404"),
+            site.url("page.html"): ("not_a_stream", "no audio or video found at this address", "Unsupported URL"),
         }
-        for url, (code, words) in cases.items():
+        for url, (code, words, tool_words) in cases.items():
             t0 = time.monotonic()
             r = chronicle.cli("submit", url, "--wait", "--json", timeout=60)
             elapsed = time.monotonic() - t0
@@ -125,7 +127,9 @@ def test_urls_that_are_not_streams_fail_fast_without_a_recorder(chronicle, make_
             job = json.loads(r.stdout)
             assert job["status"] == "failed"
             assert job["error"]["code"] == code
-            assert words in job["error"]["message"] and url in job["error"]["message"]
+            assert job["error"]["message"] == "not a recordable stream: " + words, job["error"]
+            assert tool_words in job["error"]["detail"], job["error"]
+            assert r.stderr.count(words) == 1, f"said once: {r.stderr}"
             assert "ended failed" in r.stderr
             assert elapsed < 15, elapsed
             assert job["recording"] is None

@@ -27,6 +27,22 @@ const job = {
 } as unknown as Job;
 
 describe("JobDetails", () => {
+  it("shows a failure's short reason, and the tool's whole text folded away", () => {
+    const failed = {
+      ...job,
+      status: "failed",
+      error: {
+        code: "stream_not_found",
+        message: "not a recordable stream: the page answered 404 Not Found",
+        detail: "[generic] Unable to download webpage: HTTP Error 404: Not Found (caused by ...); please report this issue",
+      },
+    } as unknown as Job;
+    render(<JobDetails job={failed} now={Date.now()} onClose={() => {}} onStop={async () => {}} onDelete={async () => {}} />);
+    expect(screen.getByTestId("job-error-message").textContent).toBe("not a recordable stream: the page answered 404 Not Found");
+    expect(screen.getByTestId("job-error-detail").textContent).toContain("HTTP Error 404");
+    expect(screen.getByText("What the tool said").closest("details")?.open).toBe(false);
+  });
+
   it("shows the job's whole id and copies it in one click", async () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });

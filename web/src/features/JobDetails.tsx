@@ -149,7 +149,20 @@ export function JobDetails({
             {job.waiting_reason && <span className="block text-xs opacity-80">last check: {job.waiting_reason}</span>}
           </p>
         )}
-        {job.error && <p className="mt-5 rounded-md bg-danger-bg px-3 py-2 text-sm text-danger">{job.error.message}</p>}
+        {job.error && (
+          <div className="mt-5 rounded-md bg-danger-bg px-3 py-2 text-sm text-danger">
+            <p data-testid="job-error-message">{job.error.message}</p>
+            {/* The tool's own words, whole, for whoever digs further: folded away. */}
+            {job.error.detail && (
+              <details className="mt-1 text-xs">
+                <summary className="cursor-pointer">What the tool said</summary>
+                <pre className="mt-1 whitespace-pre-wrap break-words font-mono" data-testid="job-error-detail">
+                  {job.error.detail}
+                </pre>
+              </details>
+            )}
+          </div>
+        )}
         {job.end_reason && (
           <p className="mt-5 text-sm" data-testid="end-reason">
             {endReasonText(job.end_reason)}

@@ -45,7 +45,8 @@ export interface Job {
   bytes: number;
   duration_s: number;
   stop_requested: boolean;
-  error: { code: string; message: string } | null;
+  /** `detail`: the tool's own words, whole (the message is the short reason). */
+  error: { code: string; message: string; detail?: string } | null;
   recording: { key: string; size: number; sha256: string; url: string } | null;
   torrent: Torrent | null;
   milestones: Partial<Record<JobStatus, string>>;
