@@ -4,6 +4,7 @@ import { ChannelsView } from "./ChannelsView";
 import { AddChannelDialog } from "./AddChannelDialog";
 import { ApiError } from "@/lib/api";
 import type { Channel, Job } from "@/lib/types";
+import { testJob } from "@/test/jobs";
 
 afterEach(cleanup);
 
@@ -36,30 +37,7 @@ function channel(over: Partial<Channel> = {}): Channel {
   };
 }
 
-function job(id: string, over: Partial<Job> = {}): Job {
-  return {
-    id,
-    url: "https://example.com/show/live",
-    name: `The Show ${id}`,
-    prefix: "",
-    status: "completed",
-    title: null,
-    created_at: "2026-11-26T19:00:00Z",
-    started_at: null,
-    updated_at: null,
-    heartbeat_at: null,
-    finished_at: null,
-    bytes: 3 * 1024 * 1024,
-    duration_s: 61,
-    stop_requested: false,
-    error: null,
-    recording: null,
-    torrent: null,
-    milestones: {},
-    channel_id: "01CHAN",
-    ...over,
-  };
-}
+const job = testJob;
 
 function view(channels: Channel[], jobs: Job[] = []) {
   const handlers = {

@@ -2,29 +2,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { JobDetails } from "./JobDetails";
 import type { Job } from "@/lib/types";
+import { testJob } from "@/test/jobs";
 
 afterEach(cleanup);
 
-const job = {
-  id: "01M95W3V54ABCDEFGHJKMNPQRS",
-  url: "https://example.com/show/live",
-  name: "The Show",
-  prefix: "",
-  status: "completed",
-  title: null,
-  created_at: "2026-11-26T19:00:00Z",
-  started_at: null,
-  updated_at: null,
-  heartbeat_at: null,
-  finished_at: null,
-  bytes: 3 * 1024 * 1024,
-  duration_s: 61,
-  stop_requested: false,
-  error: null,
-  recording: null,
-  torrent: null,
-  milestones: {},
-} as unknown as Job;
+const job = testJob("01M95W3V54ABCDEFGHJKMNPQRS", { name: "The Show" });
 
 describe("JobDetails", () => {
   it("shows a failure's short reason, and the tool's whole text folded away", () => {
