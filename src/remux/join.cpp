@@ -29,8 +29,13 @@ constexpr std::int64_t kMaxAudioShift = 9000;  // 100 ms
 
 Error unsupported(const std::string& why) { return make_error(kRemuxUnsupported, why); }
 
-bool is_av(const ElementaryStream& es, bool audio_only) {
-  return es.kind == StreamKind::audio_aac || (es.kind == StreamKind::video_h264 && !audio_only);
+// The streams of a run that go into the file, in the PMT's order: its audio, and its video
+// unless the rendition is a separate audio one.
+std::vector<ElementaryStream> file_streams(const TsDemuxer& demuxer, bool audio_only) {
+  std::vector<ElementaryStream> out;
+  for (const auto& es : demuxer.streams())
+    if (es.kind == StreamKind::audio_aac || (es.kind == StreamKind::video_h264 && !audio_only)) out.push_back(es);
+  return out;
 }
 
 // A run file read in whole packets.
@@ -82,21 +87,16 @@ Result<std::vector<TrackInfo>> probe_tracks(const TsRendition& rendition) {
   std::vector<NalUnit> nals;
   std::optional<Error> failure;
   TsDemuxer* demuxer_ptr = nullptr;
-  std::vector<std::uint16_t> pids;
+  std::vector<ElementaryStream> streams;
   TsDemuxer demuxer([&](Pes&& pes) {
-    if (pids.empty())
-      for (const auto& es : demuxer_ptr->streams())
-        if (is_av(es, rendition.audio_only)) {
-          pids.push_back(es.pid);
-          found.emplace_back();
-        }
-    const auto at = std::find(pids.begin(), pids.end(), pes.pid);
-    if (at == pids.end()) return;
-    auto& slot = found[static_cast<std::size_t>(at - pids.begin())];
+    if (streams.empty()) {
+      streams = file_streams(*demuxer_ptr, rendition.audio_only);
+      found.resize(streams.size());
+    }
+    const auto es = std::find_if(streams.begin(), streams.end(), [&](const auto& s) { return s.pid == pes.pid; });
+    if (es == streams.end()) return;
+    auto& slot = found[static_cast<std::size_t>(es - streams.begin())];
     if (slot) return;
-    const ElementaryStream* es = nullptr;
-    for (const auto& s : demuxer_ptr->streams())
-      if (s.pid == pes.pid) es = &s;
     if (es->kind == StreamKind::audio_aac) {
       const auto adts = parse_adts(pes.payload.data(), pes.payload.size());
       if (!adts) {
@@ -158,7 +158,6 @@ Result<std::vector<TrackInfo>> probe_tracks(const TsRendition& rendition) {
 
 struct Frame {
   int track = 0;
-  bool video = false;
   bool key = false;
   std::int64_t pts = 0, dts = 0, duration = 0;  // 90 kHz, on the file's timeline
   std::vector<std::uint8_t> data;               // an Annex B access unit, or one raw AAC frame
@@ -183,9 +182,8 @@ class Source {
   struct Stream {  // one audio or video stream of the current run, by its place among them
     std::uint16_t pid = 0;
     bool seen = false;
-    std::int64_t last_dts = 0;
-    bool has_last = false;
-    std::vector<std::uint8_t> residual;  // the start of an ADTS frame the next PES ends
+    std::optional<std::int64_t> last_dts;  // of its previous video frame
+    std::vector<std::uint8_t> residual;    // the start of an ADTS frame the next PES ends
     std::optional<std::int64_t> audio_start;
     std::int64_t samples = 0;
     std::optional<std::int64_t> shift;  // of this run's audio, past the end of the run before
@@ -232,24 +230,23 @@ class Source {
   void on_pes(Pes&& pes) {
     if (failure_) return;
     if (streams_.empty()) {
-      for (const auto& es : demuxer_->streams())
-        if (is_av(es, rendition_.audio_only)) {
-          Stream stream;
-          stream.pid = es.pid;
-          streams_.push_back(std::move(stream));
-        }
-      if (streams_.size() > numbers_.size()) streams_.resize(numbers_.size());  // extra streams are left out
-      for (std::size_t i = 0; i < streams_.size(); ++i) {
-        const auto& es = *std::find_if(demuxer_->streams().begin(), demuxer_->streams().end(),
-                                       [&](const ElementaryStream& s) { return s.pid == streams_[i].pid; });
-        if ((es.kind == StreamKind::video_h264) != tracks_[static_cast<std::size_t>(numbers_[i] - 1)].video) {
+      auto found = file_streams(*demuxer_, rendition_.audio_only);
+      if (found.size() > numbers_.size()) found.resize(numbers_.size());  // extra streams are left out
+      for (std::size_t i = 0; i < found.size(); ++i) {
+        if ((found[i].kind == StreamKind::video_h264) != tracks_[static_cast<std::size_t>(numbers_[i] - 1)].video) {
           failure_ = unsupported(run_name() + " has other streams than the first run");
           return;
         }
+        Stream stream;
+        stream.pid = found[i].pid;
+        streams_.push_back(std::move(stream));
       }
     }
     const auto index = stream_index(pes.pid);
     if (!index) return;
+    // In the order they arrive, each nearest the one before.
+    if (pes.pts) pes.pts = unwrap(*pes.pts);
+    if (pes.dts) pes.dts = unwrap(*pes.dts);
     if (base_) {
       convert(*index, std::move(pes));
       return;
@@ -269,17 +266,13 @@ class Source {
   // Sets the run's first timestamp from the PES packets held back, then converts them.
   void release() {
     std::optional<std::int64_t> lowest;
-    for (auto& pes : pending_)
-      if (pes.pts) {
-        pes.pts = unwrap(*pes.pts);
-        if (pes.dts) pes.dts = unwrap(*pes.dts);
-        lowest = lowest ? std::min(*lowest, *pes.pts) : *pes.pts;
-      }
+    for (const auto& pes : pending_)
+      if (pes.pts) lowest = lowest ? std::min(*lowest, *pes.pts) : *pes.pts;
     base_ = lowest.value_or(0);
     auto held = std::move(pending_);
     pending_.clear();
     for (auto& pes : held)
-      if (const auto index = stream_index(pes.pid)) convert(*index, std::move(pes), true);
+      if (const auto index = stream_index(pes.pid)) convert(*index, std::move(pes));
   }
 
   // The 33-bit counter carried on past its wrap: the value nearest the last one seen.
@@ -297,13 +290,12 @@ class Source {
 
   std::int64_t place(std::int64_t ts) const { return ts - *base_ + offset_; }
 
-  void convert(std::size_t index, Pes&& pes, bool unwrapped = false) {
+  // `pes`'s timestamps are unwrapped already.
+  void convert(std::size_t index, Pes&& pes) {
     Stream& s = streams_[index];
     const int track = numbers_[index];
     const TrackInfo& info = tracks_[static_cast<std::size_t>(track - 1)];
-    std::optional<std::int64_t> pts, dts;
-    if (pes.pts) pts = unwrapped ? *pes.pts : unwrap(*pes.pts);
-    if (pes.dts) dts = unwrapped ? *pes.dts : unwrap(*pes.dts);
+    const std::optional<std::int64_t> pts = pes.pts, dts = pes.dts;
     if (info.video) {
       if (!pts) {
         failure_ = unsupported(run_name() + " has a video frame without a timestamp");
@@ -311,7 +303,6 @@ class Source {
       }
       Frame f;
       f.track = track;
-      f.video = true;
       f.pts = place(*pts);
       f.dts = place(dts.value_or(*pts));
       split_annex_b(pes.payload.data(), pes.payload.size(), f.nals);
@@ -322,9 +313,8 @@ class Source {
         sps = sps || nal.type == kNalSps;
       }
       f.key = idr || (pes.random_access && sps);
-      f.duration = s.has_last && f.dts > s.last_dts ? f.dts - s.last_dts : 0;
+      f.duration = s.last_dts && f.dts > *s.last_dts ? f.dts - *s.last_dts : 0;
       s.last_dts = f.dts;
-      s.has_last = true;
       f.data = std::move(pes.payload);
       frames_.push_back(std::move(f));
       return;
@@ -448,8 +438,9 @@ Result<RemuxedFile> join_ts_into_matroska(const std::vector<TsRendition>& rendit
     if (!best) break;
     const Frame& f = *best_frame;
     const std::int64_t ms = std::llround(static_cast<double>(f.pts) / 90.0);
-    auto written = f.video ? (*writer)->video_frame(f.track, ms, f.key, f.data.data(), f.nals)
-                           : (*writer)->frame(f.track, ms, f.key, f.data.data(), f.data.size());
+    auto written = tracks[static_cast<std::size_t>(f.track - 1)].video
+                       ? (*writer)->video_frame(f.track, ms, f.key, f.data.data(), f.nals)
+                       : (*writer)->frame(f.track, ms, f.key, f.data.data(), f.data.size());
     if (!written) return written.error();
     end = std::max(end, f.pts + f.duration);
     ++result.frames;

@@ -288,10 +288,10 @@ Result<Ok> MatroskaWriter::finish(double duration_ms) {
   std::memcpy(&duration_bits, &duration_ms, sizeof duration_bits);
   Bytes segment_size;
   put_size(segment_size, flushed_ - segment_start_, 8);
-  patches_ = {{segment_size_at_, segment_size},
-              {cues_position_at_, big_endian(cues_.empty() ? 0 : cues_at, 8)},
-              {duration_at_, big_endian(duration_bits, 8)}};
-  for (const auto& [at, bytes] : patches_)
+  const std::pair<std::uint64_t, Bytes> patches[] = {{segment_size_at_, segment_size},
+                                                     {cues_position_at_, big_endian(cues_.empty() ? 0 : cues_at, 8)},
+                                                     {duration_at_, big_endian(duration_bits, 8)}};
+  for (const auto& [at, bytes] : patches)
     if (::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(at)) != static_cast<ssize_t>(bytes.size()))
       return io_error("write");
   if (::close(fd_) != 0) {

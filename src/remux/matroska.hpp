@@ -54,7 +54,7 @@ class MatroskaWriter {
   std::vector<std::uint8_t> out_;  // written to the file between clusters, past a few MiB
   std::uint64_t flushed_ = 0;      // bytes of the file already written
   std::uint64_t segment_start_ = 0;
-  std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> patches_;  // filled in at the end
+  // Where the values known only at the end go.
   std::uint64_t segment_size_at_ = 0, duration_at_ = 0, cues_position_at_ = 0;
 
   bool cluster_open_ = false;
