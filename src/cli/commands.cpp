@@ -147,13 +147,14 @@ class JobBoard {
     const std::string id = str(job, "id");
     if (id.empty()) return;
     const std::string line = board_line(job);
-    const bool ended = terminal(str(job, "status"));
+    const std::string status = str(job, "status");
+    const bool ended = terminal(status);
     if (!tty_) {
       auto& last = printed_[id];
       const auto now = std::chrono::steady_clock::now();
-      if (last.status != str(job, "status") || now - last.at >= std::chrono::seconds(10)) {
+      if (last.status != status || now - last.at >= std::chrono::seconds(10)) {
         std::cout << line << std::endl;
-        last = {str(job, "status"), now};
+        last = {status, now};
       }
       if (ended) printed_.erase(id);
       return;

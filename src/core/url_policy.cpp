@@ -135,8 +135,8 @@ AddressClass classify(const IpAddress& a) {
 std::string with_default_scheme(const std::string& url) {
   if (url.empty() || url.front() == '-' || url.find("://") != std::string::npos) return url;
   const std::string host = lower(url.substr(0, url.find_first_of("/?#")));
-  const std::string name =
-      host.substr(0, host.rfind(':') == std::string::npos || host.front() == '[' ? host.size() : host.rfind(':'));
+  // Without its port (an IPv6 literal in brackets is not an address people paste without a scheme).
+  const std::string name = host.starts_with('[') ? host : host.substr(0, host.rfind(':'));
   const bool looks_like_host = !name.empty() && (name.find('.') != std::string::npos || name == "localhost") &&
                                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-[]:") == std::string::npos;
   return looks_like_host ? "https://" + url : url;
