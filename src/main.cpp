@@ -104,6 +104,16 @@ int main(int argc, char** argv) {
     return c;
   };
   auto* channel_show = channel_cmd("show", "show one channel");
+  cli::ChannelEdit channel_edit_opts;
+  std::string edit_every;
+  auto* channel_edit = channel_cmd("edit", "change a channel's name, folder, naming, quality or interval");
+  channel_edit->add_option("--name", channel_edit_opts.name, "the channel's name");
+  channel_edit->add_option("--prefix", channel_edit_opts.prefix, "folder for its recordings (\"\" for none)");
+  channel_edit->add_option("--name-format", channel_edit_opts.name_format,
+                           "each recording's name: {channel}, {title}, {date:%Y-%m-%d %H%M}");
+  channel_edit->add_option("--quality", channel_edit_opts.format,
+                           "its recordings' quality: best, 1080p, 720p, 480p, audio, or a yt-dlp selector");
+  channel_edit->add_option("--every", edit_every, "how often it is checked (30s, 5m)");
   auto* channel_pause = channel_cmd("pause", "stop checking a channel");
   auto* channel_resume = channel_cmd("resume", "check a paused channel again");
   auto* channel_check = channel_cmd("check", "check a channel now (and record it if it is live)");
@@ -204,8 +214,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       config->token = *stored;
+      if (!stored->empty()) loaded->sources["token"] = "created by serve in " + config->token_file().string();
     }
-    if (serve->parsed()) return app::run_serve(*config, config_path);
+    if (serve->parsed()) return app::run_serve(*config, config_path, settings_json({*config, loaded->sources}));
     if (seed->parsed()) return app::run_seed(*config);
     if (provision->parsed()) return app::run_provision(*config);
     if (lambda->parsed()) return app::run_lambda(*config, config_path);
@@ -240,6 +251,11 @@ int main(int argc, char** argv) {
     return cli::cmd_channel_add(client, channel_opts);
   }
   if (channel_ls->parsed()) return cli::cmd_channel_ls(client, json_flag_for_channels);
+  if (channel_edit->parsed()) {
+    if (!edit_every.empty() && !(channel_edit_opts.poll_interval_s = duration(edit_every, "--every"))) return 2;
+    channel_edit_opts.json = json_flag_for_channels;
+    return cli::cmd_channel_edit(client, channel_id, channel_edit_opts);
+  }
   if (channel_show->parsed()) return cli::cmd_channel_show(client, channel_id, json_flag_for_channels);
   if (channel_pause->parsed()) return cli::cmd_channel_set_enabled(client, channel_id, false, json_flag_for_channels);
   if (channel_resume->parsed()) return cli::cmd_channel_set_enabled(client, channel_id, true, json_flag_for_channels);

@@ -1,5 +1,7 @@
 #pragma once
 // Wiring of modules into the long-running roles; main.cpp only parses arguments.
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -14,9 +16,10 @@ namespace chronicle::app {
 inline constexpr const char* kVersion = "0.1.0";
 
 void setup_logging(const Config& config);
-int run_serve(Config config, const std::optional<std::filesystem::path>& config_file);
+// `settings`: every setting as the dashboard's settings view shows it (settings_json).
+int run_serve(Config config, const std::optional<std::filesystem::path>& config_file, nlohmann::json settings);
 int run_record(const Config& config, const std::string& job_id);
-int run_seed(const Config& config);
+int run_seed(Config config);
 // `chronicle provision`: creates the AWS resources idempotently and says what is there.
 int run_provision(const Config& config);
 // `chronicle lambda`: the function's bootstrap, serving Runtime API events until Lambda stops it.

@@ -16,13 +16,7 @@ int run_show_config(LoadedConfig loaded, bool json) {
     }
   const auto valid = validate(loaded.config);
   if (json) {
-    auto out = nlohmann::json::array();
-    for (const auto& s : settings())
-      out.push_back({{"key", s.key},
-                     {"env", s.env},
-                     {"value", shown_value(s, loaded.config)},
-                     {"source", loaded.sources.at(std::string(s.key))}});
-    std::cout << out.dump(2) << "\n";
+    std::cout << settings_json(loaded).dump(2) << "\n";
   } else {
     std::size_t key_width = 0, value_width = 0;
     for (const auto& s : settings()) {

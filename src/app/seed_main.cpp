@@ -9,12 +9,14 @@
 
 namespace chronicle::app {
 
-int run_seed(const Config& config) {
+int run_seed(Config config) {
   if (auto closed = sys::keep_data_dir_private(config.data_dir); !closed) {
     spdlog::error("{}", closed.error().message);
     return 1;
   }
   setup_logging(config);
+  // A seeder of its own exists to serve the network, whatever address an API would have.
+  if (config.seed_listen.empty()) config.seed_listen = "0.0.0.0:6881";
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);

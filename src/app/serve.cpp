@@ -51,7 +51,7 @@ fs::path find_web_root(const Config& config) {
 
 }  // namespace
 
-int run_serve(Config config, const std::optional<fs::path>& config_file) {
+int run_serve(Config config, const std::optional<fs::path>& config_file, nlohmann::json settings) {
   if (auto closed = sys::keep_data_dir_private(config.data_dir); !closed) {
     spdlog::error("cannot start: {}", closed.error().message);
     return 1;
@@ -144,6 +144,8 @@ int run_serve(Config config, const std::optional<fs::path>& config_file) {
     return m;
   });
   router.guard_browsers();
+  router.set_settings({{"settings", std::move(settings)},
+                       {"file", config_file ? nlohmann::json(config_file->string()) : nlohmann::json(nullptr)}});
   router.set_info([&config, tools, tool_warnings] {
     nlohmann::json info = {{"version", kVersion}, {"tools", tools}, {"warnings", tool_warnings}};
     if (auto space = sys::disk_space(config.work_dir())) {

@@ -101,6 +101,20 @@ int cmd_channel_add(Client& client, const ChannelOptions& o) {
   });
 }
 
+int cmd_channel_edit(Client& client, const std::string& id, const ChannelEdit& e) {
+  nlohmann::json body = nlohmann::json::object();
+  if (e.name) body["name"] = *e.name;
+  if (e.prefix) body["prefix"] = *e.prefix;
+  if (e.name_format) body["name_format"] = *e.name_format;
+  if (e.format) body["format"] = *e.format;
+  if (e.poll_interval_s) body["poll_interval_s"] = *e.poll_interval_s;
+  if (body.empty()) {
+    std::cerr << "chronicle: nothing to change: give --name, --prefix, --name-format, --quality or --every\n";
+    return 2;
+  }
+  return call_and_show(client, "PATCH", "/api/v1/channels/" + id, body, e.json, print_channel);
+}
+
 int cmd_channel_ls(Client& client, bool json) {
   return call_and_show(client, "GET", "/api/v1/channels", std::nullopt, json, [](const nlohmann::json& answer) {
     const auto& channels = answer.value("channels", nlohmann::json::array());
@@ -122,7 +136,7 @@ int cmd_channel_ls(Client& client, bool json) {
 int cmd_channel_show(Client& client, const std::string& id, bool json) {
   return call_and_show(client, "GET", "/api/v1/channels/" + id, std::nullopt, json, [&](const nlohmann::json& c) {
     print_channel(c);
-    auto jobs = client.call("GET", "/api/v1/jobs?limit=10&channel=" + id);
+    auto jobs = client.call("GET", "/api/v1/jobs?limit=10&channel=" + str(c, "id"));
     if (!jobs) return;
     const auto& list = jobs->value("jobs", nlohmann::json::array());
     std::cout << "recordings:" << (list.empty() ? " none yet" : "") << "\n";
@@ -157,6 +171,7 @@ int cmd_cookies_add(Client& client, const std::string& domain, const std::string
                          std::cout << str(c, "domain") << ": " << c.value("count", 0) << " cookies stored";
                          if (!str(c, "expires_at").empty()) std::cout << ", the first expires " << str(c, "expires_at");
                          std::cout << "\n";
+                         if (!str(c, "warning").empty()) std::cerr << "warning: " << str(c, "warning") << "\n";
                        });
 }
 
@@ -169,8 +184,9 @@ int cmd_cookies_ls(Client& client, bool json) {
     }
     std::printf("%-40s  %7s  %s\n", "DOMAIN", "COOKIES", "FIRST EXPIRY");
     for (const auto& c : list)
-      std::printf("%-40s  %7d  %s\n", str(c, "domain").c_str(), c.value("count", 0),
-                  str(c, "expires_at").empty() ? "session" : str(c, "expires_at").c_str());
+      std::printf("%-40s  %7d  %s%s\n", str(c, "domain").c_str(), c.value("count", 0),
+                  str(c, "expires_at").empty() ? "session" : str(c, "expires_at").c_str(),
+                  str(c, "warning").empty() ? "" : "  (not for this domain: see cookies add)");
   });
 }
 

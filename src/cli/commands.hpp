@@ -32,6 +32,13 @@ struct ChannelOptions {
   bool json = false;
 };
 int cmd_channel_add(Client& client, const ChannelOptions& o);
+// What `channel edit` changes: only the options given.
+struct ChannelEdit {
+  std::optional<std::string> name, prefix, name_format, format;
+  std::optional<double> poll_interval_s;
+  bool json = false;
+};
+int cmd_channel_edit(Client& client, const std::string& id, const ChannelEdit& e);
 int cmd_channel_ls(Client& client, bool json);
 int cmd_channel_show(Client& client, const std::string& id, bool json);
 // pause/resume: PATCH enabled; check: one check now; rm: delete (its jobs stay).

@@ -31,7 +31,8 @@ std::string Config::public_host() const {
 std::vector<std::string> Config::announce_urls() const {
   if (!trackers.empty()) return trackers;
   if (!tracker_enabled) return {};
-  const std::string port = tracker_listen.substr(tracker_listen.rfind(':') + 1);
+  const std::string listen_at = effective_tracker_listen();
+  const std::string port = listen_at.substr(listen_at.rfind(':') + 1);
   return {"http://" + public_host() + ":" + port + "/announce", "udp://" + public_host() + ":" + port + "/announce"};
 }
 
@@ -88,6 +89,16 @@ bool Config::listens_on_loopback() const {
   if (host == "localhost") return true;
   const auto ip = parse_ip_literal(host);
   return ip && classify(*ip) == AddressClass::loopback;
+}
+
+std::string Config::effective_tracker_listen() const {
+  if (!tracker_listen.empty()) return tracker_listen;
+  return (listens_on_loopback() && public_url.empty() ? "127.0.0.1" : "0.0.0.0") + std::string(":6969");
+}
+
+std::string Config::effective_seed_listen() const {
+  if (!seed_listen.empty()) return seed_listen;
+  return (listens_on_loopback() && public_url.empty() ? "127.0.0.1" : "0.0.0.0") + std::string(":6881");
 }
 
 Result<Ok> validate(const Config& c) {

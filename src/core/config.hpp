@@ -94,10 +94,10 @@ struct Config {
   bool torrent_hybrid = false;        // hybrid v1+v2 instead of v1
   std::vector<std::string> trackers;  // external announce URLs
   bool tracker_enabled = true;        // run and supervise opentracker
-  std::string tracker_listen = "0.0.0.0:6969";
+  std::string tracker_listen;  // empty: effective_tracker_listen()
   std::string opentracker = "opentracker";
   bool seed_enabled = true;  // seed completed recordings from serve
-  std::string seed_listen = "0.0.0.0:6881";
+  std::string seed_listen;  // empty: effective_seed_listen()
   bool seed_dht = false, seed_lsd = false, seed_upnp = false, seed_natpmp = false;
   double seed_ratio_limit = 0;              // stop seeding a torrent at this ratio (0: never)
   double seed_time_limit_s = 0;             // stop seeding after this long (0: never)
@@ -122,6 +122,11 @@ struct Config {
   std::filesystem::path token_file() const { return data_dir / "token"; }
   // Whether the API listens on a loopback address only.
   bool listens_on_loopback() const;
+  // The tracker's and the seeder's addresses: as set, else on loopback while the API is (and no
+  // public URL says peers come from elsewhere), else on every interface. A server only its own
+  // machine can use does not offer its recordings to the network.
+  std::string effective_tracker_listen() const;
+  std::string effective_seed_listen() const;
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }
   std::filesystem::path work_dir() const { return data_dir / "work"; }
   std::filesystem::path cookies_dir() const { return data_dir / "cookies"; }

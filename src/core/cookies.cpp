@@ -58,6 +58,12 @@ Result<CookieSummary> parse_cookies(const std::string& text) {
       return make_error("invalid_cookies", "line " + std::to_string(number) + ": the expiry '" + e.substr(0, 40) +
                                                "' is not a number of seconds since 1970");
     ++s.count;
+    std::string cookie_domain = fields[0];
+    if (cookie_domain.starts_with('.')) cookie_domain.erase(0, 1);
+    std::ranges::transform(cookie_domain, cookie_domain.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::ranges::find(s.domains, cookie_domain) == s.domains.end() && s.domains.size() < 100)
+      s.domains.push_back(cookie_domain);
     if (expiry > 0) {
       const TimePoint t{std::chrono::seconds(expiry)};
       if (!s.expires_at || t < *s.expires_at) s.expires_at = t;
@@ -68,6 +74,19 @@ Result<CookieSummary> parse_cookies(const std::string& text) {
                       "the file holds no cookies (a Netscape cookies file, as browser "
                       "extensions export: 7 tab-separated fields per cookie)");
   return s;
+}
+
+std::string cookie_domain_mismatch(const std::string& domain, const CookieSummary& cookies) {
+  const auto related = [&](const std::string& cookie) {
+    return cookie == domain || domain.ends_with("." + cookie) || cookie.ends_with("." + domain);
+  };
+  if (cookies.domains.empty() || std::ranges::any_of(cookies.domains, related)) return {};
+  std::string listed;
+  for (std::size_t i = 0; i < cookies.domains.size() && i < 3; ++i)
+    listed += (i ? ", " : "") + cookies.domains[i];
+  if (cookies.domains.size() > 3) listed += " and " + std::to_string(cookies.domains.size() - 3) + " more";
+  return "none of these cookies is for " + domain + ": they are for " + listed +
+         ", so recordings from " + domain + " will not use them (store them under " + cookies.domains.front() + ")";
 }
 
 std::optional<std::string> cookie_domain_for(const std::string& host, const std::vector<std::string>& domains) {

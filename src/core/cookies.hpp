@@ -18,6 +18,7 @@ struct CookieSummary {
   std::size_t count = 0;
   std::optional<TimePoint> expires_at;  // the soonest expiry among them; none: session cookies only
   std::optional<TimePoint> updated_at;
+  std::vector<std::string> domains;  // the cookies' own domains, lowercase, without the leading dot
 };
 
 // A domain cookies may be kept for: a host name or IP address, lowercase, at most 253 characters.
@@ -27,6 +28,10 @@ Result<std::string> normalize_cookie_domain(const std::string& domain);
 // seven tab-separated fields; comments and blank lines ignored; "#HttpOnly_" lines are cookies.
 // Error "invalid_cookies" when it holds none, saying why.
 Result<CookieSummary> parse_cookies(const std::string& text);
+
+// Why cookies stored for `domain` would never be sent to it (none of them is for it, a parent or a
+// subdomain of it), in words; empty when some are.
+std::string cookie_domain_mismatch(const std::string& domain, const CookieSummary& cookies);
 
 // The stored domain whose cookies a URL's host gets: the host itself, else the closest parent
 // domain ("www.example.com" takes example.com's). nullopt: none.

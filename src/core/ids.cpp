@@ -60,6 +60,20 @@ std::optional<std::string> id_prefix(const std::string& s) {
   return upper;
 }
 
+Result<std::string> resolve_id_among(const std::string& given, const std::vector<std::string>& ids,
+                                     std::string_view what) {
+  const auto prefix = id_prefix(given);
+  if (!prefix) return make_error("not_found", "no " + std::string(what) + " with id '" + given.substr(0, 64) + "'");
+  std::vector<std::string> found;
+  for (const auto& id : ids)
+    if (id.starts_with(*prefix)) found.push_back(id);
+  if (found.empty()) return make_error("not_found", "no " + std::string(what) + "'s id begins with '" + *prefix + "'");
+  if (found.size() > 1)
+    return make_error("ambiguous_id", "'" + *prefix + "' begins more than one " + std::string(what) + "'s id (" +
+                                          found[0] + ", " + found[1] + "): give more of it");
+  return found.front();
+}
+
 bool looks_like_job_id(const std::string& s) {
   if (s.size() != 26) return false;
   for (char c : s) {

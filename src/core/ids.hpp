@@ -1,6 +1,10 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
 
 namespace chronicle {
 
@@ -11,5 +15,9 @@ bool looks_like_job_id(const std::string& s);
 // The start of an id as a person types it (4 to 26 of its characters, either case), upper-cased;
 // nullopt when it cannot be one.
 std::optional<std::string> id_prefix(const std::string& s);
+// The one of `ids` that `given` is, or is the start of (see id_prefix): not_found, or ambiguous_id
+// naming two, otherwise. `what` names the kind in the messages ("channel").
+Result<std::string> resolve_id_among(const std::string& given, const std::vector<std::string>& ids,
+                                     std::string_view what);
 
 }  // namespace chronicle

@@ -31,6 +31,7 @@ RetentionPlan plan_retention(const std::vector<Job>& jobs, const RetentionPolicy
   for (const auto& job : jobs) {
     if (!job.recording || !is_terminal(job.status)) continue;
     plan.stored_bytes += job.recording->size;
+    ++plan.recordings;
     if (job.pinned)
       plan.pinned_bytes += job.recording->size;
     else
@@ -69,7 +70,7 @@ RetentionPlan plan_retention(const std::vector<Job>& jobs, const RetentionPolicy
     else
       continue;
     kept -= job->recording->size;
-    plan.deletions.push_back({job->id, job->recording->size, reason});
+    plan.deletions.push_back({job->id, job->name, job->recording->size, reason});
   }
   if (policy.budget_bytes > 0 && kept > policy.budget_bytes)
     plan.over_budget = "the recordings take " + human_bytes(kept) + ", over the " + human_bytes(policy.budget_bytes) +

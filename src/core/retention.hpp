@@ -23,6 +23,7 @@ struct RetentionPolicy {
 
 struct PlannedDeletion {
   std::string job_id;
+  std::string name;  // the job's, for people choosing what to pin
   std::uint64_t bytes = 0;
   std::string reason;  // in words, for the job's warning
 };
@@ -30,6 +31,7 @@ struct PlannedDeletion {
 struct RetentionPlan {
   std::vector<PlannedDeletion> deletions;  // oldest first
   std::uint64_t stored_bytes = 0;          // before the deletions
+  std::size_t recordings = 0;              // stored, before the deletions
   std::uint64_t pinned_bytes = 0;
   // Why the recordings still exceed the budget after the deletions (the recordings retention
   // spares), in words; empty when they fit.

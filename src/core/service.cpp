@@ -73,13 +73,10 @@ Result<std::string> JobService::resolve_id(const std::string& id_or_prefix) {
   if (looks_like_job_id(id_or_prefix)) return id_or_prefix;
   const auto prefix = id_prefix(id_or_prefix);
   if (!prefix) return make_error("not_found", "no job with id '" + id_or_prefix.substr(0, 64) + "'");
+  // The store lists at most two: enough to tell one from several.
   auto ids = store_.ids_starting_with(*prefix, 2);
   if (!ids) return ids.error();
-  if (ids->empty()) return make_error("not_found", "no job's id begins with '" + *prefix + "'");
-  if (ids->size() > 1)
-    return make_error("ambiguous_id", "'" + *prefix + "' begins more than one job's id (" + (*ids)[0] + ", " +
-                                          (*ids)[1] + "): give more of it");
-  return ids->front();
+  return resolve_id_among(*prefix, *ids, "job");
 }
 
 Result<Job> JobService::get(const std::string& id) {
@@ -218,18 +215,23 @@ Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
   return updated;
 }
 
-Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy, TimePoint at) {
+Result<RetentionPlan> JobService::preview_retention(const RetentionPolicy& policy, TimePoint at) {
   auto finished = store_.list_by_status({JobStatus::completed, JobStatus::failed, JobStatus::canceled});
   if (!finished) return finished.error();
-  const auto plan = plan_retention(*finished, policy, at);
+  return plan_retention(*finished, policy, at);
+}
+
+Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy, TimePoint at) {
+  auto planned = preview_retention(policy, at);
+  if (!planned) return planned.error();
+  const RetentionPlan& plan = *planned;
   StorageReport report;
   report.at = at;
   report.recordings_bytes = plan.stored_bytes;
   report.pinned_bytes = plan.pinned_bytes;
   report.over_budget = plan.over_budget;
   if (!plan.over_budget.empty()) spdlog::warn("retention: {}", plan.over_budget);
-  for (const auto& j : *finished)
-    if (j.recording) ++report.recordings;
+  report.recordings = plan.recordings;
   for (const auto& deletion : plan.deletions) {
     std::optional<Job> before;
     // The job first, with a compare-and-set: a pin that arrives meanwhile wins, and a job that says

@@ -86,6 +86,9 @@ class JobService {
   // One retention pass: deletes the recordings the policy says (files, torrent, thumbnail; the job
   // stays, saying so), and reports what is stored.
   Result<StorageReport> apply_retention(const RetentionPolicy& policy, TimePoint at);
+  // What a pass at `at` would delete, deleting nothing: shown before it happens, so a recording
+  // can still be pinned or downloaded.
+  Result<RetentionPlan> preview_retention(const RetentionPolicy& policy, TimePoint at);
   // The last pass's report; nullopt before the first.
   std::optional<StorageReport> storage_report() const {
     std::lock_guard lock(report_mutex_);

@@ -1,5 +1,6 @@
 #include "core/settings.hpp"
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include <charconv>
@@ -323,10 +324,12 @@ std::vector<Setting> make_table() {
       field("tracker_enabled", "CHRONICLE_TRACKER", &C::tracker_enabled,
             "run and supervise `opentracker` (when no external trackers are set)"),
       field("tracker_listen", "CHRONICLE_TRACKER_LISTEN", &C::tracker_listen,
-            "tracker address (TCP and UDP); announce URLs use the public URL's host"),
+            "tracker address (TCP and UDP); announce URLs use the public URL's host",
+            {.default_doc = "127.0.0.1:6969 while the API is on loopback and no public URL is set, else 0.0.0.0:6969"}),
       field("opentracker", "CHRONICLE_OPENTRACKER", &C::opentracker, "the tracker binary"),
       field("seed_enabled", "CHRONICLE_SEED", &C::seed_enabled, "seed recordings from `serve`"),
-      field("seed_listen", "CHRONICLE_SEED_LISTEN", &C::seed_listen, "BitTorrent listen address"),
+      field("seed_listen", "CHRONICLE_SEED_LISTEN", &C::seed_listen, "BitTorrent listen address",
+            {.default_doc = "127.0.0.1:6881 while the API is on loopback and no public URL is set, else (and for `chronicle seed`) 0.0.0.0:6881"}),
       field("seed_dht", "CHRONICLE_SEED_DHT", &C::seed_dht, "find peers through the DHT"),
       field("seed_lsd", "CHRONICLE_SEED_LSD", &C::seed_lsd, "find peers on the local network"),
       field("seed_upnp", "CHRONICLE_SEED_UPNP", &C::seed_upnp, "map the seeding port with UPnP"),
@@ -449,20 +452,55 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& file) {
 std::string shown_value(const Setting& setting, const Config& config) {
   std::string value = setting.get(config);
   if (setting.secret && !value.empty()) return "(set, " + std::to_string(value.size()) + " characters)";
+  // A 0 that stands for a computed default (the disk reserve) would read as "no reserve".
+  // So does an empty value that stands for one (the tracker's address follows the API's).
+  if ((value == "0" || value.empty()) && !setting.default_doc.empty()) {
+    std::string doc(setting.default_doc);
+    std::erase(doc, '`');
+    return "auto: " + doc;
+  }
   return value;
 }
 
+namespace {
+
+// The default as the README's table writes it.
+std::string default_text(const Setting& s) {
+  static const Config defaults;
+  if (!s.default_doc.empty()) return std::string(s.default_doc);
+  const auto value = s.get(defaults);
+  return value.empty() ? "unset" : "`" + value + "`";
+}
+
+}  // namespace
+
+nlohmann::json settings_json(const LoadedConfig& loaded) {
+  auto out = nlohmann::json::array();
+  for (const auto& s : settings()) {
+    std::string fallback = default_text(s);
+    std::erase(fallback, '`');
+    std::string help(s.help);
+    std::erase(help, '`');
+    const auto source = loaded.sources.find(s.key);
+    out.push_back({{"key", s.key},
+                   {"env", s.env},
+                   {"flag", s.flag},
+                   {"type", s.type},
+                   {"help", help},
+                   {"default", fallback},
+                   {"secret", s.secret},
+                   {"value", shown_value(s, loaded.config)},
+                   {"source", source == loaded.sources.end() ? "default" : source->second}});
+  }
+  return out;
+}
+
 std::string settings_markdown() {
-  const Config defaults;
   std::string out = "| env | TOML key | type | default | meaning |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& s : settings()) {
     std::string env = "`" + std::string(s.env) + "`";
     if (!s.flag.empty()) env += " / `" + std::string(s.flag) + "`";
-    std::string fallback = std::string(s.default_doc);
-    if (fallback.empty()) {
-      const auto value = s.get(defaults);
-      fallback = value.empty() ? "unset" : "`" + value + "`";
-    }
+    const std::string fallback = default_text(s);
     // A choice's bars would split the table's cell.
     std::string type(s.type);
     for (auto bar = type.find('|'); bar != std::string::npos; bar = type.find('|', bar + 3))

@@ -2,6 +2,8 @@
 // The settings table: every setting declared once, with its TOML key, environment name, flag where
 // it has one, type, default and one line of help. Loading (file, environment, flags), the checks of
 // each value, `chronicle config` and the README's configuration table all come from it.
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +43,9 @@ Result<LoadedConfig> load_settings(const std::optional<std::filesystem::path>& f
 
 // The value as `chronicle config` shows it: secrets masked.
 std::string shown_value(const Setting& setting, const Config& config);
+// Every setting with its value (as shown_value) and source, its help and default: `config --json`
+// and the dashboard's settings view.
+nlohmann::json settings_json(const LoadedConfig& loaded);
 // The README's configuration table (a test keeps the README equal to it).
 std::string settings_markdown();
 

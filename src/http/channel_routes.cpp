@@ -41,6 +41,25 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
 
 }  // namespace
 
+Reply Router::name_preview(const Request& req) {
+  if (req.method() != bhttp::verb::post) return method_not_allowed("POST");
+  auto body = json_body(req);
+  if (auto* refused = std::get_if<Reply>(&body)) return std::move(*refused);
+  const auto& j = std::get<nlohmann::json>(body);
+  if (auto refused = unknown_field(j, {"name_format", "name", "title"}, "a name preview")) return *refused;
+  for (const char* key : {"name_format", "name", "title"})
+    if (j.contains(key) && !j[key].is_string())
+      return error_reply(400, "invalid_body", std::string("field '") + key + "' must be a string");
+  Channel sample;
+  sample.name = j.value("name", "");
+  sample.id = "channel";
+  sample.name_format = j.value("name_format", std::string(kDefaultNameFormat));
+  if (auto valid = validate_name_format(sample.name_format); !valid) return error_reply(valid.error());
+  // The name a recording starting now would get: the server's own rendering, so the preview is
+  // what the recording will be called (UTC dates, unsafe characters replaced).
+  return json_reply(200, {{"name", render_job_name(sample, j.value("title", "Title of the stream"), now())}});
+}
+
 Reply Router::channels_api(const Request& req, const std::string& path) {
   const auto m = req.method();
   const bool read = m == bhttp::verb::get || m == bhttp::verb::head;
@@ -73,8 +92,20 @@ Reply Router::channels_api(const Request& req, const std::string& path) {
     return r;
   }
 
-  const auto [id, action] = split_resource(std::string_view(rest).substr(1));
-  if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no channel with id '" + id.substr(0, 64) + "'");
+  const auto [given, action] = split_resource(std::string_view(rest).substr(1));
+  if (given == "name_preview") return name_preview(req);
+  // The start of an id is enough, as long as no other channel's id starts the same way. Channels
+  // are few (max_channels): the list is the index.
+  std::string id = given;
+  if (!looks_like_job_id(given)) {
+    auto all = channels_->list();
+    if (!all) return error_reply(all.error());
+    std::vector<std::string> ids;
+    for (const auto& c : *all) ids.push_back(c.id);
+    auto resolved = resolve_id_among(given, ids, "channel");
+    if (!resolved) return error_reply(resolved.error());
+    id = *resolved;
+  }
   if (action.empty()) {
     if (read) {
       auto c = channels_->get(id);

@@ -10,6 +10,8 @@ nlohmann::json summary_json(const std::string& domain, const std::string& text) 
   auto parsed = parse_cookies(text);
   nlohmann::json j = {{"domain", domain}, {"count", parsed ? parsed->count : 0}, {"expires_at", nullptr}};
   if (parsed && parsed->expires_at) j["expires_at"] = to_rfc3339(*parsed->expires_at);
+  if (parsed)
+    if (auto mismatch = cookie_domain_mismatch(domain, *parsed); !mismatch.empty()) j["warning"] = mismatch;
   return j;
 }
 

@@ -518,6 +518,33 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     info["storage"] = storage;
     return json_reply(200, info);
   }
+  if (path == "/api/v1/retention") {
+    if (!read) return method_not_allowed("GET");
+    // As of the pass after next: what is listed here has at least one interval to be pinned or
+    // downloaded, and nothing is deleted that was not listed.
+    const auto policy = config_.retention_policy();
+    const TimePoint at = now() + std::chrono::milliseconds(static_cast<std::int64_t>(config_.retention_interval_s * 1000));
+    nlohmann::json body = {{"active", policy.active()},
+                           {"retention_days", policy.max_age_days},
+                           {"budget", policy.budget_bytes},
+                           {"min_age_s", policy.min_age_s},
+                           {"interval_s", config_.retention_interval_s},
+                           {"as_of", to_rfc3339(at)},
+                           {"deletions", nlohmann::json::array()}};
+    if (!policy.active()) return json_reply(200, body);
+    auto plan = service_.preview_retention(policy, at);
+    if (!plan) return error_reply(plan.error());
+    for (const auto& d : plan->deletions)
+      body["deletions"].push_back({{"id", d.job_id}, {"name", d.name}, {"bytes", d.bytes}, {"reason", d.reason}});
+    body["stored_bytes"] = plan->stored_bytes;
+    body["recordings"] = plan->recordings;
+    if (!plan->over_budget.empty()) body["warning"] = plan->over_budget;
+    return json_reply(200, body);
+  }
+  if (path == "/api/v1/settings") {
+    if (!read) return method_not_allowed("GET");
+    return json_reply(200, settings_.is_null() ? nlohmann::json{{"settings", nlohmann::json::array()}} : settings_);
+  }
   if (path == "/api/v1/events") {
     if (!read) return method_not_allowed("GET");
     Reply r;

@@ -74,6 +74,8 @@ class Router {
   void set_webhooks(WebhookStore* webhooks) { webhooks_ = webhooks; }
   // Cookies per site (never shown, only summarized).
   void set_cookies(CookieStore* cookies) { cookies_ = cookies; }
+  // What /api/v1/settings shows: every setting with its value (secrets masked) and source.
+  void set_settings(nlohmann::json settings) { settings_ = std::move(settings); }
   // What /api/v1/info reports beside the settings (tool versions, free space); also in /healthz.
   void set_info(std::function<nlohmann::json()> f) { info_ = std::move(f); }
   // For a server browsers reach directly (serve, not API Gateway): answer only to known host
@@ -107,6 +109,8 @@ class Router {
   Reply submit(const Request& request);
   // /api/v1/channels[/<id>[/check]] (channel_routes.cpp).
   Reply channels_api(const Request& request, const std::string& path);
+  // POST /api/v1/channels/name_preview: the name a channel's format gives a recording now.
+  Reply name_preview(const Request& request);
   // /api/v1/webhooks[/<id>[/test]] (webhook_routes.cpp).
   Reply webhooks_api(const Request& request, const std::string& path);
   // /api/v1/cookies[/<domain>] (cookie_routes.cpp).
@@ -129,6 +133,7 @@ class Router {
   std::function<std::map<std::string, std::uint64_t>()> counters_;
   std::function<std::optional<SeedingStats>(const std::string&)> seeding_;
   std::function<nlohmann::json()> info_;
+  nlohmann::json settings_;
   ChannelService* channels_ = nullptr;
   WebhookStore* webhooks_ = nullptr;
   CookieStore* cookies_ = nullptr;

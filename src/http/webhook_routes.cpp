@@ -86,8 +86,17 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
     return r;
   }
 
-  const auto [id, action] = split_resource(std::string_view(rest).substr(1));
-  if (!looks_like_job_id(id)) return error_reply(404, "not_found", "no webhook with id '" + id.substr(0, 64) + "'");
+  const auto [given, action] = split_resource(std::string_view(rest).substr(1));
+  std::string id = given;
+  if (!looks_like_job_id(given)) {
+    auto all = webhooks_->list();
+    if (!all) return error_reply(all.error());
+    std::vector<std::string> ids;
+    for (const auto& w : *all) ids.push_back(w.id);
+    auto resolved = resolve_id_among(given, ids, "webhook");
+    if (!resolved) return error_reply(resolved.error());
+    id = *resolved;
+  }
   auto hook = webhooks_->get(id);
   if (!hook) return error_reply(hook.error());
   if (!*hook) return error_reply(404, "not_found", "no webhook with id '" + id + "'");

@@ -360,7 +360,7 @@ Result<Ok> Seeder::start(std::stop_token shutdown) {
   std::error_code ec;
   fs::create_directories(c.seed_state_dir(), ec);
   lt::settings_pack pack;
-  pack.set_str(lt::settings_pack::listen_interfaces, c.seed_listen);
+  pack.set_str(lt::settings_pack::listen_interfaces, c.effective_seed_listen());
   pack.set_str(lt::settings_pack::user_agent, "chronicle/0.1 libtorrent/" LIBTORRENT_VERSION);
   pack.set_bool(lt::settings_pack::enable_dht, c.seed_dht);
   pack.set_bool(lt::settings_pack::enable_lsd, c.seed_lsd);
@@ -383,7 +383,7 @@ Result<Ok> Seeder::start(std::stop_token shutdown) {
   impl_->running = true;
   impl_->on_shutdown.emplace(std::move(shutdown), [this] { impl_->stop_requested = true; });
   impl_->thread = std::thread([this] { impl_->run(); });
-  spdlog::info("seed: listening on {} (dht={} lsd={} upnp={} natpmp={})", c.seed_listen, c.seed_dht, c.seed_lsd,
+  spdlog::info("seed: listening on {} (dht={} lsd={} upnp={} natpmp={})", c.effective_seed_listen(), c.seed_dht, c.seed_lsd,
                c.seed_upnp, c.seed_natpmp);
   return Ok{};
 }

@@ -111,9 +111,10 @@ void TrackerSupervisor::end_leftover(const std::filesystem::path& pid_file, cons
 }
 
 void TrackerSupervisor::run() {
-  const auto colon = config_.tracker_listen.rfind(':');
-  std::string host = config_.tracker_listen.substr(0, colon);
-  const std::string port = config_.tracker_listen.substr(colon + 1);
+  const std::string tracker_listen = config_.effective_tracker_listen();
+  const auto colon = tracker_listen.rfind(':');
+  std::string host = tracker_listen.substr(0, colon);
+  const std::string port = tracker_listen.substr(colon + 1);
   if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
   const auto work = work_dir(config_);
   // opentracker started as root drops to "nobody", which clears the parent-death signal: one
@@ -147,7 +148,7 @@ void TrackerSupervisor::run() {
       std::ofstream(pid_file) << child->pid << "\n";
       if (!first) ++restarts_;
       first = false;
-      spdlog::info("tracker: opentracker pid {} on {} (tcp+udp)", child->pid, config_.tracker_listen);
+      spdlog::info("tracker: opentracker pid {} on {} (tcp+udp)", child->pid, tracker_listen);
       const auto status = sys::wait_for(child->pid);
       pid_ = 0;
       if (stopping_) break;

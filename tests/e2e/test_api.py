@@ -390,6 +390,18 @@ def test_behind_a_proxy_the_public_url_is_the_dashboards_origin():
         c.close()
 
 
+def test_the_dashboard_reads_every_setting_serve_started_with(chronicle):
+    status, shown = chronicle.api("GET", "/api/v1/settings")
+    assert status == 200 and shown["file"] is None
+    by_key = {s["key"]: s for s in shown["settings"]}
+    r = subprocess.run([CHRONICLE, "config", "--json"], env=chronicle.env, capture_output=True, text=True, timeout=30)
+    assert set(by_key) == {s["key"] for s in json.loads(r.stdout)}, "every setting `config` knows"
+    assert by_key["listen"]["value"] == f"127.0.0.1:{chronicle.port}"
+    assert by_key["listen"]["source"] == "flag --listen"
+    assert by_key["tracker_listen"]["source"] == "env CHRONICLE_TRACKER_LISTEN"
+    assert by_key["retention_interval_s"]["source"] == "default" and by_key["retention_interval_s"]["help"]
+
+
 def test_config_shows_every_setting_and_where_it_came_from(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHRONICLE_")}
     env.update({"CHRONICLE_MAX_RECORDINGS": "3", "CHRONICLE_TOKEN": "s3cret-token"})
@@ -401,8 +413,12 @@ def test_config_shows_every_setting_and_where_it_came_from(tmp_path):
     shown = {s["key"]: s for s in json.loads(r.stdout)}
     assert shown["max_concurrent_recordings"]["value"] == "3"
     assert shown["max_concurrent_recordings"]["source"] == "env CHRONICLE_MAX_RECORDINGS"
-    assert shown["listen"] == {"key": "listen", "env": "CHRONICLE_LISTEN", "value": "127.0.0.1:9999",
-                               "source": f"file {settings_file}"}
+    assert {k: shown["listen"][k] for k in ("key", "env", "flag", "value", "source", "default")} == {
+        "key": "listen", "env": "CHRONICLE_LISTEN", "flag": "--listen", "value": "127.0.0.1:9999",
+        "source": f"file {settings_file}", "default": "127.0.0.1:8080"}
+    assert shown["listen"]["help"] == "API and dashboard address (HOST:PORT)"
+    # A 0 that means "computed" says what it is computed from, not "no reserve".
+    assert shown["disk_reserve"]["value"] == "auto: larger of 2 GiB and 5%"
     assert shown["data_dir"]["source"] == "flag --data"
     assert shown["probe_timeout_s"]["source"] == "default"
     assert "s3cret-token" not in r.stdout, "secrets are masked"

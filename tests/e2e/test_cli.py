@@ -153,3 +153,46 @@ def test_an_address_without_a_scheme_is_taken_as_https(chronicle):
     r = chronicle.cli("submit", "127.0.0.1:9/nothing/live.m3u8", "--json")
     assert r.returncode == 0, r.stderr
     assert '"url":"https://127.0.0.1:9/nothing/live.m3u8"' in r.stdout.replace(" ", "")
+
+
+def test_a_channel_is_edited_by_the_start_of_its_id(chronicle, other_server):
+    page = f"http://127.0.0.1:{other_server.server_address[1]}/show/live"
+    status, channel = chronicle.api("POST", "/api/v1/channels", {"url": page, "enabled": False})
+    assert status == 201, channel
+    short = channel["id"][:10].lower()
+    r = chronicle.cli("channel", "edit", short, "--name", "The Show", "--every", "5m", "--quality", "720p",
+                      "--name-format", "{channel} {title}", "--prefix", "shows")
+    assert r.returncode == 0, r.stderr
+    assert "The Show" in r.stdout and "{channel} {title}" in r.stdout
+    _, edited = chronicle.api("GET", f"/api/v1/channels/{short}")
+    assert (edited["id"], edited["name"], edited["poll_interval_s"], edited["format"], edited["name_format"],
+            edited["prefix"]) == (channel["id"], "The Show", 300, "720p", "{channel} {title}", "shows")
+    assert edited["enabled"] is False, "what was not given stays"
+    r = chronicle.cli("channel", "edit", short)
+    assert r.returncode == 2 and "nothing to change" in r.stderr
+    r = chronicle.cli("channel", "edit", short, "--name-format", "{nope}")
+    assert r.returncode == 2 and "name_format knows {channel}, {title}" in r.stderr, r.stderr
+
+    # The dashboard's live preview: the server's own rendering of a name.
+    status, preview = chronicle.api("POST", "/api/v1/channels/name_preview",
+                                    {"name_format": "{channel} {date:%Y}", "name": "news/late"})
+    assert status == 200 and preview["name"].endswith(time.strftime("%Y", time.gmtime())), preview
+    assert "/" not in preview["name"], "made safe as a recording's name is"
+    status, refused = chronicle.api("POST", "/api/v1/channels/name_preview", {"name_format": "{date"})
+    assert status == 400 and "not closed" in refused["error"]["message"]
+
+    # Webhooks too are found by the start of their id.
+    _, hook = chronicle.api("POST", "/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook"})
+    status, found = chronicle.api("GET", f"/api/v1/webhooks/{hook['id'][:12]}")
+    assert status == 200 and found["id"] == hook["id"]
+
+
+def test_cookies_for_another_site_are_kept_with_a_warning(chronicle, tmp_path):
+    jar = tmp_path / "cookies.txt"
+    jar.write_text(".example.com\tTRUE\t/\tTRUE\t2147483647\tsid\tvalue\n")
+    r = chronicle.cli("cookies", "add", "example.org", str(jar))
+    assert r.returncode == 0, r.stderr
+    assert ("warning: none of these cookies is for example.org: they are for example.com, so recordings from "
+            "example.org will not use them (store them under example.com)") in r.stderr, r.stderr
+    r = chronicle.cli("cookies", "add", "www.example.com", str(jar))
+    assert r.returncode == 0 and "warning" not in r.stderr, "a parent domain's cookies are sent to it"

@@ -239,3 +239,23 @@ def test_retention_by_budget_deletes_the_oldest_unpinned_first(sims):
         assert info["storage"]["recordings_bytes"] == budget - 1000 and info["storage"]["budget"] == budget
     finally:
         c.close()
+
+
+def test_the_next_retention_pass_is_shown_before_it_deletes(sims):
+    # 0.02 days is 29 min: a recording that just ended is younger, and older by the pass after next
+    # (an hour away), so it is listed without being deleted.
+    c = Chronicle(env={"CHRONICLE_RETENTION_DAYS": "0.02", "CHRONICLE_RETENTION_INTERVAL": "3600",
+                       "CHRONICLE_RETENTION_MIN_AGE": "0"})
+    try:
+        (job,) = record_all(c, sims, [2])
+        status, plan = c.api("GET", "/api/v1/retention")
+        assert status == 200 and plan["active"] and plan["interval_s"] == 3600, plan
+        assert [(d["id"], d["name"], d["bytes"]) for d in plan["deletions"]] == [
+            (job["id"], job["name"], job["recording"]["size"])], plan
+        assert "CHRONICLE_RETENTION_DAYS" in plan["deletions"][0]["reason"]
+        assert c.job(job["id"])["recording"], "listed, not deleted"
+        # Pinned, it leaves the list.
+        assert c.api("PATCH", f"/api/v1/jobs/{job['id']}", {"pinned": True})[0] == 200
+        assert c.api("GET", "/api/v1/retention")[1]["deletions"] == []
+    finally:
+        c.close()

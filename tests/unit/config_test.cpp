@@ -175,6 +175,21 @@ TEST(Config, StreamsAndDiskSettings) {
 
 // Each value is read as its type: integers as integers, enums as one of their names, on/off as
 // on/off; the error names where the value came from and what was expected.
+TEST(Config, TrackerAndSeederFollowTheApiOffTheNetwork) {
+  Config c;  // the API on loopback: nothing offered to the network by default
+  EXPECT_EQ(c.effective_tracker_listen(), "127.0.0.1:6969");
+  EXPECT_EQ(c.effective_seed_listen(), "127.0.0.1:6881");
+  EXPECT_EQ(c.announce_urls().front(), "http://127.0.0.1:6969/announce");
+  c.public_url = "https://rec.example.org";  // peers come from wherever that is reached
+  EXPECT_EQ(c.effective_tracker_listen(), "0.0.0.0:6969");
+  EXPECT_EQ(c.announce_urls().front(), "http://rec.example.org:6969/announce");
+  c.public_url.clear();
+  c.listen = "0.0.0.0:8080";
+  EXPECT_EQ(c.effective_seed_listen(), "0.0.0.0:6881");
+  c.seed_listen = "10.0.0.5:7000";  // as set, whatever the API
+  EXPECT_EQ(c.effective_seed_listen(), "10.0.0.5:7000");
+}
+
 TEST(Settings, ValuesAreCheckedAsTheirTypes) {
   struct Case {
     const char* env;
