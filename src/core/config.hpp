@@ -94,10 +94,10 @@ struct Config {
   bool torrent_hybrid = false;        // hybrid v1+v2 instead of v1
   std::vector<std::string> trackers;  // external announce URLs
   bool tracker_enabled = true;        // run and supervise opentracker
-  std::string tracker_listen;  // empty: effective_tracker_listen()
+  std::string tracker_listen;         // empty: effective_tracker_listen()
   std::string opentracker = "opentracker";
   bool seed_enabled = true;  // seed completed recordings from serve
-  std::string seed_listen;  // empty: effective_seed_listen()
+  std::string seed_listen;   // empty: effective_seed_listen()
   bool seed_dht = false, seed_lsd = false, seed_upnp = false, seed_natpmp = false;
   double seed_ratio_limit = 0;              // stop seeding a torrent at this ratio (0: never)
   double seed_time_limit_s = 0;             // stop seeding after this long (0: never)

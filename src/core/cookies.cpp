@@ -82,11 +82,10 @@ std::string cookie_domain_mismatch(const std::string& domain, const CookieSummar
   };
   if (cookies.domains.empty() || std::ranges::any_of(cookies.domains, related)) return {};
   std::string listed;
-  for (std::size_t i = 0; i < cookies.domains.size() && i < 3; ++i)
-    listed += (i ? ", " : "") + cookies.domains[i];
+  for (std::size_t i = 0; i < cookies.domains.size() && i < 3; ++i) listed += (i ? ", " : "") + cookies.domains[i];
   if (cookies.domains.size() > 3) listed += " and " + std::to_string(cookies.domains.size() - 3) + " more";
-  return "none of these cookies is for " + domain + ": they are for " + listed +
-         ", so recordings from " + domain + " will not use them (store them under " + cookies.domains.front() + ")";
+  return "none of these cookies is for " + domain + ": they are for " + listed + ", so recordings from " + domain +
+         " will not use them (store them under " + cookies.domains.front() + ")";
 }
 
 std::optional<std::string> cookie_domain_for(const std::string& host, const std::vector<std::string>& domains) {

@@ -1,7 +1,7 @@
 #include "core/settings.hpp"
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -329,7 +329,8 @@ std::vector<Setting> make_table() {
       field("opentracker", "CHRONICLE_OPENTRACKER", &C::opentracker, "the tracker binary"),
       field("seed_enabled", "CHRONICLE_SEED", &C::seed_enabled, "seed recordings from `serve`"),
       field("seed_listen", "CHRONICLE_SEED_LISTEN", &C::seed_listen, "BitTorrent listen address",
-            {.default_doc = "127.0.0.1:6881 while the API is on loopback and no public URL is set, else (and for `chronicle seed`) 0.0.0.0:6881"}),
+            {.default_doc = "127.0.0.1:6881 while the API is on loopback and no public URL is set, else (and for "
+                            "`chronicle seed`) 0.0.0.0:6881"}),
       field("seed_dht", "CHRONICLE_SEED_DHT", &C::seed_dht, "find peers through the DHT"),
       field("seed_lsd", "CHRONICLE_SEED_LSD", &C::seed_lsd, "find peers on the local network"),
       field("seed_upnp", "CHRONICLE_SEED_UPNP", &C::seed_upnp, "map the seeding port with UPnP"),

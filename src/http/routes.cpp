@@ -523,7 +523,8 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     // As of the pass after next: what is listed here has at least one interval to be pinned or
     // downloaded, and nothing is deleted that was not listed.
     const auto policy = config_.retention_policy();
-    const TimePoint at = now() + std::chrono::milliseconds(static_cast<std::int64_t>(config_.retention_interval_s * 1000));
+    const TimePoint at =
+        now() + std::chrono::milliseconds(static_cast<std::int64_t>(config_.retention_interval_s * 1000));
     nlohmann::json body = {{"active", policy.active()},
                            {"retention_days", policy.max_age_days},
                            {"budget", policy.budget_bytes},

@@ -383,8 +383,8 @@ Result<Ok> Seeder::start(std::stop_token shutdown) {
   impl_->running = true;
   impl_->on_shutdown.emplace(std::move(shutdown), [this] { impl_->stop_requested = true; });
   impl_->thread = std::thread([this] { impl_->run(); });
-  spdlog::info("seed: listening on {} (dht={} lsd={} upnp={} natpmp={})", c.effective_seed_listen(), c.seed_dht, c.seed_lsd,
-               c.seed_upnp, c.seed_natpmp);
+  spdlog::info("seed: listening on {} (dht={} lsd={} upnp={} natpmp={})", c.effective_seed_listen(), c.seed_dht,
+               c.seed_lsd, c.seed_upnp, c.seed_natpmp);
   return Ok{};
 }
 
