@@ -18,7 +18,7 @@ const measurements = {};
 try {
   const page = browser.page;
   await page.goto(`${base}/#channels`);
-  await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
+  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
   await page.getByTestId("channels-empty").waitFor();
 
   // The dialog refuses a bad URL inline, then adds the channel.

@@ -15,7 +15,7 @@ const measurements = {};
 try {
   const page = browser.page;
   await page.goto(base);
-  await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
+  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
   await page.getByTestId("empty-state").waitFor();
   // A stale yt-dlp (Debian's is from 2023) is named in a banner, with what to do about it.
   const info = await (await page.request.get(`${base}/api/v1/info`)).json();

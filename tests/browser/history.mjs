@@ -17,7 +17,7 @@ try {
   const page = browser.page;
   let t0 = Date.now();
   await page.goto(base);
-  await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
+  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
   await page.getByTestId("job-card").first().waitFor({ timeout: 15000 });
   m.first_cards_ms = Date.now() - t0;
 

@@ -19,7 +19,7 @@ const measurements = {};
 try {
   const page = browser.page;
   await page.goto(base);
-  await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
+  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
 
   for (const [quality, url] of [["720p", url720], ["480p", url480]]) {
     await page.getByTestId("new-recording").click();

@@ -19,7 +19,7 @@ try {
   await page.getByRole("button", { name: "Save" }).click();
   const card = page.locator(`[data-testid=job-card][data-job-id="${jobId}"]`);
   await card.waitFor({ timeout: 15000 });
-  await page.getByTestId("connection").and(page.locator("[data-state=live]")).waitFor({ timeout: 15000 });
+  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
   await card.click();
   const details = page.getByTestId("job-details");
   const href = await details.getByTestId("download-recording").getAttribute("href");

@@ -1,29 +1,58 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Plus, Radio, TriangleAlert } from "lucide-react";
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { CloudOff, Plus, Radio, TriangleAlert, X } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { api, ApiError, PAGE_SIZE, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
-import { STATUSES, type Channel, type Job, type JobStatus, type ServerInfo, type Stats } from "@/lib/types";
-import { formatBytes, isActive, retentionTitle, storageText } from "@/lib/format";
+import { ErrorBoundary } from "@/components/ErrorBoundary";
+import { api, ApiError, onReachability, PAGE_SIZE, POLL_MS, subscribe, token, type Connection } from "@/lib/api";
+import {
+  STATUSES,
+  type Channel,
+  type Job,
+  type JobStatus,
+  type RetentionPreview,
+  type ServerInfo,
+  type Stats,
+} from "@/lib/types";
+import { formatBytes, formatClock, isActive, retentionTitle, statusLabel, storageText } from "@/lib/format";
+import { lazyWithRetry } from "@/lib/lazy";
+import { ServerContext } from "@/lib/server";
 import { JobCard } from "@/features/JobCard";
 
 // What the first screen does not need is loaded when it is: the dialogs (and their dialog
-// library), the details drawer and the channels view.
-const AddChannelDialog = lazy(() => import("@/features/AddChannelDialog").then((m) => ({ default: m.AddChannelDialog })));
-const ChannelsView = lazy(() => import("@/features/ChannelsView").then((m) => ({ default: m.ChannelsView })));
-const JobDetails = lazy(() => import("@/features/JobDetails").then((m) => ({ default: m.JobDetails })));
-const NewRecordingDialog = lazy(() =>
+// library), the details drawer and the other views. A load that fails while the server is away
+// is tried again when it is back (lazyWithRetry).
+const AddChannelDialog = lazyWithRetry(() =>
+  import("@/features/AddChannelDialog").then((m) => ({ default: m.AddChannelDialog })),
+);
+const ChannelsView = lazyWithRetry(() => import("@/features/ChannelsView").then((m) => ({ default: m.ChannelsView })));
+const JobDetails = lazyWithRetry(() => import("@/features/JobDetails").then((m) => ({ default: m.JobDetails })));
+const NewRecordingDialog = lazyWithRetry(() =>
   import("@/features/NewRecordingDialog").then((m) => ({ default: m.NewRecordingDialog })),
 );
-const CookiesView = lazy(() => import("@/features/CookiesView").then((m) => ({ default: m.CookiesView })));
-const WebhooksView = lazy(() => import("@/features/WebhooksView").then((m) => ({ default: m.WebhooksView })));
-const TokenDialog = lazy(() => import("@/features/TokenDialog").then((m) => ({ default: m.TokenDialog })));
+const CookiesView = lazyWithRetry(() => import("@/features/CookiesView").then((m) => ({ default: m.CookiesView })));
+const WebhooksView = lazyWithRetry(() => import("@/features/WebhooksView").then((m) => ({ default: m.WebhooksView })));
+const SettingsView = lazyWithRetry(() => import("@/features/SettingsView").then((m) => ({ default: m.SettingsView })));
+const TokenDialog = lazyWithRetry(() => import("@/features/TokenDialog").then((m) => ({ default: m.TokenDialog })));
+
+// A part of the page that loads on its own: while it loads, `fallback`; if it fails, a message in
+// its place (never an empty page).
+function Part({ what, fallback = null, children }: { what: string; fallback?: ReactNode; children: ReactNode }) {
+  return (
+    <ErrorBoundary what={what}>
+      <Suspense fallback={fallback}>{children}</Suspense>
+    </ErrorBoundary>
+  );
+}
 
 type Filter = JobStatus | "all" | "active";
-type View = "recordings" | "channels" | "webhooks" | "cookies";
-const VIEWS: View[] = ["recordings", "channels", "webhooks", "cookies"];
+type View = "recordings" | "channels" | "webhooks" | "cookies" | "settings";
+const VIEWS: View[] = ["recordings", "channels", "webhooks", "cookies", "settings"];
 
 const viewFromHash = (): View => VIEWS.find((v) => v !== "recordings" && window.location.hash === `#${v}`) ?? "recordings";
 const ACTIVE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
+
+// A failed read in words; one the server did not answer is the connection banner's to say.
+const errorText = (e: unknown): string | null =>
+  e instanceof ApiError ? (e.status === 0 ? null : e.message) : String(e);
 
 // Whether a job belongs in the list as filtered and searched (the server decides for what it
 // lists; this keeps live updates in line with it).
@@ -57,6 +86,15 @@ export default function App() {
   const view_ = useRef({ filter: "all" as Filter, search: "" });
   const [selected, setSelected] = useState<string | null>(null);
   const [connection, setConnection] = useState<Connection>("connecting");
+  const [unreachableSince, setUnreachableSince] = useState<number | null>(null);
+  useEffect(() => onReachability((r) => setUnreachableSince(r.reachable ? null : r.since)), []);
+  // The card a drawer was opened from, to give the focus back to.
+  const openedFrom = useRef<HTMLElement | null>(null);
+  const openJob = useCallback((id: string, from?: HTMLElement) => {
+    openedFrom.current = from ?? (document.activeElement instanceof HTMLElement ? document.activeElement : null);
+    setSelected(id);
+  }, []);
+  const [retention, setRetention] = useState<RetentionPreview | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
   const [askToken, setAskToken] = useState(false);
@@ -123,7 +161,7 @@ export default function App() {
         setOrder((o) => [...o, ...page.map((j) => j.id).filter((id) => !o.includes(id))]);
         setNextCursor(next_cursor);
       })
-      .catch((e) => setLoadError(e instanceof ApiError ? e.message : String(e)))
+      .catch((e) => setLoadError(errorText(e)))
       .finally(() => setLoadingMore(false));
   }, [nextCursor, loadingMore, merge]);
 
@@ -139,7 +177,7 @@ export default function App() {
       .catch(() => undefined);
     api.stats().then(setStats).catch(() => undefined);
     loadList().catch((e) => {
-      setLoadError(e instanceof ApiError ? e.message : String(e));
+      setLoadError(errorText(e));
       // A server with a token shows nothing without it: ask, then load again.
       if (e instanceof ApiError && e.status === 401) {
         retry.current = () => api.stats();
@@ -154,7 +192,7 @@ export default function App() {
     setOrder([]);
     setNextCursor(null);
     setListed(false);
-    loadList().catch((e) => setLoadError(e instanceof ApiError ? e.message : String(e)));
+    loadList().catch((e) => setLoadError(errorText(e)));
   }, [filter, search, loadList]);
   useEffect(() => {
     const t = setTimeout(() => setSearch(searchText.trim()), 300);
@@ -206,16 +244,24 @@ export default function App() {
 
   // Free space changes slowly: read it every 30 s, and after every change of the job list.
   useEffect(() => {
-    const load = () =>
+    const load = () => {
+      // What the next retention pass deletes changes with the same things: read beside it.
       api
+        .retention()
+        .then(setRetention)
+        .catch(() => undefined);
+      return api
         .info()
         .then(setInfo)
-        .catch(() => setInfo(null))
+        // A server that went away keeps what it last said (marked stale by the banner).
+        .catch((e) => e instanceof ApiError && e.status === 0 ? undefined : setInfo(null))
         .finally(() => setInfoSettled(true));
+    };
     load();
     const t = setInterval(load, 30_000);
     return () => clearInterval(t);
-  }, [stats?.jobs.total]);
+  }, [stats?.jobs.total, stats?.jobs.by_status?.completed]);
+  const doomed = useMemo(() => new Map((retention?.deletions ?? []).map((d) => [d.id, d.reason])), [retention]);
   const lowSpace = info?.disk ? info.disk.free < info.disk.reserve : false;
 
   // Any change the server refuses for lack of a token asks for it once, then retries.
@@ -236,6 +282,8 @@ export default function App() {
     [order, jobs, filter, search],
   );
 
+  // The server counts the whole history; with a search only what was found is known, so the
+  // numbers beside the filters would contradict the list: there the list's own count is shown.
   const counts = useMemo(() => {
     const by = stats?.jobs.by_status ?? {};
     const c: Record<string, number> = { all: stats?.jobs.total ?? 0, active: 0 };
@@ -262,7 +310,10 @@ export default function App() {
   const channelList = useMemo(() => [...channels.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), [channels]);
   const newestFirst = useMemo(() => [...jobs.values()].sort((a, b) => (a.id < b.id ? 1 : -1)), [jobs]);
 
+  const server = useMemo(() => ({ unreachableSince, backend: info?.backend ?? null }), [unreachableSince, info?.backend]);
+
   return (
+    <ServerContext.Provider value={server}>
     <div className="mx-auto max-w-7xl px-4 pb-16 sm:px-6">
       {/* One row at every width: what the status texts say never moves the button. */}
       <header className="flex items-center justify-between gap-4 py-6">
@@ -270,17 +321,39 @@ export default function App() {
           <div className="flex items-center gap-3">
             <Radio className="size-6 text-primary" aria-hidden />
             <h1 className="text-xl font-semibold tracking-tight">chronicle</h1>
+            {/* The link to the server, not a stream: "connected" while changes arrive as they happen. */}
             <span
-              className={`flex items-center gap-1.5 text-xs ${connection === "live" ? "text-live" : "text-muted"}`}
+              className={`flex items-center gap-1.5 whitespace-nowrap text-xs ${
+                connection === "connected" ? "text-muted" : connection === "reconnecting" ? "text-warning" : "text-muted"
+              }`}
               data-testid="connection"
               data-state={connection}
+              title={
+                connection === "connected"
+                  ? "Changes arrive as they happen"
+                  : connection === "polling"
+                    ? `The event stream is down: the page asks the server every ${POLL_MS / 1000} s`
+                    : connection === "reconnecting"
+                      ? "The server cannot be reached; the page reconnects by itself"
+                      : undefined
+              }
             >
-              <span className={`size-2 rounded-full ${connection === "live" ? "live-dot bg-live" : "bg-muted"}`} />
-              {connection === "live" ? "live" : connection === "polling" ? `polling every ${POLL_MS / 1000} s` : "connecting…"}
+              <span
+                className={`size-2 rounded-full ${
+                  connection === "connected" ? "bg-primary" : connection === "reconnecting" ? "bg-warning" : "bg-muted"
+                }`}
+              />
+              {connection === "connected"
+                ? "connected"
+                : connection === "polling"
+                  ? `polling every ${POLL_MS / 1000} s`
+                  : connection === "reconnecting"
+                    ? "reconnecting…"
+                    : "connecting…"}
             </span>
           </div>
           {/* A line of its own, there before the numbers arrive: nothing moves when they do. */}
-          <p className="mt-1 flex h-4 gap-3 overflow-hidden whitespace-nowrap pl-9 text-xs text-muted">
+          <p className="mt-1 flex h-4 gap-3 overflow-hidden whitespace-nowrap pl-9 text-xs text-muted max-sm:pl-0">
             {info?.disk && (
               <span
                 className={lowSpace ? "text-danger" : undefined}
@@ -304,10 +377,11 @@ export default function App() {
         </div>
         <div className="flex shrink-0 gap-2">
           {(view === "recordings" || view === "channels") && (
-          <Suspense
+          <Part
+            what="form"
             fallback={
               <Button disabled>
-                <Plus /> {view === "channels" ? "Add channel" : "New recording"}
+                <Plus /> <span className="max-[400px]:sr-only">{view === "channels" ? "Add channel" : "New recording"}</span>
               </Button>
             }
           >
@@ -319,7 +393,7 @@ export default function App() {
                 onSubmitted={(job) => (onJob(job), setSelected(null))}
               />
             )}
-          </Suspense>
+          </Part>
           )}
         </div>
       </header>
@@ -339,18 +413,33 @@ export default function App() {
         </div>
       )}
 
+      {unreachableSince !== null && (
+        <div
+          role="status"
+          data-testid="connection-banner"
+          className="mb-4 flex gap-2 rounded-md border border-warning/40 bg-warning/10 px-4 py-3 text-sm text-warning"
+        >
+          <CloudOff className="mt-0.5 size-4 shrink-0" aria-hidden />
+          <p>
+            The chronicle server cannot be reached since {formatClock(unreachableSince)}. What this page shows is how
+            things were then (dashed states may have changed); it reconnects by itself.
+          </p>
+        </div>
+      )}
+
       {/* The warnings above arrive with /info: the views wait for its first answer (a local
           call, in parallel with the list) so that the banner never pushes the page down. */}
       {infoSettled && (
       <>
-      <nav className="mb-4 flex gap-1 border-b border-border" aria-label="Views">
+      {/* On a narrow screen the tabs scroll sideways on their own; the page never does. */}
+      <nav className="mb-4 flex gap-1 overflow-x-auto border-b border-border" aria-label="Views">
         {VIEWS.map((v) => (
           <button
             key={v}
             onClick={() => show(v)}
             aria-current={view === v ? "page" : undefined}
             data-testid={`view-${v}`}
-            className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium capitalize ${
+            className={`-mb-px shrink-0 whitespace-nowrap border-b-2 px-3 py-2 text-sm font-medium capitalize max-sm:px-2 ${
               view === v ? "border-primary text-foreground" : "border-transparent text-muted hover:text-foreground"
             }`}
           >
@@ -360,21 +449,26 @@ export default function App() {
         ))}
       </nav>
 
-      {view === "cookies" ? (
-        <Suspense fallback={null}>
+      {view === "settings" ? (
+        <Part what="settings view">
+          <SettingsView />
+        </Part>
+      ) : view === "cookies" ? (
+        <Part what="cookies view">
           <CookiesView guarded={guarded} />
-        </Suspense>
+        </Part>
       ) : view === "webhooks" ? (
-        <Suspense fallback={null}>
+        <Part what="webhooks view">
           <WebhooksView guarded={guarded} />
-        </Suspense>
+        </Part>
       ) : view === "channels" ? (
-        <Suspense fallback={null}>
+        <Part what="channels view">
         <ChannelsView
           channels={channelList}
           jobs={newestFirst}
           now={now}
-          onOpenJob={setSelected}
+          onOpenJob={openJob}
+          onEdit={async (id, req) => upsertChannel(await guarded(() => api.updateChannel(id, req)))}
           onPause={async (id, enabled) => upsertChannel(await guarded(() => api.updateChannel(id, { enabled })))}
           onCheck={async (id) => upsertChannel(await guarded(() => api.checkChannel(id)))}
           onRemove={async (id) => {
@@ -382,20 +476,32 @@ export default function App() {
             setChannels((m) => ((m = new Map(m)), m.delete(id), m));
           }}
         />
-        </Suspense>
+        </Part>
       ) : (
         <>
-          <div className="mb-3">
+          <div className="relative mb-3 max-w-sm">
             <input
               type="search"
               value={searchText}
               onChange={(e) => setSearchText(e.target.value)}
+              onKeyDown={(e) => e.key === "Escape" && searchText && (e.preventDefault(), setSearchText(""))}
               placeholder="Search name, title or URL"
               aria-label="Search recordings"
               maxLength={100}
-              className="h-9 w-full max-w-sm rounded-md border border-border bg-background px-3 text-sm"
+              className="h-9 w-full rounded-md border border-border bg-background pl-3 pr-9 text-sm [&::-webkit-search-cancel-button]:appearance-none"
               data-testid="search"
             />
+            {searchText && (
+              <button
+                type="button"
+                onClick={() => setSearchText("")}
+                aria-label="Clear the search"
+                className="absolute right-1 top-1 flex size-7 items-center justify-center rounded text-muted hover:text-foreground"
+                data-testid="search-clear"
+              >
+                <X className="size-4" />
+              </button>
+            )}
           </div>
           <nav className="mb-6 flex gap-2 overflow-x-auto pb-1" aria-label="Filter by status">
             {(["all", "active", ...STATUSES] as Filter[]).map((f) => (
@@ -407,15 +513,52 @@ export default function App() {
                 aria-pressed={filter === f}
                 data-testid={`filter-${f}`}
               >
-                {f}{" "}
-                <span className="opacity-70" data-testid={`count-${f}`}>
-                  {counts[f] ?? 0}
-                </span>
+                {statusLabel(f, info?.backend ?? null)}
+                {/* With a search, only the list's own count is known (and only where it is complete). */}
+                {(!search || (filter === f && !nextCursor)) && (
+                  <span className="opacity-70" data-testid={`count-${f}`}>
+                    {" "}
+                    {search ? visible.length : (counts[f] ?? 0)}
+                  </span>
+                )}
               </Button>
             ))}
           </nav>
 
           {loadError && <p className="mb-6 rounded-md bg-danger-bg px-4 py-3 text-sm text-danger">{loadError}</p>}
+
+          {retention && retention.deletions.length > 0 && (
+            <div
+              role="status"
+              data-testid="retention-preview"
+              className="mb-6 rounded-md border border-warning/40 bg-warning/10 px-4 py-3 text-sm"
+            >
+              <p className="text-warning">
+                Retention deletes {retention.deletions.length === 1 ? "this recording" : `these ${retention.deletions.length} recordings`}{" "}
+                within {Math.max(1, Math.round(retention.interval_s / 60))} min (
+                {formatBytes(retention.deletions.reduce((n, d) => n + d.bytes, 0))}). Pin one to keep it, or download it first.
+              </p>
+              <ul className="mt-2 space-y-1">
+                {retention.deletions.slice(0, 10).map((d) => (
+                  <li key={d.id} className="flex min-w-0 gap-2">
+                    <button
+                      className="min-w-0 truncate text-left underline decoration-dotted underline-offset-2 hover:text-foreground"
+                      onClick={(e) => openJob(d.id, e.currentTarget)}
+                      title={d.reason}
+                      data-testid="retention-doomed"
+                      data-job-id={d.id}
+                    >
+                      {d.name || d.id}
+                    </button>
+                    <span className="shrink-0 font-mono text-xs text-muted">{formatBytes(d.bytes)}</span>
+                  </li>
+                ))}
+                {retention.deletions.length > 10 && (
+                  <li className="text-xs text-muted">and {retention.deletions.length - 10} more</li>
+                )}
+              </ul>
+            </div>
+          )}
 
           {visible.length === 0 ? (
             listed && (
@@ -433,7 +576,13 @@ export default function App() {
               <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
                 {visible.map((job) => (
                   // Only cards of active jobs show time passing: the others do not re-render each second.
-                  <JobCard key={job.id} job={job} now={isActive(job.status) ? now : 0} onOpen={setSelected} />
+                  <JobCard
+                    key={job.id}
+                    job={job}
+                    now={isActive(job.status) ? now : 0}
+                    onOpen={openJob}
+                    doomed={doomed.get(job.id)}
+                  />
                 ))}
               </section>
               <div ref={setSentinel} className="mt-6 flex justify-center" data-testid="list-end">
@@ -453,11 +602,16 @@ export default function App() {
       )}
 
       {selectedJob && (
-        <Suspense fallback={null}>
+        <Part what="details">
       <JobDetails
         job={selectedJob}
         now={now}
         onClose={() => setSelected(null)}
+        returnFocus={() => {
+          const from = openedFrom.current;
+          const card = document.querySelector<HTMLElement>(`[data-testid=job-card][data-job-id="${selectedJob.id}"]`);
+          (from?.isConnected ? from : card)?.focus();
+        }}
         onStop={async (id) => upsert(await guarded(() => api.stop(id)))}
         onDelete={async (id) => {
           await guarded(() => api.remove(id));
@@ -466,13 +620,16 @@ export default function App() {
           setOrder((o) => o.filter((x) => x !== id));
           refreshStats();
         }}
-        onPin={async (id, pinned) => upsert(await guarded(() => api.pin(id, pinned)))}
+        onPin={async (id, pinned) => {
+          upsert(await guarded(() => api.pin(id, pinned)));
+          api.retention().then(setRetention, () => undefined);
+        }}
       />
-        </Suspense>
+        </Part>
       )}
 
       {askToken && (
-        <Suspense fallback={null}>
+        <Part what="token form">
       <TokenDialog
         open={askToken}
         onCancel={() => setAskToken(false)}
@@ -483,8 +640,9 @@ export default function App() {
           retry.current?.().then(resync).catch(() => undefined);
         }}
       />
-        </Suspense>
+        </Part>
       )}
     </div>
+    </ServerContext.Provider>
   );
 }

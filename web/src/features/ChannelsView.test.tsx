@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { ChannelsView } from "./ChannelsView";
-import { AddChannelDialog } from "./AddChannelDialog";
+import { AddChannelDialog, EditChannelDialog } from "./AddChannelDialog";
 import { ApiError } from "@/lib/api";
 import type { Channel, Job } from "@/lib/types";
 import { testJob } from "@/test/jobs";
@@ -45,6 +45,7 @@ function view(channels: Channel[], jobs: Job[] = []) {
     onPause: vi.fn().mockResolvedValue(undefined),
     onCheck: vi.fn().mockResolvedValue(undefined),
     onRemove: vi.fn().mockResolvedValue(undefined),
+    onEdit: vi.fn().mockResolvedValue(undefined),
   };
   render(<ChannelsView channels={channels} jobs={jobs} now={NOW} {...handlers} />);
   return handlers;
@@ -111,6 +112,34 @@ describe("Add channel dialog", () => {
     fireEvent.submit(url.closest("form")!);
     await waitFor(() => expect(onAdded).toHaveBeenCalledWith(added));
     expect(add).toHaveBeenCalledWith({ url: "https://example.com/show/live", name: undefined, prefix: undefined, poll_interval_s: 300 });
+  });
+
+  it("shows the name a recording would get as the naming format is typed, and the server's objection", async () => {
+    const preview = vi.fn(async (format: string, name: string) => {
+      if (format.includes("{nope}")) throw new ApiError(400, "invalid_body", "name_format knows {channel}, {title} and {date:%Y-%m-%d %H%M}, not {nope}");
+      return { name: format.replace("{channel}", name).replace("{title}", "Title of the stream") };
+    });
+    render(<AddChannelDialog add={vi.fn()} onAdded={vi.fn()} preview={preview} />);
+    fireEvent.click(screen.getByTestId("add-channel"));
+    fireEvent.change(screen.getByLabelText("Name (optional)"), { target: { value: "Late news" } });
+    fireEvent.change(screen.getByTestId("name-format"), { target: { value: "{channel} - {title}" } });
+    await waitFor(() => expect(screen.getByTestId("name-preview").textContent).toBe("A recording starting now: Late news - Title of the stream"));
+    fireEvent.change(screen.getByTestId("name-format"), { target: { value: "{nope}" } });
+    await waitFor(() => expect(screen.getByTestId("name-preview").textContent).toMatch(/not \{nope\}/));
+  });
+});
+
+describe("Edit channel dialog", () => {
+  it("sends only what changed, and keeps an interval that is none of the choices", async () => {
+    const save = vi.fn().mockResolvedValue(undefined);
+    render(<EditChannelDialog channel={channel({ poll_interval_s: 45 })} save={save} preview={async () => ({ name: "x" })} />);
+    fireEvent.click(screen.getByTestId("edit-channel"));
+    expect((screen.getByLabelText("Channel URL") as HTMLInputElement).readOnly).toBe(true);
+    expect((screen.getByTestId("channel-interval") as HTMLSelectElement).value).toBe("45");
+    fireEvent.change(screen.getByTestId("edit-channel-name"), { target: { value: "The Late Show" } });
+    fireEvent.change(screen.getByTestId("quality"), { target: { value: "720p" } });
+    fireEvent.submit(screen.getByTestId("edit-channel-name").closest("form")!);
+    await waitFor(() => expect(save).toHaveBeenCalledWith({ name: "The Late Show", format: "720p" }));
   });
 
   it("shows the server's refusal", async () => {

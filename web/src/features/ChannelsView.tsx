@@ -3,8 +3,10 @@ import { Pause, Play, RefreshCw, Trash2 } from "lucide-react";
 import { Badge, type BadgeProps } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { channelState, formatBytes, formatDuration, formatTime, intervalText, relativeTime } from "@/lib/format";
-import type { Channel, Job } from "@/lib/types";
+import { channelState, formatBytes, formatClock, formatDuration, formatTime, intervalText, relativeTime } from "@/lib/format";
+import { useServer } from "@/lib/server";
+import type { Channel, ChannelRequest, Job } from "@/lib/types";
+import { EditChannelDialog } from "./AddChannelDialog";
 import { StatusBadge } from "./StatusBadge";
 
 const TONES: Record<ReturnType<typeof channelState>, BadgeProps["tone"]> = {
@@ -19,9 +21,18 @@ const TONES: Record<ReturnType<typeof channelState>, BadgeProps["tone"]> = {
 
 export function ChannelStateBadge({ channel }: { channel: Channel }) {
   const state = channelState(channel);
+  const { unreachableSince } = useServer();
+  const stale = unreachableSince !== null && state !== "paused";
   return (
-    <Badge tone={TONES[state]} data-testid="channel-state" data-state={state}>
-      {state === "recording" && <span className="live-dot size-2 rounded-full bg-live" aria-hidden />}
+    <Badge
+      tone={TONES[state]}
+      data-testid="channel-state"
+      data-state={state}
+      data-stale={stale || undefined}
+      className={stale ? "shrink-0 border-dashed opacity-60" : "shrink-0"}
+      title={stale ? `${state} as of ${formatClock(unreachableSince)}: the server cannot be reached` : undefined}
+    >
+      {state === "recording" && !stale && <span className="live-dot size-2 rounded-full bg-live" aria-hidden />}
       {state === "unknown" ? "not checked yet" : state}
     </Badge>
   );
@@ -35,16 +46,19 @@ function ChannelCard({
   onPause,
   onCheck,
   onRemove,
+  onEdit,
 }: {
   channel: Channel;
   jobs: Job[];
   now: number;
   onOpenJob: (id: string) => void;
+  onEdit: (req: ChannelRequest) => Promise<unknown>;
   onPause: (enabled: boolean) => Promise<unknown>;
   onCheck: () => Promise<unknown>;
   onRemove: () => Promise<unknown>;
 }) {
   const [confirm, setConfirm] = useState(false);
+  const { unreachableSince } = useServer();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const act = async (what: string, action: () => Promise<unknown>) => {
@@ -73,7 +87,12 @@ function ChannelCard({
       </div>
       <p className="mt-3 text-xs text-muted" data-testid="channel-checked" title={channel.last_result ?? undefined}>
         {intervalText(channel.poll_interval_s)} · checked {relativeTime(channel.last_check_at, now)}
-        {channel.enabled && channel.next_check_at ? ` · next ${relativeTime(channel.next_check_at, now)}` : ""}
+        {/* The next check is the server's to make: while it cannot be reached, none is due. */}
+        {unreachableSince !== null
+          ? ` · as of ${formatClock(unreachableSince)}`
+          : channel.enabled && channel.next_check_at
+            ? ` · next ${relativeTime(channel.next_check_at, now)}`
+            : ""}
       </p>
       {channel.state === "offline" && channel.enabled && channel.last_result && (
         <p className="mt-1 truncate text-xs text-muted" data-testid="channel-result" title={channel.last_result}>
@@ -147,6 +166,7 @@ function ChannelCard({
                 </>
               )}
             </Button>
+            <EditChannelDialog channel={channel} save={onEdit} />
             <Button variant="ghost" size="sm" onClick={() => setConfirm(true)} data-testid="remove-channel">
               <Trash2 /> Remove
             </Button>
@@ -166,11 +186,13 @@ export function ChannelsView({
   onPause,
   onCheck,
   onRemove,
+  onEdit,
 }: {
   channels: Channel[];
   jobs: Job[];
   now: number;
   onOpenJob: (id: string) => void;
+  onEdit: (id: string, req: ChannelRequest) => Promise<unknown>;
   onPause: (id: string, enabled: boolean) => Promise<unknown>;
   onCheck: (id: string) => Promise<unknown>;
   onRemove: (id: string) => Promise<unknown>;
@@ -194,6 +216,7 @@ export function ChannelsView({
           onPause={(enabled) => onPause(c.id, enabled)}
           onCheck={() => onCheck(c.id)}
           onRemove={() => onRemove(c.id)}
+          onEdit={(req) => onEdit(c.id, req)}
         />
       ))}
     </section>

@@ -71,6 +71,11 @@ export function CookiesView({ guarded }: { guarded: <T>(action: () => Promise<T>
               <p className="text-xs text-muted">
                 {c.count} cookie{c.count === 1 ? "" : "s"} · {c.expires_at ? `first expires ${formatTime(c.expires_at)}` : "session cookies"}
               </p>
+              {c.warning && (
+                <p className="mt-1 text-xs text-warning" data-testid="cookie-warning">
+                  ⚠ {c.warning}
+                </p>
+              )}
             </div>
             <Button
               variant="outline"
@@ -97,7 +102,7 @@ export function CookiesView({ guarded }: { guarded: <T>(action: () => Promise<T>
             type="file"
             accept=".txt,text/plain"
             onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-            className="block w-full text-sm"
+            className="block w-full min-w-0 text-sm text-muted file:mr-3 file:h-9 file:cursor-pointer file:rounded-md file:border file:border-border file:bg-subtle file:px-3 file:text-sm file:font-medium file:text-foreground hover:file:bg-card-hover"
             data-testid="cookie-file"
           />
         </div>

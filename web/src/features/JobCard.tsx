@@ -3,6 +3,7 @@ import { Pin } from "lucide-react";
 import { Card } from "@/components/ui/card";
 import {
   endReasonText,
+  formatClock,
   formatBitrate,
   formatBytes,
   formatDuration,
@@ -13,13 +14,28 @@ import {
   thumbnailSrc,
   waitingText,
 } from "@/lib/format";
+import { useServer } from "@/lib/server";
 import type { Job } from "@/lib/types";
 import { StatusBadge } from "./StatusBadge";
 
 // Memoized: the list re-renders each second for the heartbeat ages, and only cards whose job or
 // `now` changed (the active ones) render again.
-export const JobCard = memo(function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (id: string) => void }) {
-  const hb = isActive(job.status) && job.status !== "waiting" ? heartbeatAge(job.heartbeat_at, now) : null;
+export const JobCard = memo(function JobCard({
+  job,
+  now,
+  onOpen,
+  doomed,
+}: {
+  job: Job;
+  now: number;
+  onOpen: (id: string, card: HTMLElement) => void;
+  /** Why the next retention pass deletes this recording, when it does. */
+  doomed?: string;
+}) {
+  const { unreachableSince } = useServer();
+  // While the server cannot be reached, a heartbeat's age says nothing about the recorder.
+  const stale = unreachableSince !== null && isActive(job.status);
+  const hb = isActive(job.status) && job.status !== "waiting" && !stale ? heartbeatAge(job.heartbeat_at, now) : null;
   const waiting = waitingText(job, now);
   const label = job.name || job.title || job.url;
   const silence = mediaSilence(job, now);
@@ -30,8 +46,8 @@ export const JobCard = memo(function JobCard({ job, now, onOpen }: { job: Job; n
     <Card
       role="button"
       tabIndex={0}
-      onClick={() => onOpen(job.id)}
-      onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen(job.id)}
+      onClick={(e) => onOpen(job.id, e.currentTarget)}
+      onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && onOpen(job.id, e.currentTarget)}
       className="cursor-pointer p-4 transition-colors [contain-intrinsic-size:auto_200px] [content-visibility:auto] hover:bg-card-hover"
       data-testid="job-card"
       data-job-id={job.id}
@@ -93,6 +109,11 @@ export const JobCard = memo(function JobCard({ job, now, onOpen }: { job: Job; n
           {hb.text}
         </p>
       )}
+      {stale && (
+        <p className="mt-3 text-xs text-muted" data-testid="job-stale">
+          as of {formatClock(unreachableSince)}: the server cannot be reached
+        </p>
+      )}
       {waiting && (
         <p className="mt-3 text-xs text-info" data-testid="job-waiting" title={job.waiting_reason ?? undefined}>
           {waiting}
@@ -106,6 +127,11 @@ export const JobCard = memo(function JobCard({ job, now, onOpen }: { job: Job; n
       {(gaps || ending) && (
         <p className="mt-2 text-xs text-warning" data-testid="job-gaps">
           {[ending, gaps].filter(Boolean).join(" · ")}
+        </p>
+      )}
+      {doomed && (
+        <p className="mt-2 text-xs text-warning" data-testid="job-doomed" title={doomed}>
+          ⚠ the next retention pass deletes this recording: pin it to keep it
         </p>
       )}
       {job.error && (

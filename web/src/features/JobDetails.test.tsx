@@ -28,6 +28,7 @@ describe("JobDetails", () => {
   it("shows the job's whole id and copies it in one click", async () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    Object.defineProperty(window, "isSecureContext", { value: true, configurable: true });
     render(<JobDetails job={job} now={Date.now()} onClose={() => {}} onStop={async () => {}} onDelete={async () => {}} />);
     expect(screen.getByTestId("job-id").textContent).toBe(job.id);
     fireEvent.click(screen.getByRole("button", { name: "Copy the job's id" }));

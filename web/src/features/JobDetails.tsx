@@ -17,6 +17,7 @@ import {
   waitingText,
 } from "@/lib/format";
 import type { Job, JobStatus } from "@/lib/types";
+import { copyText } from "@/lib/utils";
 import { StatusBadge } from "./StatusBadge";
 
 const TIMELINE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
@@ -73,10 +74,13 @@ export function JobDetails({
   onStop,
   onDelete,
   onPin,
+  returnFocus,
 }: {
   job: Job | null;
   now: number;
   onClose: () => void;
+  /** Where the focus goes back to when the drawer closes (the card it was opened from). */
+  returnFocus?: () => void;
   onStop: (id: string) => Promise<void>;
   onDelete: (id: string) => Promise<void>;
   onPin?: (id: string, pinned: boolean) => Promise<void>;
@@ -104,7 +108,17 @@ export function JobDetails({
 
   return (
     <Dialog open onOpenChange={(o) => !o && (setConfirm(null), onClose())}>
-      <DialogContent side="right" data-testid="job-details">
+      <DialogContent
+        side="right"
+        data-testid="job-details"
+        // Opened from a card, not from a trigger of its own: the focus goes back to that card, not
+        // to the top of the page.
+        onCloseAutoFocus={(e) => {
+          if (!returnFocus) return;
+          e.preventDefault();
+          returnFocus();
+        }}
+      >
         <div className="flex items-center gap-3 pr-6">
           <DialogTitle className="truncate">{job.name || job.title || job.id}</DialogTitle>
           <StatusBadge status={job.status} />
@@ -122,7 +136,7 @@ export function JobDetails({
             className="h-6 px-1.5"
             aria-label={idCopied ? "Copied the job's id" : "Copy the job's id"}
             title="Copy the job's id (chronicle show, watch, stop and download take it)"
-            onClick={() => navigator.clipboard?.writeText(job.id).then(() => setIdCopied(true))}
+            onClick={() => copyText(job.id).then(() => setIdCopied(true), () => undefined)}
           >
             <Copy className="size-3.5" /> {idCopied ? "Copied" : ""}
           </Button>
@@ -246,7 +260,7 @@ export function JobDetails({
               <Button
                 variant="outline"
                 size="sm"
-                onClick={() => navigator.clipboard?.writeText(job.torrent!.magnet).then(() => setCopied(true))}
+                onClick={() => copyText(job.torrent!.magnet).then(() => setCopied(true), () => undefined)}
               >
                 <Copy /> {copied ? "Copied" : "Copy magnet"}
               </Button>

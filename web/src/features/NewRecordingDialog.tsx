@@ -60,7 +60,7 @@ export function NewRecordingDialog({
     <Dialog open={open} onOpenChange={(o) => (setOpen(o), o || reset())}>
       <DialogTrigger asChild>
         <Button data-testid="new-recording">
-          <Plus /> New recording
+          <Plus /> <span className="max-[400px]:sr-only">New recording</span>
         </Button>
       </DialogTrigger>
       <DialogContent>

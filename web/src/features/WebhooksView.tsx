@@ -151,7 +151,9 @@ export function WebhooksView({ guarded }: { guarded: <T>(action: () => Promise<T
                 <p className="mt-1 flex flex-wrap items-center gap-1.5 text-xs text-muted">
                   <Badge>{FORMATS.find((f) => f.format === w.format)?.label ?? w.format}</Badge>
                   {w.signed && <Badge tone="success">signed</Badge>}
-                  <span>{w.events.join(", ")}</span>
+                  <span data-testid="webhook-events">
+                    {w.events.map((x) => EVENTS.find((e) => e.event === x)?.label ?? x).join(", ")}
+                  </span>
                 </p>
               </div>
               <div className="flex shrink-0 gap-1.5">
@@ -218,7 +220,13 @@ export function WebhooksView({ guarded }: { guarded: <T>(action: () => Promise<T
           <legend className="text-sm font-medium">Events</legend>
           {EVENTS.map((e) => (
             <label key={e.event} className="flex items-center gap-2 text-sm">
-              <input type="checkbox" checked={events.has(e.event)} onChange={() => toggle(e.event)} data-testid={`event-${e.event}`} />
+              <input
+                type="checkbox"
+                checked={events.has(e.event)}
+                onChange={() => toggle(e.event)}
+                className="size-4 shrink-0 cursor-pointer rounded accent-primary"
+                data-testid={`event-${e.event}`}
+              />
               {e.label}
             </label>
           ))}

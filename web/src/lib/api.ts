@@ -1,5 +1,16 @@
 // The only module that knows the server's URLs.
-import type { Channel, ChannelRequest, CookieSummary, Job, ServerInfo, Stats, Webhook, WebhookRequest } from "./types";
+import type {
+  Channel,
+  ChannelRequest,
+  CookieSummary,
+  Job,
+  RetentionPreview,
+  ServerInfo,
+  SettingsReport,
+  Stats,
+  Webhook,
+  WebhookRequest,
+} from "./types";
 
 /** Jobs per page of the list; more are read as the list scrolls. */
 export const PAGE_SIZE = 100;
@@ -22,6 +33,22 @@ export const token = {
   clear: () => localStorage.removeItem(TOKEN_KEY),
 };
 
+// Whether the server answered the last request, and since when it has not: every view shows
+// the same "cannot be reached" banner from this, whichever request noticed first.
+type Reachability = { reachable: boolean; since: number };
+let reachability: Reachability = { reachable: true, since: Date.now() };
+const reachabilityListeners = new Set<(r: Reachability) => void>();
+function noteReachable(reachable: boolean) {
+  if (reachability.reachable === reachable) return;
+  reachability = { reachable, since: Date.now() };
+  for (const listener of reachabilityListeners) listener(reachability);
+}
+export function onReachability(listener: (r: Reachability) => void): () => void {
+  reachabilityListeners.add(listener);
+  listener(reachability);
+  return () => reachabilityListeners.delete(listener);
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -31,8 +58,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
+    noteReachable(false);
     throw new ApiError(0, "unreachable", "The chronicle server cannot be reached.");
   }
+  // A proxy in front of a stopped server answers 502-504: as unreachable as no answer.
+  noteReachable(res.status < 502 || res.status > 504);
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const err = data?.error;
@@ -50,6 +80,10 @@ export const api = {
     return call<{ jobs: Job[]; next_cursor: string | null }>("GET", `/api/v1/jobs?${params}`);
   },
   stats: () => call<Stats>("GET", "/api/v1/stats"),
+  retention: () => call<RetentionPreview>("GET", "/api/v1/retention"),
+  settings: () => call<SettingsReport>("GET", "/api/v1/settings"),
+  previewName: (name_format: string, name: string) =>
+    call<{ name: string }>("POST", "/api/v1/channels/name_preview", { name_format, name }),
   listCookies: () => call<{ cookies: CookieSummary[] }>("GET", "/api/v1/cookies"),
   putCookies: (domain: string, cookies: string) =>
     call<CookieSummary>("PUT", `/api/v1/cookies/${encodeURIComponent(domain)}`, { cookies }),
@@ -103,13 +137,19 @@ export interface SubmitRequest {
   format?: string;
 }
 
-export type Connection = "live" | "polling" | "connecting";
+/**
+ * connected: the event stream is open. polling: it is not, but the server answers the polls.
+ * reconnecting: the server does not answer; what is shown is how things were when it last did.
+ */
+export type Connection = "connecting" | "connected" | "polling" | "reconnecting";
 
 // Build-time setting: VITE_POLL_INTERVAL_MS=10000 npm run build
 export const POLL_MS = Number(import.meta.env.VITE_POLL_INTERVAL_MS ?? 5000) || 5000;
 
-// Live updates over SSE; EventSource reconnects by itself. While it is down, the list is
-// polled every `pollMs` so the page never goes stale.
+// Live updates over SSE. While the stream is down the list is polled every `pollMs`, so the page
+// never goes stale, and the stream is opened again: EventSource retries a dropped connection by
+// itself, but gives up for good when an answer is not an event stream (a proxy's 502 while the
+// server restarts), so a closed one is replaced.
 export function subscribe(
   handlers: {
     onJob: (job: Job) => void;
@@ -122,35 +162,60 @@ export function subscribe(
   pollMs = POLL_MS,
 ): () => void {
   let poll: ReturnType<typeof setInterval> | undefined;
+  let reopen: ReturnType<typeof setTimeout> | undefined;
+  let source: EventSource | undefined;
+  let open = false;
+  let stopped = false;
+  const report = () => onConnection(open ? "connected" : !reachability.reachable ? "reconnecting" : poll ? "polling" : "connecting");
+  const stopWatching = onReachability(() => report());
   const startPolling = () => {
-    if (poll) return;
-    onConnection("polling");
-    poll = setInterval(handlers.onResync, pollMs);
+    if (!poll) poll = setInterval(handlers.onResync, pollMs);
+    report();
   };
   const stopPolling = () => {
     if (poll) clearInterval(poll);
     poll = undefined;
   };
+  const connect = () => {
+    if (stopped) return;
+    // EventSource cannot send an Authorization header: the token goes as access_token.
+    const t = token.get();
+    const es = new EventSource(t ? `/api/v1/events?access_token=${encodeURIComponent(t)}` : "/api/v1/events");
+    source = es;
+    es.onopen = () => {
+      open = true;
+      stopPolling();
+      noteReachable(true);
+      report();
+      handlers.onResync(); // catch up on anything missed while disconnected
+    };
+    es.onerror = () => {
+      open = false;
+      startPolling();
+      if (es.readyState === EventSource.CLOSED && !reopen)
+        reopen = setTimeout(() => {
+          reopen = undefined;
+          connect();
+        }, pollMs);
+    };
+    es.addEventListener("job", (e) => handlers.onJob(JSON.parse((e as MessageEvent).data)));
+    es.addEventListener("job_deleted", (e) => handlers.onDeleted(JSON.parse((e as MessageEvent).data).id));
+    es.addEventListener("channel", (e) => handlers.onChannel?.(JSON.parse((e as MessageEvent).data)));
+    es.addEventListener("channel_deleted", (e) =>
+      handlers.onChannelDeleted?.(JSON.parse((e as MessageEvent).data).id),
+    );
+  };
   if (typeof EventSource === "undefined") {
     startPolling();
-    return stopPolling;
+  } else {
+    report();
+    connect();
   }
-  // EventSource cannot send an Authorization header: the token goes as access_token.
-  const t = token.get();
-  const source = new EventSource(t ? `/api/v1/events?access_token=${encodeURIComponent(t)}` : "/api/v1/events");
-  onConnection("connecting");
-  source.onopen = () => {
-    stopPolling();
-    onConnection("live");
-    handlers.onResync(); // catch up on anything missed while disconnected
-  };
-  source.onerror = () => startPolling();
-  source.addEventListener("job", (e) => handlers.onJob(JSON.parse((e as MessageEvent).data)));
-  source.addEventListener("job_deleted", (e) => handlers.onDeleted(JSON.parse((e as MessageEvent).data).id));
-  source.addEventListener("channel", (e) => handlers.onChannel?.(JSON.parse((e as MessageEvent).data)));
-  source.addEventListener("channel_deleted", (e) => handlers.onChannelDeleted?.(JSON.parse((e as MessageEvent).data).id));
   return () => {
-    source.close();
+    stopped = true;
+    source?.close();
+    if (reopen) clearTimeout(reopen);
     stopPolling();
+    stopWatching();
   };
 }

@@ -42,6 +42,7 @@ describe("validation", () => {
     expect(validateUrl("")).toMatch(/Enter/);
     expect(validateUrl("-o /etc/passwd")).toMatch(/cannot begin with '-'/);
     expect(validateUrl("not a url")).toMatch(/does not look like a URL/);
+    for (const u of ["twitch.tv/somebody", "youtube.com/@somebody"]) expect(validateUrl(u)).toBeNull();
     expect(validateUrl("ftp://host/x")).toMatch(/ftp is not supported/);
     expect(validateUrl("file:///etc/passwd")).toMatch(/file is not supported/);
     expect(validateName("../etc")).toMatch(/'\.\.'/);

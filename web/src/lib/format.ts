@@ -47,7 +47,8 @@ export function validateUrl(raw: string): string | null {
   if (url.length > 2048) return "That URL is longer than 2048 characters.";
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    // Without a scheme an address is taken as https, as the server does ("twitch.tv/somebody").
+    parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `https://${url}`);
   } catch {
     return "That does not look like a URL (e.g. https://example.com/live.m3u8).";
   }
@@ -182,4 +183,15 @@ export function retentionTitle(storage: Storage): string {
   if (storage.budget) parts.push(`the oldest are deleted while recordings take more than ${formatBytes(storage.budget)}`);
   if (storage.pinned_bytes) parts.push(`${formatBytes(storage.pinned_bytes)} pinned (kept)`);
   return parts.length ? parts.join("; ") : "recordings are kept until deleted";
+}
+
+/** A status as a person reads it: a local disk is not uploaded to. */
+export function statusLabel(status: JobStatus | "all" | "active", backend: string | null): string {
+  return status === "uploading" && backend === "embedded" ? "storing" : status;
+}
+
+/** A time of day, to the second ("16:40:12"). */
+export function formatClock(ms: number | null): string {
+  if (ms === null) return "";
+  return new Date(ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }

@@ -157,6 +157,8 @@ export interface CookieSummary {
   domain: string;
   count: number;
   expires_at: string | null;
+  /** Why recordings from this domain would not use these cookies, when they would not. */
+  warning?: string;
 }
 
 export type WebhookEvent = "job.recording" | "job.completed" | "job.failed" | "channel.live";
@@ -209,6 +211,8 @@ export interface Storage {
 
 export interface ServerInfo {
   version: string;
+  /** "embedded" (SQLite, a local directory) or "aws". */
+  backend?: string;
   tools: Record<string, string>;
   disk?: { free: number; total: number; reserve: number; floor: number };
   /** What the recordings take, from the last retention pass (null before the first), and the policy. */
@@ -217,4 +221,42 @@ export interface ServerInfo {
   reconnect_window_s: number;
   /** What the operator must fix (a stale yt-dlp, an old ffmpeg), each saying how. */
   warnings?: string[];
+}
+
+export interface PlannedDeletion {
+  id: string;
+  name: string;
+  bytes: number;
+  reason: string;
+}
+
+/** GET /api/v1/retention: what the next pass will delete, as of one interval from now. */
+export interface RetentionPreview {
+  active: boolean;
+  retention_days: number;
+  budget: number;
+  min_age_s: number;
+  interval_s: number;
+  as_of: string;
+  deletions: PlannedDeletion[];
+  stored_bytes?: number;
+  recordings?: number;
+  warning?: string;
+}
+
+export interface Setting {
+  key: string;
+  env: string;
+  flag: string;
+  type: string;
+  help: string;
+  default: string;
+  secret: boolean;
+  value: string;
+  source: string;
+}
+
+export interface SettingsReport {
+  settings: Setting[];
+  file: string | null;
 }
