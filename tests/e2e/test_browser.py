@@ -213,3 +213,59 @@ def test_the_webhooks_page_adds_tests_and_removes_a_webhook():
     finally:
         c.close()
         receiver.close()
+
+
+def test_a_new_users_first_hour_has_no_dead_ends(chronicle, sims):
+    """The table of issue "a new user's first hour": the outage while the drawer loads, every view at
+    360 and 390 px, a channel edited, the id copied, a failure's words. Its screenshots are the
+    README's."""
+    import http.server
+    import threading
+    from test_cli import NotChronicle
+    missing = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotChronicle)
+    missing.status = 404
+    threading.Thread(target=missing.serve_forever, daemon=True).start()
+    try:
+        page = f"http://127.0.0.1:{missing.server_address[1]}"
+        sim = sims([("live", 3), ("end",)])
+        _, done = chronicle.api("POST", "/api/v1/jobs", {
+            "url": sim.url, "name": "a recording with a name long enough to be cut on a phone screen"})
+        _, failed = chronicle.api("POST", "/api/v1/jobs", {"url": f"{page}/nothing-live-here"})
+        chronicle.wait_status(done["id"], "completed", 90)
+        chronicle.wait_status(failed["id"], "failed", 60)
+        assert chronicle.api("POST", "/api/v1/channels", {"url": f"{page}/the-show/live", "name": "The Show"})[0] == 201
+        assert chronicle.api("POST", "/api/v1/webhooks", {
+            "url": f"{page}/ntfy/a-topic-with-a-rather-long-name-for-a-phone", "format": "ntfy"})[0] == 201
+        jar = ".example.com\tTRUE\t/\tTRUE\t2147483647\tsid\tvalue\n"
+        assert chronicle.api("PUT", "/api/v1/cookies/members.example.org", {"cookies": jar})[0] == 200
+
+        proc = subprocess.Popen(["node", os.path.join(HERE, "..", "browser", "firsthour.mjs"), chronicle.base,
+                                 ARTIFACTS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            out = []
+            for line in proc.stdout:
+                out.append(line)
+                if line.strip() == "stop-serve":
+                    chronicle.stop_server()
+                elif line.strip() == "start-serve":
+                    chronicle.start()
+                else:
+                    continue
+                proc.stdin.write("done\n")
+                proc.stdin.flush()
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, "".join(out) + proc.stderr.read()
+        m = json.loads(out[-1])
+        print(f"\nfirst hour: {m}")
+        for name in ["outage-channels-desktop", "outage-recordings-desktop", "details-failed-desktop",
+                     "channel-edit-desktop", "settings-desktop", "recordings-360", "channels-360", "webhooks-360",
+                     "cookies-360", "settings-360"]:
+            assert os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 5000, name
+    finally:
+        missing.shutdown()
+        missing.server_close()

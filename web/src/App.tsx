@@ -573,7 +573,7 @@ export default function App() {
             )
           ) : (
             <>
-              <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
+              <section className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Jobs">
                 {visible.map((job) => (
                   // Only cards of active jobs show time passing: the others do not re-render each second.
                   <JobCard

@@ -323,7 +323,7 @@ export function EditChannelDialog({
                 <Label htmlFor="edit-channel-url">Channel URL</Label>
                 <Input id="edit-channel-url" value={channel.url} readOnly className="text-muted" />
               </div>
-              <div className="grid gap-4 sm:grid-cols-2">
+              <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
                 <div className="space-y-1.5">
                   <Label htmlFor="edit-channel-name">Name</Label>
                   <Input

@@ -205,7 +205,7 @@ export function ChannelsView({
       </div>
     );
   return (
-    <section className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Channels">
+    <section className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3" aria-label="Channels">
       {channels.map((c) => (
         <ChannelCard
           key={c.id}

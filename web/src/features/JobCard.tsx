@@ -76,9 +76,12 @@ export const JobCard = memo(function JobCard({
           <h2 className="truncate font-medium" title={label}>
             {label}
           </h2>
-          <p className="truncate text-xs text-muted" title={job.url}>
-            {job.url}
-          </p>
+          {/* A job with neither name nor title is shown by its URL: once. */}
+          {label !== job.url && (
+            <p className="truncate text-xs text-muted" title={job.url}>
+              {job.url}
+            </p>
+          )}
         </div>
         <div className="flex shrink-0 items-center gap-1.5">
           {job.pinned && (

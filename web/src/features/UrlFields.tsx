@@ -46,7 +46,7 @@ export function UrlFields({
           aria-describedby={errorId}
         />
       </div>
-      <div className="grid gap-4 sm:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
         <div className="space-y-1.5">
           <Label htmlFor={`${idPrefix}name`}>Name (optional)</Label>
           <Input id={`${idPrefix}name`} value={name} onChange={(e) => onName(e.target.value)} placeholder={namePlaceholder} />

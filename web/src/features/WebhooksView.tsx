@@ -133,7 +133,7 @@ export function WebhooksView({ guarded }: { guarded: <T>(action: () => Promise<T
     });
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,1fr)_22rem]">
       <section aria-label="Webhooks" className="space-y-3">
         {list?.length === 0 && (
           <div className="rounded-xl border border-dashed border-border px-6 py-16 text-center" data-testid="webhooks-empty">

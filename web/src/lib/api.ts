@@ -169,7 +169,10 @@ export function subscribe(
   const report = () => onConnection(open ? "connected" : !reachability.reachable ? "reconnecting" : poll ? "polling" : "connecting");
   const stopWatching = onReachability(() => report());
   const startPolling = () => {
-    if (!poll) poll = setInterval(handlers.onResync, pollMs);
+    if (!poll) {
+      poll = setInterval(handlers.onResync, pollMs);
+      handlers.onResync(); // at once: whether the server itself is gone shows now, not a period later
+    }
     report();
   };
   const stopPolling = () => {
