@@ -56,6 +56,14 @@ try {
   assert.doesNotMatch(shortReason, /yt-dlp -U|report this issue/);
   measurements.failure_card_text = shortReason;
 
+  // What the next retention pass deletes is shown before it does, on the list and the card.
+  const doomedCard = page.locator(`[data-testid=job-card][data-job-id="${completed.id}"]`);
+  await doomedCard.getByTestId("job-doomed").waitFor({ timeout: 10000 });
+  const notice = page.getByTestId("retention-preview");
+  assert.match(await notice.innerText(), /Retention deletes this recording within 60 min/);
+  assert.equal(await notice.getByTestId("retention-doomed").getAttribute("data-job-id"), completed.id);
+  await shot(page, "retention-preview-desktop");
+
   // The channels view once, so its code is here before the outage (the details' code is not).
   await page.getByTestId("view-channels").click();
   await page.getByTestId("channel-card").first().waitFor();
@@ -115,6 +123,14 @@ try {
     .catch(async () =>
       assert.fail(`the focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))}`));
 
+  // Pinned from the notice, the recording leaves it.
+  await notice.getByTestId("retention-doomed").click();
+  await details.waitFor();
+  await details.getByTestId("pin").click();
+  await notice.waitFor({ state: "detached", timeout: 10000 });
+  await page.keyboard.press("Escape");
+  await details.waitFor({ state: "detached" });
+
   // --- Editing a channel, with the name its recordings will get. -----------------------------
   await page.getByTestId("view-channels").click();
   const channelCard = page.getByTestId("channel-card").first();
@@ -127,6 +143,7 @@ try {
   await page.getByTestId("name-format").fill("{channel} {when}");
   await page.getByTestId("name-preview").getByText(/not \{when\}/).waitFor({ timeout: 5000 });
   await page.getByTestId("name-format").fill("{channel} {title}");
+  await page.getByTestId("name-preview").getByText("Late show Title of the stream").waitFor({ timeout: 5000 });
   await page.getByTestId("channel-interval").selectOption("300");
   await page.getByTestId("quality").selectOption("720p");
   await shot(page, "channel-edit-desktop");

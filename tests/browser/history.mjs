@@ -81,6 +81,9 @@ try {
     { timeout: 10000 },
   );
   m.search_ms = Date.now() - t0;
+  // With a search the counts are those of the list, not of the whole history beside one result.
+  assert.equal(await count("all"), 1);
+  assert.equal(await page.getByTestId("count-failed").count(), 0, "no count that is not the search's");
   await page.screenshot({ path: path.join(artifacts, "history-search-desktop.png") });
   await page.getByTestId("search").fill("");
   await page.waitForFunction(() => document.querySelectorAll("[data-testid=job-card]").length >= 100);

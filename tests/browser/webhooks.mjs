@@ -34,7 +34,7 @@ try {
   await row.waitFor({ timeout: 10000 });
   measurements.webhook = await row.getAttribute("data-id");
   assert.match(await row.innerText(), /signed/);
-  assert.match(await row.innerText(), /job\.completed, job\.failed/);
+  assert.match(await row.innerText(), /Recording completed, Recording failed/);
   const listed = await (await page.request.get(`${base}/api/v1/webhooks`)).json();
   assert.deepEqual(listed.webhooks.map((w) => [w.url, w.events, w.signed]), [[receiverUrl, ["job.completed", "job.failed"], true]]);
   assert.ok(!JSON.stringify(listed).includes(secret), "the secret is never shown");

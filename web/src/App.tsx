@@ -516,10 +516,12 @@ export default function App() {
                 {statusLabel(f, info?.backend ?? null)}
                 {/* With a search, only the list's own count is known (and only where it is complete). */}
                 {(!search || (filter === f && !nextCursor)) && (
-                  <span className="opacity-70" data-testid={`count-${f}`}>
+                  <>
                     {" "}
-                    {search ? visible.length : (counts[f] ?? 0)}
-                  </span>
+                    <span className="opacity-70" data-testid={`count-${f}`}>
+                      {search ? visible.length : (counts[f] ?? 0)}
+                    </span>
+                  </>
                 )}
               </Button>
             ))}
@@ -536,7 +538,8 @@ export default function App() {
               <p className="text-warning">
                 Retention deletes {retention.deletions.length === 1 ? "this recording" : `these ${retention.deletions.length} recordings`}{" "}
                 within {Math.max(1, Math.round(retention.interval_s / 60))} min (
-                {formatBytes(retention.deletions.reduce((n, d) => n + d.bytes, 0))}). Pin one to keep it, or download it first.
+                {formatBytes(retention.deletions.reduce((n, d) => n + d.bytes, 0))}).{" "}
+                {retention.deletions.length === 1 ? "Pin it to keep it" : "Pin one to keep it"}, or download it first.
               </p>
               <ul className="mt-2 space-y-1">
                 {retention.deletions.slice(0, 10).map((d) => (
