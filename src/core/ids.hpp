@@ -19,5 +19,12 @@ std::optional<std::string> id_prefix(const std::string& s);
 // naming two, otherwise. `what` names the kind in the messages ("channel").
 Result<std::string> resolve_id_among(const std::string& given, const std::vector<std::string>& ids,
                                      std::string_view what);
+// The same among a list of things with an `id` (channels, webhooks: few enough to list).
+template <class Items>
+Result<std::string> resolve_id_in(const std::string& given, const Items& items, std::string_view what) {
+  std::vector<std::string> ids;
+  for (const auto& item : items) ids.push_back(item.id);
+  return resolve_id_among(given, ids, what);
+}
 
 }  // namespace chronicle

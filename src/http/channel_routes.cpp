@@ -100,9 +100,7 @@ Reply Router::channels_api(const Request& req, const std::string& path) {
   if (!looks_like_job_id(given)) {
     auto all = channels_->list();
     if (!all) return error_reply(all.error());
-    std::vector<std::string> ids;
-    for (const auto& c : *all) ids.push_back(c.id);
-    auto resolved = resolve_id_among(given, ids, "channel");
+    auto resolved = resolve_id_in(given, *all, "channel");
     if (!resolved) return error_reply(resolved.error());
     id = *resolved;
   }

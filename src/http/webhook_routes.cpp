@@ -91,9 +91,7 @@ Reply Router::webhooks_api(const Request& req, const std::string& path) {
   if (!looks_like_job_id(given)) {
     auto all = webhooks_->list();
     if (!all) return error_reply(all.error());
-    std::vector<std::string> ids;
-    for (const auto& w : *all) ids.push_back(w.id);
-    auto resolved = resolve_id_among(given, ids, "webhook");
+    auto resolved = resolve_id_in(given, *all, "webhook");
     if (!resolved) return error_reply(resolved.error());
     id = *resolved;
   }

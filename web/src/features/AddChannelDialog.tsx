@@ -6,7 +6,7 @@ import { Input, Label } from "@/components/ui/input";
 import { api, ApiError } from "@/lib/api";
 import { validateName, validateUrl } from "@/lib/format";
 import type { Channel, ChannelRequest } from "@/lib/types";
-import { FormError, QualityField, UrlFields } from "./UrlFields";
+import { FormError, QualityField, UrlFields, useSending } from "./UrlFields";
 
 const INTERVALS = [
   { label: "every 30 s", seconds: 30 },
@@ -96,7 +96,7 @@ const fieldsOf = (c?: Channel): ChannelFields => ({
 function ChannelFieldsForm({
   idPrefix,
   fields,
-  set,
+  setFields,
   preview,
   urlPart,
   error,
@@ -106,7 +106,7 @@ function ChannelFieldsForm({
 }: {
   idPrefix: string;
   fields: ChannelFields;
-  set: (f: Partial<ChannelFields>) => void;
+  setFields: (update: (old: ChannelFields) => ChannelFields) => void;
   preview: Preview;
   urlPart: ReactNode;
   error: string | null;
@@ -114,6 +114,7 @@ function ChannelFieldsForm({
   submitLabel: string;
   onSubmit: (e: FormEvent) => void;
 }) {
+  const set = (f: Partial<ChannelFields>) => setFields((old) => ({ ...old, ...f }));
   // An interval set through the API may be none of the choices: it stays one.
   const intervals = INTERVALS.some((i) => i.seconds === fields.pollInterval)
     ? INTERVALS
@@ -167,8 +168,7 @@ export function AddChannelDialog({
   const [open, setOpen] = useState(false);
   const [url, setUrl] = useState("");
   const [fields, setFields] = useState(fieldsOf());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, send } = useSending();
 
   const reset = () => {
     setUrl("");
@@ -183,8 +183,7 @@ export function AddChannelDialog({
       setError(problem.replace("a live stream", "the channel"));
       return;
     }
-    setBusy(true);
-    try {
+    await send(async () => {
       const channel = await add({
         url: url.trim(),
         name: fields.name.trim() || undefined,
@@ -196,11 +195,7 @@ export function AddChannelDialog({
       onAdded(channel);
       reset();
       setOpen(false);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -218,7 +213,7 @@ export function AddChannelDialog({
         <ChannelFieldsForm
           idPrefix="channel-"
           fields={fields}
-          set={(f) => setFields((old) => ({ ...old, ...f }))}
+          setFields={setFields}
           preview={preview}
           error={error}
           busy={busy}
@@ -259,8 +254,7 @@ export function EditChannelDialog({
 }) {
   const [open, setOpen] = useState(false);
   const [fields, setFields] = useState(fieldsOf(channel));
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, send } = useSending();
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
@@ -278,15 +272,10 @@ export function EditChannelDialog({
       req.name_format = fields.nameFormat.trim() || DEFAULT_NAME_FORMAT;
     if (fields.quality.trim() !== before.quality) req.format = fields.quality.trim() || "best";
     if (fields.pollInterval !== before.pollInterval) req.poll_interval_s = fields.pollInterval;
-    setBusy(true);
-    try {
+    await send(async () => {
       if (Object.keys(req).length > 0) await save(req);
       setOpen(false);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -311,7 +300,7 @@ export function EditChannelDialog({
         <ChannelFieldsForm
           idPrefix="edit-channel-"
           fields={fields}
-          set={(f) => setFields((old) => ({ ...old, ...f }))}
+          setFields={setFields}
           preview={preview}
           error={error}
           busy={busy}

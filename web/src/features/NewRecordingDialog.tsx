@@ -2,10 +2,10 @@ import { useState, type FormEvent } from "react";
 import { Plus } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
-import { ApiError, type SubmitRequest } from "@/lib/api";
+import { type SubmitRequest } from "@/lib/api";
 import { validateName, validateUrl, WAIT_CHOICES } from "@/lib/format";
 import type { Job } from "@/lib/types";
-import { FormError, QualityField, UrlFields } from "./UrlFields";
+import { FormError, QualityField, UrlFields, useSending } from "./UrlFields";
 
 export function NewRecordingDialog({
   submit,
@@ -21,8 +21,7 @@ export function NewRecordingDialog({
   const [quality, setQuality] = useState("best");
   const [waitForLive, setWaitForLive] = useState(false);
   const [waitSeconds, setWaitSeconds] = useState(3600);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, send } = useSending();
 
   const reset = () => {
     setUrl("");
@@ -40,8 +39,7 @@ export function NewRecordingDialog({
       setError(problem);
       return;
     }
-    setBusy(true);
-    try {
+    await send(async () => {
       const request: SubmitRequest = { url: url.trim(), name: name.trim() || undefined, prefix: prefix.trim() || undefined };
       if (waitForLive) request.wait_for_live_s = waitSeconds;
       if (quality.trim() && quality !== "best") request.format = quality.trim();
@@ -49,11 +47,7 @@ export function NewRecordingDialog({
       onSubmitted(job);
       reset();
       setOpen(false);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

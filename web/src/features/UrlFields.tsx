@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { Input, Label } from "@/components/ui/input";
+import { ApiError } from "@/lib/api";
 import { QUALITY_PRESETS } from "@/lib/types";
 
 // The fields both dialogs ask for: an address, and an optional name and folder for recordings.
@@ -58,6 +59,23 @@ export function UrlFields({
       </div>
     </>
   );
+}
+
+// A form's sending: busy while `action` runs, and what went wrong in words (the server's message).
+export function useSending() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const send = async (action: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await action();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, send };
 }
 
 export function FormError({ id, testId, message }: { id: string; testId: string; message: string | null }) {

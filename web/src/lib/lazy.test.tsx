@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Suspense } from "react";
+import { Suspense, type ComponentType } from "react";
 import { cleanup, render, screen } from "@testing-library/react";
 import { ErrorBoundary } from "@/components/ErrorBoundary";
 import { lazyWithRetry } from "./lazy";
@@ -10,6 +10,14 @@ afterEach(() => {
 });
 
 const Part = () => <p>the part</p>;
+const renderPart = (Lazy: ComponentType) =>
+  render(
+    <ErrorBoundary what="part">
+      <Suspense fallback={<p>loading</p>}>
+        <Lazy />
+      </Suspense>
+    </ErrorBoundary>,
+  );
 const chunkError = () => new TypeError("Failed to fetch dynamically imported module: /assets/Part-1.js");
 
 describe("lazyWithRetry", () => {
@@ -25,13 +33,7 @@ describe("lazyWithRetry", () => {
       },
       () => 5,
     );
-    render(
-      <ErrorBoundary what="part">
-        <Suspense fallback={<p>loading</p>}>
-          <Lazy />
-        </Suspense>
-      </ErrorBoundary>,
-    );
+    renderPart(Lazy);
     expect(await screen.findByText("the part")).toBeTruthy();
     expect(attempts).toBe(4);
     expect(screen.queryByTestId("error-boundary")).toBeNull();
@@ -48,13 +50,7 @@ describe("lazyWithRetry", () => {
         },
         () => 5,
       );
-      render(
-        <ErrorBoundary what="part">
-          <Suspense fallback={<p>loading</p>}>
-            <Lazy />
-          </Suspense>
-        </ErrorBoundary>,
-      );
+      renderPart(Lazy);
       expect((await screen.findByTestId("error-boundary")).textContent).toMatch(/could not be loaded/);
     } finally {
       console.error = quiet;
