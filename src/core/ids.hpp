@@ -23,6 +23,7 @@ Result<std::string> resolve_id_among(const std::string& given, const std::vector
 template <class Items>
 Result<std::string> resolve_id_in(const std::string& given, const Items& items, std::string_view what) {
   std::vector<std::string> ids;
+  ids.reserve(std::size(items));
   for (const auto& item : items) ids.push_back(item.id);
   return resolve_id_among(given, ids, what);
 }

@@ -2,7 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <functional>
+#include <sstream>
+
+#include "core/time.hpp"
 
 namespace chronicle::hls {
 namespace fs = std::filesystem;
@@ -42,14 +48,18 @@ Result<std::unique_ptr<Journal>> Journal::open(const fs::path& dir) {
   return journal;
 }
 
-Result<Ok> Journal::recover() {
-  std::ifstream in(dir_ / kIndex);
+namespace {
+
+// Reads the index's whole lines in order, handing each run and segment on; returns the bytes of
+// the index they take (a torn last line, without its newline, is not one of them).
+std::uint64_t read_index(std::istream& in, const fs::path& dir, const std::function<void(JournalRun)>& on_run,
+                         const std::function<void(const JournalSegment&)>& on_segment) {
   std::string line;
   std::uint64_t good_bytes = 0, read_bytes = 0;
   while (std::getline(in, line)) {
     read_bytes += line.size() + 1;
     const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || in.eof()) break;  // a torn last line (no newline) is dropped
+    if (j.is_discarded() || !j.is_object() || in.eof()) break;
     good_bytes = read_bytes;
     const std::string type = j.value("t", "");
     const std::string rendition = j.value("r", "");
@@ -57,12 +67,11 @@ Result<Ok> Journal::recover() {
       JournalRun run;
       run.rendition = rendition;
       run.number = j.value("n", 0);
-      run.file = dir_ / j.value("f", "");
+      run.file = dir / j.value("f", "");
       run.init_bytes = j.value("init", std::uint64_t{0});
       run.bytes = run.init_bytes;
-      current_[rendition] = runs_.size();
-      runs_.push_back(run);
-    } else if (type == "seg" && current_.count(rendition)) {
+      on_run(std::move(run));
+    } else if (type == "seg") {
       JournalSegment s;
       s.rendition = rendition;
       s.run = j.value("n", 0);
@@ -74,14 +83,55 @@ Result<Ok> Journal::recover() {
       s.uri_path = j.value("u", "");
       s.offset = j.value("o", std::uint64_t{0});
       s.length = j.value("l", std::uint64_t{0});
-      auto& run = runs_[current_[rendition]];
-      run.bytes = s.offset + s.length;
-      run.duration_s += s.duration_s;
-      ++run.segments;
-      duration_[rendition] += s.duration_s;
-      last_[rendition] = s;
+      on_segment(s);
     }
   }
+  return good_bytes;
+}
+
+}  // namespace
+
+Result<JournalSnapshot> read_journal(const fs::path& dir) {
+  std::ifstream in(dir / kIndex);
+  if (!in) return make_error("not_found", "no journal in " + dir.string());
+  JournalSnapshot snapshot;
+  std::map<std::string, std::size_t> current;
+  read_index(
+      in, dir,
+      [&](JournalRun run) {
+        current[run.rendition] = snapshot.runs.size();
+        snapshot.runs.push_back(std::move(run));
+      },
+      [&](const JournalSegment& s) {
+        const auto at = current.find(s.rendition);
+        if (at == current.end()) return;
+        auto& run = snapshot.runs[at->second];
+        run.bytes = s.offset + s.length;
+        run.duration_s += s.duration_s;
+        ++run.segments;
+        snapshot.segments.push_back(s);
+      });
+  return snapshot;
+}
+
+Result<Ok> Journal::recover() {
+  std::ifstream in(dir_ / kIndex);
+  const std::uint64_t good_bytes = read_index(
+      in, dir_,
+      [&](JournalRun run) {
+        current_[run.rendition] = runs_.size();
+        runs_.push_back(std::move(run));
+      },
+      [&](const JournalSegment& s) {
+        const auto at = current_.find(s.rendition);
+        if (at == current_.end()) return;
+        auto& run = runs_[at->second];
+        run.bytes = s.offset + s.length;
+        run.duration_s += s.duration_s;
+        ++run.segments;
+        duration_[s.rendition] += s.duration_s;
+        last_[s.rendition] = s;
+      });
   in.close();
   std::error_code ec;
   if (fs::exists(dir_ / kIndex, ec) && fs::file_size(dir_ / kIndex, ec) != good_bytes)
@@ -207,6 +257,76 @@ std::optional<fs::path> Journal::current_file(const std::string& rendition) cons
   auto it = current_.find(rendition);
   if (it == current_.end() || runs_[it->second].segments == 0) return std::nullopt;
   return runs_[it->second].file;
+}
+
+namespace {
+
+std::string with_param(const std::string& query, const std::string& param) {
+  return (query.empty() ? "?" : query + "&") + param;
+}
+
+}  // namespace
+
+std::string journal_media_playlist(const JournalSnapshot& journal, const std::string& rendition,
+                                   const std::string& base, const std::string& query, bool ended) {
+  double longest = 1;
+  for (const auto& s : journal.segments)
+    if (s.rendition == rendition) longest = std::max(longest, s.duration_s);
+  std::ostringstream out;
+  out << "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:" << static_cast<long long>(std::ceil(longest))
+      << "\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n";
+  bool first = true;
+  for (const auto& run : journal.runs) {
+    if (run.rendition != rendition || run.segments == 0) continue;
+    std::string uri = base;
+    uri.append("live/").append(run.file.filename().string()).append(query);
+    // A new run is a new timeline (or a new init section): the player resets its decoder there.
+    if (!first) out << "#EXT-X-DISCONTINUITY\n";
+    first = false;
+    if (run.init_bytes > 0) out << "#EXT-X-MAP:URI=\"" << uri << "\",BYTERANGE=\"" << run.init_bytes << "@0\"\n";
+    for (const auto& s : journal.segments) {
+      if (s.rendition != rendition || s.run != run.number) continue;
+      if (s.program_date_time_ms)
+        out << "#EXT-X-PROGRAM-DATE-TIME:" << to_rfc3339(TimePoint(std::chrono::milliseconds(*s.program_date_time_ms)))
+            << "\n";
+      char duration[32];
+      std::snprintf(duration, sizeof duration, "%.3f", s.duration_s);
+      out << "#EXTINF:" << duration << ",\n#EXT-X-BYTERANGE:" << s.length << "@" << s.offset << "\n" << uri << "\n";
+    }
+  }
+  if (ended) out << "#EXT-X-ENDLIST\n";
+  return out.str();
+}
+
+std::string journal_master_playlist(const JournalSnapshot& journal, const std::string& base, const std::string& query) {
+  std::vector<std::string> renditions;
+  std::map<std::string, std::pair<std::uint64_t, double>> size;  // bytes and seconds, for BANDWIDTH
+  for (const auto& run : journal.runs) {
+    if (std::find(renditions.begin(), renditions.end(), run.rendition) == renditions.end())
+      renditions.push_back(run.rendition);
+    size[run.rendition].first += run.bytes - run.init_bytes;
+    size[run.rendition].second += run.duration_s;
+  }
+  if (renditions.size() < 2) return "";
+  const auto bandwidth = [&](const std::string& r) {
+    const auto [bytes, seconds] = size[r];
+    return seconds > 0 ? static_cast<long long>(static_cast<double>(bytes) * 8 / seconds) : 1000000LL;
+  };
+  std::ostringstream out;
+  out << "#EXTM3U\n#EXT-X-VERSION:7\n";
+  long long total = 0;
+  std::string video;
+  for (const auto& r : renditions) {
+    total += bandwidth(r);
+    if (r == "audio")
+      out << "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=\"" << base
+          << "live.m3u8" << with_param(query, "rendition=audio") << "\"\n";
+    else if (video.empty())
+      video = r;
+  }
+  out << "#EXT-X-STREAM-INF:BANDWIDTH=" << total << ",AUDIO=\"audio\"\n"
+      << base << "live.m3u8" << with_param(query, "rendition=" + video) << "\n";
+  return out.str();
 }
 
 }  // namespace chronicle::hls

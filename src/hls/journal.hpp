@@ -45,6 +45,25 @@ struct JournalRun {
   std::size_t segments = 0;
 };
 
+// The journal as it is at one moment, read without changing anything: what serve reads to play a
+// recording while its recorder appends to it.
+struct JournalSnapshot {
+  std::vector<JournalRun> runs;          // in order of creation; bytes and durations as indexed
+  std::vector<JournalSegment> segments;  // in order of the index
+};
+Result<JournalSnapshot> read_journal(const std::filesystem::path& dir);
+
+// HLS playlists over a journal, for players: a media playlist of one rendition's segments as byte
+// ranges of its run files (the journal is served as it is: no second copy), a discontinuity at each
+// new run, its init section for fMP4; EVENT while the recording goes on, ENDLIST once `ended`.
+// URIs are `base` + "live/<file>" + `query` ("?exp=..&sig=..", or empty).
+std::string journal_media_playlist(const JournalSnapshot& journal, const std::string& rendition,
+                                   const std::string& base, const std::string& query, bool ended);
+// With separate renditions ("video" and "audio"), the master playlist naming each media playlist
+// as `base` + "live.m3u8?rendition=<name>"; empty when the journal has a single rendition (its
+// media playlist is then the answer itself).
+std::string journal_master_playlist(const JournalSnapshot& journal, const std::string& base, const std::string& query);
+
 class Journal {
  public:
   // Opens (creating) the journal in `dir`, recovering from a crash: a torn index line and bytes

@@ -1,5 +1,6 @@
 #include "http/routes.hpp"
 
+#include "hls/journal.hpp"
 #include "http/compress.hpp"
 #include "http/openapi_json.hpp"
 
@@ -259,6 +260,10 @@ bool Router::authorized(const Request& req, const std::string& path,
     const auto slash = rest.find('/');
     if (slash == std::string::npos) return false;
     const std::string what = rest.substr(slash + 1);
+    // One signature covers what a player of a recording in progress fetches: the playlists and
+    // the journal's files.
+    if (what == "live.m3u8" || what.starts_with("live/"))
+      return signer_.valid(rest.substr(0, slash), "live", param("exp"), param("sig"));
     if (what != "recording" && what != "torrent" && what != "thumbnail") return false;
     return signer_.valid(rest.substr(0, slash), what, param("exp"), param("sig"));
   }
@@ -592,6 +597,10 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (!read) return method_not_allowed("GET");
       return recording(id);
     }
+    if (action == "live.m3u8" || action.starts_with("live/")) {
+      if (!read) return method_not_allowed("GET");
+      return live(id, action, query);
+    }
     if (action == "thumbnail") {
       if (!read) return method_not_allowed("GET");
       return thumbnail(id);
@@ -715,6 +724,70 @@ Reply Router::recording(const std::string& id) {
   Reply r = stored_object(key, key.ends_with(".mkv") ? "video/x-matroska" : "video/mp2t",
                           std::filesystem::path(key).filename().string(), "the recording of job " + id);
   if (r.file) r.headers.emplace_back("ETag", "\"" + job->recording->sha256 + "\"");
+  return r;
+}
+
+Reply Router::live(const std::string& id, const std::string& action, const std::map<std::string, std::string>& query) {
+  auto job = service_.get(id);
+  if (!job) return error_reply(job.error());
+  const std::string base = "/api/v1/jobs/" + id + "/";
+  // A stored recording is the whole of it: players that asked for the playlist get the file.
+  if (job->recording && action == "live.m3u8") {
+    Reply r;
+    r.status = 302;
+    const auto ttl = std::chrono::seconds(static_cast<long long>(config_.link_ttl_s));
+    r.headers.emplace_back("Location",
+                           base + "recording" + (signer_.enabled() ? signer_.query(id, "recording", ttl) : ""));
+    return r;
+  }
+  if (config_.backend != BackendKind::embedded)
+    return error_reply(501, "not_implemented",
+                       "on the aws backend a recording can be watched once it is stored: while it records, its "
+                       "segments are on the recorder's own disk");
+  // The journal of an HLS recording (streams yt-dlp records have none: they play once stored).
+  auto journal = hls::read_journal(config_.work_dir() / id / "journal");
+  if (!journal || journal->segments.empty())
+    return error_reply(404, "not_found",
+                       "job " + id + " has nothing to play yet (status: " + std::string(to_string(job->status)) +
+                           (is_terminal(job->status) ? ")" : "; it plays once its first segments are recorded)"));
+  if (action == "live.m3u8") {
+    // The links inside carry the signature the playlist was fetched with, or a new one for a
+    // client that sent the token (a player cannot send it with each segment).
+    std::string signature;
+    if (signer_.enabled()) {
+      const auto exp = query.find("exp"), sig = query.find("sig");
+      signature = exp != query.end() && sig != query.end()
+                      ? "?exp=" + exp->second + "&sig=" + sig->second
+                      : signer_.query(id, "live", std::chrono::seconds(static_cast<long long>(config_.link_ttl_s)));
+    }
+    std::string body;
+    if (auto rendition = query.find("rendition"); rendition != query.end()) {
+      if (std::ranges::none_of(journal->runs, [&](const auto& run) { return run.rendition == rendition->second; }))
+        return error_reply(404, "not_found",
+                           "job " + id + " has no rendition '" + rendition->second.substr(0, 40) + "'");
+      body = hls::journal_media_playlist(*journal, rendition->second, base, signature, is_terminal(job->status));
+    } else {
+      body = hls::journal_master_playlist(*journal, base, signature);
+      if (body.empty())
+        body = hls::journal_media_playlist(*journal, journal->runs.front().rendition, base, signature,
+                                           is_terminal(job->status));
+    }
+    Reply r;
+    r.content_type = "application/vnd.apple.mpegurl";
+    r.body = std::move(body);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+  }
+  // One of the journal's run files, as the playlist names it (never any other path).
+  const std::string name = action.substr(5);
+  const auto run = std::ranges::find_if(journal->runs, [&](const auto& r) { return r.file.filename() == name; });
+  if (run == journal->runs.end())
+    return error_reply(404, "not_found", "job " + id + " has no segment file '" + name.substr(0, 64) + "'");
+  Reply r;
+  r.file = run->file;
+  r.content_type = name.ends_with(".ts") ? "video/mp2t" : name.ends_with(".aac") ? "audio/aac" : "video/mp4";
+  // Indexed bytes never change; the file only grows past them.
+  r.headers.emplace_back("Cache-Control", "private, max-age=3600");
   return r;
 }
 

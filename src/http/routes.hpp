@@ -117,6 +117,9 @@ class Router {
   Reply cookies_api(const Request& request, const std::string& path);
   Reply list(const std::map<std::string, std::string>& query);
   Reply recording(const std::string& id);
+  // GET /api/v1/jobs/{id}/live.m3u8[?rendition=] and .../live/<run file>: the recording so far, as
+  // HLS over the recorder's journal; the stored recording once there is one.
+  Reply live(const std::string& id, const std::string& action, const std::map<std::string, std::string>& query);
   Reply thumbnail(const std::string& id);
   Reply patch_job(const Request& req, const std::string& id);
   // A stored object: streamed from local storage, or a redirect to the store's download URL.

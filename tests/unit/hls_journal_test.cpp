@@ -72,3 +72,40 @@ TEST(HlsJournal, ACrashLeavesWhatTheIndexNames) {
   EXPECT_EQ((*again)->bytes(), 15u);
   EXPECT_EQ((*again)->runs().front().segments, 3u);
 }
+
+TEST(HlsJournal, PlaysAsHlsWhileItIsWritten) {
+  TempDir dir;
+  auto j = Journal::open(dir.path / "journal");
+  ASSERT_TRUE(j);
+  auto& journal = **j;
+  ASSERT_TRUE(journal.begin_run("video", "mp4", "INIT"));
+  ASSERT_TRUE(journal.append(segment("video", 7), "aaaa"));
+  ASSERT_TRUE(journal.append(segment("video", 8, 1.25), "bb"));
+  ASSERT_TRUE(journal.begin_run("audio", "aac", ""));
+  ASSERT_TRUE(journal.append(segment("audio", 7), "c"));
+  ASSERT_TRUE(journal.begin_run("video", "mp4", "INIT2"));
+  ASSERT_TRUE(journal.append(segment("video", 9, 1.5), "dd"));
+  // A reader beside the writer: a torn last line (a segment being indexed) is not read.
+  std::ofstream(dir.path / "journal" / "index.jsonl", std::ios::app) << R"({"t":"seg","r":"video")";
+  auto snapshot = read_journal(dir.path / "journal");
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->segments.size(), 4u);
+
+  const std::string base = "/api/v1/jobs/01J/";
+  EXPECT_EQ(journal_media_playlist(*snapshot, "video", base, "?exp=1&sig=ab", false),
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n"
+            "#EXT-X-PLAYLIST-TYPE:EVENT\n"
+            "#EXT-X-MAP:URI=\"/api/v1/jobs/01J/live/video-00001.mp4?exp=1&sig=ab\",BYTERANGE=\"4@0\"\n"
+            "#EXTINF:2.000,\n#EXT-X-BYTERANGE:4@4\n/api/v1/jobs/01J/live/video-00001.mp4?exp=1&sig=ab\n"
+            "#EXTINF:1.250,\n#EXT-X-BYTERANGE:2@8\n/api/v1/jobs/01J/live/video-00001.mp4?exp=1&sig=ab\n"
+            "#EXT-X-DISCONTINUITY\n"
+            "#EXT-X-MAP:URI=\"/api/v1/jobs/01J/live/video-00002.mp4?exp=1&sig=ab\",BYTERANGE=\"5@0\"\n"
+            "#EXTINF:1.500,\n#EXT-X-BYTERANGE:2@5\n/api/v1/jobs/01J/live/video-00002.mp4?exp=1&sig=ab\n");
+  EXPECT_TRUE(journal_media_playlist(*snapshot, "audio", base, "", true).ends_with("#EXT-X-ENDLIST\n"));
+  const auto master = journal_master_playlist(*snapshot, base, "");
+  EXPECT_NE(master.find("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
+                        "URI=\"/api/v1/jobs/01J/live.m3u8?rendition=audio\""),
+            std::string::npos)
+      << master;
+  EXPECT_NE(master.find(",AUDIO=\"audio\"\n/api/v1/jobs/01J/live.m3u8?rendition=video\n"), std::string::npos) << master;
+}
