@@ -8,5 +8,12 @@ export default defineConfig({
   resolve: { alias: { "@": path.resolve(__dirname, "src") } },
   server: { proxy: { "/api": "http://127.0.0.1:8080", "/healthz": "http://127.0.0.1:8080" } },
   build: { outDir: "dist", sourcemap: false },
-  test: { environment: "jsdom", include: ["src/**/*.test.{ts,tsx}"], setupFiles: ["src/test/setup.ts"] },
+  // The component tests run beside the whole suite (live encodes, sanitizer builds): on 2 busy
+  // cores a test that takes 0.1 s alone has been seen past vitest's 5 s default.
+  test: {
+    environment: "jsdom",
+    include: ["src/**/*.test.{ts,tsx}"],
+    setupFiles: ["src/test/setup.ts"],
+    testTimeout: 30_000,
+  },
 });
