@@ -91,15 +91,13 @@ bool Config::listens_on_loopback() const {
   return ip && classify(*ip) == AddressClass::loopback;
 }
 
+std::string Config::peers_host() const { return listens_on_loopback() && public_url.empty() ? "127.0.0.1" : "0.0.0.0"; }
+
 std::string Config::effective_tracker_listen() const {
-  if (!tracker_listen.empty()) return tracker_listen;
-  return (listens_on_loopback() && public_url.empty() ? "127.0.0.1" : "0.0.0.0") + std::string(":6969");
+  return tracker_listen.empty() ? peers_host() + ":6969" : tracker_listen;
 }
 
-std::string Config::effective_seed_listen() const {
-  if (!seed_listen.empty()) return seed_listen;
-  return (listens_on_loopback() && public_url.empty() ? "127.0.0.1" : "0.0.0.0") + std::string(":6881");
-}
+std::string Config::effective_seed_listen() const { return seed_listen.empty() ? peers_host() + ":6881" : seed_listen; }
 
 Result<Ok> validate(const Config& c) {
   if (c.heartbeat_stale_s < 2 * c.heartbeat_interval_s)

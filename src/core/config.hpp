@@ -127,6 +127,8 @@ struct Config {
   // machine can use does not offer its recordings to the network.
   std::string effective_tracker_listen() const;
   std::string effective_seed_listen() const;
+  // The host both listen on by default (see above).
+  std::string peers_host() const;
   std::filesystem::path recordings_dir() const { return data_dir / "recordings"; }
   std::filesystem::path work_dir() const { return data_dir / "work"; }
   std::filesystem::path cookies_dir() const { return data_dir / "cookies"; }

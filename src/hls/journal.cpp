@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <sstream>
 
 #include "core/time.hpp"
@@ -50,17 +49,24 @@ Result<std::unique_ptr<Journal>> Journal::open(const fs::path& dir) {
 
 namespace {
 
-// Reads the index's whole lines in order, handing each run and segment on; returns the bytes of
-// the index they take (a torn last line, without its newline, is not one of them).
-std::uint64_t read_index(std::istream& in, const fs::path& dir, const std::function<void(JournalRun)>& on_run,
-                         const std::function<void(const JournalSegment&)>& on_segment) {
+struct IndexRead {
+  JournalSnapshot journal;
+  std::uint64_t good_bytes = 0;  // of the index, in whole lines (a torn last line is not one)
+};
+
+// Reads the index's whole lines in order: the runs, each with the bytes, duration and count of
+// the segments indexed in it, and the segments.
+IndexRead read_index(std::istream& in, const fs::path& dir) {
+  IndexRead read;
+  auto& journal = read.journal;
+  std::map<std::string, std::size_t> current;  // rendition -> its run being written
   std::string line;
-  std::uint64_t good_bytes = 0, read_bytes = 0;
+  std::uint64_t read_bytes = 0;
   while (std::getline(in, line)) {
     read_bytes += line.size() + 1;
     const auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || in.eof()) break;
-    good_bytes = read_bytes;
+    read.good_bytes = read_bytes;
     const std::string type = j.value("t", "");
     const std::string rendition = j.value("r", "");
     if (type == "run") {
@@ -70,8 +76,9 @@ std::uint64_t read_index(std::istream& in, const fs::path& dir, const std::funct
       run.file = dir / j.value("f", "");
       run.init_bytes = j.value("init", std::uint64_t{0});
       run.bytes = run.init_bytes;
-      on_run(std::move(run));
-    } else if (type == "seg") {
+      current[rendition] = journal.runs.size();
+      journal.runs.push_back(std::move(run));
+    } else if (type == "seg" && current.contains(rendition)) {
       JournalSegment s;
       s.rendition = rendition;
       s.run = j.value("n", 0);
@@ -83,10 +90,14 @@ std::uint64_t read_index(std::istream& in, const fs::path& dir, const std::funct
       s.uri_path = j.value("u", "");
       s.offset = j.value("o", std::uint64_t{0});
       s.length = j.value("l", std::uint64_t{0});
-      on_segment(s);
+      auto& run = journal.runs[current[rendition]];
+      run.bytes = s.offset + s.length;
+      run.duration_s += s.duration_s;
+      ++run.segments;
+      journal.segments.push_back(std::move(s));
     }
   }
-  return good_bytes;
+  return read;
 }
 
 }  // namespace
@@ -94,44 +105,18 @@ std::uint64_t read_index(std::istream& in, const fs::path& dir, const std::funct
 Result<JournalSnapshot> read_journal(const fs::path& dir) {
   std::ifstream in(dir / kIndex);
   if (!in) return make_error("not_found", "no journal in " + dir.string());
-  JournalSnapshot snapshot;
-  std::map<std::string, std::size_t> current;
-  read_index(
-      in, dir,
-      [&](JournalRun run) {
-        current[run.rendition] = snapshot.runs.size();
-        snapshot.runs.push_back(std::move(run));
-      },
-      [&](const JournalSegment& s) {
-        const auto at = current.find(s.rendition);
-        if (at == current.end()) return;
-        auto& run = snapshot.runs[at->second];
-        run.bytes = s.offset + s.length;
-        run.duration_s += s.duration_s;
-        ++run.segments;
-        snapshot.segments.push_back(s);
-      });
-  return snapshot;
+  return read_index(in, dir).journal;
 }
 
 Result<Ok> Journal::recover() {
   std::ifstream in(dir_ / kIndex);
-  const std::uint64_t good_bytes = read_index(
-      in, dir_,
-      [&](JournalRun run) {
-        current_[run.rendition] = runs_.size();
-        runs_.push_back(std::move(run));
-      },
-      [&](const JournalSegment& s) {
-        const auto at = current_.find(s.rendition);
-        if (at == current_.end()) return;
-        auto& run = runs_[at->second];
-        run.bytes = s.offset + s.length;
-        run.duration_s += s.duration_s;
-        ++run.segments;
-        duration_[s.rendition] += s.duration_s;
-        last_[s.rendition] = s;
-      });
+  auto [journal, good_bytes] = read_index(in, dir_);
+  runs_ = std::move(journal.runs);
+  for (std::size_t i = 0; i < runs_.size(); ++i) current_[runs_[i].rendition] = i;
+  for (auto& s : journal.segments) {
+    duration_[s.rendition] += s.duration_s;
+    last_[s.rendition] = std::move(s);
+  }
   in.close();
   std::error_code ec;
   if (fs::exists(dir_ / kIndex, ec) && fs::file_size(dir_ / kIndex, ec) != good_bytes)
@@ -275,24 +260,32 @@ std::string journal_media_playlist(const JournalSnapshot& journal, const std::st
   std::ostringstream out;
   out << "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:" << static_cast<long long>(std::ceil(longest))
       << "\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n";
-  bool first = true;
-  for (const auto& run : journal.runs) {
-    if (run.rendition != rendition || run.segments == 0) continue;
-    std::string uri = base;
-    uri.append("live/").append(run.file.filename().string()).append(query);
-    // A new run is a new timeline (or a new init section): the player resets its decoder there.
-    if (!first) out << "#EXT-X-DISCONTINUITY\n";
-    first = false;
-    if (run.init_bytes > 0) out << "#EXT-X-MAP:URI=\"" << uri << "\",BYTERANGE=\"" << run.init_bytes << "@0\"\n";
-    for (const auto& s : journal.segments) {
-      if (s.rendition != rendition || s.run != run.number) continue;
-      if (s.program_date_time_ms)
-        out << "#EXT-X-PROGRAM-DATE-TIME:" << to_rfc3339(TimePoint(std::chrono::milliseconds(*s.program_date_time_ms)))
-            << "\n";
-      char duration[32];
-      std::snprintf(duration, sizeof duration, "%.3f", s.duration_s);
-      out << "#EXTINF:" << duration << ",\n#EXT-X-BYTERANGE:" << s.length << "@" << s.offset << "\n" << uri << "\n";
+  // One pass over the segments (a player asks again every few seconds): a run's header where
+  // its first segment is.
+  std::map<int, const JournalRun*> runs;
+  for (const auto& run : journal.runs)
+    if (run.rendition == rendition) runs[run.number] = &run;
+  const JournalRun* current = nullptr;
+  std::string uri;
+  for (const auto& s : journal.segments) {
+    if (s.rendition != rendition) continue;
+    if (!current || current->number != s.run) {
+      const auto run = runs.find(s.run);
+      if (run == runs.end()) continue;
+      // A new run is a new timeline (or a new init section): the player resets its decoder there.
+      if (current) out << "#EXT-X-DISCONTINUITY\n";
+      current = run->second;
+      uri = base;
+      uri.append("live/").append(current->file.filename().string()).append(query);
+      if (current->init_bytes > 0)
+        out << "#EXT-X-MAP:URI=\"" << uri << "\",BYTERANGE=\"" << current->init_bytes << "@0\"\n";
     }
+    if (s.program_date_time_ms)
+      out << "#EXT-X-PROGRAM-DATE-TIME:" << to_rfc3339(TimePoint(std::chrono::milliseconds(*s.program_date_time_ms)))
+          << "\n";
+    char duration[32];
+    std::snprintf(duration, sizeof duration, "%.3f", s.duration_s);
+    out << "#EXTINF:" << duration << ",\n#EXT-X-BYTERANGE:" << s.length << "@" << s.offset << "\n" << uri << "\n";
   }
   if (ended) out << "#EXT-X-ENDLIST\n";
   return out.str();
