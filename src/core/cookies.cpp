@@ -58,12 +58,10 @@ Result<CookieSummary> parse_cookies(const std::string& text) {
       return make_error("invalid_cookies", "line " + std::to_string(number) + ": the expiry '" + e.substr(0, 40) +
                                                "' is not a number of seconds since 1970");
     ++s.count;
-    std::string cookie_domain = fields[0];
-    if (cookie_domain.starts_with('.')) cookie_domain.erase(0, 1);
-    std::ranges::transform(cookie_domain, cookie_domain.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (std::ranges::find(s.domains, cookie_domain) == s.domains.end() && s.domains.size() < 100)
-      s.domains.push_back(cookie_domain);
+    // Written as a stored domain is ("example.com" for ".EXAMPLE.com"), to compare with it.
+    if (auto cookie_domain = normalize_cookie_domain(fields[0]);
+        cookie_domain && std::ranges::find(s.domains, *cookie_domain) == s.domains.end() && s.domains.size() < 100)
+      s.domains.push_back(*cookie_domain);
     if (expiry > 0) {
       const TimePoint t{std::chrono::seconds(expiry)};
       if (!s.expires_at || t < *s.expires_at) s.expires_at = t;
