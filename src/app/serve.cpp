@@ -17,6 +17,7 @@
 #include "dispatch/reaper.hpp"
 #include "http/server.hpp"
 #include "notify/notifier.hpp"
+#include "record/clips.hpp"
 #include "record/probe.hpp"
 #include "record/tools.hpp"
 #include "sys/access.hpp"
@@ -131,6 +132,13 @@ int run_serve(Config config, const std::optional<fs::path>& config_file, nlohman
   if (config.launcher == LauncherKind::process)
     service.guard_disk([&config] { return sys::disk_space(config.work_dir()); },
                        [&config](std::uint64_t total) { return config.disk_reserve_for(total); });
+  // Clips are cut here, beside the recordings: from the journal while a job records (embedded), from
+  // the stored file (or its presigned URL) once stored.
+  record::ClipWorker clip_worker(config, *backend->store, *backend->objects, 1);
+  service.set_clip_cutter(&clip_worker);
+  if (auto unfinished =
+          backend->store->list_by_status({JobStatus::recording, JobStatus::uploading, JobStatus::completed}))
+    clip_worker.resume(*unfinished);
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   std::optional<torrent::TrackerSupervisor> tracker;

@@ -127,7 +127,67 @@ nlohmann::json to_public_json(const Job& job) {
           : nlohmann::json(nullptr);
   j["pinned"] = job.pinned;
   j["recording_deleted_at"] = time_or_null(job.recording_deleted_at);
+  nlohmann::json titles = nlohmann::json::array();
+  for (const auto& t : job.titles) titles.push_back({{"at_s", t.at_s}, {"title", t.title}});
+  j["titles"] = titles;
+  nlohmann::json clips = nlohmann::json::array();
+  for (const auto& c : job.clips) clips.push_back(to_json(c));
+  j["clips"] = clips;
+  // What a player opens while the job records (the API signs it per read); once stored it leads to
+  // the recording.
+  j["live_url"] = job.status == JobStatus::recording || job.status == JobStatus::uploading || job.recording
+                      ? nlohmann::json("/api/v1/jobs/" + job.id + "/live.m3u8")
+                      : nlohmann::json(nullptr);
   return j;
+}
+
+nlohmann::json to_json(const Clip& c) {
+  auto number_or_null = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  nlohmann::json j = {{"id", c.id},
+                      {"name", c.name},
+                      {"start_s", c.start_s},
+                      {"end_s", c.end_s},
+                      {"status", c.status},
+                      {"cut_start_s", number_or_null(c.cut_start_s)},
+                      {"cut_end_s", number_or_null(c.cut_end_s)},
+                      {"size", c.size},
+                      {"sha256", text_or_null(c.sha256)},
+                      {"key", text_or_null(c.key)},
+                      {"url", text_or_null(c.url)},
+                      {"created_at", to_rfc3339(c.created_at)}};
+  j["error"] =
+      c.error ? nlohmann::json{{"code", c.error->code}, {"message", c.error->message}} : nlohmann::json(nullptr);
+  return j;
+}
+
+std::optional<Clip> clip_from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return std::nullopt;
+  auto text = [&j](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto number = [&j](const char* key) -> std::optional<double> {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+  };
+  Clip c;
+  c.id = text("id");
+  c.name = text("name");
+  c.start_s = number("start_s").value_or(0);
+  c.end_s = number("end_s").value_or(0);
+  c.status = text("status");
+  if (c.status.empty()) c.status = clip_status::cutting;
+  c.cut_start_s = number("cut_start_s");
+  c.cut_end_s = number("cut_end_s");
+  if (auto it = j.find("size"); it != j.end() && it->is_number_unsigned()) c.size = it->get<std::uint64_t>();
+  c.sha256 = text("sha256");
+  c.key = text("key");
+  c.url = text("url");
+  if (auto it = j.find("error"); it != j.end() && it->is_object())
+    c.error = Error{it->value("code", ""), it->value("message", "")};
+  c.created_at = time_from(j, "created_at").value_or(TimePoint{});
+  return c;
 }
 
 std::string json_text(const nlohmann::json& j) {
@@ -259,6 +319,13 @@ Job from_storage_json(const nlohmann::json& j) {
     job.thumbnail = Thumbnail{(*it)["key"].get<std::string>(), it->value("url", ""), it->value("live", false)};
   job.pinned = j.value("pinned", false);
   job.recording_deleted_at = time_from(j, "recording_deleted_at");
+  if (auto it = j.find("titles"); it != j.end() && it->is_array())
+    for (const auto& t : *it)
+      if (t.is_object() && t.contains("title") && t["title"].is_string())
+        job.titles.push_back(TitleChange{t.value("at_s", 0.0), t["title"].get<std::string>()});
+  if (auto it = j.find("clips"); it != j.end() && it->is_array())
+    for (const auto& c : *it)
+      if (auto clip = clip_from_json(c)) job.clips.push_back(std::move(*clip));
   job.version = j.value("version", std::int64_t{0});
   job.recorder_ref = j.value("recorder_ref", "");
   job.protocol = j.value("protocol", "");

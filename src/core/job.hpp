@@ -83,6 +83,37 @@ struct AdBreak {
   double duration_s = 0;
 };
 
+// The stream's title changed at `at_s` in the recording (the first entry is the title it began with).
+struct TitleChange {
+  double at_s = 0;
+  std::string title;
+  bool operator==(const TitleChange&) const = default;
+};
+
+// A part of a recording cut out as a file of its own (a stream copy, so it begins on a keyframe).
+namespace clip_status {
+inline constexpr const char* cutting = "cutting";
+inline constexpr const char* ready = "ready";
+inline constexpr const char* failed = "failed";
+}  // namespace clip_status
+
+struct Clip {
+  std::string id;
+  std::string name;
+  double start_s = 0, end_s = 0;  // what was asked, on the recording's timeline
+  std::string status = clip_status::cutting;
+  // Where the cut really fell: the keyframe at or before start_s, and start plus what was copied.
+  std::optional<double> cut_start_s, cut_end_s;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::string key;  // in the object store, once ready
+  std::string url;  // where clients download it (the API signs it per read)
+  std::optional<Error> error;
+  TimePoint created_at{};
+};
+nlohmann::json to_json(const Clip& clip);
+std::optional<Clip> clip_from_json(const nlohmann::json& j);
+
 // Where a live recording begins: the first segment the playlist still lists (its DVR window or
 // an EVENT playlist), or the live edge.
 namespace start_at {
@@ -137,6 +168,8 @@ struct Job {
   std::vector<AdBreak> ad_breaks;                 // advertising left out of the recording
   bool keep_ads = false;                          // record advertising as the stream shows it
   std::string start;                              // start_at::live, or empty: the earliest segment listed
+  std::vector<TitleChange> titles;                // the stream's titles while it recorded, from 0 s
+  std::vector<Clip> clips;
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

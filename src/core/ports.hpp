@@ -167,6 +167,18 @@ class Launcher {
   virtual std::optional<bool> has_exited(const std::string& recorder_ref) = 0;
 };
 
+// Cuts clips out of recordings (a stream copy by ffmpeg), away from the request that asked: serve's
+// worker threads, or on AWS the Lambda that carries ffmpeg.
+class ClipCutter {
+ public:
+  virtual ~ClipCutter() = default;
+  // Whether a clip can come from a recording still in progress (its journal is on this machine).
+  virtual bool cuts_while_recording() const = 0;
+  // Cuts clip `clip_id` of job `job_id`, written to the job as `cutting`; the cut writes the clip
+  // as ready or failed.
+  virtual Result<Ok> request(const std::string& job_id, const std::string& clip_id) = 0;
+};
+
 // Sets what a heartbeat carries on a job in an active status; false (and nothing set) when
 // the job has no recorder working on it.
 bool apply_heartbeat(Job& job, const Heartbeat& beat);

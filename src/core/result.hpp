@@ -48,6 +48,7 @@ struct ErrorReport {
 };
 inline ErrorReport report_for(const Error& e) {
   if (e.code == "insufficient_storage") return {507, 5};
+  if (e.code == "not_implemented") return {501, 2};
   switch (kind_of(e)) {
     case ErrorKind::not_found:
       return {404, 3};

@@ -25,15 +25,21 @@ std::string days_text(double days) {
 
 }  // namespace
 
+std::uint64_t stored_bytes(const Job& job) {
+  std::uint64_t bytes = job.recording ? job.recording->size : 0;
+  for (const auto& clip : job.clips) bytes += clip.size;
+  return bytes;
+}
+
 RetentionPlan plan_retention(const std::vector<Job>& jobs, const RetentionPolicy& policy, TimePoint at) {
   RetentionPlan plan;
   std::vector<const Job*> stored;
   for (const auto& job : jobs) {
     if (!job.recording || !is_terminal(job.status)) continue;
-    plan.stored_bytes += job.recording->size;
+    plan.stored_bytes += stored_bytes(job);
     ++plan.recordings;
     if (job.pinned)
-      plan.pinned_bytes += job.recording->size;
+      plan.pinned_bytes += stored_bytes(job);
     else
       stored.push_back(&job);
   }
@@ -57,7 +63,7 @@ RetentionPlan plan_retention(const std::vector<Job>& jobs, const RetentionPolicy
     const bool young = at - ended(job) < min_age;
     const bool channels_newest = !job->channel_id.empty() && newest_of_channel[job->channel_id] == job;
     if (young || channels_newest) {
-      spared_bytes += job->recording->size;
+      spared_bytes += stored_bytes(*job);
       ++spared;
       continue;
     }
@@ -69,8 +75,8 @@ RetentionPlan plan_retention(const std::vector<Job>& jobs, const RetentionPolicy
                human_bytes(policy.budget_bytes) + " budget (CHRONICLE_STORAGE_BUDGET)";
     else
       continue;
-    kept -= job->recording->size;
-    plan.deletions.push_back({job->id, job->name, job->recording->size, reason});
+    kept -= stored_bytes(*job);
+    plan.deletions.push_back({job->id, job->name, stored_bytes(*job), reason});
   }
   if (policy.budget_bytes > 0 && kept > policy.budget_bytes)
     plan.over_budget = "the recordings take " + human_bytes(kept) + ", over the " + human_bytes(policy.budget_bytes) +

@@ -38,6 +38,9 @@ struct RetentionPlan {
   std::string over_budget;
 };
 
+// What a finished job keeps in the object store and retention counts: the recording and its clips.
+std::uint64_t stored_bytes(const Job& job);
+
 // `jobs`: finished jobs; those without a recording are ignored. Age counts from finished_at.
 RetentionPlan plan_retention(const std::vector<Job>& jobs, const RetentionPolicy& policy, TimePoint at);
 

@@ -173,6 +173,10 @@ Result<Job> JobService::remove(const std::string& id) {
   if (job->thumbnail)
     if (auto gone = objects_.remove(job->thumbnail->key); !gone)
       spdlog::warn("job {}: its thumbnail stays: {}", id, gone.error().message);
+  for (const auto& clip : job->clips)
+    if (!clip.key.empty())
+      if (auto gone = objects_.remove(clip.key); !gone)
+        spdlog::warn("job {}: the file of clip {} stays: {}", id, clip.id, gone.error().message);
   auto removed = store_.remove(id);
   if (!removed) return removed.error();
   return job;
@@ -209,6 +213,8 @@ Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
   if (updated->recording) keys.push_back(updated->recording->key);
   if (updated->torrent) keys.push_back(updated->torrent->key);
   if (updated->thumbnail && !updated->thumbnail->live) keys.push_back(updated->thumbnail->key);
+  for (const auto& clip : updated->clips)
+    if (!clip.key.empty()) keys.push_back(clip.key);
   ++retention_generation_;
   for (const auto& key : keys)
     if (auto tagged = objects_.set_retention(key, pinned); !tagged) return tagged.error();
@@ -242,6 +248,7 @@ Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy,
       j.recording.reset();
       j.torrent.reset();
       j.thumbnail.reset();
+      j.clips.clear();  // clips go with their recording
       j.recording_deleted_at = at;
       j.warnings.push_back("the recording was deleted by retention on " + to_rfc3339(at) + ": " + deletion.reason);
       return Ok{};
@@ -251,11 +258,14 @@ Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy,
         spdlog::warn("retention: job {}: {}", deletion.job_id, updated.error().message);
       continue;
     }
-    for (const std::string* key : {&before->recording->key, before->torrent ? &before->torrent->key : nullptr,
-                                   before->thumbnail ? &before->thumbnail->key : nullptr})
-      if (key)
-        if (auto gone = objects_.remove(*key); !gone)
-          spdlog::warn("retention: job {}: {} stays: {}", deletion.job_id, *key, gone.error().message);
+    std::vector<std::string> keys = {before->recording->key};
+    if (before->torrent) keys.push_back(before->torrent->key);
+    if (before->thumbnail) keys.push_back(before->thumbnail->key);
+    for (const auto& clip : before->clips)
+      if (!clip.key.empty()) keys.push_back(clip.key);
+    for (const auto& key : keys)
+      if (auto gone = objects_.remove(key); !gone)
+        spdlog::warn("retention: job {}: {} stays: {}", deletion.job_id, key, gone.error().message);
     ++report.deleted;
     report.freed_bytes += deletion.bytes;
     report.recordings_bytes -= deletion.bytes;

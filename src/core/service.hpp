@@ -31,6 +31,12 @@ struct SubmitRequest {
   std::string id;
 };
 
+struct ClipRequest {
+  double start_s = 0, end_s = 0;  // on the recording's timeline
+  std::string name;               // empty: named after its place in the recording
+};
+inline constexpr std::size_t kMaxClipsPerJob = 100;  // a job is one document (DynamoDB: 400 KB)
+
 struct DiskSpace {
   std::uint64_t free = 0;   // bytes available to chronicle
   std::uint64_t total = 0;  // size of the filesystem
@@ -77,6 +83,15 @@ class JobService {
   // preview interval) only while this keeps happening. Best effort, and at most one store write
   // per job every few seconds however many clients look.
   void preview_viewed(const Job& job);
+  // Who cuts clips; without one, clips are refused as not available on this server.
+  void set_clip_cutter(ClipCutter* cutter) { clip_cutter_ = cutter; }
+  // A clip of a stored recording (or of one in progress where the cutter can read it): checked,
+  // written to the job as `cutting`, and handed to the cutter. Bad ranges are invalid_body.
+  Result<Clip> create_clip(const std::string& id, const ClipRequest& request);
+  Result<Clip> get_clip(const std::string& id, const std::string& clip_id);
+  // Deletes the clip's file and takes it off the job.
+  Result<Clip> remove_clip(const std::string& id, const std::string& clip_id);
+
   Result<std::map<JobStatus, std::int64_t>> count_by_status(const std::vector<JobStatus>& only) {
     return store_.count_by_status(only);
   }
@@ -122,6 +137,7 @@ class JobService {
   Launcher* launcher_;
   UrlPolicy policy_;
   Resolver resolver_;
+  ClipCutter* clip_cutter_ = nullptr;
   DiskGauge disk_gauge_;
   std::function<std::uint64_t(std::uint64_t)> reserve_for_;
   std::mutex checks_mutex_;

@@ -264,6 +264,10 @@ bool Router::authorized(const Request& req, const std::string& path,
     // the journal's files.
     if (what == "live.m3u8" || what.starts_with("live/"))
       return signer_.valid(rest.substr(0, slash), "live", param("exp"), param("sig"));
+    // A clip's file: "clips/<clip>/file", signed for that clip.
+    if (what.starts_with("clips/") && what.ends_with("/file") && what.size() > 11)
+      return signer_.valid(rest.substr(0, slash), "clip:" + what.substr(6, what.size() - 11), param("exp"),
+                           param("sig"));
     if (what != "recording" && what != "torrent" && what != "thumbnail") return false;
     return signer_.valid(rest.substr(0, slash), what, param("exp"), param("sig"));
   }
@@ -299,6 +303,14 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
       j["torrent"]["url"] = base + "torrent" + signer_.query(id, "torrent", ttl, as_of);
     if (j["thumbnail"].is_object())
       j["thumbnail"]["url"] = base + "thumbnail" + signer_.query(id, "thumbnail", ttl, as_of);
+    if (j["live_url"].is_string())
+      j["live_url"] = j["live_url"].get<std::string>() + signer_.query(id, "live", ttl, as_of);
+    if (j["clips"].is_array())
+      for (auto& clip : j["clips"])
+        if (clip["url"].is_string()) {
+          const std::string clip_id = clip["id"].get<std::string>();
+          clip["url"] = base + "clips/" + clip_id + "/file" + signer_.query(id, "clip:" + clip_id, ttl, as_of);
+        }
   }
   if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = to_json(*seeding);
   return j;
@@ -605,6 +617,7 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (!read) return method_not_allowed("GET");
       return thumbnail(id);
     }
+    if (action == "clips" || action.starts_with("clips/")) return clips_api(req, id, action);
     if (action == "torrent") {
       if (!read) return method_not_allowed("GET");
       auto job = service_.get(id);

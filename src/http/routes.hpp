@@ -121,6 +121,10 @@ class Router {
   // HLS over the recorder's journal; the stored recording once there is one.
   Reply live(const std::string& id, const std::string& action, const std::map<std::string, std::string>& query);
   Reply thumbnail(const std::string& id);
+  // /api/v1/jobs/{id}/clips[/<clip>[/file]] (clip_routes.cpp).
+  Reply clips_api(const Request& request, const std::string& id, const std::string& action);
+  // A clip's JSON with its download link signed (when links are).
+  nlohmann::json clip_json(const Clip& clip, const std::string& id, std::int64_t link_epoch) const;
   Reply patch_job(const Request& req, const std::string& id);
   // A stored object: streamed from local storage, or a redirect to the store's download URL.
   Reply stored_object(const std::string& key, const std::string& content_type, const std::string& filename,

@@ -168,7 +168,7 @@ struct Frame {
 class Source {
  public:
   Source(const TsRendition& rendition, std::vector<int> track_numbers, const std::vector<TrackInfo>& tracks)
-      : rendition_(rendition), numbers_(std::move(track_numbers)), tracks_(tracks), audio_end_(numbers_.size()) {}
+      : rendition_(rendition), numbers_(std::move(track_numbers)), tracks_(tracks), track_end_(numbers_.size()) {}
 
   // The next frame, or nullptr at the end.
   Result<Frame*> peek() {
@@ -186,7 +186,8 @@ class Source {
     std::vector<std::uint8_t> residual;    // the start of an ADTS frame the next PES ends
     std::optional<std::int64_t> audio_start;
     std::int64_t samples = 0;
-    std::optional<std::int64_t> shift;  // of this run's audio, past the end of the run before
+    std::optional<std::int64_t> shift;  // of this run's frames, past the end of the run before
+    std::int64_t step = 0;              // between its last two video frames
   };
 
   Result<Ok> fill() {
@@ -313,8 +314,18 @@ class Source {
         sps = sps || nal.type == kNalSps;
       }
       f.key = idr || (pes.random_access && sps);
+      // The run's first timestamp is its earliest of any stream (audio often starts a frame before
+      // the picture), so its video can reach a few milliseconds past what the playlist said the
+      // run lasts: the next run's video is moved past it as its audio is (below), so the file's
+      // decode times only go forward.
+      auto& end = track_end_[index];
+      if (!s.shift) s.shift = end && *end > f.dts && *end - f.dts <= kMaxAudioShift ? *end - f.dts : 0;
+      f.pts += *s.shift;
+      f.dts += *s.shift;
       f.duration = s.last_dts && f.dts > *s.last_dts ? f.dts - *s.last_dts : 0;
       s.last_dts = f.dts;
+      if (f.duration > 0) s.step = f.duration;
+      end = f.dts + s.step;
       f.data = std::move(pes.payload);
       frames_.push_back(std::move(f));
       return;
@@ -364,7 +375,7 @@ class Source {
         // the whole run, so the file's audio never overlaps itself: at most 100 ms, where audio
         // late against its picture is not yet noticed (ITU-R BT.1359 puts that at 125 ms). A
         // bigger overlap means the durations are wrong, and the run stays where they place it.
-        auto& end = audio_end_[index];
+        auto& end = track_end_[index];
         if (!s.shift) s.shift = end && *end > f.pts && *end - f.pts <= kMaxAudioShift ? *end - f.pts : 0;
         f.pts = f.dts = f.pts + *s.shift;
         end = f.pts + frame_ticks;
@@ -390,7 +401,7 @@ class Source {
   std::vector<Pes> pending_;
   std::optional<std::int64_t> base_, reference_;
   std::deque<Frame> frames_;
-  std::vector<std::optional<std::int64_t>> audio_end_;  // by stream, across runs: where its last frame ends
+  std::vector<std::optional<std::int64_t>> track_end_;  // by stream, across runs: where its last frame ends
   std::optional<Error> failure_;
   bool done_ = false;
 };
