@@ -68,6 +68,7 @@ struct Config {
   // 5% of the filesystem, the floor a quarter of the reserve.
   std::uint64_t disk_reserve_bytes = 0;  // below it, new submits get 507
   std::uint64_t disk_floor_bytes = 0;    // below it, a recording stops and is stored
+  double title_interval_s = 300;         // a recording asks its site for the stream's title this often; 0: never
   double preview_interval_s = 30;        // a recording's live preview is renewed this often; 0: none
   // Retention: recordings older than this are deleted (0: kept), and the oldest while the
   // recordings exceed the budget (0: none). Pinned jobs are kept. A pass runs every interval.

@@ -150,6 +150,28 @@ std::optional<std::string> remux_into_matroska(const fs::path& work_dir, std::ui
   return "stored as " + kept + ": ffmpeg could not remux the recording into Matroska";
 }
 
+// ffmpeg's metadata file with the chapters, for the joins ffmpeg makes; false when there are none.
+bool write_ffmetadata(const fs::path& file, const std::vector<remux::Chapter>& chapters, double duration_s) {
+  if (chapters.empty()) return false;
+  const auto escaped = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '=' || c == ';' || c == '#' || c == '\\' || c == '\n') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  std::ofstream out(file);
+  out << ";FFMETADATA1\n";
+  const auto last_ms = static_cast<std::int64_t>(duration_s * 1000);
+  for (std::size_t i = 0; i < chapters.size(); ++i) {
+    const auto end = i + 1 < chapters.size() ? chapters[i + 1].start_ms : std::max(last_ms, chapters[i].start_ms + 1);
+    out << "[CHAPTER]\nTIMEBASE=1/1000\nSTART=" << chapters[i].start_ms << "\nEND=" << end
+        << "\ntitle=" << escaped(chapters[i].title) << "\n";
+  }
+  return static_cast<bool>(out.flush());
+}
+
 // ffmpeg run to write a remux: its error output is the error.
 Result<Ok> run_ffmpeg(const std::vector<std::string>& argv) {
   sys::SpawnOptions o;
@@ -203,7 +225,8 @@ int next_part_number(const fs::path& work_dir) {
   return next;
 }
 
-Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_dir, const std::vector<fs::path>& parts) {
+Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_dir, const std::vector<fs::path>& parts,
+                                   const std::vector<remux::Chapter>& chapters, double duration_s) {
   if (parts.empty()) return make_error("nothing_recorded", "nothing was recorded");
   JoinedRecording joined;
   if (parts.size() == 1 && parts.front().extension() == ".mkv") {
@@ -236,8 +259,13 @@ Result<JoinedRecording> join_parts(const Config& config, const fs::path& work_di
               if (auto start = format_number(config, p, "start_time")) out << "inpoint " << (*start + skip) << "\n";
           }
         }
-        return run_ffmpeg({config.ffmpeg, "-nostdin", "-y", "-v", "error", "-f", "concat", "-safe", "0", "-i",
-                           list.string(), "-map", "0", "-c", "copy", "-f", "matroska", partial.string()});
+        std::vector<std::string> argv = {config.ffmpeg, "-nostdin", "-y", "-v", "error",      "-f",
+                                         "concat",      "-safe",    "0",  "-i", list.string()};
+        const fs::path metadata = work_dir / "chapters.ffmeta";
+        if (write_ffmetadata(metadata, chapters, duration_s))
+          argv.insert(argv.end(), {"-f", "ffmetadata", "-i", metadata.string(), "-map_chapters", "1"});
+        argv.insert(argv.end(), {"-map", "0", "-c", "copy", "-f", "matroska", partial.string()});
+        return run_ffmpeg(argv);
       });
   if (!warning) {
     joined.file = work_dir / "joined.mkv";
@@ -271,7 +299,7 @@ namespace {
 // faster than ffmpeg's, which is the bulk of a finalize. `not_ts` when they are not.
 Result<remux::RemuxedFile> join_ts_runs(const std::vector<std::string>& order,
                                         const std::map<std::string, std::vector<hls::JournalRun>>& by_rendition,
-                                        const fs::path& output) {
+                                        const fs::path& output, const std::vector<remux::Chapter>& chapters) {
   std::vector<remux::TsRendition> renditions;
   for (const auto& rendition : order) {
     remux::TsRendition r;
@@ -282,12 +310,13 @@ Result<remux::RemuxedFile> join_ts_runs(const std::vector<std::string>& order,
     }
     renditions.push_back(std::move(r));
   }
-  return remux::join_ts_into_matroska(renditions, output);
+  return remux::join_ts_into_matroska(renditions, output, chapters);
 }
 
 }  // namespace
 
-Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_dir) {
+Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_dir,
+                                     const std::vector<remux::Chapter>& chapters) {
   const fs::path dir = work_dir / "journal";
   auto journal = hls::Journal::open(dir);
   if (!journal) return journal.error();
@@ -311,7 +340,7 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   std::optional<double> remuxed_duration;
   auto warning = remux_into_matroska(work_dir, total, kept, "joining the journal", [&](const fs::path& partial) {
     const auto started = std::chrono::steady_clock::now();
-    auto fast = join_ts_runs(order, by_rendition, partial);
+    auto fast = join_ts_runs(order, by_rendition, partial, chapters);
     if (fast) {
       spdlog::info("joined {} ({}, {} tracks, {:.1f} s) by chronicle's remuxer in {:.2f} s", work_dir.string(),
                    human_bytes(total), fast->tracks, fast->duration_s,
@@ -334,6 +363,12 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
       out.close();
       argv.insert(argv.end(), {"-f", "concat", "-safe", "0", "-i", list.string()});
     }
+    double length = 0;
+    for (const auto& run : by_rendition[order.front()]) length += run.duration_s;
+    const fs::path metadata = dir / "chapters.ffmeta";
+    if (write_ffmetadata(metadata, chapters, length))
+      argv.insert(argv.end(),
+                  {"-f", "ffmetadata", "-i", metadata.string(), "-map_chapters", std::to_string(order.size())});
     // Audio and video only: Matroska has no place for timed ID3 or SCTE-35 data streams.
     for (std::size_t i = 0; i < order.size(); ++i) {
       if (order[i] != "audio") argv.insert(argv.end(), {"-map", std::to_string(i) + ":v?"});
@@ -358,6 +393,28 @@ Result<JoinedRecording> join_journal(const Config& config, const fs::path& work_
   }
   joined.file = first;
   return joined;
+}
+
+std::vector<remux::Chapter> chapters_for(const Job& job) {
+  const auto ms = [](double s) { return static_cast<std::int64_t>(std::llround(std::max(0.0, s) * 1000)); };
+  const auto seconds = [](double s) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", s);
+    return std::string(text);
+  };
+  std::vector<remux::Chapter> chapters;
+  const std::string first = !job.titles.empty() ? job.titles.front().title : job.title;
+  chapters.push_back({0, first.empty() ? "Start" : "Start: " + first});
+  for (const auto& gap : job.interruptions)
+    chapters.push_back({ms(gap.at_s), gap.gap_s ? "Interruption: no data for " + seconds(*gap.gap_s)
+                                                : std::string("Interruption: the stream did not come back")});
+  for (const auto& ad : job.ad_breaks)
+    chapters.push_back({ms(ad.at_s), "Ad break left out (" + seconds(ad.duration_s) + ")"});
+  for (std::size_t i = 1; i < job.titles.size(); ++i)
+    chapters.push_back({ms(job.titles[i].at_s), "Title: " + job.titles[i].title});
+  std::stable_sort(chapters.begin(), chapters.end(),
+                   [](const remux::Chapter& a, const remux::Chapter& b) { return a.start_ms < b.start_ms; });
+  return chapters;
 }
 
 std::optional<double> media_duration(const Config& config, const fs::path& file) {
@@ -551,8 +608,10 @@ Result<StoredResult> store_recording(const Config& config, ObjectStore& objects,
 
 Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, const Job& job) {
   const fs::path work = job_work_dir(config, job.id);
-  auto joined =
-      hls::Journal::exists(work / "journal") ? join_journal(config, work) : join_parts(config, work, list_parts(work));
+  const auto chapters = chapters_for(job);
+  auto joined = hls::Journal::exists(work / "journal")
+                    ? join_journal(config, work, chapters)
+                    : join_parts(config, work, list_parts(work), chapters, job.duration_s);
   if (!joined) return joined.error();
   std::string key = recording_key(job.prefix, job.name, job.id);
   if (joined->file.extension() != ".mkv") key = key.substr(0, key.size() - 4) + joined->file.extension().string();

@@ -8,6 +8,7 @@
 #include "core/config.hpp"
 #include "core/job.hpp"
 #include "core/ports.hpp"
+#include "remux/matroska.hpp"
 
 namespace chronicle::record {
 
@@ -47,13 +48,18 @@ struct JoinedRecording {
 // the remux (or ffmpeg fails), the MPEG-TS is kept as it is, the parts appended to the first, and a warning says so.
 // The parts stay until the caller removes the work directory.
 Result<JoinedRecording> join_parts(const Config& config, const std::filesystem::path& work_dir,
-                                   const std::vector<std::filesystem::path>& parts);
+                                   const std::vector<std::filesystem::path>& parts,
+                                   const std::vector<remux::Chapter>& chapters = {}, double duration_s = 0);
 // One Matroska file from the HLS journal in `work_dir` (see hls/journal.hpp): each rendition's
 // runs through ffmpeg's concat demuxer, each run placed after the one before by the durations
 // the playlist gave (timestamps continuous across discontinuities, gaps and ads left out), the
 // renditions side by side (-c copy). When that fails or does not fit, the main rendition's
 // MPEG-TS runs are kept as they are, appended, with a warning.
-Result<JoinedRecording> join_journal(const Config& config, const std::filesystem::path& work_dir);
+Result<JoinedRecording> join_journal(const Config& config, const std::filesystem::path& work_dir,
+                                     const std::vector<remux::Chapter>& chapters = {});
+// The chapters a recording's file carries: its start (with the title it began with), each
+// interruption, each ad break left out and each change of the stream's title.
+std::vector<remux::Chapter> chapters_for(const Job& job);
 std::optional<double> media_duration(const Config& config, const std::filesystem::path& file);
 
 struct StoredResult {

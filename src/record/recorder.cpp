@@ -112,6 +112,41 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
 // someone fetched the last (the job's preview_wanted_at moved), at most once per preview
 // interval. Nobody looking costs no ffmpeg runs. `last_key` is the preview stored last (removed
 // when the next one replaces it, and by the caller at the end).
+// Asks the site for the stream's title every title_interval_s while the job records, and writes
+// each change to the job's `titles` at the place in the recording where it was seen (the file gets
+// a chapter there). A failed ask is tried again at the next interval: the title is a nicety, never
+// a reason to disturb the recording.
+void title_loop(const Config& config, JobStore& store, const Job& job, const ProbeOptions& options, Shared& shared) {
+  const auto interval = std::chrono::milliseconds(static_cast<long long>(config.title_interval_s * 1000));
+  std::string last = !job.titles.empty() ? job.titles.back().title : job.title;
+  if (job.titles.empty() && !job.title.empty())
+    (void)update_job(store, job.id, [&](Job& j) -> Result<Ok> {
+      if (!j.titles.empty()) return make_error("skip", "already has titles");
+      j.titles.push_back({0, j.title});
+      return Ok{};
+    });
+  for (;;) {
+    {
+      std::unique_lock lock(shared.mutex);
+      shared.wake.wait_for(lock, interval, [&] { return shared.media_over.load() || shared.finished.load(); });
+      if (shared.media_over || shared.finished) return;
+    }
+    auto probed = probe_stream(config, job.url, options);
+    if (!probed || probed->title.empty() || probed->title == last) continue;
+    const double at = shared.duration_s;
+    spdlog::info("job {}: the stream's title changed at {:.1f} s: {}", job.id, at, probed->title);
+    last = probed->title;
+    auto noted = update_job(store, job.id, [&](Job& j) -> Result<Ok> {
+      if (is_terminal(j.status)) return make_error("skip", "finished");
+      j.titles.push_back({at, probed->title});
+      j.title = probed->title;
+      return Ok{};
+    });
+    if (!noted && noted.error().code != "skip")
+      spdlog::warn("job {}: cannot note the new title: {}", job.id, noted.error().message);
+  }
+}
+
 void preview_loop(const Config& config, JobStore& store, ObjectStore& objects, const std::string& id,
                   const fs::path& work, const std::function<std::optional<fs::path>()>& newest_file, Shared& shared,
                   std::string& last_key) {
@@ -613,10 +648,13 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   if (config.preview_interval_s > 0)
     previews =
         std::thread([&] { preview_loop(config, store, objects, job_id, work, newest_file, shared, preview_key); });
+  std::thread titles;
+  if (config.title_interval_s > 0) titles = std::thread([&] { title_loop(config, store, job, probe_options, shared); });
   auto finish_previews = [&] {
     shared.media_over = true;
     shared.wake_up();
     if (previews.joinable()) previews.join();
+    if (titles.joinable()) titles.join();
   };
   auto finish_heartbeat = [&] {
     finish_previews();
@@ -688,7 +726,7 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
     spdlog::error("job {}: cannot mark uploading: {}", job_id, up.error().message);
     return 1;
   }
-  auto stored = finalize_parts(config, objects, job);
+  auto stored = finalize_parts(config, objects, *up);
   if (!stored) {
     finish_heartbeat();
     (void)set_status(store, job_id, JobStatus::failed, [&](Job& j) {

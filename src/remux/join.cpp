@@ -409,7 +409,7 @@ class Source {
 }  // namespace
 
 Result<RemuxedFile> join_ts_into_matroska(const std::vector<TsRendition>& renditions,
-                                          const std::filesystem::path& output) {
+                                          const std::filesystem::path& output, const std::vector<Chapter>& chapters) {
   std::vector<TrackInfo> tracks;
   std::vector<std::vector<int>> numbers;
   for (const auto& rendition : renditions) {
@@ -459,7 +459,7 @@ Result<RemuxedFile> join_ts_into_matroska(const std::vector<TsRendition>& rendit
   }
   if (result.frames == 0) return unsupported("no frames to remux");
   const double duration_ms = static_cast<double>(end) / 90.0;
-  if (auto finished = (*writer)->finish(duration_ms); !finished) return finished.error();
+  if (auto finished = (*writer)->finish(duration_ms, chapters); !finished) return finished.error();
   result.duration_s = duration_ms / 1000.0;
   return result;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "remux/matroska.hpp"
 
 namespace chronicle::remux {
 
@@ -32,6 +33,7 @@ struct RemuxedFile {
 };
 
 Result<RemuxedFile> join_ts_into_matroska(const std::vector<TsRendition>& renditions,
-                                          const std::filesystem::path& output);
+                                          const std::filesystem::path& output,
+                                          const std::vector<Chapter>& chapters = {});
 
 }  // namespace chronicle::remux

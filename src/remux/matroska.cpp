@@ -26,6 +26,11 @@ constexpr std::uint32_t kCluster = 0x1F43B675, kTimestamp = 0xE7, kSimpleBlock =
 constexpr std::uint32_t kCues = 0x1C53BB6B, kCuePoint = 0xBB, kCueTime = 0xB3, kCueTrackPositions = 0xB7,
                         kCueTrack = 0xF7, kCueClusterPosition = 0xF1;
 
+constexpr std::uint32_t kChapters = 0x1043A770, kEditionEntry = 0x45B9, kEditionUid = 0x45BC,
+                        kEditionFlagDefault = 0x45DB, kChapterAtom = 0xB6, kChapterUid = 0x73C4,
+                        kChapterTimeStart = 0x91, kChapterDisplay = 0x80, kChapString = 0x85, kChapLanguage = 0x437C;
+constexpr std::uint32_t kVoid = 0xEC;
+
 constexpr std::size_t kFlushAt = 4 << 20;
 // A cluster ends at a video keyframe; audio alone is cut every few seconds, and no cluster may
 // outgrow the signed 16-bit millisecond offsets of its blocks.
@@ -177,10 +182,19 @@ Result<std::unique_ptr<MatroskaWriter>> MatroskaWriter::create(const std::filesy
   const std::uint64_t tracks_at = info_at + sized_info.size();
   put_master(seeks, kSeek, seek_entry(kInfo, info_at));
   put_master(seeks, kSeek, seek_entry(kTracks, tracks_at));
-  // The Cues' entry is last: its eight-byte position ends the seek head.
+  // Then the Cues' entry (its eight-byte position is filled in at the end), then room for the
+  // Chapters' entry: a Void of its size, which finish() turns into the entry when there are any.
   put_master(seeks, kSeek, cues_seek);
+  Bytes chapters_entry;
+  put_master(chapters_entry, kSeek, seek_entry(kChapters, 0));
+  Bytes room;
+  put_id(room, kVoid);
+  put_size(room, chapters_entry.size() - 2);
+  room.resize(chapters_entry.size());
+  seeks.insert(seeks.end(), room.begin(), room.end());
   put_master(b, kSeekHead, seeks);
-  w->cues_position_at_ = b.size() - 8;
+  w->cues_position_at_ = b.size() - room.size() - 8;
+  w->chapters_entry_at_ = b.size() - room.size();
   put_master(b, kInfo, info);
   // Info's header, then its content up to the Duration element's 8-byte value.
   w->duration_at_ = b.size() - info.size() + duration_in_info + 3;
@@ -270,7 +284,7 @@ Result<Ok> MatroskaWriter::frame(int track, std::int64_t ms, bool key, const std
   return Ok{};
 }
 
-Result<Ok> MatroskaWriter::finish(double duration_ms) {
+Result<Ok> MatroskaWriter::finish(double duration_ms, const std::vector<Chapter>& chapters) {
   if (auto closed = close_cluster(); !closed) return closed.error();
   const std::uint64_t cues_at = flushed_ + out_.size() - segment_start_;
   Bytes points;
@@ -283,14 +297,40 @@ Result<Ok> MatroskaWriter::finish(double duration_ms) {
     put_master(points, kCuePoint, point);
   }
   if (!cues_.empty()) put_master(out_, kCues, points);
+  std::vector<std::pair<std::uint64_t, Bytes>> patches;
+  if (!chapters.empty()) {
+    const std::uint64_t chapters_at = flushed_ + out_.size() - segment_start_;
+    Bytes edition;
+    put_uint(edition, kEditionUid, 1);
+    put_uint(edition, kEditionFlagDefault, 1);
+    for (std::size_t i = 0; i < chapters.size(); ++i) {
+      Bytes display, atom;
+      put_string(display, kChapString, chapters[i].title);
+      put_string(display, kChapLanguage, "eng");
+      put_uint(atom, kChapterUid, i + 1);
+      put_uint(atom, kChapterTimeStart,
+               static_cast<std::uint64_t>(std::max<std::int64_t>(0, chapters[i].start_ms)) * 1000000);
+      put_master(atom, kChapterDisplay, display);
+      put_master(edition, kChapterAtom, atom);
+    }
+    Bytes editions;
+    put_master(editions, kEditionEntry, edition);
+    put_master(out_, kChapters, editions);
+    Bytes seek, entry, idbytes;
+    put_id(idbytes, kChapters);
+    put_bytes(seek, kSeekId, idbytes.data(), idbytes.size());
+    put_uint(seek, kSeekPosition, chapters_at, 8);
+    put_master(entry, kSeek, seek);
+    patches.emplace_back(chapters_entry_at_, std::move(entry));
+  }
   if (auto flushed = flush(); !flushed) return flushed.error();
   std::uint64_t duration_bits = 0;
   std::memcpy(&duration_bits, &duration_ms, sizeof duration_bits);
   Bytes segment_size;
   put_size(segment_size, flushed_ - segment_start_, 8);
-  const std::pair<std::uint64_t, Bytes> patches[] = {{segment_size_at_, segment_size},
-                                                     {cues_position_at_, big_endian(cues_.empty() ? 0 : cues_at, 8)},
-                                                     {duration_at_, big_endian(duration_bits, 8)}};
+  patches.emplace_back(segment_size_at_, segment_size);
+  patches.emplace_back(cues_position_at_, big_endian(cues_.empty() ? 0 : cues_at, 8));
+  patches.emplace_back(duration_at_, big_endian(duration_bits, 8));
   for (const auto& [at, bytes] : patches)
     if (::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(at)) != static_cast<ssize_t>(bytes.size()))
       return io_error("write");

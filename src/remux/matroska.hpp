@@ -24,6 +24,12 @@ struct TrackInfo {
   int sample_rate = 0, channels = 0;  // audio
 };
 
+// A chapter: where it starts in the file, and its title.
+struct Chapter {
+  std::int64_t start_ms = 0;
+  std::string title;
+};
+
 class MatroskaWriter {
  public:
   // Creates `path` and writes the header and the tracks (numbered from 1 in their order).
@@ -37,8 +43,9 @@ class MatroskaWriter {
   Result<Ok> video_frame(int track, std::int64_t ms, bool key, const std::uint8_t* access_unit,
                          const std::vector<NalUnit>& nals);
   Result<Ok> frame(int track, std::int64_t ms, bool key, const std::uint8_t* data, std::size_t size);
-  // Writes the cues and fills in the sizes and the duration. The file is not synced.
-  Result<Ok> finish(double duration_ms);
+  // Writes the cues and the chapters, and fills in the sizes and the duration. The file is not
+  // synced.
+  Result<Ok> finish(double duration_ms, const std::vector<Chapter>& chapters = {});
 
  private:
   MatroskaWriter(int fd, std::filesystem::path path, std::vector<bool> video_tracks);
@@ -55,7 +62,7 @@ class MatroskaWriter {
   std::uint64_t flushed_ = 0;      // bytes of the file already written
   std::uint64_t segment_start_ = 0;
   // Where the values known only at the end go.
-  std::uint64_t segment_size_at_ = 0, duration_at_ = 0, cues_position_at_ = 0;
+  std::uint64_t segment_size_at_ = 0, duration_at_ = 0, cues_position_at_ = 0, chapters_entry_at_ = 0;
 
   bool cluster_open_ = false;
   std::size_t cluster_content_at_ = 0;  // in out_, which holds the open cluster whole

@@ -126,3 +126,52 @@ def test_clips_of_what_cannot_be_cut(chronicle):
     assert chronicle.api("GET", "/api/v1/jobs/01HZZZZZZZZZZZZZZZZZZZZZZZ/clips")[0] == 404
     assert chronicle.api("GET", f"/api/v1/jobs/{job['id']}/clips/nope")[0] == 404
     assert chronicle.api("PUT", f"/api/v1/jobs/{job['id']}/clips", {})[0] == 405
+
+
+def test_chapters_mark_the_start_each_interruption_and_each_title_change(sims, tmp_path):
+    """The stored file carries chapters: where it starts (with the stream's title), where the
+    stream went away and for how long, and where the site's title changed (asked for every few
+    seconds here, every 5 minutes by default)."""
+    title_file = tmp_path / "title"
+    title_file.write_text("First title")
+    wrapper = tmp_path / "yt-dlp"
+    # yt-dlp as it is, with the title the site would give now.
+    wrapper.write_text(f"""#!/bin/sh
+case " $* " in *" --dump-single-json "*) ;; *) exec yt-dlp "$@" ;; esac
+out=$(yt-dlp "$@") || exit $?
+printf '%s' "$out" | python3 -c 'import json, sys
+info = json.load(sys.stdin)
+info["title"] = open("{title_file}").read()
+print(json.dumps(info))'
+""")
+    wrapper.chmod(0o755)
+    from harness import Chronicle
+    c = Chronicle(env={"CHRONICLE_YTDLP": str(wrapper), "CHRONICLE_TITLE_INTERVAL": "1"})
+    try:
+        sim = sims([("live", 8), ("gone", 6), ("restart", True), ("live", 10), ("end",)], seconds=20)
+        status, job = c.api("POST", "/api/v1/jobs", {"url": sim.url, "name": "chaptered"})
+        assert status == 201, job
+        job_id = job["id"]
+        wait_for(lambda: c.job(job_id)["duration_s"] >= 3, 30, what="3 s recorded")
+        title_file.write_text("Second title")
+        done = c.wait_status(job_id, ("completed", "failed"), 120)
+        assert done["status"] == "completed", done
+        titles = done["titles"]
+        assert [t["title"] for t in titles] == ["First title", "Second title"], titles
+        assert titles[0]["at_s"] == 0 and 3 <= titles[1]["at_s"] <= 8, titles
+        assert done["title"] == "Second title"
+        gap = done["interruptions"][0]
+        path = download(c, done["recording"]["url"], tmp_path / "rec.mkv")
+        r = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)],
+                           capture_output=True, text=True, check=True)
+        chapters = [(float(ch["start_time"]), ch["tags"]["title"]) for ch in json.loads(r.stdout)["chapters"]]
+        print(f"\nchapters: {chapters}")
+        assert chapters[0] == (0.0, "Start: First title"), chapters
+        by_title = {t: at for at, t in chapters}
+        assert abs(by_title["Title: Second title"] - titles[1]["at_s"]) < 0.01, chapters
+        gap_chapter = [(at, t) for at, t in chapters if t.startswith("Interruption: no data for")]
+        assert len(gap_chapter) == 1 and abs(gap_chapter[0][0] - gap["at_s"]) < 0.01, (chapters, gap)
+        assert f"{gap['gap_s']:.1f} s" in gap_chapter[0][1]
+        assert [at for at, _ in chapters] == sorted(at for at, _ in chapters)
+    finally:
+        c.close()
