@@ -276,3 +276,23 @@ def test_a_new_users_first_hour_has_no_dead_ends(sims):
         missing.shutdown()
         missing.server_close()
         chronicle.close()
+
+
+def test_the_drawer_plays_a_recording_in_progress_from_its_start_and_clips_it(chronicle, make_stream, tmp_path):
+    from harness import ffprobe_duration, ffprobe_streams, wait_for
+    stream = make_stream(90)
+    _, job = chronicle.api("POST", "/api/v1/jobs", {"url": stream.url, "name": "watched in the browser"})
+    wait_for(lambda: chronicle.job(job["id"])["duration_s"] >= 20, 60, what="20 s recorded")
+    clip = tmp_path / "clip.mkv"
+    r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "watch.mjs"), chronicle.base, job["id"], ARTIFACTS,
+                        str(clip)], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = json.loads(r.stdout.strip().splitlines()[-1])
+    print(f"\nwatch in the browser: {m}")
+    # The clip made on the player's In (2 s) and Out (7 s): cut on the keyframe before In.
+    made = chronicle.job(job["id"])["clips"][0]
+    assert 1 - 0.05 <= made["cut_start_s"] <= 2.1 and abs(made["end_s"] - 7) < 0.6, made
+    assert abs(ffprobe_duration(str(clip)) - (made["cut_end_s"] - made["cut_start_s"])) < 0.2
+    assert ffprobe_streams(str(clip)) == ["audio", "video"]
+    assert chronicle.job(job["id"])["status"] == "recording"
+    chronicle.api("POST", f"/api/v1/jobs/{job['id']}/stop")

@@ -18,6 +18,8 @@ import {
 } from "@/lib/format";
 import type { Job, JobStatus } from "@/lib/types";
 import { copyText } from "@/lib/utils";
+import { useServer } from "@/lib/server";
+import { RecordingPlayer } from "./Player";
 import { StatusBadge } from "./StatusBadge";
 
 const TIMELINE: JobStatus[] = ["pending", "waiting", "starting", "recording", "uploading"];
@@ -31,32 +33,16 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
   );
 }
 
-// A stored recording plays here (Chromium plays chronicle's Matroska H.264/AAC from the Range-capable
-// recording route); a recording in progress shows its live preview.
+// A stored recording plays its file (Chromium plays chronicle's Matroska H.264/AAC from the
+// Range-capable recording route); one still recording plays from its first second over the live
+// playlist, except on the aws backend, whose recorders keep their segments to themselves: there the
+// live preview stands in.
 function Watch({ job, now }: { job: Job; now: number }) {
+  const { backend } = useServer();
   const still = thumbnailSrc(job, now);
-  if (job.recording) {
-    const src = api.recordingUrl(job.id, job.recording.url);
-    if (job.recording.key.endsWith(".ts"))
-      return (
-        <p className="mt-5 text-sm text-muted" data-testid="no-player">
-          This recording was kept as MPEG-TS, which browsers do not play: download it to watch.
-        </p>
-      );
-    if (job.media && !job.media.height)
-      return <audio className="mt-5 w-full" controls preload="metadata" src={src} data-testid="player" />;
-    return (
-      <video
-        key={job.id}
-        className="mt-5 aspect-video w-full rounded-md bg-black"
-        controls
-        preload="metadata"
-        poster={still ?? undefined}
-        src={src}
-        data-testid="player"
-      />
-    );
-  }
+  const recording = job.status === "recording" || job.status === "uploading";
+  if (job.recording || (recording && job.live_url && backend === "embedded"))
+    return <RecordingPlayer job={job} poster={job.recording ? (still ?? undefined) : undefined} />;
   if (still && job.thumbnail?.live)
     return (
       <figure className="mt-5">

@@ -2,6 +2,7 @@
 import type {
   Channel,
   ChannelRequest,
+  Clip,
   CookieSummary,
   Job,
   RetentionPreview,
@@ -101,6 +102,10 @@ export const api = {
   remove: (id: string) => call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}`),
   pin: (id: string, pinned: boolean) => call<Job>("PATCH", `/api/v1/jobs/${encodeURIComponent(id)}`, { pinned }),
   info: () => call<ServerInfo>("GET", "/api/v1/info"),
+  createClip: (id: string, req: { start_s: number; end_s: number; name?: string }) =>
+    call<Clip>("POST", `/api/v1/jobs/${encodeURIComponent(id)}/clips`, req),
+  removeClip: (id: string, clip: string) =>
+    call<{ deleted: string }>("DELETE", `/api/v1/jobs/${encodeURIComponent(id)}/clips/${encodeURIComponent(clip)}`),
   listChannels: () => call<{ channels: Channel[] }>("GET", "/api/v1/channels"),
   addChannel: (req: ChannelRequest) => call<Channel>("POST", "/api/v1/channels", req),
   updateChannel: (id: string, req: ChannelRequest) => call<Channel>("PATCH", `/api/v1/channels/${encodeURIComponent(id)}`, req),
@@ -108,6 +113,9 @@ export const api = {
   checkChannel: (id: string) => call<Channel>("POST", `/api/v1/channels/${encodeURIComponent(id)}/check`),
   // Same-origin paths, with the signature the server put on the job's links when it has a token
   // (a plain link would need the token, which a download cannot send).
+  liveUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/live.m3u8${signature(signed)}`,
+  clipUrl: (id: string, clip: string, signed?: string) =>
+    `/api/v1/jobs/${encodeURIComponent(id)}/clips/${encodeURIComponent(clip)}/file${signature(signed)}`,
   recordingUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording${signature(signed)}`,
   torrentUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent${signature(signed)}`,
   // `renew`: a live preview changes every ~30 s under the same URL; a new value asks for the new one.

@@ -77,6 +77,27 @@ export interface Job {
   pinned?: boolean;
   /** Retention deleted the recording's files then; the job stays. */
   recording_deleted_at?: string | null;
+  /** The stream's titles while it recorded: the first at 0 s, then each change where it was seen. */
+  titles?: { at_s: number; title: string }[];
+  clips?: Clip[];
+  /** HLS of everything recorded so far (signed when the server has a token); null before anything is recorded. */
+  live_url?: string | null;
+}
+
+/** A part of a recording cut out as a file of its own. A stream copy begins on a keyframe: the cut bounds say where. */
+export interface Clip {
+  id: string;
+  name: string;
+  start_s: number;
+  end_s: number;
+  status: "cutting" | "ready" | "failed";
+  cut_start_s: number | null;
+  cut_end_s: number | null;
+  size: number;
+  sha256: string | null;
+  url: string | null;
+  error: { code: string; message: string } | null;
+  created_at: string;
 }
 
 export interface Media {
