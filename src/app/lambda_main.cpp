@@ -12,12 +12,14 @@
 #include "core/channel_service.hpp"
 #include "core/service.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "dispatch/lambda_clip_cutter.hpp"
 #include "dispatch/reaper.hpp"
 #include "http/metrics.hpp"
 #include "http/routes.hpp"
 #include "lambda/event_source_queue.hpp"
 #include "lambda/handler.hpp"
 #include "notify/notifier.hpp"
+#include "record/clips.hpp"
 #include "record/probe.hpp"
 #include "sys/resolve.hpp"
 #include "watch/watcher.hpp"
@@ -45,6 +47,11 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
   Launcher& launcher = launchers.chosen();
   Resolver resolver = sys::resolve_host;
   JobService service(*backend->store, *backend->queue, *backend->objects, &launcher, config.url_policy(), resolver);
+  std::optional<dispatch::LambdaClipCutter> clip_cutter;
+  if (!config.clip_function.empty()) {
+    clip_cutter.emplace(aws::Client(aws::Settings::from_environment()), config.clip_function, config.lambda_endpoint);
+    service.set_clip_cutter(&*clip_cutter);
+  }
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   http::Router router(config, service, metrics, [&stats] { return stats.counters(); });
@@ -99,7 +106,13 @@ int run_lambda(const Config& config, const std::optional<std::filesystem::path>&
     }
     const auto event = nlohmann::json::parse(invocation->body, nullptr, false);
     Result<nlohmann::json> outcome = make_error("InvalidEvent", "the event is not JSON");
-    if (!event.is_discarded()) {
+    if (event.is_object() && event.value("chronicle", "") == dispatch::kCutClipEvent) {
+      // A clip the API function asked for (LambdaClipCutter): cut here, from the stored recording.
+      auto cut = record::cut_clip(config, *backend->store, *backend->objects, event.value("job_id", ""),
+                                  event.value("clip_id", ""));
+      outcome =
+          cut ? Result<nlohmann::json>(nlohmann::json{{"clip", to_json(*cut)}}) : Result<nlohmann::json>(cut.error());
+    } else if (!event.is_discarded()) {
       try {
         outcome = handler.handle(event);
       } catch (const std::exception& e) {

@@ -114,6 +114,8 @@ struct Config {
   std::string dynamodb_table = "chronicle-jobs";
   LauncherKind launcher = LauncherKind::process;  // process | ecs
   std::string ecs_cluster = "chronicle";
+  std::string clip_function;    // the Lambda function that cuts clips (aws backend's API function)
+  std::string lambda_endpoint;  // Lambda's API; empty: AWS_ENDPOINT_URL, else AWS's own
   std::string ecs_task_definition = "chronicle-recorder";
   std::string ecs_container = "recorder";
   std::vector<std::string> ecs_subnets, ecs_security_groups;

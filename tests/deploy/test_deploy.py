@@ -199,11 +199,11 @@ ROLE_NEEDS = {
     "api": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
             "dynamodb:BatchWriteItem",
             "sqs:SendMessage", "sqs:GetQueueUrl", "s3:GetObject", "s3:DeleteObject", "s3:PutObjectTagging", "ecs:StopTask",
-            "s3:PutObject", "s3:ListBucket"},
+            "s3:PutObject", "s3:ListBucket", "lambda:InvokeFunction"},
     "dispatch": {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
                  "sqs:GetQueueUrl", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                  "ecs:RunTask", "ecs:TagResource", "ecs:DescribeTasks", "ecs:StopTask", "iam:PassRole", "s3:DeleteObject",
-                 "s3:GetObject", "s3:ListBucket"},
+                 "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectTagging"},
 }
 # Not called by chronicle: Lambda writes the functions' logs with their role.
 LAMBDA_LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -241,6 +241,8 @@ def actions_in_code():
         called |= {"s3:PutObjectTagging", "s3:GetObjectTagging"}
     if "create_bucket" in s3:
         called.add("s3:CreateBucket")
+    if "/invocations" in source("src/dispatch/lambda_clip_cutter.cpp"):
+        called.add("lambda:InvokeFunction")
     if "RunTask" in source("src/dispatch/ecs_launcher.cpp") and '"tags"' in source("src/dispatch/ecs_launcher.cpp"):
         called |= {"ecs:TagResource", "iam:PassRole"}
     return called

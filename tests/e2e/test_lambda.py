@@ -354,3 +354,76 @@ def test_without_the_runtime_api_it_says_where_it_belongs(tmp_path):
     r = subprocess.run([CHRONICLE, "lambda", "--data", str(tmp_path)], env=env, capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 2 and "AWS_LAMBDA_RUNTIME_API" in r.stdout + r.stderr
+
+
+class LambdaService:
+    """Lambda's Invoke API as far as an asynchronous invocation goes: keeps each request and
+    answers 202, as Lambda does once it has queued the event."""
+
+    def __init__(self):
+        self.got = []
+        service = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                service.got.append((self.path, dict(self.headers), body))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_clips_on_aws_are_cut_by_the_function_with_ffmpeg_from_s3(function, make_stream, tmp_path):
+    lam = LambdaService()
+    try:
+        f = function(CHRONICLE_CLIP_FUNCTION="chronicle-dispatch", CHRONICLE_LAMBDA_ENDPOINT=lam.url)
+        stream = make_stream(10)
+        status, _, job = f.call("POST", "/api/v1/jobs", {"url": stream.url, "name": "clipped on aws"})
+        [message] = f.receive(1)
+        f.runtime.invoke({"Records": [sqs_record(message)]})
+        done = f.wait_status(job["id"], {"completed", "failed"}, 90)
+        assert done["status"] == "completed", done
+
+        status, _, clip = f.call("POST", f"/api/v1/jobs/{job['id']}/clips", {"start_s": 2.5, "end_s": 7.5})
+        assert status == 202 and clip["status"] == "cutting", clip
+        status, _, bad = f.call("POST", f"/api/v1/jobs/{job['id']}/clips", {"start_s": 7, "end_s": 2})
+        assert status == 400 and "must be after start_s" in bad["error"]["message"], bad
+        # The API function asked the clip function, asynchronously and signed, to cut it.
+        [(path, headers, body)] = lam.got
+        assert path == "/2015-03-31/functions/chronicle-dispatch/invocations"
+        assert headers["X-Amz-Invocation-Type"] == "Event"
+        assert "/lambda/aws4_request" in headers["Authorization"]
+        event = json.loads(body)
+        assert event == {"chronicle": "cut_clip", "job_id": job["id"], "clip_id": clip["id"]}
+
+        # Lambda hands the event to the function: ffmpeg reads the recording from S3 by ranges.
+        kind, answer, _ = f.runtime.invoke(event)
+        assert kind == "response" and answer["clip"]["status"] == "ready", answer
+        status, _, stored = f.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}")
+        assert status == 200 and stored["status"] == "ready" and 1.5 - 0.05 <= stored["cut_start_s"] <= 2.5, stored
+        status, headers, _ = f.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file")
+        assert status == 302 and "X-Amz-Signature=" in headers["location"]
+        out = tmp_path / "clip.mkv"
+        urllib.request.urlretrieve(headers["location"], out)
+        assert sha256_of(out) == stored["sha256"]
+        assert abs(ffprobe_duration(str(out)) - (stored["cut_end_s"] - stored["cut_start_s"])) < 0.2
+        # The same event again (Lambda retries): the clip is already cut, nothing is done twice.
+        assert f.runtime.invoke(event)[1]["clip"]["sha256"] == stored["sha256"]
+        # Deleting the job deletes the clip's object too.
+        key = stored["key"]
+        assert f.call("DELETE", f"/api/v1/jobs/{job['id']}")[0] == 200
+        listed = aws_cli(f.endpoint, f.env, "s3api", "list-objects-v2", "--bucket", f.names["CHRONICLE_S3_BUCKET"])
+        assert key not in [o["Key"] for o in listed.get("Contents", [])]
+    finally:
+        lam.close()

@@ -125,6 +125,24 @@ def test_every_route_answers_as_the_openapi_document_says(sims):
         api.call("PATCH", f"/api/v1/jobs/{job['id']}", {"pinned": True}, expect=200)
         api.call("PATCH", f"/api/v1/jobs/{job['id']}", {"pinned": "yes"}, expect=400)
         api.call("POST", f"/api/v1/jobs/{job['id']}/stop", expect=409)
+        # Clips of the stored recording.
+        _, clip = api.call("POST", f"/api/v1/jobs/{job['id']}/clips", {"start_s": 1, "end_s": 3, "name": "doc"},
+                           expect=202)
+        api.call("POST", f"/api/v1/jobs/{job['id']}/clips", {"start_s": 3, "end_s": 1}, expect=400)
+        api.call("POST", f"/api/v1/jobs/{job['id']}/clips", raw=b"x", headers={"Content-Type": "text/plain"},
+                 expect=415)
+        api.call("POST", "/api/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/clips", {"start_s": 1, "end_s": 3}, expect=404)
+        wait_for(lambda: c.api("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}")[1]["status"] != "cutting", 30,
+                 what="the clip to be cut")
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips", expect=200)
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=200)
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file", expect=200)
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file", headers={"Range": "bytes=0-99"},
+                 expect=206)
+        api.call("DELETE", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=200)
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=404)
+        api.call("DELETE", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=404)
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file", expect=404)
         sim2 = sims([("live", 30), ("end",)])
         _, other = api.call("POST", "/api/v1/jobs", {"url": sim2.url}, expect=201)
         # Watched while it records: the playlist, then the first run file it names, by range.

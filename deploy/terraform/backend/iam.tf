@@ -190,6 +190,12 @@ data "aws_iam_policy_document" "api" {
     resources = [local.recordings_objects]
   }
   statement {
+    # A clip asked for here is cut by the dispatcher function (an asynchronous invocation).
+    sid       = "CutClips"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.dispatch.arn]
+  }
+  statement {
     sid       = "StopRecorders"
     actions   = ["ecs:StopTask"]
     resources = ["arn:${data.aws_partition.current.partition}:ecs:${var.region}:${data.aws_caller_identity.current.account_id}:task/${aws_ecs_cluster.main.name}/*"]
@@ -247,6 +253,13 @@ data "aws_iam_policy_document" "dispatch" {
     # The scheduled pass applies retention (CHRONICLE_RETENTION_DAYS, CHRONICLE_STORAGE_BUDGET).
     sid       = "DeleteExpiredRecordings"
     actions   = ["s3:DeleteObject"]
+    resources = [local.recordings_objects]
+  }
+  statement {
+    # Clips: the recording read by ranges (a presigned URL for ffmpeg), the clip stored beside it
+    # (multipart for a large one) and kept like its recording when that is pinned.
+    sid       = "CutClips"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectTagging"]
     resources = [local.recordings_objects]
   }
   statement {

@@ -27,7 +27,12 @@ resource "aws_lambda_function" "api" {
   memory_size   = 512
   timeout       = 29
   environment {
-    variables = merge(local.lambda_env, { CHRONICLE_TOKEN = var.api_token })
+    # Clips are cut by the dispatcher function (it carries ffmpeg and has the time): the API
+    # function invokes it asynchronously for each one.
+    variables = merge(local.lambda_env, {
+      CHRONICLE_TOKEN         = var.api_token
+      CHRONICLE_CLIP_FUNCTION = aws_lambda_function.dispatch.function_name
+    })
   }
   logging_config {
     log_format = "Text"
@@ -47,8 +52,12 @@ resource "aws_lambda_function" "dispatch" {
   architectures = ["x86_64"]
   memory_size   = 1024
   timeout       = local.dispatch_timeout_s
+  # A clip is cut in /tmp before it is stored: room for one of several GB.
+  ephemeral_storage {
+    size = 10240
+  }
   environment {
-    variables = merge(local.lambda_env, { CHRONICLE_PROBE_TIMEOUT = "30" })
+    variables = merge(local.lambda_env, { CHRONICLE_PROBE_TIMEOUT = "30", CHRONICLE_PUBLIC_URL = local.public_url })
   }
   logging_config {
     log_format = "Text"
