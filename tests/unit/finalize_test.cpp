@@ -147,3 +147,21 @@ TEST(JoinJournal, WhatTheRemuxerDoesNotWriteIsJoinedByFfmpeg) {
   EXPECT_NE(head_of(joined->file).find("Lavf"), std::string::npos);
   EXPECT_NEAR(record::media_duration(config, joined->file).value_or(0), 0.5, 0.1);
 }
+
+TEST(Chapters, TheStartEachGapEachAdBreakAndEachNewTitleInOrder) {
+  Job job;
+  job.title = "Evening";
+  job.titles = {{0, "Evening"}, {600, "Late"}};
+  job.interruptions = {Interruption{300, 9.66, {}}, Interruption{900, std::nullopt, {}}};
+  job.ad_breaks = {AdBreak{450, 30}};
+  const auto chapters = record::chapters_for(job);
+  std::vector<std::pair<std::int64_t, std::string>> got;
+  for (const auto& c : chapters) got.emplace_back(c.start_ms, c.title);
+  EXPECT_EQ(
+      got, (std::vector<std::pair<std::int64_t, std::string>>{{0, "Start: Evening"},
+                                                              {300000, "Interruption: no data for 9.7 s"},
+                                                              {450000, "Ad break left out (30.0 s)"},
+                                                              {600000, "Title: Late"},
+                                                              {900000, "Interruption: the stream did not come back"}}));
+  EXPECT_EQ(record::chapters_for(Job{}).front().title, "Start");
+}

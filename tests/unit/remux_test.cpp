@@ -226,3 +226,26 @@ TEST(RemuxCodecs, AdtsHeadersAreReadAndWhatMatroskaCannotCarryRefused) {
   EXPECT_FALSE(remux::parse_adts(blocks, sizeof blocks));
   EXPECT_FALSE(remux::parse_adts(lc, 6));
 }
+
+TEST(Remux, ChaptersAreWrittenWhereFfprobeAndPlayersFindThem) {
+  test_support::TempDir dir;
+  encode(dir.path / "run-1.ts", seconds(3).at("320x240"));
+  const fs::path out = dir.path / "chapters.mkv";
+  const std::vector<remux::Chapter> chapters = {
+      {0, "Start: the show"}, {1500, "Interruption: no data for 9.7 s"}, {2250, "Title: Q&A = \"live\""}};
+  auto joined = remux::join_ts_into_matroska({{{{dir.path / "run-1.ts", 3.0}}, false}}, out, chapters);
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_EQ(
+      run_tool({"ffprobe", "-v", "error", "-show_entries", "chapter=start_time:chapter_tags=title", "-of", "csv=p=0",
+                out.string()}),
+      // (ffprobe's CSV quotes the title with quotes in it)
+      "0.000000,Start: the show\n1.500000,Interruption: no data for 9.7 s\n2.250000,\"Title: Q&A = \"\"live\"\"\"\n");
+  EXPECT_EQ(decode_errors(out), "");
+  // Without chapters the seek head keeps its room as a Void, and the file is as before.
+  const fs::path plain = dir.path / "plain.mkv";
+  ASSERT_TRUE(remux::join_ts_into_matroska({{{{dir.path / "run-1.ts", 3.0}}, false}}, plain));
+  EXPECT_EQ(
+      run_tool({"ffprobe", "-v", "error", "-show_entries", "chapter=start_time", "-of", "csv=p=0", plain.string()}),
+      "");
+  EXPECT_NEAR(probe_duration(plain), 3.0, 0.1);
+}

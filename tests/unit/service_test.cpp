@@ -282,3 +282,129 @@ TEST_F(ServiceTest, RetentionDeletesTheFilesKeepsTheJobAndSparesPinnedOnes) {
   EXPECT_EQ(service.apply_retention({30, 0}, now())->deleted, 1u);
   EXPECT_TRUE(service.get(fresh.id)->recording);
 }
+
+namespace {
+
+// Takes clips' requests as the worker would, and says whether it reads recordings in progress.
+class RecordingCutter final : public ClipCutter {
+ public:
+  bool while_recording = true;
+  bool refuse = false;
+  std::vector<std::pair<std::string, std::string>> asked;
+  bool cuts_while_recording() const override { return while_recording; }
+  Result<Ok> request(const std::string& job_id, const std::string& clip_id) override {
+    if (refuse) return make_error("unavailable", "the server is stopping");
+    asked.emplace_back(job_id, clip_id);
+    return Ok{};
+  }
+};
+
+Job stored_job(fakes::MemoryJobStore& store, JobService& service, fakes::MemoryObjectStore& objects, double seconds) {
+  auto made = service.submit(request("https://example.com/live", "show"));
+  EXPECT_TRUE(made.ok());
+  const std::string id = made->job.id;
+  EXPECT_TRUE(move_to(store, id, JobStatus::starting).ok());
+  EXPECT_TRUE(move_to(store, id, JobStatus::recording).ok());
+  EXPECT_TRUE(move_to(store, id, JobStatus::uploading).ok());
+  (void)objects.create("show.mkv", 0).value()->commit();
+  auto done = update_job(store, id, [&](Job& j) {
+    j.duration_s = seconds;
+    j.recording = StoredRecording{"show.mkv", 1000, "ab", "u"};
+    return transition(j, JobStatus::completed, now());
+  });
+  EXPECT_TRUE(done.ok());
+  return *done;
+}
+
+}  // namespace
+
+TEST_F(ServiceTest, ClipRangesAreCheckedAgainstTheRecordingWithTheReason) {
+  RecordingCutter cutter;
+  service.set_clip_cutter(&cutter);
+  const Job job = stored_job(store, service, objects, 60);
+  const auto refused = [&](double start, double end, const std::string& words) {
+    auto r = service.create_clip(job.id, {start, end, ""});
+    ASSERT_FALSE(r.ok()) << start << ".." << end;
+    EXPECT_EQ(report_for(r.error()).http_status, 400u);
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().message;
+  };
+  refused(10, 5, "must be after start_s");
+  refused(-1, 5, "must not be negative");
+  refused(5, 61, "past the end of the recording (60.0 s)");
+  refused(60, 70, "past the end");
+  refused(5, 5.2, "at least 0.5 s");
+  refused(std::nan(""), 5, "numbers");
+  EXPECT_FALSE(service.create_clip(job.id, {1, 2, "../up"}).ok());
+  EXPECT_TRUE(cutter.asked.empty());
+  EXPECT_TRUE(store.get(job.id).value()->clips.empty()) << "nothing kept of a refused clip";
+
+  auto clip = service.create_clip(job.id, {5, 60.3, ""});
+  ASSERT_TRUE(clip.ok()) << clip.error().message;
+  EXPECT_EQ(clip->status, clip_status::cutting);
+  EXPECT_EQ(clip->end_s, 60) << "a little past the end is the end";
+  EXPECT_EQ(clip->name, "show 0-05 to 1-00");
+  EXPECT_EQ(cutter.asked, (std::vector<std::pair<std::string, std::string>>{{job.id, clip->id}}));
+  EXPECT_EQ(service.get_clip(job.id, clip->id)->start_s, 5);
+  EXPECT_EQ(service.get_clip(job.id, "nope").error().code, "not_found");
+}
+
+TEST_F(ServiceTest, ClipsOfWhatCannotBeCutAreConflictsAndANoCutterIsNotImplemented) {
+  EXPECT_EQ(report_for(service.create_clip("01NOSUCHJOB0000000000000000", {0, 5, ""}).error()).http_status, 501u);
+  RecordingCutter cutter;
+  service.set_clip_cutter(&cutter);
+  const Job pending = submitted("https://example.com/other");
+  EXPECT_EQ(service.create_clip(pending.id, {0, 5, ""}).error().code, "conflict");
+  const Job job = submitted();
+  ASSERT_TRUE(move_to(store, job.id, JobStatus::starting).ok());
+  ASSERT_TRUE(update_job(store, job.id, [](Job& j) {
+                j.duration_s = 30;
+                return transition(j, JobStatus::recording, now());
+              }).ok());
+  EXPECT_TRUE(service.create_clip(job.id, {0, 5, ""}).ok()) << "a recording in progress, within what is recorded";
+  EXPECT_EQ(service.create_clip(job.id, {0, 45, ""}).error().code, "invalid_body");
+  cutter.while_recording = false;
+  auto refused = service.create_clip(job.id, {0, 5, ""});
+  EXPECT_EQ(refused.error().code, "conflict");
+  EXPECT_NE(refused.error().message.find("once the recording is stored"), std::string::npos);
+  // A cutter that cannot take it: the clip says so instead of staying `cutting`.
+  cutter.while_recording = true;
+  cutter.refuse = true;
+  EXPECT_FALSE(service.create_clip(job.id, {1, 5, ""}).ok());
+  const auto clips = store.get(job.id).value()->clips;
+  ASSERT_EQ(clips.size(), 2u);
+  EXPECT_EQ(clips.back().status, clip_status::failed);
+}
+
+TEST_F(ServiceTest, ClipsGoWithTheirRecordingAndCountInRetention) {
+  RecordingCutter cutter;
+  service.set_clip_cutter(&cutter);
+  const Job job = stored_job(store, service, objects, 60);
+  auto clip = service.create_clip(job.id, {1, 10, "kept"});
+  ASSERT_TRUE(clip.ok());
+  (void)objects.create("show.clip.mkv", 0).value()->commit();
+  ASSERT_TRUE(update_job(store, job.id, [&](Job& j) {
+                j.clips[0].status = clip_status::ready;
+                j.clips[0].key = "show.clip.mkv";
+                j.clips[0].size = 500;
+                return Result<Ok>(Ok{});
+              }).ok());
+  EXPECT_EQ(stored_bytes(*store.get(job.id).value()), 1500u);
+  // Retention takes the recording and its clips together.
+  auto report = service.apply_retention({0, 100, 0}, now() + std::chrono::hours(1));
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->deleted, 1u);
+  EXPECT_EQ(report->freed_bytes, 1500u);
+  EXPECT_FALSE(objects.stat("show.clip.mkv").ok());
+  EXPECT_TRUE(store.get(job.id).value()->clips.empty());
+
+  const Job other = stored_job(store, service, objects, 60);
+  auto second = service.create_clip(other.id, {1, 10, ""});
+  ASSERT_TRUE(second.ok());
+  (void)objects.create("other.clip.mkv", 0).value()->commit();
+  ASSERT_TRUE(update_job(store, other.id, [&](Job& j) {
+                j.clips[0].key = "other.clip.mkv";
+                return Result<Ok>(Ok{});
+              }).ok());
+  ASSERT_TRUE(service.remove(other.id).ok());
+  EXPECT_FALSE(objects.stat("other.clip.mkv").ok()) << "deleting the job deletes its clips";
+}
