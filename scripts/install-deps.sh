@@ -8,7 +8,7 @@ apt-get install -y -qq --no-install-recommends \
   libboost-dev libboost-system-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev \
   libcurl4-openssl-dev libsqlite3-dev libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev \
   libtorrent-rasterbar-dev libpugixml-dev zlib1g-dev opentracker aria2 transmission-cli mktorrent \
-  ffmpeg yt-dlp python3 python3-pytest python3-libtorrent python3-jsonschema procps curl iproute2 util-linux \
+  ffmpeg yt-dlp python3 python3-pytest python3-libtorrent python3-jsonschema python3-websockets procps curl iproute2 util-linux \
   chromium fonts-dejavu-core clang clang-format clang-tidy libclang-rt-14-dev systemd shellcheck python3-yaml python3-venv unzip ccache
 # Node.js and npm build the dashboard; install Debian's if the machine has none.
 command -v npm > /dev/null || apt-get install -y -qq --no-install-recommends nodejs npm

@@ -136,9 +136,7 @@ int run_serve(Config config, const std::optional<fs::path>& config_file, nlohman
   // the stored file (or its presigned URL) once stored.
   record::ClipWorker clip_worker(config, *backend->store, *backend->objects, 1);
   service.set_clip_cutter(&clip_worker);
-  if (auto unfinished =
-          backend->store->list_by_status({JobStatus::recording, JobStatus::uploading, JobStatus::completed}))
-    clip_worker.resume(*unfinished);
+  clip_worker.resume();
   http::Metrics metrics;
   dispatch::DispatchStats stats;
   std::optional<torrent::TrackerSupervisor> tracker;

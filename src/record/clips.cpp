@@ -262,7 +262,18 @@ ClipWorker::~ClipWorker() {
 
 bool ClipWorker::cuts_while_recording() const { return config_.backend == BackendKind::embedded; }
 
+fs::path ClipWorker::marker(const std::string& job_id, const std::string& clip_id) const {
+  return config_.work_dir() / "clips" / (job_id + "." + clip_id + ".pending");
+}
+
 Result<Ok> ClipWorker::request(const std::string& job_id, const std::string& clip_id) {
+  // Ids from the store, never from a request: a job id is a ULID, a clip id "c" and hex digits.
+  if (job_id.find_first_of("/.") != std::string::npos || clip_id.find_first_of("/.") != std::string::npos)
+    return make_error("internal", "unexpected clip id");
+  std::error_code ec;
+  fs::create_directories(marker(job_id, clip_id).parent_path(), ec);
+  if (!std::ofstream(marker(job_id, clip_id)))
+    return make_error("storage_error", "cannot write " + marker(job_id, clip_id).string());
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return make_error("unavailable", "the server is stopping");
@@ -272,10 +283,16 @@ Result<Ok> ClipWorker::request(const std::string& job_id, const std::string& cli
   return Ok{};
 }
 
-void ClipWorker::resume(const std::vector<Job>& jobs) {
-  for (const auto& job : jobs)
-    for (const auto& clip : job.clips)
-      if (clip.status == clip_status::cutting) (void)request(job.id, clip.id);
+void ClipWorker::resume() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(config_.work_dir() / "clips", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.ends_with(".pending")) continue;
+    const auto dot = name.find('.');
+    const std::string job_id = name.substr(0, dot), clip_id = name.substr(dot + 1, name.size() - 8 - dot - 1);
+    spdlog::info("job {}: clip {} was being cut when serve stopped: cutting it again", job_id, clip_id);
+    (void)request(job_id, clip_id);
+  }
 }
 
 void ClipWorker::loop() {
@@ -290,6 +307,8 @@ void ClipWorker::loop() {
       pending_.pop_front();
     }
     (void)cut_clip(config_, store_, objects_, next.first, next.second);
+    std::error_code ec;
+    fs::remove(marker(next.first, next.second), ec);
   }
 }
 

@@ -6,6 +6,7 @@
 // after the one before by the playlist's durations, as the finalize join does).
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,8 +27,9 @@ Result<Clip> cut_clip(const Config& config, JobStore& store, ObjectStore& object
 // The object key of a clip: beside its recording.
 std::string clip_key(const Job& job, const Clip& clip);
 
-// serve's cutter: a few threads taking requests in order. Clips left `cutting` by a serve that
-// stopped are taken again by resume().
+// serve's cutter: a few threads taking requests in order. Each request leaves a marker file in
+// the work directory until its cut is over, so clips a stopped serve left `cutting` are taken
+// again by resume() at the next start (without reading the whole history from the store).
 class ClipWorker : public ClipCutter {
  public:
   ClipWorker(const Config& config, JobStore& store, ObjectStore& objects, int threads);
@@ -37,11 +39,12 @@ class ClipWorker : public ClipCutter {
 
   bool cuts_while_recording() const override;
   Result<Ok> request(const std::string& job_id, const std::string& clip_id) override;
-  // Requests every clip a job in `jobs` has left cutting.
-  void resume(const std::vector<Job>& jobs);
+  // Requests again every clip whose marker is still there.
+  void resume();
 
  private:
   void loop();
+  std::filesystem::path marker(const std::string& job_id, const std::string& clip_id) const;
 
   const Config& config_;
   JobStore& store_;

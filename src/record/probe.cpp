@@ -182,7 +182,7 @@ Result<StreamInfo> probe_stream(const Config& config, const std::string& url, co
   Result<nlohmann::json> info = make_error("worker_unavailable", "");
   // With cookies, a yt-dlp of its own: the resident worker's YoutubeDL objects are shared between
   // jobs, and one site's login must never reach another's requests.
-  if (auto* extractor = options.cookies_file.empty() ? resident_extractor(config) : nullptr)
+  if (auto* extractor = options.cookies_file.empty() && options.resident ? resident_extractor(config) : nullptr)
     info = extractor->extract(url, selector, timeout);
   if (!info && info.error().code == "worker_unavailable")
     info = extract_once(config, url, selector, options.cookies_file);

@@ -32,6 +32,9 @@ struct StreamInfo {
 struct ProbeOptions {
   std::string selector;
   std::string cookies_file;  // a Netscape cookies file for yt-dlp (a copy: yt-dlp writes it back)
+  // false: a `yt-dlp -J` of its own, never the resident worker (a recorder asking for the title
+  // every few minutes should not keep a worker of 50 MiB for it).
+  bool resident = true;
 };
 
 // The cookies a job's URL gets (the stored domain its host is on), copied into `dir` (0600) for

@@ -131,7 +131,9 @@ void title_loop(const Config& config, JobStore& store, const Job& job, const Pro
       shared.wake.wait_for(lock, interval, [&] { return shared.media_over.load() || shared.finished.load(); });
       if (shared.media_over || shared.finished) return;
     }
-    auto probed = probe_stream(config, job.url, options);
+    ProbeOptions once = options;
+    once.resident = false;
+    auto probed = probe_stream(config, job.url, once);
     if (!probed || probed->title.empty() || probed->title == last) continue;
     const double at = shared.duration_s;
     spdlog::info("job {}: the stream's title changed at {:.1f} s: {}", job.id, at, probed->title);

@@ -1,0 +1,207 @@
+// Twitch's IRC dialect read into what the chat archive keeps.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "chat/irc.hpp"
+#include "chat/twitch.hpp"
+#include "sys/process.hpp"
+
+using namespace chronicle::chat;
+namespace fs = std::filesystem;
+
+TEST(Irc, TagsPrefixCommandAndTrailingAreRead) {
+  auto m = parse_irc(
+      "@badge-info=;badges=broadcaster/1,premium/1;color=#8A2BE2;display-name=Ronni;emotes=25:0-4,12-16/1902:6-10;"
+      "id=b34ccfc7-4977-403a-8a94-33c6bac34fb8;mod=0;tmi-sent-ts=1507246572675;user-type= "
+      ":ronni!ronni@ronni.tmi.twitch.tv PRIVMSG #channel :Kappa Keepo Kappa\r\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->command, "PRIVMSG");
+  EXPECT_EQ(m->nick(), "ronni");
+  EXPECT_EQ(m->params, (std::vector<std::string>{"#channel", "Kappa Keepo Kappa"}));
+  EXPECT_EQ(m->tags.at("badge-info"), "");
+  auto r = chat_record(*m);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["type"], "message");
+  EXPECT_EQ((*r)["author"], "Ronni");
+  EXPECT_EQ((*r)["login"], "ronni");
+  EXPECT_EQ((*r)["color"], "#8A2BE2");
+  EXPECT_EQ((*r)["badges"], nlohmann::json({"broadcaster/1", "premium/1"}));
+  EXPECT_EQ((*r)["emotes"], nlohmann::json::parse(R"([{"id":"25","start":0,"end":4},{"id":"25","start":12,"end":16},
+                                                    {"id":"1902","start":6,"end":10}])"));
+  EXPECT_EQ((*r)["text"], "Kappa Keepo Kappa");
+  EXPECT_EQ((*r)["sent_ms"], 1507246572675LL);
+  EXPECT_EQ((*r)["id"], "b34ccfc7-4977-403a-8a94-33c6bac34fb8");
+}
+
+TEST(Irc, EscapedTagValuesAndActionsAndBits) {
+  auto m = parse_irc(
+      "@bits=100;display-name=;system-msg=a\\sb\\:c\\\\d\\ne :cheer!cheer@x PRIVMSG #c :\x01"
+      "ACTION waves\x01");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->tags.at("system-msg"), "a b;c\\d\ne");
+  auto r = chat_record(*m);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["text"], "waves");
+  EXPECT_EQ((*r)["action"], true);
+  EXPECT_EQ((*r)["bits"], 100);
+  EXPECT_EQ((*r)["author"], "cheer") << "no display name: the login";
+}
+
+TEST(Irc, ModerationIsKeptAsEvents) {
+  auto deleted = chat_record(*parse_irc(
+      "@login=ronni;target-msg-id=abc-1;tmi-sent-ts=1642720582342 :tmi.twitch.tv CLEARMSG #dallas :HeyGuys"));
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ((*deleted)["type"], "delete");
+  EXPECT_EQ((*deleted)["target_id"], "abc-1");
+  auto timeout = chat_record(*parse_irc("@ban-duration=350;target-user-id=1 :tmi.twitch.tv CLEARCHAT #dallas :ronni"));
+  ASSERT_TRUE(timeout);
+  EXPECT_EQ((*timeout)["type"], "clear");
+  EXPECT_EQ((*timeout)["login"], "ronni");
+  EXPECT_EQ((*timeout)["duration_s"], 350);
+  auto ban = chat_record(*parse_irc("@room-id=1 :tmi.twitch.tv CLEARCHAT #dallas :ronni"));
+  EXPECT_TRUE((*ban)["duration_s"].is_null()) << "a ban has no duration";
+  auto all = chat_record(*parse_irc(":tmi.twitch.tv CLEARCHAT #dallas"));
+  EXPECT_TRUE((*all)["login"].is_null()) << "the whole chat";
+  auto raid =
+      chat_record(*parse_irc("@msg-id=raid;login=raider;display-name=Raider;msg-param-viewerCount=42;"
+                             "system-msg=42\\sraiders\\sfrom\\sRaider :tmi.twitch.tv USERNOTICE #dallas"));
+  ASSERT_TRUE(raid);
+  EXPECT_EQ((*raid)["kind"], "raid");
+  EXPECT_EQ((*raid)["viewers"], 42);
+  EXPECT_EQ((*raid)["system_text"], "42 raiders from Raider");
+  EXPECT_TRUE((*raid)["text"].is_null());
+  auto resub = chat_record(*parse_irc("@msg-id=resub;login=a :tmi.twitch.tv USERNOTICE #dallas :Great stream"));
+  EXPECT_EQ((*resub)["text"], "Great stream");
+}
+
+TEST(Irc, WhatIsNotChatIsLeftOutAndNothingThrows) {
+  EXPECT_FALSE(chat_record(*parse_irc("PING :tmi.twitch.tv")));
+  EXPECT_FALSE(chat_record(*parse_irc(":justinfan1!justinfan1@x JOIN #dallas")));
+  EXPECT_FALSE(chat_record(*parse_irc(":tmi.twitch.tv CAP * ACK :twitch.tv/tags twitch.tv/commands")));
+  EXPECT_FALSE(parse_irc(""));
+  EXPECT_FALSE(parse_irc("@a=b"));
+  EXPECT_FALSE(parse_irc(":prefix-only"));
+  // Invalid UTF-8, control characters and bidi overrides stay as text; the record still serializes.
+  auto odd = chat_record(
+      *parse_irc(std::string(":x!x@x PRIVMSG #c :\xff\xfe\x1b[31m\xe2\x80\xae<script>") + std::string(30 << 10, 'a')));
+  ASSERT_TRUE(odd);
+  const std::string line = odd->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  EXPECT_NE(line.find("\\u001b[31m"), std::string::npos);
+  EXPECT_NE(line.find("<script>"), std::string::npos) << "text, escaped when shown, never dropped";
+  EXPECT_GT(line.size(), 30u << 10);
+  for (const char* broken :
+       {"@", "@;;;", "@=x :p CMD", "@a=\\ :p CMD x", ": CMD", "CMD :", "@emotes=25:4-1,x-y/:/ :a PRIVMSG #c :t"})
+    if (auto m = parse_irc(broken)) (void)chat_record(*m);
+}
+
+// The client against a local server speaking Twitch's dialect over WebSocket (tests/e2e/twitch_irc.py):
+// every message the server delivered or replayed is passed once and in order, PINGs are answered,
+// a forced disconnect is marked and followed by a reconnect, a deleted message is an event.
+TEST(TwitchChat, ReadsAChannelThroughADisconnectAndMarksIt) {
+  namespace fs = std::filesystem;
+  const fs::path log = fs::temp_directory_path() / ("chat-sent-" + std::to_string(::getpid()) + ".jsonl");
+  fs::remove(log);
+  chronicle::sys::SpawnOptions spawn;
+  spawn.argv = {"/usr/bin/python3",
+                std::string(CHRONICLE_SOURCE_DIR) + "/tests/e2e/twitch_irc.py",
+                "--channel",
+                "somebody",
+                "--messages",
+                "60",
+                "--interval-ms",
+                "20",
+                "--drop-after",
+                "30",
+                "--replay",
+                "5",
+                "--ping-ms",
+                "300",
+                "--log",
+                log.string()};
+  spawn.capture_stdout = true;
+  auto server = chronicle::sys::spawn(spawn);
+  ASSERT_TRUE(server) << server.error().message;
+  std::string port;
+  char c = 0;
+  while (::read(server->stdout_fd, &c, 1) == 1 && c != '\n') port += c;
+  ASSERT_FALSE(port.empty()) << "the test server did not start (python3-websockets installed?)";
+
+  std::mutex mutex;
+  std::vector<nlohmann::json> got;
+  std::atomic<bool> done{false};
+  TwitchChatOptions o;
+  o.url = "ws://127.0.0.1:" + port + "/";
+  o.channel = "somebody";
+  o.policy.allow_private_networks = true;
+  o.resolve = [](const std::string& host) -> chronicle::Result<std::vector<chronicle::IpAddress>> {
+    return std::vector<chronicle::IpAddress>{*chronicle::parse_ip_literal(host)};
+  };
+  o.on_record = [&](nlohmann::json r) {
+    std::lock_guard lock(mutex);
+    got.push_back(std::move(r));
+  };
+  o.stop = [&] { return done.load(); };
+  o.first_backoff = std::chrono::milliseconds(100);
+  std::thread reader([&] { EXPECT_TRUE(run_twitch_chat(o)); });
+  // The server logs "done" once it has sent everything.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::vector<nlohmann::json> sent;
+  while (std::chrono::steady_clock::now() < deadline) {
+    sent.clear();
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) sent.push_back(nlohmann::json::parse(line));
+    if (!sent.empty() && sent.back()["type"] == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  done = true;
+  reader.join();
+  ::kill(server->pid, SIGTERM);
+  chronicle::sys::wait_for(server->pid);
+  ASSERT_FALSE(sent.empty());
+  ASSERT_EQ(sent.back()["type"], "done");
+  EXPECT_GE(sent.back()["pongs"].get<int>(), 1) << "PINGs are answered";
+  EXPECT_EQ(sent.back()["connections"].get<int>(), 2) << "one reconnect after the forced disconnect";
+
+  std::vector<std::string> ids, expected;
+  std::set<std::string> delivered;
+  for (const auto& s : sent)
+    if (s["type"] == "message" && s["delivered"].get<bool>()) delivered.insert(s["id"].get<std::string>());
+  // What a reconnect gets back: the last five made before it rejoined.
+  bool disconnected = false, reconnected = false, deleted = false, raid = false;
+  std::size_t marks_at = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const auto& r = got[i];
+    if (r["type"] == "message") ids.push_back(r["id"].get<std::string>());
+    if (r["type"] == "disconnected") {
+      disconnected = true;
+      marks_at = ids.size();
+    }
+    if (r["type"] == "connected") reconnected = disconnected;
+    if (r["type"] == "delete") deleted = r["target_id"] == "msg-3";
+    if (r["type"] == "notice") raid = r["kind"] == "raid" && r["viewers"] == 42;
+  }
+  EXPECT_TRUE(disconnected && reconnected && deleted && raid);
+  EXPECT_EQ(marks_at, 30u) << "the disconnect is marked right after the last message before it";
+  std::set<std::string> unique(ids.begin(), ids.end());
+  EXPECT_EQ(unique.size(), ids.size()) << "a replayed message is kept once";
+  for (const auto& id : delivered) EXPECT_TRUE(unique.count(id)) << id << " was delivered and is missing";
+  // In order: message numbers only go up.
+  int last = 0;
+  for (const auto& id : ids) {
+    const int n = std::stoi(id.substr(4));
+    EXPECT_GT(n, last) << id;
+    last = n;
+  }
+  EXPECT_EQ(ids.back(), "msg-60");
+  fs::remove(log);
+}
