@@ -66,10 +66,12 @@ struct Config {
   double reconnect_window_s = 600;  // how long to wait for the stream to return
   // Free space on the data filesystem. 0 means automatic: the reserve is the larger of 2 GiB and
   // 5% of the filesystem, the floor a quarter of the reserve.
-  std::uint64_t disk_reserve_bytes = 0;  // below it, new submits get 507
-  std::uint64_t disk_floor_bytes = 0;    // below it, a recording stops and is stored
-  double title_interval_s = 300;         // a recording asks its site for the stream's title this often; 0: never
-  double preview_interval_s = 30;        // a recording's live preview is renewed this often; 0: none
+  std::uint64_t disk_reserve_bytes = 0;                            // below it, new submits get 507
+  std::uint64_t disk_floor_bytes = 0;                              // below it, a recording stops and is stored
+  bool chat = true;                                                // record live chat beside recordings
+  std::string twitch_irc_url = "wss://irc-ws.chat.twitch.tv:443";  // Twitch chat's IRC over WebSocket
+  double title_interval_s = 300;   // a recording asks its site for the stream's title this often; 0: never
+  double preview_interval_s = 30;  // a recording's live preview is renewed this often; 0: none
   // Retention: recordings older than this are deleted (0: kept), and the oldest while the
   // recordings exceed the budget (0: none). Pinned jobs are kept. A pass runs every interval.
   double retention_days = 0;

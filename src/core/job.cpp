@@ -133,12 +133,40 @@ nlohmann::json to_public_json(const Job& job) {
   nlohmann::json clips = nlohmann::json::array();
   for (const auto& c : job.clips) clips.push_back(to_json(c));
   j["clips"] = clips;
+  j["chat"] = job.chat ? to_json(*job.chat) : nlohmann::json(nullptr);
+  j["chat_enabled"] = job.chat_enabled;
   // What a player opens while the job records (the API signs it per read); once stored it leads to
   // the recording.
   j["live_url"] = job.status == JobStatus::recording || job.status == JobStatus::uploading || job.recording
                       ? nlohmann::json("/api/v1/jobs/" + job.id + "/live.m3u8")
                       : nlohmann::json(nullptr);
   return j;
+}
+
+nlohmann::json to_json(const ChatLog& c) {
+  nlohmann::json j = {{"source", c.source}, {"state", c.state},           {"messages", c.messages},
+                      {"bytes", c.bytes},   {"key", text_or_null(c.key)}, {"url", text_or_null(c.url)}};
+  j["error"] =
+      c.error ? nlohmann::json{{"code", c.error->code}, {"message", c.error->message}} : nlohmann::json(nullptr);
+  return j;
+}
+
+std::optional<ChatLog> chat_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto text = [&j](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  ChatLog c;
+  c.source = text("source");
+  c.state = text("state");
+  c.messages = j.value("messages", std::uint64_t{0});
+  c.bytes = j.value("bytes", std::uint64_t{0});
+  c.key = text("key");
+  c.url = text("url");
+  if (auto it = j.find("error"); it != j.end() && it->is_object())
+    c.error = Error{it->value("code", ""), it->value("message", "")};
+  return c;
 }
 
 nlohmann::json to_json(const Clip& c) {
@@ -323,6 +351,8 @@ Job from_storage_json(const nlohmann::json& j) {
     for (const auto& t : *it)
       if (t.is_object() && t.contains("title") && t["title"].is_string())
         job.titles.push_back(TitleChange{t.value("at_s", 0.0), t["title"].get<std::string>()});
+  job.chat_enabled = j.value("chat_enabled", true);
+  if (auto it = j.find("chat"); it != j.end()) job.chat = chat_from_json(*it);
   if (auto it = j.find("clips"); it != j.end() && it->is_array())
     for (const auto& c : *it)
       if (auto clip = clip_from_json(c)) job.clips.push_back(std::move(*clip));

@@ -114,6 +114,19 @@ struct Clip {
 nlohmann::json to_json(const Clip& clip);
 std::optional<Clip> clip_from_json(const nlohmann::json& j);
 
+// The stream's live chat, recorded beside it: one NDJSON file per recording, each line a message
+// or event with `at_s` on the recording's timeline. Not part of the torrent.
+struct ChatLog {
+  std::string source;  // "twitch", "youtube"
+  std::string state;   // "recording", "stored", "failed"
+  std::uint64_t messages = 0, bytes = 0;
+  std::string key;  // in the object store, once stored
+  std::string url;  // where clients get it (the API signs it per read)
+  std::optional<Error> error;
+};
+nlohmann::json to_json(const ChatLog& chat);
+std::optional<ChatLog> chat_from_json(const nlohmann::json& j);
+
 // Where a live recording begins: the first segment the playlist still lists (its DVR window or
 // an EVENT playlist), or the live edge.
 namespace start_at {
@@ -170,6 +183,8 @@ struct Job {
   std::string start;                              // start_at::live, or empty: the earliest segment listed
   std::vector<TitleChange> titles;                // the stream's titles while it recorded, from 0 s
   std::vector<Clip> clips;
+  bool chat_enabled = true;  // record the live chat where the site has one (`chat: false` turns it off)
+  std::optional<ChatLog> chat;
 
   // Internal bookkeeping, persisted but not part of the public JSON.
   std::int64_t version = 0;     // compare-and-set token, bumped by every write

@@ -42,6 +42,7 @@ Result<CreateOutcome> JobService::submit(const SubmitRequest& request) {
   job.format = request.format;
   job.reconnect_window_s = request.reconnect_window_s;
   job.keep_ads = request.keep_ads;
+  job.chat_enabled = request.chat;
   job.start = request.start == start_at::live ? start_at::live : "";
   job.status = JobStatus::pending;
   job.created_at = now();
@@ -177,6 +178,9 @@ Result<Job> JobService::remove(const std::string& id) {
     if (!clip.key.empty())
       if (auto gone = objects_.remove(clip.key); !gone)
         spdlog::warn("job {}: the file of clip {} stays: {}", id, clip.id, gone.error().message);
+  if (job->chat && !job->chat->key.empty())
+    if (auto gone = objects_.remove(job->chat->key); !gone)
+      spdlog::warn("job {}: its chat stays: {}", id, gone.error().message);
   auto removed = store_.remove(id);
   if (!removed) return removed.error();
   return job;
@@ -215,6 +219,7 @@ Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
   if (updated->thumbnail && !updated->thumbnail->live) keys.push_back(updated->thumbnail->key);
   for (const auto& clip : updated->clips)
     if (!clip.key.empty()) keys.push_back(clip.key);
+  if (updated->chat && !updated->chat->key.empty()) keys.push_back(updated->chat->key);
   ++retention_generation_;
   for (const auto& key : keys)
     if (auto tagged = objects_.set_retention(key, pinned); !tagged) return tagged.error();
@@ -248,7 +253,12 @@ Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy,
       j.recording.reset();
       j.torrent.reset();
       j.thumbnail.reset();
-      j.clips.clear();  // clips go with their recording
+      j.clips.clear();  // clips and the chat go with their recording
+      if (j.chat) {
+        j.chat->key.clear();
+        j.chat->url.clear();
+        j.chat->state = "deleted";
+      }
       j.recording_deleted_at = at;
       j.warnings.push_back("the recording was deleted by retention on " + to_rfc3339(at) + ": " + deletion.reason);
       return Ok{};
@@ -263,6 +273,7 @@ Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy,
     if (before->thumbnail) keys.push_back(before->thumbnail->key);
     for (const auto& clip : before->clips)
       if (!clip.key.empty()) keys.push_back(clip.key);
+    if (before->chat && !before->chat->key.empty()) keys.push_back(before->chat->key);
     for (const auto& key : keys)
       if (auto gone = objects_.remove(key); !gone)
         spdlog::warn("retention: job {}: {} stays: {}", deletion.job_id, key, gone.error().message);

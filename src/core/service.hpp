@@ -24,6 +24,7 @@ struct SubmitRequest {
   // Wait this long for the stream to go live instead of failing when it is not live yet.
   std::optional<double> wait_for_live_s;
   bool keep_ads = false;  // record advertising instead of leaving it out
+  bool chat = true;       // record the live chat beside the video where the site has one
   std::string start;      // "live": from the live edge; empty or "earliest": the first segment listed
   // Set by chronicle itself, never from a request: the channel whose session this is, and the id
   // the channel reserved for the job.

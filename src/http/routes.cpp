@@ -268,7 +268,7 @@ bool Router::authorized(const Request& req, const std::string& path,
     if (what.starts_with("clips/") && what.ends_with("/file") && what.size() > 11)
       return signer_.valid(rest.substr(0, slash), "clip:" + what.substr(6, what.size() - 11), param("exp"),
                            param("sig"));
-    if (what != "recording" && what != "torrent" && what != "thumbnail") return false;
+    if (what != "recording" && what != "torrent" && what != "thumbnail" && what != "chat") return false;
     return signer_.valid(rest.substr(0, slash), what, param("exp"), param("sig"));
   }
   return false;
@@ -618,6 +618,10 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       return thumbnail(id);
     }
     if (action == "clips" || action.starts_with("clips/")) return clips_api(req, id, action);
+    if (action == "chat") {
+      if (!read) return method_not_allowed("GET");
+      return chat(id, query);
+    }
     if (action == "torrent") {
       if (!read) return method_not_allowed("GET");
       auto job = service_.get(id);
@@ -643,7 +647,8 @@ Reply Router::submit(const Request& req) {
     return std::nullopt;
   };
   if (auto refused = unknown_field(
-          body, {"url", "name", "prefix", "format", "reconnect_window_s", "wait_for_live_s", "keep_ads", "start"},
+          body,
+          {"url", "name", "prefix", "format", "reconnect_window_s", "wait_for_live_s", "keep_ads", "start", "chat"},
           "a job"))
     return *refused;
   for (auto [key, required] :
@@ -664,6 +669,10 @@ Reply Router::submit(const Request& req) {
     if (!body["wait_for_live_s"].is_number())
       return error_reply(400, "invalid_body", "field 'wait_for_live_s' must be a number of seconds");
     s.wait_for_live_s = body["wait_for_live_s"].get<double>();
+  }
+  if (body.contains("chat") && !body["chat"].is_null()) {
+    if (!body["chat"].is_boolean()) return error_reply(400, "invalid_body", "field 'chat' must be true or false");
+    s.chat = body["chat"].get<bool>();
   }
   if (body.contains("keep_ads") && !body["keep_ads"].is_null()) {
     if (!body["keep_ads"].is_boolean())

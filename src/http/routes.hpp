@@ -123,6 +123,8 @@ class Router {
   Reply thumbnail(const std::string& id);
   // /api/v1/jobs/{id}/clips[/<clip>[/file]] (clip_routes.cpp).
   Reply clips_api(const Request& request, const std::string& id, const std::string& action);
+  // GET /api/v1/jobs/{id}/chat[?from_s=&to_s=]: the recording's chat as NDJSON (chat_routes.cpp).
+  Reply chat(const std::string& id, const std::map<std::string, std::string>& query);
   // A clip's JSON with its download link signed (when links are).
   nlohmann::json clip_json(const Clip& clip, const std::string& id, std::int64_t link_epoch) const;
   Reply patch_job(const Request& req, const std::string& id);

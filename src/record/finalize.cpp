@@ -19,6 +19,7 @@
 
 #include "core/names.hpp"
 #include "hls/journal.hpp"
+#include "record/chat_capture.hpp"
 #include "record/stills.hpp"
 #include "record/tools.hpp"
 #include "remux/join.hpp"
@@ -431,6 +432,7 @@ void save_outcome(const fs::path& work_dir, const Outcome& outcome) {
                       {"thumbnail", outcome.stored.thumbnail ? nlohmann::json{{"key", outcome.stored.thumbnail->key},
                                                                               {"url", outcome.stored.thumbnail->url}}
                                                              : nlohmann::json(nullptr)},
+                      {"chat", outcome.stored.chat ? to_json(*outcome.stored.chat) : nlohmann::json(nullptr)},
                       {"end_reason", outcome.end_reason}};
   if (outcome.error) j["error"] = {{"code", outcome.error->code}, {"message", outcome.error->message}};
   const fs::path temp = work_dir / "outcome.json.tmp";
@@ -460,6 +462,7 @@ std::optional<Outcome> load_outcome(const fs::path& work_dir) {
   if (auto it = j.find("media"); it != j.end()) o.stored.media = media_from_json(*it);
   if (auto it = j.find("thumbnail"); it != j.end() && it->is_object())
     o.stored.thumbnail = Thumbnail{it->value("key", ""), it->value("url", ""), false};
+  if (auto it = j.find("chat"); it != j.end()) o.stored.chat = chat_from_json(*it);
   o.end_reason = j.value("end_reason", "");
   if (j.contains("error") && j["error"].is_object())
     o.error = Error{j["error"].value("code", ""), j["error"].value("message", "")};
@@ -642,6 +645,24 @@ Result<StoredResult> finalize_parts(const Config& config, ObjectStore& objects, 
   stored->duration_s = probe.duration_s;
   stored->media = probe.media;
   stored->warnings = joined->warnings;
+  // The chat beside the recording (not in the torrent): its own object, its own link.
+  if (const fs::path chat = chat_file(work); fs::exists(chat)) {
+    const auto [messages, bytes] = chat_counts(chat);
+    const auto& k = stored->recording.key;
+    auto kept = copy_into(objects, chat, k.substr(0, k.rfind('.')) + ".chat.ndjson", bytes);
+    ChatLog log = job.chat.value_or(ChatLog{});
+    log.messages = messages;
+    log.bytes = bytes;
+    if (kept) {
+      log.state = "stored";
+      log.key = kept->key;
+      log.url = config.effective_public_url() + "/api/v1/jobs/" + job.id + "/chat";
+    } else {
+      log.state = "failed";
+      log.error = Error{kept.error().code, "the chat could not be stored: " + kept.error().message};
+    }
+    stored->chat = log;
+  }
   if (has_poster) {
     const auto& k = stored->recording.key;
     auto thumb = store_still(objects, poster, k.substr(0, k.rfind('.')) + ".jpg");
@@ -677,6 +698,7 @@ void attach(Job& j, const StoredResult& stored) {
     j.thumbnail = stored.thumbnail;
   else if (j.thumbnail && j.thumbnail->live)
     j.thumbnail.reset();
+  if (stored.chat) j.chat = stored.chat;
   j.bytes = stored.recording.size;
   if (stored.duration_s) j.duration_s = *stored.duration_s;
   for (const auto& w : stored.warnings) j.warnings.push_back(w);

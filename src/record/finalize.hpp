@@ -69,6 +69,7 @@ struct StoredResult {
   std::optional<MediaInfo> media;      // likewise
   std::optional<Thumbnail> thumbnail;  // its poster frame, when one could be taken
   std::vector<std::string> warnings;
+  std::optional<ChatLog> chat;  // the live chat, stored beside it
 };
 
 // What a recorder stored, kept in the work directory until the job says so: when the store did

@@ -19,6 +19,7 @@
 #include "egress/proxy.hpp"
 #include "hls/journal.hpp"
 #include "record/attempt.hpp"
+#include "record/chat_capture.hpp"
 #include "record/finalize.hpp"
 #include "record/hls.hpp"
 #include "record/hls_recording.hpp"
@@ -652,11 +653,25 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
         std::thread([&] { preview_loop(config, store, objects, job_id, work, newest_file, shared, preview_key); });
   std::thread titles;
   if (config.title_interval_s > 0) titles = std::thread([&] { title_loop(config, store, job, probe_options, shared); });
+  // The live chat beside the video: its own thread and connection; whatever happens to it, the
+  // recording goes on.
+  std::thread chat_thread;
+  if (config.chat && !chat_source_of(job).empty())
+    chat_thread = std::thread([&] {
+      capture_chat(config, store, job, work,
+                   ChatClock{[&] { return shared.duration_s.load(); },
+                             [&] {
+                               const auto ms = shared.last_media_ms.load();
+                               return ms > 0 && epoch_ms(now()) - ms > 5000;
+                             },
+                             [&] { return shared.media_over.load() || shared.finished.load(); }});
+    });
   auto finish_previews = [&] {
     shared.media_over = true;
     shared.wake_up();
     if (previews.joinable()) previews.join();
     if (titles.joinable()) titles.join();
+    if (chat_thread.joinable()) chat_thread.join();
   };
   auto finish_heartbeat = [&] {
     finish_previews();

@@ -100,6 +100,15 @@ class Chat:
                     pass
 
     async def handle(self, ws, path=None):
+        try:
+            await self.serve_client(ws)
+        except websockets.ConnectionClosed:
+            pass  # the forced disconnect, or the client going
+        if self.client is ws:
+            self.client = None
+            self.joined.clear()
+
+    async def serve_client(self, ws):
         self.connections += 1
         nick = None
         async for frame in ws:
@@ -122,9 +131,6 @@ class Chat:
                     self.joined.set()
                 elif line.startswith("PONG"):
                     self.pongs += 1
-        if self.client is ws:
-            self.client = None
-            self.joined.clear()
 
 
 async def main():

@@ -62,12 +62,14 @@ class OutcomeTest : public ::testing::Test {
     return created->job;
   }();
   Outcome outcome{
-      StoredResult{StoredRecording{"show.mkv", 1234, "ab12", ""},
-                   TorrentInfo{"show.mkv.torrent", "00ff", "", "magnet:?xt=urn:btih:00ff", "", {}, {}, 16384},
-                   61.5,
-                   MediaInfo{1280, 720, "h264", "aac", 25, 2'000'000},
-                   Thumbnail{"show.jpg", "http://127.0.0.1:8080/api/v1/jobs/x/thumbnail", false},
-                   {"a part was cut"}},
+      StoredResult{
+          StoredRecording{"show.mkv", 1234, "ab12", ""},
+          TorrentInfo{"show.mkv.torrent", "00ff", "", "magnet:?xt=urn:btih:00ff", "", {}, {}, 16384},
+          61.5,
+          MediaInfo{1280, 720, "h264", "aac", 25, 2'000'000},
+          Thumbnail{"show.jpg", "http://127.0.0.1:8080/api/v1/jobs/x/thumbnail", false},
+          {"a part was cut"},
+          ChatLog{"twitch", "stored", 3, 300, "show.chat.ndjson", "http://127.0.0.1:8080/api/v1/jobs/x/chat", {}}},
       end_reason::stream_ended, std::nullopt};
 };
 

@@ -1,0 +1,135 @@
+"""Chat beside the video: a Twitch channel's chat is read over IRC-over-WebSocket (a local server
+speaking Twitch's dialect: tags, PING, a forced disconnect, CLEARMSG) while the channel's stream
+is recorded (a yt-dlp stand-in presents www.twitch.tv/somebody as live with a local HLS stream;
+serve resolves www.twitch.tv through an /etc/hosts of its own, in a mount namespace)."""
+import datetime
+import json
+import os
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+from harness import CHRONICLE, Chronicle, wait_for
+
+HERE = os.path.dirname(__file__)
+
+
+class TwitchChronicle(Chronicle):
+    """serve in a mount namespace whose /etc/hosts sends www.twitch.tv to 127.0.0.1."""
+
+    def __init__(self, **kw):
+        self.hosts = tempfile.NamedTemporaryFile("w", prefix="hosts-", delete=False)
+        self.hosts.write("127.0.0.1 localhost www.twitch.tv twitch.tv\n")
+        self.hosts.close()
+        super().__init__(**kw)
+
+    def start(self):
+        self.log = open(os.path.join(self.data, f"serve-{time.time():.0f}.log"), "ab")
+        script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
+        self.proc = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", self.hosts.name,
+             CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self._healthy, 15, what="chronicle serve to answer /healthz")
+
+    def close(self):
+        super().close()
+        os.unlink(self.hosts.name)
+
+
+def standin_ytdlp(tmp_path, stream_url):
+    """yt-dlp, except that a www.twitch.tv URL is a live Twitch stream playing `stream_url`."""
+    info = {"title": "Somebody is live", "extractor": "twitch:stream", "is_live": True, "live_status": "is_live",
+            "url": stream_url, "protocol": "m3u8_native", "ext": "mp4", "format_id": "best",
+            "webpage_url": "https://www.twitch.tv/somebody"}
+    (tmp_path / "info.json").write_text(json.dumps(info))
+    wrapper = tmp_path / "yt-dlp"
+    wrapper.write_text(f"""#!/bin/sh
+case " $* " in *twitch.tv*) case " $* " in *" --dump-single-json "*) cat "{tmp_path / 'info.json'}"; exit 0;; esac;; esac
+exec yt-dlp "$@"
+""")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp_path):
+    stream = make_stream(30)
+    sent_log = tmp_path / "sent.jsonl"
+    server = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "twitch_irc.py"), "--channel", "somebody",
+                               "--messages", "150", "--interval-ms", "80", "--drop-after", "60", "--replay", "5",
+                               "--ping-ms", "2000", "--log", str(sent_log)], stdout=subprocess.PIPE, text=True)
+    c = None
+    try:
+        port = int(server.stdout.readline())
+        c = TwitchChronicle(env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp_path, stream.url)),
+                                 "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/"})
+        status, job = c.api("POST", "/api/v1/jobs", {"url": "https://www.twitch.tv/somebody", "name": "with chat"})
+        assert status == 201, job
+        job_id = job["id"]
+        # While it records: the chat grows on the job and is served as it is written.
+        live = wait_for(lambda: (lambda j: j if (j["chat"] or {}).get("messages", 0) >= 5 else None)(c.job(job_id)),
+                        40, what="chat messages counted on the job")
+        assert live["chat"]["source"] == "twitch" and live["chat"]["state"] == "recording", live["chat"]
+        status, _, body = c.request("GET", f"/api/v1/jobs/{job_id}/chat")
+        assert status == 200 and body.count(b"\n") >= 5
+        done = c.wait_status(job_id, ("completed", "failed"), 120)
+        assert done["status"] == "completed", done
+        chat = done["chat"]
+        assert chat["state"] == "stored" and chat["url"].endswith(f"/api/v1/jobs/{job_id}/chat"), chat
+
+        status, headers, body = c.request("GET", f"/api/v1/jobs/{job_id}/chat")
+        assert status == 200 and headers["Content-Type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in body.decode().splitlines()]
+        messages = [r for r in lines if r["type"] == "message"]
+        assert chat["messages"] == len(messages) and chat["bytes"] == len(body)
+
+        sent = [json.loads(line) for line in sent_log.read_text().splitlines()]
+        delivered = {s["id"]: s["at_ms"] for s in sent if s["type"] == "message" and s["delivered"]}
+        ids = [m["id"] for m in messages]
+        assert len(ids) == len(set(ids)), "every message once (the replay after the reconnect is not kept twice)"
+        numbers = [int(i.split("-")[1]) for i in ids]
+        assert numbers == sorted(numbers), "in order"
+        missing = set(delivered) - set(ids)
+        assert not missing, f"delivered but not kept: {sorted(missing)}"
+        # Offsets: each message where the recording was when it was sent.
+        started = c.job(job_id)["milestones"]["recording"]
+        for m in messages:
+            if m["id"] in delivered:
+                arrived_ms = datetime.datetime.fromisoformat(m["at"]).timestamp() * 1000
+                assert abs(arrived_ms - delivered[m["id"]]) < 1000, m
+        assert [r["at_s"] for r in lines] == sorted(r["at_s"] for r in lines)
+        # The disconnect is marked, and what the server could not replay is absent (not made up).
+        kinds = [r["type"] for r in lines]
+        assert "disconnected" in kinds and "connected" in kinds[kinds.index("disconnected"):], kinds
+        assert any(r["type"] == "delete" and r["target_id"] == "msg-3" for r in lines)
+        lost = [s["id"] for s in sent if s["type"] == "message" and not s["delivered"]]
+        print(f"\nchat: {len(messages)} messages kept, {len(lost)} sent while disconnected "
+              f"({len(set(lost) & set(ids))} of them replayed), recording started {started}")
+
+        # A window of the timeline, as a player asks for it.
+        status, _, window = c.request("GET", f"/api/v1/jobs/{job_id}/chat?from_s=3&to_s=6")
+        inside = [json.loads(line) for line in window.decode().splitlines()]
+        assert status == 200 and inside and all(3 <= r["at_s"] < 6 for r in inside)
+        assert len(inside) == sum(1 for r in lines if 3 <= r["at_s"] < 6)
+        assert c.request("GET", f"/api/v1/jobs/{job_id}/chat?from_s=x")[0] == 400
+        # Deleting the job deletes its chat.
+        stored = os.path.join(c.data, "recordings", chat["key"])
+        assert os.path.exists(stored)
+        assert c.api("DELETE", f"/api/v1/jobs/{job_id}")[0] == 200
+        assert not os.path.exists(stored)
+    finally:
+        server.terminate()
+        server.wait(10)
+        if c:
+            c.close()
+
+
+def test_chat_false_records_none_and_a_job_without_chat_says_why(chronicle, make_stream):
+    stream = make_stream(6)
+    status, job = chronicle.api("POST", "/api/v1/jobs", {"url": stream.url, "chat": False})
+    assert status == 201 and job["chat_enabled"] is False and job["chat"] is None
+    assert chronicle.api("POST", "/api/v1/jobs", {"url": stream.url + "?x", "chat": "no"})[0] == 400
+    chronicle.wait_status(job["id"], "completed", 60)
+    status, answer = chronicle.api("GET", f"/api/v1/jobs/{job['id']}/chat")
+    assert status == 404 and "chat: false" in answer["error"]["message"], answer
