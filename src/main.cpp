@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/app.hpp"
+#include "cli/chat_commands.hpp"
 #include "cli/clip_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/suggest.hpp"
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
 
   const cli::WebhookCommands webhook_commands(app);
   const cli::ClipCommands clip_commands(app);
+  const cli::ChatCommands chat_commands(app);
 
   bool json = false;
   std::string status;
@@ -268,6 +270,7 @@ int main(int argc, char** argv) {
   if (cookies_rm->parsed()) return cli::cmd_cookies_rm(client, cookie_domain, json_flag_for_channels);
   if (auto code = webhook_commands.run(client)) return *code;
   if (auto code = clip_commands.run(client)) return *code;
+  if (auto code = chat_commands.run(client)) return *code;
   if (ls->parsed()) return cli::cmd_ls(client, status, limit, json);
   if (show->parsed()) return cli::cmd_show(client, id, json, verbose);
   if (stop->parsed()) return cli::cmd_stop(client, id, json);

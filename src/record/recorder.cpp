@@ -659,7 +659,14 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   if (config.chat && !chat_source_of(job).empty())
     chat_thread = std::thread([&] {
       capture_chat(config, store, job, work,
-                   ChatClock{[&] { return shared.duration_s.load(); },
+                   ChatClock{[&, last = 0.0]() mutable {
+                               // What is recorded, plus the time since the last media arrived (a
+                               // segment's worth at most): the place a viewer at the edge is at.
+                               const auto ms = shared.last_media_ms.load();
+                               const double since = ms > 0 ? (epoch_ms(now()) - ms) / 1000.0 : 0;
+                               last = std::max(last, shared.duration_s.load() + std::clamp(since, 0.0, 2.0));
+                               return last;
+                             },
                              [&] {
                                const auto ms = shared.last_media_ms.load();
                                return ms > 0 && epoch_ms(now()) - ms > 5000;

@@ -5,6 +5,7 @@ serve resolves www.twitch.tv through an /etc/hosts of its own, in a mount namesp
 import datetime
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -73,7 +74,13 @@ def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp
         assert live["chat"]["source"] == "twitch" and live["chat"]["state"] == "recording", live["chat"]
         status, _, body = c.request("GET", f"/api/v1/jobs/{job_id}/chat")
         assert status == 200 and body.count(b"\n") >= 5
+        # The CLI follows the chat of the recording in progress until it ends.
+        env = dict(c.env, CHRONICLE_SERVER=c.base)
+        follower = subprocess.Popen([CHRONICLE, "chat", job_id[:10], "--follow"], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
         done = c.wait_status(job_id, ("completed", "failed"), 120)
+        followed, errors = follower.communicate(timeout=30)
+        assert follower.returncode == 0, errors
         assert done["status"] == "completed", done
         chat = done["chat"]
         assert chat["state"] == "stored" and chat["url"].endswith(f"/api/v1/jobs/{job_id}/chat"), chat
@@ -83,6 +90,10 @@ def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp
         lines = [json.loads(line) for line in body.decode().splitlines()]
         messages = [r for r in lines if r["type"] == "message"]
         assert chat["messages"] == len(messages) and chat["bytes"] == len(body)
+        shown = [line for line in followed.splitlines() if re.search(r"\] Viewer\d: (Kappa )?message \d+", line)]
+        assert len(shown) == len(messages), "each message printed once while following"
+        assert shown[0].startswith("[0:") and "Viewer1: message 1" in shown[0], shown[:3]
+        assert "* chat lost" in followed and "* a message of viewer3 was deleted" in followed
 
         sent = [json.loads(line) for line in sent_log.read_text().splitlines()]
         delivered = {s["id"]: s["at_ms"] for s in sent if s["type"] == "message" and s["delivered"]}

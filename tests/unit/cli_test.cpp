@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "cli/chat_commands.hpp"
 #include "cli/commands.hpp"
 
 using namespace chronicle::cli;
@@ -39,4 +40,29 @@ TEST(Cli, DurationsReadAsUsersWriteThem) {
   EXPECT_EQ(parse_duration("1.5h"), 5400.0);
   EXPECT_EQ(parse_duration("1d"), 86400.0);
   for (const char* bad : {"", "soon", "-5", "+5", "1h30", "5x", "h", "2h-1m"}) EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+TEST(Cli, ChatLinesAreSafeForATerminal) {
+  using chronicle::cli::chat_line;
+  using chronicle::cli::terminal_safe;
+  EXPECT_EQ(terminal_safe("plain é ✓"), "plain é ✓");
+  EXPECT_EQ(terminal_safe("\x1b[2Jgone"), "\\u001b[2Jgone") << "no escape sequence reaches the terminal";
+  EXPECT_EQ(terminal_safe("a\xe2\x80\xae"
+                          "b"),
+            "a\\u202eb")
+      << "no bidi override reorders the line";
+  EXPECT_EQ(terminal_safe("\xc2\x9b"
+                          "x"),
+            "\\u009bx")
+      << "nor a C1 control";
+  EXPECT_EQ(terminal_safe("bad \xff"), "bad \xef\xbf\xbd");
+  EXPECT_EQ(
+      chat_line(nlohmann::json::parse(R"({"type":"message","author":"Ronni","text":"hi","at_s":62.5,"bits":100})")),
+      "[1:02.5] Ronni: hi (100 bits)");
+  EXPECT_EQ(chat_line(nlohmann::json::parse(
+                R"({"type":"message","author":"R","text":"waves","action":true,"at_s":1,"in_gap":true})")),
+            "[0:01.0] R waves  (while the video was away)");
+  EXPECT_EQ(chat_line(nlohmann::json::parse(R"({"type":"clear","login":null,"at_s":0})")),
+            "[0:00.0] * the chat was cleared");
+  EXPECT_EQ(chat_line(nlohmann::json::parse(R"({"type":"somethingnew","at_s":0})")), "");
 }
