@@ -309,7 +309,9 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
       for (auto& clip : j["clips"])
         if (clip["url"].is_string()) {
           const std::string clip_id = clip["id"].get<std::string>();
-          clip["url"] = base + "clips/" + clip_id + "/file" + signer_.query(id, "clip:" + clip_id, ttl, as_of);
+          std::string url = base;
+          url.append("clips/").append(clip_id).append("/file").append(signer_.query(id, "clip:" + clip_id, ttl, as_of));
+          clip["url"] = url;
         }
   }
   if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = to_json(*seeding);

@@ -34,7 +34,9 @@ void capture_chat(const Config& config, JobStore& store, const Job& job, const f
   if (!config.chat || chat_source_of(job) != "twitch") return;
   const fs::path file = chat_file(work);
   // A recorder taking over a job goes on with the same file.
-  auto [messages, bytes] = chat_counts(file);
+  // (Plain variables, not a structured binding: the lambdas below capture them.)
+  const auto counted = chat_counts(file);
+  std::uint64_t messages = counted.first, bytes = counted.second;
   std::ofstream out(file, std::ios::app | std::ios::binary);
   const auto write_state = [&](const std::string& state, const std::optional<Error>& error) {
     auto written = update_job(store, job.id, [&](Job& j) -> Result<Ok> {
