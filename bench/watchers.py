@@ -18,7 +18,6 @@ import argparse
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import threading

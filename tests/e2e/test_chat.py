@@ -7,36 +7,15 @@ import json
 import os
 import re
 import subprocess
-import tempfile
-import time
-import urllib.request
 
-from harness import CHRONICLE, Chronicle, wait_for
+from harness import CHRONICLE, MountedChronicle, wait_for
 
 HERE = os.path.dirname(__file__)
 
 
-class TwitchChronicle(Chronicle):
-    """serve in a mount namespace whose /etc/hosts sends www.twitch.tv to 127.0.0.1."""
-
-    def __init__(self, **kw):
-        self.hosts = tempfile.NamedTemporaryFile("w", prefix="hosts-", delete=False)
-        self.hosts.write("127.0.0.1 localhost www.twitch.tv twitch.tv\n")
-        self.hosts.close()
-        super().__init__(**kw)
-
-    def start(self):
-        self.log = open(os.path.join(self.data, f"serve-{time.time():.0f}.log"), "ab")
-        script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"'
-        self.proc = subprocess.Popen(
-            ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", self.hosts.name,
-             CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(self._healthy, 15, what="chronicle serve to answer /healthz")
-
-    def close(self):
-        super().close()
-        os.unlink(self.hosts.name)
+def TwitchChronicle(**kw):
+    """serve with an /etc/hosts of its own that sends www.twitch.tv to 127.0.0.1."""
+    return MountedChronicle({"/etc/hosts": "127.0.0.1 localhost www.twitch.tv twitch.tv\n"}, **kw)
 
 
 def standin_ytdlp(tmp_path, stream_url):

@@ -7,14 +7,12 @@ import http.server
 import os
 import socket
 import struct
-import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from harness import CHRONICLE, Chronicle, ffprobe_duration, free_port, wait_for
+from harness import Chronicle, MountedChronicle, ffprobe_duration, free_port
 from hls_sim import encode_segments
 
 ALLOWED = "127.0.0.2"
@@ -130,28 +128,10 @@ class RebindingDns:
         self.sock.close()
 
 
-class PrivateResolverChronicle(Chronicle):
-    """`chronicle serve` in a mount namespace of its own whose /etc/resolv.conf names the test DNS
-    server: the machine's resolver configuration is never touched."""
-
-    def __init__(self, nameserver, **kw):
-        self.resolv = tempfile.NamedTemporaryFile("w", prefix="resolv-", suffix=".conf", delete=False)
-        self.resolv.write(f"nameserver {nameserver}\noptions timeout:1 attempts:2\n")
-        self.resolv.close()
-        super().__init__(**kw)
-
-    def start(self):
-        self.log = open(os.path.join(self.data, f"serve-{time.time():.0f}.log"), "ab")
-        script = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
-        self.proc = subprocess.Popen(
-            ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", self.resolv.name,
-             CHRONICLE, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(self._healthy, 15, what="chronicle serve to answer /healthz")
-
-    def close(self):
-        super().close()
-        os.unlink(self.resolv.name)
+def PrivateResolverChronicle(nameserver, **kw):
+    """`chronicle serve` whose /etc/resolv.conf names the test DNS server (in a mount namespace of
+    its own: the machine's resolver configuration is never touched)."""
+    return MountedChronicle({"/etc/resolv.conf": f"nameserver {nameserver}\noptions timeout:1 attempts:2\n"}, **kw)
 
 
 GUARDED = {"CHRONICLE_ALLOW_NETWORKS": f"{ALLOWED}/32", "CHRONICLE_STALL_TIMEOUT": "5",
