@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -233,10 +232,21 @@ Result<Ok> run_twitch_chat(const TwitchChatOptions& o) {
       net::io_context io;
       tcp::socket socket(io);
       watchdog.watch(-1);
-      // The connect is broken off by the watchdog too: it shuts down what it was given.
-      socket.open(target->endpoints.front().protocol());
-      watchdog.watch(socket.native_handle());
-      net::connect(socket, target->endpoints);
+      // One address at a time, each socket watched while it connects (the watchdog shuts down
+      // only the descriptor it was given, and a socket closed after a failed attempt is unwatched
+      // first, so its number is never someone else's by then).
+      boost::system::error_code ec = net::error::host_unreachable;
+      for (const auto& endpoint : target->endpoints) {
+        socket.open(endpoint.protocol());
+        watchdog.watch(socket.native_handle());
+        socket.connect(endpoint, ec);
+        if (!ec) break;
+        watchdog.unwatch();
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        if (watchdog.stopping()) break;
+      }
+      if (ec) throw boost::system::system_error(ec);
       if (target->tls) {
         ssl::context tls(ssl::context::tls_client);
         tls.set_default_verify_paths();

@@ -137,9 +137,13 @@ nlohmann::json to_public_json(const Job& job) {
   j["chat_enabled"] = job.chat_enabled;
   // What a player opens while the job records (the API signs it per read); once stored it leads to
   // the recording.
-  j["live_url"] = job.status == JobStatus::recording || job.status == JobStatus::uploading || job.recording
-                      ? nlohmann::json("/api/v1/jobs/" + job.id + "/live.m3u8")
-                      : nlohmann::json(nullptr);
+  // HLS recordings only: chronicle records those itself, into the journal the playlist is made of
+  // (streams yt-dlp records play once stored).
+  const bool journaled = job.protocol.find("m3u8") != std::string::npos;
+  j["live_url"] =
+      job.recording || (journaled && (job.status == JobStatus::recording || job.status == JobStatus::uploading))
+          ? nlohmann::json("/api/v1/jobs/" + job.id + "/live.m3u8")
+          : nlohmann::json(nullptr);
   return j;
 }
 

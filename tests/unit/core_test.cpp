@@ -88,6 +88,37 @@ TEST(JobJson, StorageRoundTrip) {
   EXPECT_EQ(to_storage_json(back), to_storage_json(job));
 }
 
+TEST(JobJson, TitlesClipsAndChatRoundTripAndTheLiveLinkIsForHlsOnly) {
+  Job job;
+  job.id = new_job_id();
+  job.status = JobStatus::recording;
+  job.protocol = "m3u8_native";
+  job.titles = {{0, "a"}, {301.5, "b"}};
+  Clip clip;
+  clip.id = "c0000beef";
+  clip.name = "goal";
+  clip.start_s = 1;
+  clip.end_s = 2;
+  clip.cut_start_s = 0.96;
+  clip.status = clip_status::ready;
+  job.clips = {clip};
+  job.chat = ChatLog{"twitch", "recording", 3, 300, "", "", std::nullopt};
+  job.chat_enabled = false;
+  const auto j = to_public_json(job);
+  EXPECT_EQ(j["live_url"], "/api/v1/jobs/" + job.id + "/live.m3u8");
+  EXPECT_EQ(j["clips"][0]["cut_start_s"], 0.96);
+  EXPECT_TRUE(j["clips"][0]["cut_end_s"].is_null());
+  Job back = from_storage_json(nlohmann::json::parse(to_storage_json(job).dump()));
+  EXPECT_EQ(to_storage_json(back), to_storage_json(job));
+  EXPECT_FALSE(back.chat_enabled);
+  // What yt-dlp records has no journal: it plays once stored.
+  job.protocol = "https";
+  EXPECT_TRUE(to_public_json(job)["live_url"].is_null());
+  job.status = JobStatus::pending;
+  job.protocol = "m3u8_native";
+  EXPECT_TRUE(to_public_json(job)["live_url"].is_null());
+}
+
 TEST(Time, Rfc3339RoundTripsWithMilliseconds) {
   auto t = from_rfc3339("2026-11-24T10:42:00.123Z");
   ASSERT_TRUE(t);
