@@ -28,12 +28,6 @@ struct Input {
   bool audio_only = false;  // a separate audio rendition: only its audio is taken
 };
 
-std::string quoted_for_concat(const std::string& path) {
-  std::string out = "'";
-  for (char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // The recording in progress on the timeline its stored file will have: one concat list per
 // rendition, each run placed after the one before by the durations the playlist gave.
 Result<std::vector<Input>> journal_inputs(const Config& config, const std::string& job_id, const fs::path& dir) {
@@ -55,7 +49,7 @@ Result<std::vector<Input>> journal_inputs(const Config& config, const std::strin
     std::ofstream out(list);
     out << "ffconcat version 1.0\n";
     for (const auto* run : by_rendition[rendition])
-      out << "file " << quoted_for_concat(fs::absolute(run->file).string()) << "\nduration " << run->duration_s << "\n";
+      out << "file " << concat_quote(fs::absolute(run->file).string()) << "\nduration " << run->duration_s << "\n";
     if (!out.flush()) return make_error("storage_error", "cannot write " + list.string());
     inputs.push_back(Input{{"-f", "concat", "-safe", "0"}, list.string(), rendition == "audio"});
   }

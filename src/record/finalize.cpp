@@ -98,17 +98,6 @@ std::map<int, fs::path> part_files(const fs::path& work_dir) {
   return best;
 }
 
-std::string concat_quote(const std::string& path) {
-  std::string out = "'";
-  for (char c : path) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 // MPEG-TS survives being appended byte for byte; used when there is no room for a remux.
 Result<Ok> append_file(const fs::path& from, const fs::path& to) {
   std::ifstream in(from, std::ios::binary);
@@ -184,6 +173,17 @@ Result<Ok> run_ffmpeg(const std::vector<std::string>& argv) {
 }
 
 }  // namespace
+
+std::string concat_quote(const std::string& path) {
+  std::string out = "'";
+  for (char c : path) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
 
 fs::path whole_matroska(const fs::path& work_dir, int part, bool finished) {
   char name[40];

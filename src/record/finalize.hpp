@@ -57,6 +57,8 @@ Result<JoinedRecording> join_parts(const Config& config, const std::filesystem::
 // MPEG-TS runs are kept as they are, appended, with a warning.
 Result<JoinedRecording> join_journal(const Config& config, const std::filesystem::path& work_dir,
                                      const std::vector<remux::Chapter>& chapters = {});
+// A path quoted for ffmpeg's concat demuxer ("file '...'"), single quotes escaped.
+std::string concat_quote(const std::string& path);
 // The chapters a recording's file carries: its start (with the title it began with), each
 // interruption, each ad break left out and each change of the stream's title.
 std::vector<remux::Chapter> chapters_for(const Job& job);
