@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "chat/irc.hpp"
+#include "chat/seen_ids.hpp"
 
 namespace chronicle::chat {
 namespace {
@@ -30,26 +31,6 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
-
-// The ids of the messages seen lately, so one the server sends again after a reconnect is kept once.
-class SeenIds {
- public:
-  bool first_time(const std::string& id) {
-    if (id.empty()) return true;
-    if (!set_.insert(id).second) return false;
-    order_.push_back(id);
-    if (order_.size() > kKept) {
-      set_.erase(order_.front());
-      order_.pop_front();
-    }
-    return true;
-  }
-
- private:
-  static constexpr std::size_t kKept = 20000;
-  std::set<std::string> set_;
-  std::deque<std::string> order_;
-};
 
 // Blocking reads are broken off from the watchdog thread by shutting the socket down (a stop, a
 // silent connection, a connect that hangs). The descriptor is only touched under the lock, so a

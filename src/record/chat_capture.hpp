@@ -1,9 +1,9 @@
 #pragma once
 // A recording's live chat, captured beside the video by the recorder (Twitch: anonymous IRC over
-// WebSocket): one NDJSON line per message or event in the job's work directory, each with `at_s`,
-// its place on the recording's own timeline (the seconds recorded when it arrived: a gap in the
-// video shifts nothing; what arrives during one is kept and marked `in_gap`), and `at`, when it
-// arrived. A chat that fails is said on the job and never touches the video.
+// WebSocket; YouTube: yt-dlp's live_chat downloader): one NDJSON line per message or event in the job's work directory,
+// each with `at_s`, its place on the recording's own timeline (the seconds recorded when it arrived: a gap in the video
+// shifts nothing; what arrives during one is kept and marked `in_gap`), and `at`, when it arrived. A chat that fails is
+// said on the job and never touches the video.
 #include <filesystem>
 #include <functional>
 
@@ -21,12 +21,14 @@ struct ChatClock {
   std::function<bool()> over;          // the recording has ended: stop
 };
 
-// Where the job's URL has a chat chronicle reads ("twitch"), or "" when none.
-std::string chat_source_of(const Job& job);
+// Where the job's stream has a chat chronicle reads ("twitch", "youtube"), or "" when none (or the
+// job says `chat: false`): from the probe's extractor when known, else from the URL.
+std::string chat_source_of(const Job& job, const std::string& extractor = "");
 
-// Captures until clock.over(); writes the job's `chat` (state and counts, every few seconds).
-void capture_chat(const Config& config, JobStore& store, const Job& job, const std::filesystem::path& work,
-                  const ChatClock& clock);
+// Captures `source`'s chat until clock.over(); writes the job's `chat` (state and counts, every
+// few seconds). `cookies`: the job's cookies file for yt-dlp, or "".
+void capture_chat(const Config& config, JobStore& store, const Job& job, const std::string& source,
+                  const std::filesystem::path& work, const std::string& cookies, const ChatClock& clock);
 
 // Messages (lines of type "message") and bytes of a chat file.
 std::pair<std::uint64_t, std::uint64_t> chat_counts(const std::filesystem::path& file);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -86,7 +87,9 @@ void heartbeat_loop(const Config& config, JobStore& store, const std::string& id
     Heartbeat beat{now(), shared.bytes, shared.duration_s, std::nullopt};
     if (const auto ms = shared.last_media_ms.load()) beat.last_media_at = TimePoint(std::chrono::milliseconds(ms));
     auto r = store.heartbeat(id, beat);
-    if (r && r->status == JobStatus::starting && shared.bytes > 0) {
+    // The beat's own byte count decides, not a fresh read: bytes that arrived after the beat was
+    // taken would move the job to `recording` showing 0 bytes.
+    if (r && r->status == JobStatus::starting && beat.bytes > 0) {
       auto moved = update_job(store, id, [&](Job& j) -> Result<Ok> {
         if (j.status != JobStatus::starting) return make_error("skip", "no longer starting");
         return transition(j, JobStatus::recording, now());
@@ -656,9 +659,14 @@ int run_recorder(const Config& config, JobStore& store, ObjectStore& objects, co
   // The live chat beside the video: its own thread and connection; whatever happens to it, the
   // recording goes on.
   std::thread chat_thread;
-  if (config.chat && !chat_source_of(job).empty())
+  std::string extractor;
+  if (!extracted.empty())
+    if (auto info = nlohmann::json::parse(extracted, nullptr, false); info.is_object())
+      extractor = info.value("extractor", std::string());
+  const std::string chat_source = chat_source_of(job, extractor);
+  if (config.chat && !chat_source.empty())
     chat_thread = std::thread([&] {
-      capture_chat(config, store, job, work,
+      capture_chat(config, store, job, chat_source, work, jar,
                    ChatClock{[&, last = 0.0]() mutable {
                                // What is recorded, plus the time since the last media arrived (a
                                // segment's worth at most): the place a viewer at the edge is at.

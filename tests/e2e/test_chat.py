@@ -89,13 +89,15 @@ def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp
                 arrived_ms = datetime.datetime.fromisoformat(m["at"]).timestamp() * 1000
                 assert abs(arrived_ms - delivered[m["id"]]) < 1000, m
         assert [r["at_s"] for r in lines] == sorted(r["at_s"] for r in lines)
+        worst = timeline_offsets_follow_sending([m for m in messages if m["id"] in delivered], delivered)
         # The disconnect is marked, and what the server could not replay is absent (not made up).
         kinds = [r["type"] for r in lines]
         assert "disconnected" in kinds and "connected" in kinds[kinds.index("disconnected"):], kinds
         assert any(r["type"] == "delete" and r["target_id"] == "msg-3" for r in lines)
         lost = [s["id"] for s in sent if s["type"] == "message" and not s["delivered"]]
         print(f"\nchat: {len(messages)} messages kept, {len(lost)} sent while disconnected "
-              f"({len(set(lost) & set(ids))} of them replayed), recording started {started}")
+              f"({len(set(lost) & set(ids))} of them replayed), recording started {started}; "
+              f"offsets within {worst:.2f} s of sending")
 
         # A window of the timeline, as a player asks for it.
         status, _, window = c.request("GET", f"/api/v1/jobs/{job_id}/chat?from_s=3&to_s=6")
@@ -113,6 +115,79 @@ def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp
         server.wait(10)
         if c:
             c.close()
+
+
+def timeline_offsets_follow_sending(messages, sent_ms):
+    """Each message's at_s sits where the recording was when it was sent: measured against the
+    first message, within 1 s."""
+    # What was sent before the first second was recorded sits at 0: measured from after that.
+    messages = [m for m in messages if m["at_s"] >= 1.0]
+    first = messages[0]
+    worst = 0.0
+    for m in messages:
+        expected = (sent_ms[m["id"]] - sent_ms[first["id"]]) / 1000
+        worst = max(worst, abs((m["at_s"] - first["at_s"]) - expected))
+    errors = sorted(abs((m["at_s"] - first["at_s"]) - (sent_ms[m["id"]] - sent_ms[first["id"]]) / 1000)
+                    for m in messages)
+    print(f"offset error p50 {errors[len(errors) // 2]:.3f} max {errors[-1]:.3f} s over {len(errors)} messages")
+    assert worst < 1.0, f"an offset is {worst:.2f} s from when its message was sent"
+    return worst
+
+
+def youtube_standin(tmp_path, stream_url, chat_log):
+    """yt-dlp, except that a www.youtube.com URL is a live YouTube stream playing `stream_url` whose
+    live_chat download is youtube_live_chat.py."""
+    info = {"title": "A YouTube stream", "extractor": "youtube", "is_live": True, "live_status": "is_live",
+            "url": stream_url, "protocol": "m3u8_native", "ext": "mp4", "format_id": "best",
+            "webpage_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}
+    (tmp_path / "yt-info.json").write_text(json.dumps(info))
+    wrapper = tmp_path / "yt-dlp"
+    wrapper.write_text(f"""#!/bin/sh
+case " $* " in *youtube.com*)
+  case " $* " in
+    *" --dump-single-json "*) cat "{tmp_path / 'yt-info.json'}"; exit 0;;
+    *" --write-subs "*) YT_CHAT_LOG="{chat_log}" exec /usr/bin/python3 "{os.path.join(HERE, 'youtube_live_chat.py')}" "$@";;
+  esac;;
+esac
+exec yt-dlp "$@"
+""")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_a_youtube_recording_keeps_its_live_chat_through_yt_dlp(make_stream, tmp_path):
+    stream = make_stream(25)
+    chat_log = tmp_path / "yt-sent.jsonl"
+    c = MountedChronicle({"/etc/hosts": "127.0.0.1 localhost www.youtube.com\n"},
+                         env={"CHRONICLE_YTDLP": str(youtube_standin(tmp_path, stream.url, chat_log))})
+    try:
+        status, job = c.api("POST", "/api/v1/jobs", {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"})
+        assert status == 201, job
+        done = c.wait_status(job["id"], ("completed", "failed"), 120)
+        assert done["status"] == "completed", done
+        chat = done["chat"]
+        assert chat["source"] == "youtube" and chat["state"] == "stored", chat
+        status, _, body = c.request("GET", f"/api/v1/jobs/{job['id']}/chat")
+        lines = [json.loads(line) for line in body.decode().splitlines()]
+        messages = [r for r in lines if r["type"] == "message"]
+        sent = [json.loads(line) for line in chat_log.read_text().splitlines()]
+        assert [m["id"] for m in messages] == [s["id"] for s in sent], "every message once, in order"
+        assert chat["messages"] == len(messages) == 120
+        by_id = {m["id"]: m for m in messages}
+        assert by_id["yt-1"]["author"] == "YtViewer1" and by_id["yt-1"]["badges"] == ["Member (2 months)"]
+        assert by_id["yt-1"]["login"] == "UCviewer1" and by_id["yt-1"]["text"] == "yt message 1 "
+        assert by_id["yt-25"]["paid"] == "$5.00"
+        assert by_id["yt-30"]["text"] == "yt message 30 :_wave:\U0001F600", by_id["yt-30"]
+        assert by_id["yt-30"]["emotes"] == [{"id": "UCkszU/yt_custom_wave", "start": 14, "end": 20}]
+        assert any(r["type"] == "delete" and r["target_id"] == "yt-3" for r in lines)
+        # yt-dlp failing mid-stream is marked, and the next one's repeats are not kept twice.
+        kinds = [r["type"] for r in lines]
+        assert "disconnected" in kinds and "connected" in kinds[kinds.index("disconnected"):], kinds
+        assert "503" in next(r for r in lines if r["type"] == "disconnected")["reason"]
+        worst = timeline_offsets_follow_sending(messages, {s["id"]: s["at_ms"] for s in sent})
+        print(f"\nyoutube chat: {len(messages)} messages, offsets within {worst:.2f} s of sending")
+    finally:
+        c.close()
 
 
 def test_chat_false_records_none_and_a_job_without_chat_says_why(chronicle, make_stream):

@@ -13,6 +13,7 @@
 
 #include "chat/irc.hpp"
 #include "chat/twitch.hpp"
+#include "chat/youtube.hpp"
 #include "sys/process.hpp"
 
 using namespace chronicle::chat;
@@ -101,6 +102,71 @@ TEST(Irc, WhatIsNotChatIsLeftOutAndNothingThrows) {
   for (const char* broken :
        {"@", "@;;;", "@=x :p CMD", "@a=\\ :p CMD x", ": CMD", "CMD :", "@emotes=25:4-1,x-y/:/ :a PRIVMSG #c :t"})
     if (auto m = parse_irc(broken)) (void)chat_record(*m);
+}
+
+TEST(YoutubeChat, LinesOfYtDlpsLiveChatFileBecomeRecords) {
+  // A message as yt-dlp writes it for a live chat: the action wrapped as a replay action.
+  const std::string text = R"({"replayChatItemAction": {"actions": [{"addChatItemAction": {"item": {
+    "liveChatTextMessageRenderer": {"id": "m1", "timestampUsec": "1796597093074123",
+      "authorName": {"simpleText": "Ann"}, "authorExternalChannelId": "UCann",
+      "authorBadges": [{"liveChatAuthorBadgeRenderer": {"tooltip": "Moderator"}}],
+      "message": {"runs": [{"text": "hé "}, {"emoji": {"emojiId": "a/b", "shortcuts": [":_hi:"],
+        "isCustomEmoji": true}}, {"text": " "}, {"emoji": {"emojiId": "😀", "shortcuts": [":grin:"]}}]}}}}}]},
+    "videoOffsetTimeMsec": "1200", "isLive": true})";
+  auto records = chronicle::chat::youtube_chat_records(text);
+  ASSERT_EQ(records.size(), 1u);
+  const auto& m = records[0];
+  EXPECT_EQ(m["type"], "message");
+  EXPECT_EQ(m["id"], "m1");
+  EXPECT_EQ(m["author"], "Ann");
+  EXPECT_EQ(m["login"], "UCann");
+  EXPECT_EQ(m["badges"], nlohmann::json::array({"Moderator"}));
+  EXPECT_EQ(m["text"], "hé :_hi: 😀");
+  // Ranges in code points, as Twitch gives them: "hé " is 3.
+  EXPECT_EQ(m["emotes"], nlohmann::json::parse(R"([{"id": "a/b", "start": 3, "end": 7}])"));
+  EXPECT_EQ(m["sent_ms"], 1796597093074);
+
+  auto paid = chronicle::chat::youtube_chat_records(
+      R"({"addChatItemAction": {"item": {"liveChatPaidMessageRenderer": {"id": "p", "authorName": {"simpleText": "B"},
+      "purchaseAmountText": {"simpleText": "€2.00"}}}}})");
+  ASSERT_EQ(paid.size(), 1u);
+  EXPECT_EQ(paid[0]["paid"], "€2.00");
+  EXPECT_EQ(paid[0]["text"], "");
+
+  auto member = chronicle::chat::youtube_chat_records(
+      R"({"addChatItemAction": {"item": {"liveChatMembershipItemRenderer": {"id": "s", "authorName": {"simpleText": "C"},
+      "headerSubtext": {"runs": [{"text": "Welcome to "}, {"text": "the club"}]}}}}})");
+  ASSERT_EQ(member.size(), 1u);
+  EXPECT_EQ(member[0]["type"], "notice");
+  EXPECT_EQ(member[0]["kind"], "membership");
+  EXPECT_EQ(member[0]["system_text"], "Welcome to the club");
+
+  auto deleted = chronicle::chat::youtube_chat_records(
+      R"({"replayChatItemAction": {"actions": [{"markChatItemAsDeletedAction": {"targetItemId": "m1",
+      "deletedStateMessage": {"runs": [{"text": "[message deleted]"}]}}},
+      {"markChatItemsByAuthorAsDeletedAction": {"externalChannelId": "UCann"}}]}})");
+  ASSERT_EQ(deleted.size(), 2u);
+  EXPECT_EQ(deleted[0]["type"], "delete");
+  EXPECT_EQ(deleted[0]["target_id"], "m1");
+  EXPECT_EQ(deleted[1]["type"], "clear");
+  EXPECT_EQ(deleted[1]["login"], "UCann");
+}
+
+TEST(YoutubeChat, WhatIsNotChatAndBrokenLinesGiveNothing) {
+  for (const char* line :
+       {"", "{", "[]", "null", R"({"replayChatItemAction": {"actions": 5}})",
+        R"({"addLiveChatTickerItemAction": {"item": {}}})", R"({"addChatItemAction": {"item": {"x": {}}}})",
+        R"({"addChatItemAction": {"item": {"liveChatTextMessageRenderer": 7}}})",
+        R"({"addChatItemAction": {"item": {"liveChatTextMessageRenderer": {"message": {"runs": [5, {"emoji": 1}]},
+        "timestampUsec": "99999999999999999999999"}}}})",
+        "{\"replayChatItemAction\": {\"actions\": [{\"addChatItemAction\": {\"item\": "
+        "{\"liveChatTextMessageRenderer\""}) {
+    auto records = chronicle::chat::youtube_chat_records(line);
+    for (const auto& r : records) EXPECT_FALSE(r.contains("sent_ms")) << line;
+  }
+  EXPECT_TRUE(chronicle::chat::is_youtube_url("https://www.youtube.com/watch?v=x"));
+  EXPECT_TRUE(chronicle::chat::is_youtube_url("youtu.be/x"));
+  EXPECT_FALSE(chronicle::chat::is_youtube_url("https://www.youtube.com.example/watch?v=x"));
 }
 
 // The client against a local server speaking Twitch's dialect over WebSocket (tests/e2e/twitch_irc.py):
