@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
                    "seconds to wait for a dropped stream to come back (default: the server's)")
       ->check(CLI::Range(0.0, 86400.0));
   submit->add_flag("--json", submit_opts.json, "print the job as JSON");
+  submit->add_flag("--no-chat", submit_opts.no_chat, "do not record the live chat (Twitch, YouTube)");
   std::string wait_for_live;
   submit->add_option("--wait-for-live", wait_for_live,
                      "if the stream is not live yet, wait this long for it (90s, 15m, 2h; at most 7d)");
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
                           "its recordings' quality: best (default), 1080p, 720p, 480p, audio, or a yt-dlp selector");
   channel_add->add_option("--every", every, "how often it is checked (30s, 5m; default: the server's)");
   channel_add->add_flag("--paused", channel_opts.paused, "add it without checking it yet");
+  channel_add->add_flag("--no-chat", channel_opts.no_chat, "do not record its live chat (Twitch, YouTube)");
   channel_add->add_flag("--json", channel_opts.json, "print the channel as JSON");
   auto* channel_ls = channel->add_subcommand("ls", "list channels and their state");
   channel_ls->add_flag("--json", json_flag_for_channels, "print JSON");
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
   auto* channel_show = channel_cmd("show", "show one channel");
   cli::ChannelEdit channel_edit_opts;
   std::string edit_every;
-  auto* channel_edit = channel_cmd("edit", "change a channel's name, folder, naming, quality or interval");
+  auto* channel_edit = channel_cmd("edit", "change a channel's name, folder, naming, quality, interval or chat");
   channel_edit->add_option("--name", channel_edit_opts.name, "the channel's name");
   channel_edit->add_option("--prefix", channel_edit_opts.prefix, "folder for its recordings (\"\" for none)");
   channel_edit->add_option("--name-format", channel_edit_opts.name_format,
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   channel_edit->add_option("--quality", channel_edit_opts.format,
                            "its recordings' quality: best, 1080p, 720p, 480p, audio, or a yt-dlp selector");
   channel_edit->add_option("--every", edit_every, "how often it is checked (30s, 5m)");
+  channel_edit->add_option("--chat", channel_edit_opts.chat, "record its live chat: on or off");
   auto* channel_pause = channel_cmd("pause", "stop checking a channel");
   auto* channel_resume = channel_cmd("resume", "check a paused channel again");
   auto* channel_check = channel_cmd("check", "check a channel now (and record it if it is live)");

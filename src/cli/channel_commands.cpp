@@ -24,6 +24,7 @@ void print_channel(const nlohmann::json& c) {
   if (!str(c, "prefix").empty()) std::cout << "prefix:    " << str(c, "prefix") << "\n";
   std::cout << "names:     " << str(c, "name_format") << "\n"
             << "quality:   " << (str(c, "format").empty() ? "best" : str(c, "format")) << "\n"
+            << "chat:      " << (c.value("chat", true) ? "recorded" : "not recorded") << "\n"
             << "every:     " << human_duration(c.value("poll_interval_s", 0.0))
             << (c.value("enabled", true) ? "" : " (paused)") << "\n"
             << "state:     " << str(c, "state") << "\n";
@@ -94,6 +95,7 @@ int cmd_channel_add(Client& client, const ChannelOptions& o) {
   if (!o.format.empty()) body["format"] = o.format;
   if (o.poll_interval_s) body["poll_interval_s"] = *o.poll_interval_s;
   if (o.paused) body["enabled"] = false;
+  if (o.no_chat) body["chat"] = false;
   return call_and_show(client, "POST", "/api/v1/channels", body, o.json, [](const nlohmann::json& c) {
     std::cout << str(c, "id") << "\n";
     std::cerr << "watching " << str(c, "url") << " every " << human_duration(c.value("poll_interval_s", 0.0))
@@ -108,8 +110,9 @@ int cmd_channel_edit(Client& client, const std::string& id, const ChannelEdit& e
   if (e.name_format) body["name_format"] = *e.name_format;
   if (e.format) body["format"] = *e.format;
   if (e.poll_interval_s) body["poll_interval_s"] = *e.poll_interval_s;
+  if (e.chat) body["chat"] = *e.chat;
   if (body.empty()) {
-    std::cerr << "chronicle: nothing to change: give --name, --prefix, --name-format, --quality or --every\n";
+    std::cerr << "chronicle: nothing to change: give --name, --prefix, --name-format, --quality, --every or --chat\n";
     return 2;
   }
   return call_and_show(client, "PATCH", "/api/v1/channels/" + id, body, e.json, print_channel);

@@ -306,6 +306,7 @@ int cmd_submit(Client& client, const SubmitOptions& o) {
   if (!o.format.empty()) body["format"] = o.format;
   if (o.reconnect_window_s) body["reconnect_window_s"] = *o.reconnect_window_s;
   if (o.wait_for_live_s) body["wait_for_live_s"] = *o.wait_for_live_s;
+  if (o.no_chat) body["chat"] = false;
   auto created = client.call("POST", "/api/v1/jobs", body);
   if (!created) return fail(created.error());
   nlohmann::json job = *created;

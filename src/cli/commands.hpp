@@ -13,6 +13,7 @@ struct SubmitOptions {
   std::string url, name, prefix, format;
   bool wait = false;
   bool json = false;
+  bool no_chat = false;
   std::optional<double> reconnect_window_s;
   std::optional<double> wait_for_live_s;
 };
@@ -29,6 +30,7 @@ struct ChannelOptions {
   std::string url, name, prefix, name_format, format;
   std::optional<double> poll_interval_s;
   bool paused = false;
+  bool no_chat = false;
   bool json = false;
 };
 int cmd_channel_add(Client& client, const ChannelOptions& o);
@@ -36,6 +38,7 @@ int cmd_channel_add(Client& client, const ChannelOptions& o);
 struct ChannelEdit {
   std::optional<std::string> name, prefix, name_format, format;
   std::optional<double> poll_interval_s;
+  std::optional<bool> chat;
   bool json = false;
 };
 int cmd_channel_edit(Client& client, const std::string& id, const ChannelEdit& e);

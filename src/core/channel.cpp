@@ -95,6 +95,7 @@ nlohmann::json to_public_json(const Channel& c) {
   j["format"] = text_or_null(c.format);
   j["poll_interval_s"] = c.poll_interval_s;
   j["enabled"] = c.enabled;
+  j["chat"] = c.chat;
   j["created_at"] = to_rfc3339(c.created_at);
   j["updated_at"] = time_or_null(c.updated_at);
   j["state"] = to_string(c.state);
@@ -141,6 +142,7 @@ Result<Channel> parse_stored_channel(const std::string& text) {
     }
     c.poll_interval_s = j.value("poll_interval_s", 60.0);
     c.enabled = j.value("enabled", true);
+    c.chat = j.value("chat", true);
     c.created_at = time_from(j, "created_at").value_or(TimePoint{});
     c.updated_at = time_from(j, "updated_at");
     c.state = parse_channel_state(str("state")).value_or(ChannelState::unknown);

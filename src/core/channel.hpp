@@ -32,6 +32,7 @@ struct Channel {
   std::string format;                            // its recordings' quality (Job::format)
   double poll_interval_s = 60;
   bool enabled = true;
+  bool chat = true;  // its recordings keep the live chat where the site has one
   TimePoint created_at{};
   std::optional<TimePoint> updated_at;
 

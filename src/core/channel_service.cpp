@@ -55,6 +55,7 @@ void apply_fields(Channel& c, const ChannelRequest& r) {
   if (r.format) c.format = *r.format;
   if (r.poll_interval_s) c.poll_interval_s = *r.poll_interval_s;
   if (r.enabled) c.enabled = *r.enabled;
+  if (r.chat) c.chat = *r.chat;
 }
 
 }  // namespace
@@ -249,6 +250,7 @@ Result<Channel> ChannelService::check(const std::string& id) {
   request.name = render_job_name(*observed, live ? answer->title : std::string(), at);
   request.prefix = observed->prefix;
   request.format = observed->format;
+  request.chat = observed->chat;
   request.channel_id = observed->id;
   request.id = reserved;
   auto outcome = job_service_.submit(request);

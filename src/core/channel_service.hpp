@@ -21,6 +21,7 @@ struct ChannelRequest {
   std::optional<std::string> url, name, prefix, name_format, format;
   std::optional<double> poll_interval_s;
   std::optional<bool> enabled;
+  std::optional<bool> chat;
 };
 
 struct ChannelSettings {

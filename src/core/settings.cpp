@@ -296,9 +296,9 @@ std::vector<Setting> make_table() {
       field("disk_floor", "CHRONICLE_DISK_FLOOR", &C::disk_floor_bytes,
             "a recording that brings free space below this stops and stores what it has",
             {.default_doc = "a quarter of the reserve"}),
-      field(
-          "chat", "CHRONICLE_CHAT", &C::chat,
-          "record a stream's live chat beside it where the site has one (Twitch); a job's `chat: false` turns it off"),
+      field("chat", "CHRONICLE_CHAT", &C::chat,
+            "record a stream's live chat beside it where the site has one (Twitch, YouTube); `chat: false` on a job or "
+            "channel turns it off"),
       field("twitch_irc_url", "CHRONICLE_TWITCH_IRC_URL", &C::twitch_irc_url,
             "Twitch chat's IRC-over-WebSocket endpoint (ws:// or wss://)"),
       field("title_interval_s", "CHRONICLE_TITLE_INTERVAL", &C::title_interval_s,

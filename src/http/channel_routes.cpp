@@ -14,7 +14,7 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
   };
   auto present = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
   if (auto refused = unknown_field(
-          body, {"url", "name", "prefix", "name_format", "format", "enabled", "poll_interval_s"}, "a channel"))
+          body, {"url", "name", "prefix", "name_format", "format", "enabled", "poll_interval_s", "chat"}, "a channel"))
     return *refused;
   for (auto [key, field] : {std::pair{"url", &r.url}, std::pair{"name", &r.name}, std::pair{"prefix", &r.prefix},
                             std::pair{"name_format", &r.name_format}, std::pair{"format", &r.format}}) {
@@ -35,6 +35,10 @@ std::variant<ChannelRequest, Reply> channel_request(const nlohmann::json& body) 
   if (present("enabled")) {
     if (!body["enabled"].is_boolean()) return wrong("enabled", "true or false");
     r.enabled = body["enabled"].get<bool>();
+  }
+  if (present("chat")) {
+    if (!body["chat"].is_boolean()) return wrong("chat", "true or false");
+    r.chat = body["chat"].get<bool>();
   }
   return r;
 }

@@ -198,3 +198,16 @@ def test_chat_false_records_none_and_a_job_without_chat_says_why(chronicle, make
     chronicle.wait_status(job["id"], "completed", 60)
     status, answer = chronicle.api("GET", f"/api/v1/jobs/{job['id']}/chat")
     assert status == 404 and "chat: false" in answer["error"]["message"], answer
+
+    # A channel with chat: false gives its recordings chat: false; `channel edit --chat` turns it back on.
+    live = make_stream(20)
+    status, ch = chronicle.api("POST", "/api/v1/channels", {"url": live.url, "enabled": False, "chat": False})
+    assert status == 201 and ch["chat"] is False, ch
+    status, checked = chronicle.api("POST", f"/api/v1/channels/{ch['id']}/check")
+    assert status == 200 and checked["active_job_id"], checked["last_result"]
+    assert chronicle.job(checked["active_job_id"])["chat_enabled"] is False
+    assert chronicle.api("POST", f"/api/v1/jobs/{checked['active_job_id']}/stop")[0] == 202
+    assert chronicle.api("PATCH", f"/api/v1/channels/{ch['id']}", {"chat": "no"})[0] == 400
+    r = chronicle.cli("channel", "edit", ch["id"], "--chat", "on")
+    assert r.returncode == 0, r.stderr
+    assert "chat:      recorded" in r.stdout and chronicle.api("GET", f"/api/v1/channels/{ch['id']}")[1]["chat"] is True

@@ -82,6 +82,7 @@ interface ChannelFields {
   nameFormat: string;
   quality: string;
   pollInterval: number;
+  chat: boolean;
 }
 
 const fieldsOf = (c?: Channel): ChannelFields => ({
@@ -90,6 +91,7 @@ const fieldsOf = (c?: Channel): ChannelFields => ({
   nameFormat: c?.name_format ?? "",
   quality: c?.format ?? "best",
   pollInterval: c?.poll_interval_s ?? 60,
+  chat: c?.chat ?? true,
 });
 
 // The fields a channel has beside its URL, for adding and for editing.
@@ -146,6 +148,16 @@ function ChannelFieldsForm({
           ))}
         </select>
       </div>
+      <label className="flex items-center gap-2 text-sm">
+        <input
+          type="checkbox"
+          checked={fields.chat}
+          onChange={(e) => set({ chat: e.target.checked })}
+          className="h-4 w-4 accent-primary"
+          data-testid="channel-chat"
+        />
+        Record the live chat (Twitch, YouTube)
+      </label>
       <FormError id={`${idPrefix}error`} testId="channel-error" message={error} />
       <div className="flex justify-end gap-2">
         <Button type="submit" disabled={busy} data-testid="submit-channel">
@@ -190,6 +202,7 @@ export function AddChannelDialog({
         prefix: fields.prefix.trim() || undefined,
         name_format: fields.nameFormat.trim() || undefined,
         poll_interval_s: fields.pollInterval,
+        chat: fields.chat ? undefined : false,
         format: fields.quality.trim() && fields.quality !== "best" ? fields.quality.trim() : undefined,
       });
       onAdded(channel);
@@ -272,6 +285,7 @@ export function EditChannelDialog({
       req.name_format = fields.nameFormat.trim() || DEFAULT_NAME_FORMAT;
     if (fields.quality.trim() !== before.quality) req.format = fields.quality.trim() || "best";
     if (fields.pollInterval !== before.pollInterval) req.poll_interval_s = fields.pollInterval;
+    if (fields.chat !== before.chat) req.chat = fields.chat;
     await send(async () => {
       if (Object.keys(req).length > 0) await save(req);
       setOpen(false);

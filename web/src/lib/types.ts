@@ -130,6 +130,7 @@ export interface Channel {
   format: string | null;
   poll_interval_s: number;
   enabled: boolean;
+  chat?: boolean;
   created_at: string;
   updated_at: string | null;
   state: ChannelState;
@@ -154,6 +155,7 @@ export interface ChannelRequest {
   format?: string;
   poll_interval_s?: number;
   enabled?: boolean;
+  chat?: boolean;
 }
 
 export type EndReason =
