@@ -96,6 +96,8 @@ export function JobDetails({
     <Dialog open onOpenChange={(o) => !o && (setConfirm(null), onClose())}>
       <DialogContent
         side="right"
+        // Room for the chat beside the player on a wide screen.
+        className={job.chat ? "lg:max-w-5xl" : undefined}
         data-testid="job-details"
         // Opened from a card, not from a trigger of its own: the focus goes back to that card, not
         // to the top of the page.

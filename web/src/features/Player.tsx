@@ -5,6 +5,7 @@ import { Button } from "@/components/ui/button";
 import { api } from "@/lib/api";
 import { formatBytes } from "@/lib/format";
 import type { Clip, Job } from "@/lib/types";
+import { ChatReplay } from "./ChatReplay";
 
 /** A place on the recording's timeline worth marking: a gap, an ad break left out, a new title. */
 export interface Marker {
@@ -150,31 +151,35 @@ export function RecordingPlayer({ job, poster }: { job: Job; poster?: string }) 
       data-mode={stored ? "stored" : "live"}
     />
   );
+  const chat = job.chat ? <ChatReplay job={job} position={position} onSeek={seek} /> : null;
   return (
-    <section aria-label="Player">
-      {media}
-      {failure && (
-        <p className="mt-2 text-sm text-warning" data-testid="player-error">
-          {failure}
-        </p>
-      )}
-      <div className="mt-2 flex items-center gap-2 text-xs text-muted">
-        <span data-testid="player-position">
-          {positionText(position)} / {positionText(total)}
-        </span>
-        {live &&
-          (behind > LIVE_SLACK_S ? (
-            <Button variant="outline" size="sm" className="ml-auto h-7" onClick={goLive} data-testid="live-button" title="Jump to the live edge">
-              <Radio /> LIVE <span data-testid="behind-live">({Math.round(behind)} s behind)</span>
-            </Button>
-          ) : (
-            <span className="ml-auto inline-flex items-center gap-1 font-semibold text-danger" data-testid="at-live">
-              <span className="size-2 rounded-full bg-danger" /> LIVE
-            </span>
-          ))}
+    <section aria-label="Player" className={chat ? "lg:grid lg:grid-cols-[minmax(0,1fr)_22rem] lg:gap-4" : undefined}>
+      <div className="min-w-0">
+        {media}
+        {failure && (
+          <p className="mt-2 text-sm text-warning" data-testid="player-error">
+            {failure}
+          </p>
+        )}
+        <div className="mt-2 flex items-center gap-2 text-xs text-muted">
+          <span data-testid="player-position">
+            {positionText(position)} / {positionText(total)}
+          </span>
+          {live &&
+            (behind > LIVE_SLACK_S ? (
+              <Button variant="outline" size="sm" className="ml-auto h-7" onClick={goLive} data-testid="live-button" title="Jump to the live edge">
+                <Radio /> LIVE <span data-testid="behind-live">({Math.round(behind)} s behind)</span>
+              </Button>
+            ) : (
+              <span className="ml-auto inline-flex items-center gap-1 font-semibold text-danger" data-testid="at-live">
+                <span className="size-2 rounded-full bg-danger" /> LIVE
+              </span>
+            ))}
+        </div>
+        <Timeline job={job} total={total} position={position} onSeek={seek} />
+        <ClipMaker job={job} position={position} />
       </div>
-      <Timeline job={job} total={total} position={position} onSeek={seek} />
-      <ClipMaker job={job} position={position} />
+      {chat && <div className="mt-4 flex flex-col lg:mt-5 lg:h-[min(75vh,40rem)]">{chat}</div>}
     </section>
   );
 }

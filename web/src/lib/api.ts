@@ -2,6 +2,7 @@
 import type {
   Channel,
   ChannelRequest,
+  ChatRecord,
   Clip,
   CookieSummary,
   Job,
@@ -116,6 +117,30 @@ export const api = {
   liveUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/live.m3u8${signature(signed)}`,
   clipUrl: (id: string, clip: string, signed?: string) =>
     `/api/v1/jobs/${encodeURIComponent(id)}/clips/${encodeURIComponent(clip)}/file${signature(signed)}`,
+  chatUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/chat${signature(signed)}`,
+  /** The chat's lines with from_s <= at_s < to_s (NDJSON: a line the browser cannot parse is left out). */
+  chatWindow: async (id: string, from_s: number, to_s: number, signed?: string): Promise<ChatRecord[]> => {
+    const base = api.chatUrl(id, signed);
+    const path = `${base}${base.includes("?") ? "&" : "?"}from_s=${from_s}&to_s=${to_s}`;
+    const headers: Record<string, string> = {};
+    const t = token.get();
+    if (t) headers.Authorization = `Bearer ${t}`;
+    const res = await fetch(path, { headers });
+    if (!res.ok) {
+      const data = await res.json().catch(() => null);
+      throw new ApiError(res.status, data?.error?.code ?? `http_${res.status}`, data?.error?.message ?? `The server answered ${res.status}.`);
+    }
+    const out: ChatRecord[] = [];
+    for (const line of (await res.text()).split("\n")) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as ChatRecord);
+      } catch {
+        // a line cut short while it was being written: the next fetch has it whole
+      }
+    }
+    return out;
+  },
   recordingUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/recording${signature(signed)}`,
   torrentUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/torrent${signature(signed)}`,
   // `renew`: a live preview changes every ~30 s under the same URL; a new value asks for the new one.

@@ -82,6 +82,40 @@ export interface Job {
   clips?: Clip[];
   /** HLS of everything recorded so far (signed when the server has a token); null before anything is recorded. */
   live_url?: string | null;
+  /** The live chat recorded beside the video; null when there is none. */
+  chat?: ChatLog | null;
+}
+
+export interface ChatLog {
+  source: string;
+  state: "recording" | "stored" | "failed";
+  messages: number;
+  bytes: number;
+  url: string | null;
+  error: { code: string; message: string } | null;
+}
+
+/** One line of a chat file: a message, or an event that changed what viewers saw. */
+export interface ChatRecord {
+  type: "message" | "delete" | "clear" | "notice" | "disconnected" | "connected" | string;
+  at_s: number;
+  at: string;
+  id?: string | null;
+  author?: string;
+  login?: string | null;
+  color?: string | null;
+  badges?: string[];
+  /** Ranges in code points of the text, inclusive. */
+  emotes?: { id: string; start: number; end: number }[];
+  text?: string | null;
+  action?: boolean;
+  bits?: number;
+  paid?: string;
+  kind?: string;
+  system_text?: string;
+  target_id?: string | null;
+  reason?: string;
+  in_gap?: boolean;
 }
 
 /** A part of a recording cut out as a file of its own. A stream copy begins on a keyframe: the cut bounds say where. */
