@@ -296,3 +296,46 @@ def test_the_drawer_plays_a_recording_in_progress_from_its_start_and_clips_it(ch
     assert ffprobe_streams(str(clip)) == ["audio", "video"]
     assert chronicle.job(job["id"])["status"] == "recording"
     chronicle.api("POST", f"/api/v1/jobs/{job['id']}/stop")
+
+
+def test_the_chat_follows_playback_seeks_and_streams_at_the_live_edge(make_stream, tmp_path):
+    from harness import wait_for
+    from test_chat import TwitchChronicle, standin_ytdlp
+    stream = make_stream(120)
+    sent_log = tmp_path / "sent.jsonl"
+    server = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "twitch_irc.py"), "--channel", "somebody",
+                               "--messages", "2000", "--interval-ms", "80", "--odd", "--ping-ms", "5000",
+                               "--log", str(sent_log)], stdout=subprocess.PIPE, text=True)
+    c = None
+    try:
+        port = int(server.stdout.readline())
+        c = TwitchChronicle(env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp_path, stream.url)),
+                                 "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/"})
+        status, job = c.api("POST", "/api/v1/jobs", {"url": "https://www.twitch.tv/somebody", "name": "chat in the browser"})
+        assert status == 201, job
+        wait_for(lambda: c.job(job["id"])["duration_s"] >= 24, 60, what="24 s recorded")
+        r = subprocess.run(["node", os.path.join(HERE, "..", "browser", "chat.mjs"), c.base, job["id"], ARTIFACTS],
+                           capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stdout + r.stderr
+        print(f"\nchat in the browser: {r.stdout.strip().splitlines()[-1]}")
+
+        # The odd messages are stored whole and safe: one JSON line each, escapes kept as \u escapes,
+        # invalid UTF-8 replaced, the 30 KiB line whole; the CLI prints them without their escapes.
+        status, _, body = c.request("GET", f"/api/v1/jobs/{job['id']}/chat?from_s=0&to_s=10")
+        stored = {r["id"]: r for r in map(json.loads, body.decode().splitlines()) if r.get("id")}
+        assert stored["msg-12"]["text"].startswith("\x1b[31mred\x1b[0m\x07bell\x00nul")
+        assert stored["msg-13"]["text"].startswith("\u202eevil\u202c <b>bold</b>")
+        assert "\ufffd\ufffd" in stored["msg-14"]["text"]
+        assert stored["msg-15"]["text"] == "x" * (30 << 10) + " message 15"
+        assert b"\x1b" not in body and b"\x00" not in body
+        env = dict(c.env, CHRONICLE_SERVER=c.base)
+        from harness import CHRONICLE
+        printed = subprocess.run([CHRONICLE, "chat", job["id"]], env=env, capture_output=True, timeout=30)
+        assert printed.returncode == 0 and b"message 15" in printed.stdout
+        assert not any(ch in printed.stdout for ch in (b"\x1b", b"\x07", b"\x00", "\u202e".encode()))
+        c.api("POST", f"/api/v1/jobs/{job['id']}/stop")
+    finally:
+        server.terminate()
+        server.wait(10)
+        if c:
+            c.close()

@@ -9,6 +9,10 @@ without a word (a forced disconnect); when the client is back it sends the last 
 messages again (as a server that replays recent history) and goes on. Messages sent while no
 client is joined are not sent to anyone: they are what a reconnect cannot get back.
 
+With --odd, a few messages carry what a chat archive must store safely and show as text: terminal
+escapes and control characters (12), bidi overrides and markup (13), invalid UTF-8 in a binary
+frame (14) and a 30 KiB line (15).
+
 Every message it sends, and when (epoch ms), is appended as one JSON line to --log; the port it
 listens on is printed on stdout once it listens.
 
@@ -21,6 +25,10 @@ import sys
 import time
 
 import websockets
+
+
+ODD = {12: "\x1b[31mred\x1b[0m\x07bell\x00nul", 13: "\u202eevil\u202c <b>bold</b> <img src=x onerror=alert(1)>",
+       14: "bytes \udcff\udcfe here", 15: "x" * (30 << 10)}
 
 
 def tags(values):
@@ -48,6 +56,9 @@ class Chat:
         if i % 11 == 0:
             t["bits"] = 100
         text = ("Kappa " if i % 5 == 0 else "") + f"message {i}"
+        if self.args.odd and i in ODD:
+            t["emotes"] = ""
+            text = ODD[i] + f" message {i}"
         return t, f"{tags(t)} :{login}!{login}@{login}.tmi.twitch.tv PRIVMSG #{self.args.channel} :{text}"
 
     async def send(self, record, line):
@@ -55,7 +66,9 @@ class Chat:
         delivered = False
         if ws is not None:
             try:
-                await ws.send(line + "\r\n")
+                # A line that is not valid UTF-8 can only go in a binary frame.
+                raw = (line + "\r\n").encode("utf-8", "surrogateescape")
+                await ws.send(raw if "\udcff" in line else line + "\r\n")
                 delivered = True
             except websockets.ConnectionClosed:
                 pass
@@ -68,7 +81,9 @@ class Chat:
         for i in range(1, a.messages + 1):
             t, line = self.message(i)
             self.sent.append((i, line))
-            await self.send({"type": "message", "id": t["id"], "text": line.split(" :", 2)[-1]}, line)
+            await self.send({"type": "message", "id": t["id"],
+                             "text": line.split(" :", 2)[-1].encode("utf-8", "surrogateescape").decode("utf-8", "replace")},
+                            line)
             if i == 5:
                 await self.send({"type": "delete", "id": "msg-3"},
                                 f"@login=viewer3;target-msg-id=msg-3;tmi-sent-ts={int(time.time() * 1000)} "
@@ -127,7 +142,8 @@ class Chat:
                     if rejoin:
                         # Recent history again, as a server that replays it.
                         for i, old in self.sent[-self.args.replay:]:
-                            await ws.send(old + "\r\n")
+                            await ws.send((old + "\r\n").encode("utf-8", "surrogateescape") if "\udcff" in old
+                                          else old + "\r\n")
                     self.joined.set()
                 elif line.startswith("PONG"):
                     self.pongs += 1
@@ -141,6 +157,7 @@ async def main():
     parser.add_argument("--drop-after", type=int, default=0)
     parser.add_argument("--replay", type=int, default=10)
     parser.add_argument("--ping-ms", type=int, default=1000)
+    parser.add_argument("--odd", action="store_true")
     parser.add_argument("--log")
     args = parser.parse_args()
     chat = Chat(args)
