@@ -126,9 +126,9 @@ Result<Clip> JobService::remove_clip(const std::string& id, const std::string& c
   });
   if (!updated) return updated.error();
   // The job no longer names it: a file that stays is an orphan the log reports, never a dangling link.
-  if (!removed->key.empty())
-    if (auto gone = objects_.remove(removed->key); !gone)
-      spdlog::warn("job {}: the file of clip {} stays: {}", id, clip_id, gone.error().message);
+  for (const auto& key : removed->stored_keys())
+    if (auto gone = objects_.remove(key); !gone)
+      spdlog::warn("job {}: {} of clip {} stays: {}", id, key, clip_id, gone.error().message);
   return *removed;
 }
 

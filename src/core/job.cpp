@@ -189,7 +189,22 @@ nlohmann::json to_json(const Clip& c) {
                       {"created_at", to_rfc3339(c.created_at)}};
   j["error"] =
       c.error ? nlohmann::json{{"code", c.error->code}, {"message", c.error->message}} : nlohmann::json(nullptr);
+  // The chat's link follows the file's ("…/file" -> "…/chat"), signed the same way.
+  std::string chat_url;
+  if (c.url.ends_with("/file")) chat_url = c.url.substr(0, c.url.size() - 5) + "/chat";
+  j["chat"] = c.chat_key.empty() ? nlohmann::json(nullptr)
+                                 : nlohmann::json{{"messages", c.chat_messages},
+                                                  {"bytes", c.chat_bytes},
+                                                  {"key", c.chat_key},
+                                                  {"url", text_or_null(chat_url)}};
   return j;
+}
+
+std::vector<std::string> Clip::stored_keys() const {
+  std::vector<std::string> keys;
+  if (!key.empty()) keys.push_back(key);
+  if (!chat_key.empty()) keys.push_back(chat_key);
+  return keys;
 }
 
 std::optional<Clip> clip_from_json(const nlohmann::json& j) {
@@ -216,6 +231,11 @@ std::optional<Clip> clip_from_json(const nlohmann::json& j) {
   c.sha256 = text("sha256");
   c.key = text("key");
   c.url = text("url");
+  if (auto it = j.find("chat"); it != j.end() && it->is_object()) {
+    c.chat_key = it->value("key", "");
+    c.chat_messages = it->value("messages", std::uint64_t{0});
+    c.chat_bytes = it->value("bytes", std::uint64_t{0});
+  }
   if (auto it = j.find("error"); it != j.end() && it->is_object())
     c.error = Error{it->value("code", ""), it->value("message", "")};
   c.created_at = time_from(j, "created_at").value_or(TimePoint{});

@@ -110,6 +110,11 @@ struct Clip {
   std::string url;  // where clients download it (the API signs it per read)
   std::optional<Error> error;
   TimePoint created_at{};
+  // Its slice of the recording's chat (at_s on the clip's own timeline), when the recording has one.
+  std::string chat_key;
+  std::uint64_t chat_messages = 0, chat_bytes = 0;
+  // What the clip keeps in the object store: its file and its chat.
+  std::vector<std::string> stored_keys() const;
 };
 nlohmann::json to_json(const Clip& clip);
 std::optional<Clip> clip_from_json(const nlohmann::json& j);

@@ -27,7 +27,7 @@ std::string days_text(double days) {
 
 std::uint64_t stored_bytes(const Job& job) {
   std::uint64_t bytes = job.recording ? job.recording->size : 0;
-  for (const auto& clip : job.clips) bytes += clip.size;
+  for (const auto& clip : job.clips) bytes += clip.size + clip.chat_bytes;
   if (job.chat && !job.chat->key.empty()) bytes += job.chat->bytes;
   return bytes;
 }

@@ -175,9 +175,9 @@ Result<Job> JobService::remove(const std::string& id) {
     if (auto gone = objects_.remove(job->thumbnail->key); !gone)
       spdlog::warn("job {}: its thumbnail stays: {}", id, gone.error().message);
   for (const auto& clip : job->clips)
-    if (!clip.key.empty())
-      if (auto gone = objects_.remove(clip.key); !gone)
-        spdlog::warn("job {}: the file of clip {} stays: {}", id, clip.id, gone.error().message);
+    for (const auto& key : clip.stored_keys())
+      if (auto gone = objects_.remove(key); !gone)
+        spdlog::warn("job {}: {} of clip {} stays: {}", id, key, clip.id, gone.error().message);
   if (job->chat && !job->chat->key.empty())
     if (auto gone = objects_.remove(job->chat->key); !gone)
       spdlog::warn("job {}: its chat stays: {}", id, gone.error().message);
@@ -218,7 +218,7 @@ Result<Job> JobService::set_pinned(const std::string& id, bool pinned) {
   if (updated->torrent) keys.push_back(updated->torrent->key);
   if (updated->thumbnail && !updated->thumbnail->live) keys.push_back(updated->thumbnail->key);
   for (const auto& clip : updated->clips)
-    if (!clip.key.empty()) keys.push_back(clip.key);
+    for (const auto& key : clip.stored_keys()) keys.push_back(key);
   if (updated->chat && !updated->chat->key.empty()) keys.push_back(updated->chat->key);
   ++retention_generation_;
   for (const auto& key : keys)
@@ -272,7 +272,7 @@ Result<StorageReport> JobService::apply_retention(const RetentionPolicy& policy,
     if (before->torrent) keys.push_back(before->torrent->key);
     if (before->thumbnail) keys.push_back(before->thumbnail->key);
     for (const auto& clip : before->clips)
-      if (!clip.key.empty()) keys.push_back(clip.key);
+      for (const auto& key : clip.stored_keys()) keys.push_back(key);
     if (before->chat && !before->chat->key.empty()) keys.push_back(before->chat->key);
     for (const auto& key : keys)
       if (auto gone = objects_.remove(key); !gone)

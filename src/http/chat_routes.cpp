@@ -45,7 +45,7 @@ Reply Router::chat(const std::string& id, const std::map<std::string, std::strin
                        "job " + id + " has no chat" +
                            (job->chat && job->chat->error ? ": " + job->chat->error->message
                             : !job->chat_enabled          ? " (it was recorded with chat: false)"
-                                                          : " (chronicle records the chat of Twitch streams)"));
+                                                          : " (chronicle records the chat of Twitch and YouTube streams)"));
   Reply r;
   r.content_type = "application/x-ndjson; charset=utf-8";
   r.headers.emplace_back("Cache-Control", "no-cache");

@@ -9,8 +9,10 @@ nlohmann::json Router::clip_json(const Clip& clip, const std::string& id, std::i
   if (signer_.enabled() && j["url"].is_string()) {
     const auto ttl = std::chrono::seconds(static_cast<long long>(config_.link_ttl_s));
     const auto as_of = std::chrono::system_clock::time_point(std::chrono::seconds(link_epoch));
-    j["url"] = config_.effective_public_url() + "/api/v1/jobs/" + id + "/clips/" + clip.id + "/file" +
-               signer_.query(id, "clip:" + clip.id, ttl, as_of);
+    const std::string base = config_.effective_public_url() + "/api/v1/jobs/" + id + "/clips/" + clip.id;
+    const std::string signature = signer_.query(id, "clip:" + clip.id, ttl, as_of);
+    j["url"] = base + "/file" + signature;
+    if (j["chat"].is_object() && j["chat"]["url"].is_string()) j["chat"]["url"] = base + "/chat" + signature;
   }
   return j;
 }
@@ -50,10 +52,23 @@ Reply Router::clips_api(const Request& req, const std::string& id, const std::st
     return r;
   }
   std::string rest = action.substr(6);
-  const bool file = rest.ends_with("/file");
-  if (file) rest.resize(rest.size() - 5);
+  const bool file = rest.ends_with("/file"), chat = rest.ends_with("/chat");
+  if (file || chat) rest.resize(rest.size() - 5);
   if (rest.empty() || rest.find('/') != std::string::npos)
     return error_reply(404, "not_found", "no such endpoint: /api/v1/jobs/" + id + "/" + action.substr(0, 80));
+  if (chat) {
+    if (!read) return method_not_allowed("GET");
+    auto clip = service_.get_clip(id, rest);
+    if (!clip) return error_reply(clip.error());
+    if (clip->chat_key.empty())
+      return error_reply(404, "not_found",
+                         "clip " + rest + (clip->status == clip_status::ready
+                                               ? " has no chat: its recording has none"
+                                               : " is " + clip->status + ": its chat comes with its file"));
+    Reply r = stored_object(clip->chat_key, "application/x-ndjson; charset=utf-8",
+                            sanitize_component(clip->name) + ".chat.ndjson", "the chat of clip " + rest + " of job " + id);
+    return r;
+  }
   if (file) {
     if (!read) return method_not_allowed("GET");
     auto clip = service_.get_clip(id, rest);

@@ -264,8 +264,8 @@ bool Router::authorized(const Request& req, const std::string& path,
     // the journal's files.
     if (what == "live.m3u8" || what.starts_with("live/"))
       return signer_.valid(rest.substr(0, slash), "live", param("exp"), param("sig"));
-    // A clip's file: "clips/<clip>/file", signed for that clip.
-    if (what.starts_with("clips/") && what.ends_with("/file") && what.size() > 11)
+    // A clip's file and its chat: "clips/<clip>/file", "clips/<clip>/chat", signed for that clip.
+    if (what.starts_with("clips/") && (what.ends_with("/file") || what.ends_with("/chat")) && what.size() > 11)
       return signer_.valid(rest.substr(0, slash), "clip:" + what.substr(6, what.size() - 11), param("exp"),
                            param("sig"));
     if (what != "recording" && what != "torrent" && what != "thumbnail" && what != "chat") return false;
@@ -305,13 +305,16 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
       j["thumbnail"]["url"] = base + "thumbnail" + signer_.query(id, "thumbnail", ttl, as_of);
     if (j["live_url"].is_string())
       j["live_url"] = j["live_url"].get<std::string>() + signer_.query(id, "live", ttl, as_of);
+    if (j["chat"].is_object() && j["chat"]["url"].is_string())
+      j["chat"]["url"] = base + "chat" + signer_.query(id, "chat", ttl, as_of);
     if (j["clips"].is_array())
       for (auto& clip : j["clips"])
         if (clip["url"].is_string()) {
           const std::string clip_id = clip["id"].get<std::string>();
-          std::string url = base;
-          url.append("clips/").append(clip_id).append("/file").append(signer_.query(id, "clip:" + clip_id, ttl, as_of));
-          clip["url"] = url;
+          const std::string signature = signer_.query(id, "clip:" + clip_id, ttl, as_of);
+          clip["url"] = base + "clips/" + clip_id + "/file" + signature;
+          if (clip["chat"].is_object() && clip["chat"]["url"].is_string())
+            clip["chat"]["url"] = base + "clips/" + clip_id + "/chat" + signature;
         }
   }
   if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = to_json(*seeding);

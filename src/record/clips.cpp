@@ -97,6 +97,30 @@ Result<std::optional<double>> keyframe_at_or_before(const Config& config, const 
   return std::optional<double>{0.0};
 }
 
+// The lines of a chat file from `from` to `to` on the recording's timeline, each moved onto the
+// clip's (`at_s` from the clip's start; `recording_at_s` keeps where it was). Messages and bytes
+// written.
+std::pair<std::uint64_t, std::uint64_t> slice_chat(const fs::path& source, const fs::path& destination, double from,
+                                                   double to) {
+  std::ifstream in(source, std::ios::binary);
+  std::ofstream out(destination, std::ios::binary | std::ios::trunc);
+  std::uint64_t messages = 0, bytes = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto r = nlohmann::json::parse(line, nullptr, false);
+    if (!r.is_object() || !r.contains("at_s") || !r["at_s"].is_number()) continue;
+    const double at = r["at_s"].get<double>();
+    if (at < from) continue;
+    if (at >= to) break;  // the file is in timeline order
+    r["recording_at_s"] = at;
+    r["at_s"] = std::round((at - from) * 1000) / 1000;
+    const std::string kept = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out << kept << '\n';
+    bytes += kept.size() + 1;
+    if (r.value("type", "") == "message") ++messages;
+  }
+  return {messages, bytes};
+}
+
 void mark(JobStore& store, const std::string& job_id, const std::string& clip_id, const std::function<void(Clip&)>& f) {
   auto updated = update_job(store, job_id, [&](Job& j) -> Result<Ok> {
     for (auto& c : j.clips)
@@ -214,6 +238,44 @@ Result<Clip> cut_clip(const Config& config, JobStore& store, ObjectStore& object
   clip.cut_start_s = cut_start;
   clip.cut_end_s = cut_start + *duration;
   clip.url = config.effective_public_url() + "/api/v1/jobs/" + job_id + "/clips/" + clip_id + "/file";
+
+  // Its slice of the chat, beside it: the stored chat, or the recorder's file while it records.
+  // A clip without it is still a clip: a chat that cannot be read is said in the log only.
+  std::optional<fs::path> chat_source;
+  if (job.chat && !job.chat->key.empty()) {
+    if (auto local = objects.local_path(job.chat->key))
+      chat_source = *local;
+    else if (auto fetched = objects.fetch(job.chat->key, dir / "recording.chat.ndjson"))
+      chat_source = dir / "recording.chat.ndjson";
+    else
+      spdlog::warn("job {}: clip {} goes without its chat: {}", job_id, clip_id, fetched.error().message);
+  } else if (job.chat && !is_terminal(job.status) && fs::exists(config.work_dir() / job_id / "chat.ndjson", ec)) {
+    chat_source = config.work_dir() / job_id / "chat.ndjson";
+  }
+  if (chat_source) {
+    const fs::path sliced = dir / "clip.chat.ndjson";
+    // Plain variables, not a structured binding: the lambda below captures them.
+    const auto counted = slice_chat(*chat_source, sliced, *clip.cut_start_s, *clip.cut_end_s);
+    const std::uint64_t messages = counted.first, chat_bytes = counted.second;
+    const std::string desired = clip.key.substr(0, clip.key.rfind('.')) + ".chat.ndjson";
+    auto store_chat = [&]() -> Result<ObjectInfo> {
+      auto chat_out = objects.create(desired, chat_bytes);
+      if (!chat_out) return chat_out.error();
+      std::ifstream chat_in(sliced, std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(chat_in)), std::istreambuf_iterator<char>());
+      if (auto wrote = (*chat_out)->write(std::as_bytes(std::span(text.data(), text.size()))); !wrote)
+        return wrote.error();
+      return (*chat_out)->commit();
+    };
+    const auto chat_stored = store_chat();
+    if (chat_stored) {
+      clip.chat_key = chat_stored->key;
+      clip.chat_messages = messages;
+      clip.chat_bytes = chat_bytes;
+    } else {
+      spdlog::warn("job {}: clip {} goes without its chat: {}", job_id, clip_id, chat_stored.error().message);
+    }
+  }
   clip.status = clip_status::ready;
   clip.error.reset();
   bool kept = false, pinned = false;
@@ -228,12 +290,13 @@ Result<Clip> cut_clip(const Config& config, JobStore& store, ObjectStore& object
     return make_error("not_found", "the clip was deleted while it was cut");
   });
   if (!updated || !kept) {
-    // Deleted meanwhile (the clip or its job): its file goes too.
-    (void)objects.remove(clip.key);
+    // Deleted meanwhile (the clip or its job): its files go too.
+    for (const auto& key : clip.stored_keys()) (void)objects.remove(key);
     return updated ? Result<Clip>(make_error("not_found", "the clip was deleted while it was cut"))
                    : Result<Clip>(updated.error());
   }
-  if (pinned) (void)objects.set_retention(clip.key, true);
+  if (pinned)
+    for (const auto& key : clip.stored_keys()) (void)objects.set_retention(key, true);
   spdlog::info("job {}: clip {} cut at {:.3f}..{:.3f} s (asked {:.3f}..{:.3f}), {} in {:.2f} s", job_id, clip_id,
                *clip.cut_start_s, *clip.cut_end_s, clip.start_s, clip.end_s, human_bytes(clip.size),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

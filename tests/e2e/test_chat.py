@@ -57,6 +57,16 @@ def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp
         env = dict(c.env, CHRONICLE_SERVER=c.base)
         follower = subprocess.Popen([CHRONICLE, "chat", job_id[:10], "--follow"], env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
+        # A clip of the recording in progress takes its chat from the recorder's file.
+        wait_for(lambda: c.job(job_id)["duration_s"] >= 6, 30, what="6 s recorded")
+        status, live_clip = c.api("POST", f"/api/v1/jobs/{job_id}/clips", {"start_s": 1, "end_s": 5})
+        assert status == 202, live_clip
+        live_clip = wait_for(lambda: (lambda k: k if k["status"] != "cutting" else None)(
+            c.api("GET", f"/api/v1/jobs/{job_id}/clips/{live_clip['id']}")[1]), 30, what="the clip cut")
+        assert live_clip["status"] == "ready" and live_clip["chat"]["messages"] > 0, live_clip
+        live_slice = [json.loads(line) for line in
+                      c.request("GET", f"/api/v1/jobs/{job_id}/clips/{live_clip['id']}/chat")[2].decode().splitlines()]
+        assert all(live_clip["cut_start_s"] <= r["recording_at_s"] < live_clip["cut_end_s"] for r in live_slice)
         done = c.wait_status(job_id, ("completed", "failed"), 120)
         followed, errors = follower.communicate(timeout=30)
         assert follower.returncode == 0, errors
@@ -105,6 +115,26 @@ def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp
         assert status == 200 and inside and all(3 <= r["at_s"] < 6 for r in inside)
         assert len(inside) == sum(1 for r in lines if 3 <= r["at_s"] < 6)
         assert c.request("GET", f"/api/v1/jobs/{job_id}/chat?from_s=x")[0] == 400
+        # A clip carries its slice of the chat, on the clip's own timeline.
+        status, clip = c.api("POST", f"/api/v1/jobs/{job_id}/clips", {"start_s": 4, "end_s": 9, "name": "with chat"})
+        assert status == 202, clip
+        clip = wait_for(lambda: (lambda k: k if k["status"] != "cutting" else None)(
+            c.api("GET", f"/api/v1/jobs/{job_id}/clips/{clip['id']}")[1]), 30, what="the clip cut")
+        assert clip["status"] == "ready", clip
+        start, end = clip["cut_start_s"], clip["cut_end_s"]
+        expected = [r for r in lines if start <= r["at_s"] < end]
+        status, headers, clip_body = c.request("GET", f"/api/v1/jobs/{job_id}/clips/{clip['id']}/chat")
+        assert status == 200 and headers["Content-Type"].startswith("application/x-ndjson")
+        sliced = [json.loads(line) for line in clip_body.decode().splitlines()]
+        assert [r.get("id") for r in sliced] == [r.get("id") for r in expected] and sliced
+        assert all(abs(r["at_s"] - (r["recording_at_s"] - start)) < 0.002 and r["at_s"] >= 0 for r in sliced)
+        assert clip["chat"]["messages"] == sum(1 for r in expected if r["type"] == "message")
+        assert clip["chat"]["url"].endswith(f"/clips/{clip['id']}/chat") and clip["chat"]["bytes"] == len(clip_body)
+        clip_chat = os.path.join(c.data, "recordings", clip["chat"]["key"])
+        assert os.path.exists(clip_chat)
+        assert c.api("DELETE", f"/api/v1/jobs/{job_id}/clips/{clip['id']}")[0] == 200
+        assert not os.path.exists(clip_chat), "a clip's chat goes with it"
+
         # Deleting the job deletes its chat.
         stored = os.path.join(c.data, "recordings", chat["key"])
         assert os.path.exists(stored)

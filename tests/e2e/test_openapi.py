@@ -139,11 +139,12 @@ def test_every_route_answers_as_the_openapi_document_says(sims):
         api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file", expect=200)
         api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file", headers={"Range": "bytes=0-99"},
                  expect=206)
+        api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/chat", expect=404)  # no chat recorded
         api.call("DELETE", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=200)
         api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=404)
         api.call("DELETE", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}", expect=404)
         api.call("GET", f"/api/v1/jobs/{job['id']}/clips/{clip['id']}/file", expect=404)
-        api.call("GET", f"/api/v1/jobs/{job['id']}/chat", expect=404)  # not a Twitch stream: no chat
+        api.call("GET", f"/api/v1/jobs/{job['id']}/chat", expect=404)  # neither Twitch nor YouTube: no chat
         api.call("GET", f"/api/v1/jobs/{job['id']}/chat?from_s=x", expect=400)
         sim2 = sims([("live", 30), ("end",)])
         _, other = api.call("POST", "/api/v1/jobs", {"url": sim2.url}, expect=201)

@@ -307,6 +307,17 @@ function ClipRow({ jobId, clip, onError }: { jobId: string; clip: Clip; onError:
           <Download className="size-3.5" /> {formatBytes(clip.size)}
         </a>
       )}
+      {clip.status === "ready" && clip.chat?.url && (
+        <a
+          className="text-xs text-primary underline-offset-2 hover:underline"
+          href={api.clipChatUrl(jobId, clip.id, clip.chat.url)}
+          download
+          title={`${clip.chat.messages} chat messages (NDJSON)`}
+          data-testid="clip-chat"
+        >
+          chat
+        </a>
+      )}
       {clip.status === "cutting" && <span className="text-xs text-muted">cutting…</span>}
       {clip.status === "failed" && <span className="text-xs text-danger">{clip.error?.message ?? "failed"}</span>}
       <button

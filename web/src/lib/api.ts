@@ -117,6 +117,8 @@ export const api = {
   liveUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/live.m3u8${signature(signed)}`,
   clipUrl: (id: string, clip: string, signed?: string) =>
     `/api/v1/jobs/${encodeURIComponent(id)}/clips/${encodeURIComponent(clip)}/file${signature(signed)}`,
+  clipChatUrl: (id: string, clip: string, signed?: string) =>
+    `/api/v1/jobs/${encodeURIComponent(id)}/clips/${encodeURIComponent(clip)}/chat${signature(signed)}`,
   chatUrl: (id: string, signed?: string) => `/api/v1/jobs/${encodeURIComponent(id)}/chat${signature(signed)}`,
   /** The chat's lines with from_s <= at_s < to_s (NDJSON: a line the browser cannot parse is left out). */
   chatWindow: async (id: string, from_s: number, to_s: number, signed?: string): Promise<ChatRecord[]> => {

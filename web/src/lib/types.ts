@@ -132,6 +132,8 @@ export interface Clip {
   url: string | null;
   error: { code: string; message: string } | null;
   created_at: string;
+  /** Its slice of the recording's chat (at_s from the clip's start). */
+  chat?: { messages: number; bytes: number; key: string; url: string | null } | null;
 }
 
 export interface Media {
