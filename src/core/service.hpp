@@ -130,6 +130,10 @@ class JobService {
   // client to (a presigned one on S3); neither when it is not there.
   std::optional<std::filesystem::path> local_file(const std::string& key) { return objects_.local_path(key); }
   std::optional<std::string> download_url(const std::string& key) { return objects_.download_url(key); }
+  Result<ObjectInfo> stat_object(const std::string& key) { return objects_.stat(key); }
+  Result<Ok> fetch_object(const std::string& key, const std::filesystem::path& destination) {
+    return objects_.fetch(key, destination);
+  }
 
  private:
   JobStore& store_;

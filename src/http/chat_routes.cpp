@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/ids.hpp"
 #include "http/routes.hpp"
 
 namespace chronicle::http {
@@ -32,7 +33,21 @@ Reply Router::chat(const std::string& id, const std::map<std::string, std::strin
         r.headers.emplace_back("Location", *url);
         return r;
       }
-      return error_reply(404, "not_found", "the chat of job " + id + " is not stored here");
+      // A window (a player moving along) from a copy kept in the work directory: a stored chat
+      // never changes, so one fetch serves every window a warm API process is asked for.
+      const auto cached = config_.work_dir() / "chat-cache" / (job->id + ".ndjson");
+      std::error_code ec;
+      const auto info = service_.stat_object(job->chat->key);
+      if (!info) return error_reply(info.error());
+      if (!std::filesystem::exists(cached, ec) || std::filesystem::file_size(cached, ec) != info->size) {
+        std::filesystem::create_directories(cached.parent_path(), ec);
+        // Each request its own partial file: two first readers never write into one.
+        const auto partial = cached.string() + ".part-" + new_job_id();
+        if (auto fetched = service_.fetch_object(job->chat->key, partial); !fetched) return error_reply(fetched.error());
+        std::filesystem::rename(partial, cached, ec);
+        if (ec) return error_reply(500, "internal", "the chat's copy cannot be kept: " + ec.message());
+      }
+      file = cached;
     }
   } else if (!is_terminal(job->status)) {
     // Recording: the recorder's file as it grows (embedded backend).

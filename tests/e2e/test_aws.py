@@ -85,15 +85,23 @@ def test_whole_path_on_the_aws_backend(moto, make_stream, sims, tmp_path):
     """The embedded e2e, on CHRONICLE_BACKEND=aws with the process launcher: API -> SQS ->
     dispatch -> record -> S3 object, poster frame and .torrent -> DynamoDB status completed; then
     a members-only stream recorded with cookies kept sealed in S3."""
-    from harness import Chronicle, ffprobe_duration, sha256_of
+    from harness import ffprobe_duration, sha256_of
     endpoint, env = moto
     names = {"CHRONICLE_S3_BUCKET": "e2e-recordings", "CHRONICLE_SQS_QUEUE": "e2e-jobs.fifo",
              "CHRONICLE_SQS_DLQ": "e2e-jobs-dlq.fifo", "CHRONICLE_DYNAMODB_TABLE": "e2e-jobs"}
     aws_env = {k: v for k, v in env.items() if k.startswith("AWS_")}
     aws_env.update(names)
     provision(dict(os.environ, **aws_env), tmp_path)
-    # serve does not seed here: the standalone seeding node below does, from S3.
-    c = Chronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws", CHRONICLE_SEED="0", CHRONICLE_COOKIES_KEY=COOKIES_KEY))
+    # serve does not seed here: the standalone seeding node below does, from S3. It resolves
+    # www.twitch.tv to this machine (a Twitch stand-in whose chat is a local IRC server).
+    from test_chat import TwitchChronicle, standin_ytdlp
+    irc = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "twitch_irc.py"),
+                            "--channel", "somebody", "--messages", "150", "--interval-ms", "60"],
+                           stdout=subprocess.PIPE, text=True)
+    port = int(irc.stdout.readline())
+    c = TwitchChronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws", CHRONICLE_SEED="0", CHRONICLE_COOKIES_KEY=COOKIES_KEY,
+                                 CHRONICLE_YTDLP=str(standin_ytdlp(tmp_path, "http://127.0.0.1:9/later.m3u8")),
+                                 CHRONICLE_TWITCH_IRC_URL=f"ws://127.0.0.1:{port}/"))
     try:
         stream = make_stream(12)
         t0 = time.monotonic()
@@ -127,9 +135,35 @@ def test_whole_path_on_the_aws_backend(moto, make_stream, sims, tmp_path):
         assert not aws_cli(endpoint, env, "s3api", "list-objects-v2", "--bucket", "e2e-recordings",
                            "--prefix", "previews/").get("Contents"), "the live preview went with the recording"
         record_with_sealed_cookies(c, endpoint, env, sims, tmp_path)
+        record_chat_to_s3(c, endpoint, env, make_stream, tmp_path)
         seed_from_s3_and_download(c, job, aws_env, tmp_path)
     finally:
+        irc.terminate()
+        irc.wait(10)
         c.close()
+
+
+def record_chat_to_s3(c, endpoint, env, make_stream, tmp_path):
+    """A Twitch recording's chat is stored in S3 beside it; the API serves windows of it (from a
+    copy it keeps) and redirects the whole file to S3; deleting the job deletes it."""
+    from test_chat import standin_ytdlp
+    standin_ytdlp(tmp_path, make_stream(14).url)  # the stand-in now presents this stream
+    r = c.cli("submit", "https://www.twitch.tv/somebody", "--name", "aws chat", "--wait", "--json", timeout=120)
+    assert r.returncode == 0, r.stderr
+    job = json.loads(r.stdout)
+    assert job["status"] == "completed" and job["chat"]["state"] == "stored", job["chat"]
+    head = aws_cli(endpoint, env, "s3api", "head-object", "--bucket", "e2e-recordings", "--key", job["chat"]["key"])
+    assert head["ContentLength"] == job["chat"]["bytes"] and job["chat"]["messages"] > 50
+    with urllib.request.urlopen(c.base + f"/api/v1/jobs/{job['id']}/chat") as whole:
+        assert "X-Amz-Signature=" in whole.url
+        lines = [json.loads(line) for line in whole.read().decode().splitlines()]
+    status, _, window = c.request("GET", f"/api/v1/jobs/{job['id']}/chat?from_s=2&to_s=6")
+    inside = [json.loads(line) for line in window.decode().splitlines()]
+    assert status == 200 and inside == [r for r in lines if 2 <= r["at_s"] < 6] and inside
+    assert c.cli("rm", job["id"]).returncode == 0
+    gone = subprocess.run(["aws", "--endpoint-url", endpoint, "s3api", "head-object", "--bucket", "e2e-recordings",
+                           "--key", job["chat"]["key"]], env=dict(os.environ, **env), capture_output=True)
+    assert gone.returncode != 0, "the chat went with the job"
 
 
 def record_with_sealed_cookies(c, endpoint, env, sims, tmp_path):

@@ -78,6 +78,8 @@ class Chat:
     async def script(self):
         await self.joined.wait()
         a = self.args
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         for i in range(1, a.messages + 1):
             t, line = self.message(i)
             self.sent.append((i, line))
@@ -100,7 +102,11 @@ class Chat:
                 ws.transport.abort()
                 if self.log:
                     self.log.write(json.dumps({"type": "dropped", "at_ms": int(time.time() * 1000)}) + "\n")
-            await asyncio.sleep(a.interval_ms / 1000)
+            if a.per_second:
+                # Paced by the clock, not by sleeps that add up: a steady rate for a benchmark.
+                await asyncio.sleep(max(0.0, started + i / a.per_second - loop.time()))
+            else:
+                await asyncio.sleep(a.interval_ms / 1000)
         if self.log:
             self.log.write(json.dumps({"type": "done", "at_ms": int(time.time() * 1000), "pongs": self.pongs,
                                        "connections": self.connections}) + "\n")
@@ -158,6 +164,7 @@ async def main():
     parser.add_argument("--replay", type=int, default=10)
     parser.add_argument("--ping-ms", type=int, default=1000)
     parser.add_argument("--odd", action="store_true")
+    parser.add_argument("--per-second", type=float, default=0, help="send at this steady rate (else every --interval-ms)")
     parser.add_argument("--log")
     args = parser.parse_args()
     chat = Chat(args)
