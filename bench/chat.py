@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../tests/e2e"))
 from harness import MountedChronicle, ffprobe_duration  # noqa: E402
 from hls_sim import SimulatedLive, encode_segments  # noqa: E402
-from test_chat import standin_ytdlp  # noqa: E402
+from test_chat import standin_ytdlp, twitch_irc  # noqa: E402
+from long_recording import rss_kib  # noqa: E402
 
 HERE = os.path.dirname(__file__)
 TICK = os.sysconf("SC_CLK_TCK")
@@ -35,16 +36,6 @@ def cpu_s(pid):
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return sum(int(x) for x in fields[11:15]) / TICK
-    except OSError:
-        return None
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
     except OSError:
         return None
 
@@ -69,12 +60,10 @@ def main():
     print(f"encoded {seconds} s of 640x360@25 in {time.monotonic() - t0:.0f} s", flush=True)
     sim = SimulatedLive([("live", seconds), ("end",)], segments=segments)
     sent_log = tmp / "sent.jsonl"
-    server = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "../tests/e2e/twitch_irc.py"), "--channel",
-                               "somebody", "--messages", str(int(seconds * args.rate)), "--per-second", str(args.rate),
-                               "--ping-ms", "60000", "--log", str(sent_log)], stdout=subprocess.PIPE, text=True)
+    server, port = twitch_irc("--messages", str(int(seconds * args.rate)), "--per-second", str(args.rate),
+                              "--ping-ms", "60000", "--log", str(sent_log))
     c = None
     try:
-        port = int(server.stdout.readline())
         c = MountedChronicle({"/etc/hosts": "127.0.0.1 localhost www.twitch.tv twitch.tv\n"},
                              env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp, sim.url)),
                                   "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/",

@@ -300,15 +300,11 @@ def test_the_drawer_plays_a_recording_in_progress_from_its_start_and_clips_it(ch
 
 def test_the_chat_follows_playback_seeks_and_streams_at_the_live_edge(make_stream, tmp_path):
     from harness import wait_for
-    from test_chat import TwitchChronicle, standin_ytdlp
+    from test_chat import TwitchChronicle, standin_ytdlp, twitch_irc
     stream = make_stream(120)
-    sent_log = tmp_path / "sent.jsonl"
-    server = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "twitch_irc.py"), "--channel", "somebody",
-                               "--messages", "2000", "--interval-ms", "80", "--odd", "--ping-ms", "5000",
-                               "--log", str(sent_log)], stdout=subprocess.PIPE, text=True)
+    server, port = twitch_irc("--messages", "2000", "--interval-ms", "80", "--odd", "--ping-ms", "5000")
     c = None
     try:
-        port = int(server.stdout.readline())
         c = TwitchChronicle(env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp_path, stream.url)),
                                  "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/"})
         status, job = c.api("POST", "/api/v1/jobs", {"url": "https://www.twitch.tv/somebody", "name": "chat in the browser"})

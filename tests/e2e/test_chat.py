@@ -18,6 +18,19 @@ def TwitchChronicle(**kw):
     return MountedChronicle({"/etc/hosts": "127.0.0.1 localhost www.twitch.tv twitch.tv\n"}, **kw)
 
 
+def twitch_irc(*args):
+    """The local Twitch chat server (twitch_irc.py) for #somebody with `args`: (process, port).
+    The caller stops the process."""
+    server = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "twitch_irc.py"), "--channel", "somebody", *args],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        return server, int(server.stdout.readline())
+    except ValueError:
+        server.kill()
+        server.wait()
+        raise
+
+
 def standin_ytdlp(tmp_path, stream_url):
     """yt-dlp, except that a www.twitch.tv URL is a live Twitch stream playing `stream_url`."""
     info = {"title": "Somebody is live", "extractor": "twitch:stream", "is_live": True, "live_status": "is_live",
@@ -36,12 +49,10 @@ exec yt-dlp "$@"
 def test_a_twitch_recording_keeps_its_chat_through_a_disconnect(make_stream, tmp_path):
     stream = make_stream(30)
     sent_log = tmp_path / "sent.jsonl"
-    server = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "twitch_irc.py"), "--channel", "somebody",
-                               "--messages", "150", "--interval-ms", "80", "--drop-after", "60", "--replay", "5",
-                               "--ping-ms", "2000", "--log", str(sent_log)], stdout=subprocess.PIPE, text=True)
+    server, port = twitch_irc("--messages", "150", "--interval-ms", "80", "--drop-after", "60", "--replay", "5",
+                              "--ping-ms", "2000", "--log", str(sent_log))
     c = None
     try:
-        port = int(server.stdout.readline())
         c = TwitchChronicle(env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp_path, stream.url)),
                                  "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/"})
         status, job = c.api("POST", "/api/v1/jobs", {"url": "https://www.twitch.tv/somebody", "name": "with chat"})
@@ -185,8 +196,9 @@ exec yt-dlp "$@"
     return wrapper
 
 
-def test_a_youtube_recording_keeps_its_live_chat_through_yt_dlp(make_stream, tmp_path):
-    stream = make_stream(25)
+def test_a_youtube_recording_keeps_its_live_chat_through_yt_dlp_and_a_gap(sims, tmp_path):
+    # The stream goes away for 8 s, 5 s in, and comes back: chat said meanwhile is kept and marked.
+    stream = sims([("live", 5), ("gone", 8), ("restart",), ("live", 14), ("end",)])
     chat_log = tmp_path / "yt-sent.jsonl"
     c = MountedChronicle({"/etc/hosts": "127.0.0.1 localhost www.youtube.com\n"},
                          env={"CHRONICLE_YTDLP": str(youtube_standin(tmp_path, stream.url, chat_log))})
@@ -214,8 +226,16 @@ def test_a_youtube_recording_keeps_its_live_chat_through_yt_dlp(make_stream, tmp
         kinds = [r["type"] for r in lines]
         assert "disconnected" in kinds and "connected" in kinds[kinds.index("disconnected"):], kinds
         assert "503" in next(r for r in lines if r["type"] == "disconnected")["reason"]
-        worst = timeline_offsets_follow_sending(messages, {s["id"]: s["at_ms"] for s in sent})
-        print(f"\nyoutube chat: {len(messages)} messages, offsets within {worst:.2f} s of sending")
+        # The gap shifts nothing: what was said before it sits where it was sent; what was said
+        # while the stream was away is kept at the gap, marked.
+        [gap] = done["interruptions"]
+        before = [m for m in messages if m["at_s"] < gap["at_s"]]
+        worst = timeline_offsets_follow_sending(before, {s["id"]: s["at_ms"] for s in sent})
+        away = [m for m in messages if m.get("in_gap")]
+        assert away and all(gap["at_s"] <= m["at_s"] <= gap["at_s"] + 2.5 for m in away), (gap, away[:3])
+        assert [r["at_s"] for r in lines] == sorted(r["at_s"] for r in lines)
+        print(f"\nyoutube chat: {len(messages)} messages, offsets within {worst:.2f} s of sending before a gap "
+              f"at {gap['at_s']:.1f} s; {len(away)} said while the stream was away, kept there")
     finally:
         c.close()
 
