@@ -79,7 +79,7 @@ std::string chat_line(const nlohmann::json& r) {
 }
 
 ChatCommands::ChatCommands(CLI::App& app) {
-  chat_ = app.add_subcommand("chat", "print a recording's live chat (Twitch), or follow it while it records");
+  chat_ = app.add_subcommand("chat", "print a recording's live chat (Twitch, YouTube), or follow it while it records");
   chat_->add_option("id", id_, "job id (its first characters are enough)")->required();
   chat_->add_flag("-f,--follow", follow_, "keep printing new messages until the recording ends");
   chat_->add_flag("--json", json_, "print the NDJSON lines as they are stored");

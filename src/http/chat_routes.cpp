@@ -43,7 +43,8 @@ Reply Router::chat(const std::string& id, const std::map<std::string, std::strin
         std::filesystem::create_directories(cached.parent_path(), ec);
         // Each request its own partial file: two first readers never write into one.
         const auto partial = cached.string() + ".part-" + new_job_id();
-        if (auto fetched = service_.fetch_object(job->chat->key, partial); !fetched) return error_reply(fetched.error());
+        if (auto fetched = service_.fetch_object(job->chat->key, partial); !fetched)
+          return error_reply(fetched.error());
         std::filesystem::rename(partial, cached, ec);
         if (ec) return error_reply(500, "internal", "the chat's copy cannot be kept: " + ec.message());
       }
@@ -60,7 +61,7 @@ Reply Router::chat(const std::string& id, const std::map<std::string, std::strin
                        "job " + id + " has no chat" +
                            (job->chat && job->chat->error ? ": " + job->chat->error->message
                             : !job->chat_enabled          ? " (it was recorded with chat: false)"
-                                                          : " (chronicle records the chat of Twitch and YouTube streams)"));
+                                                 : " (chronicle records the chat of Twitch and YouTube streams)"));
   Reply r;
   r.content_type = "application/x-ndjson; charset=utf-8";
   r.headers.emplace_back("Cache-Control", "no-cache");

@@ -61,12 +61,14 @@ Reply Router::clips_api(const Request& req, const std::string& id, const std::st
     auto clip = service_.get_clip(id, rest);
     if (!clip) return error_reply(clip.error());
     if (clip->chat_key.empty())
-      return error_reply(404, "not_found",
-                         "clip " + rest + (clip->status == clip_status::ready
-                                               ? " has no chat: its recording has none"
-                                               : " is " + clip->status + ": its chat comes with its file"));
-    Reply r = stored_object(clip->chat_key, "application/x-ndjson; charset=utf-8",
-                            sanitize_component(clip->name) + ".chat.ndjson", "the chat of clip " + rest + " of job " + id);
+      return error_reply(
+          404, "not_found",
+          "clip " + rest +
+              (clip->status == clip_status::ready ? " has no chat: its recording has none"
+                                                  : " is " + clip->status + ": its chat comes with its file"));
+    Reply r =
+        stored_object(clip->chat_key, "application/x-ndjson; charset=utf-8",
+                      sanitize_component(clip->name) + ".chat.ndjson", "the chat of clip " + rest + " of job " + id);
     return r;
   }
   if (file) {

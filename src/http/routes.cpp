@@ -312,9 +312,13 @@ nlohmann::json Router::with_live_parts(nlohmann::json j, const std::string& id, 
         if (clip["url"].is_string()) {
           const std::string clip_id = clip["id"].get<std::string>();
           const std::string signature = signer_.query(id, "clip:" + clip_id, ttl, as_of);
-          clip["url"] = base + "clips/" + clip_id + "/file" + signature;
-          if (clip["chat"].is_object() && clip["chat"]["url"].is_string())
-            clip["chat"]["url"] = base + "clips/" + clip_id + "/chat" + signature;
+          std::string url = base;
+          url.append("clips/").append(clip_id).append("/file").append(signature);
+          clip["url"] = url;
+          if (clip["chat"].is_object() && clip["chat"]["url"].is_string()) {
+            url.replace(url.size() - signature.size() - 5, 5, "/chat");
+            clip["chat"]["url"] = url;
+          }
         }
   }
   if (seeding && j["torrent"].is_object()) j["torrent"]["seeding"] = to_json(*seeding);
@@ -517,7 +521,12 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
     if (!read) return method_not_allowed("GET");
     Reply r;
     r.content_type = "application/json";
-    r.body = kOpenApiJson;
+    static const std::string document = [] {
+      std::string joined;
+      for (const char* part : kOpenApiJsonParts) joined += part;
+      return joined;
+    }();
+    r.body = document;
     return r;
   }
   if (path == "/api/v1/info") {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <thread>
@@ -115,7 +116,7 @@ std::string last_error_in(const fs::path& log) {
 // time between is marked. Its requests go through the egress guard like the video's.
 Result<Ok> run_youtube_chat(const Config& config, const Job& job, const fs::path& work, const std::string& cookies,
                             const std::function<bool()>& stop, const std::function<void(nlohmann::json)>& on_record) {
-  bool refused = false;
+  std::atomic<bool> refused{false};  // set from the guard's own thread
   auto proxy = egress::EgressProxy::start(config.url_policy(), [&refused](const egress::Refusal&) { refused = true; });
   if (!proxy) return make_error(proxy.error().code, proxy.error().message);
   chat::SeenIds seen;

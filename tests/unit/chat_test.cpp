@@ -159,8 +159,7 @@ TEST(YoutubeChat, WhatIsNotChatAndBrokenLinesGiveNothing) {
         R"({"addChatItemAction": {"item": {"liveChatTextMessageRenderer": 7}}})",
         R"({"addChatItemAction": {"item": {"liveChatTextMessageRenderer": {"message": {"runs": [5, {"emoji": 1}]},
         "timestampUsec": "99999999999999999999999"}}}})",
-        "{\"replayChatItemAction\": {\"actions\": [{\"addChatItemAction\": {\"item\": "
-        "{\"liveChatTextMessageRenderer\""}) {
+        R"({"replayChatItemAction": {"actions": [{"addChatItemAction": {"item": {"liveChatTextMessageRenderer")"}) {
     auto records = chronicle::chat::youtube_chat_records(line);
     for (const auto& r : records) EXPECT_FALSE(r.contains("sent_ms")) << line;
   }
