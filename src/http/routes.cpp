@@ -606,6 +606,9 @@ Reply Router::api(const Request& req, const std::string& path, const std::map<st
       if (m == bhttp::verb::delete_) {
         auto removed = service_.remove(id);
         if (!removed) return error_reply(removed.error());
+        // The copy of its chat the chat route keeps when the store is not local (S3) goes too.
+        std::error_code ec;
+        std::filesystem::remove(config_.work_dir() / "chat-cache" / (removed->id + ".ndjson"), ec);
         return json_reply(200, {{"deleted", id}});
       }
       if (m == bhttp::verb::patch) return patch_job(req, id);

@@ -157,7 +157,10 @@ def record_chat_to_s3(c, endpoint, env, make_stream, tmp_path):
     status, _, window = c.request("GET", f"/api/v1/jobs/{job['id']}/chat?from_s=2&to_s=6")
     inside = [json.loads(line) for line in window.decode().splitlines()]
     assert status == 200 and inside == [r for r in lines if 2 <= r["at_s"] < 6] and inside
+    kept = os.path.join(c.data, "work", "chat-cache", job["id"] + ".ndjson")
+    assert os.path.getsize(kept) == job["chat"]["bytes"], "windows come from one copy"
     assert c.cli("rm", job["id"]).returncode == 0
+    assert not os.path.exists(kept), "the copy goes with the job"
     gone = subprocess.run(["aws", "--endpoint-url", endpoint, "s3api", "head-object", "--bucket", "e2e-recordings",
                            "--key", job["chat"]["key"]], env=dict(os.environ, **env), capture_output=True)
     assert gone.returncode != 0, "the chat went with the job"
