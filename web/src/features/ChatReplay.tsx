@@ -65,7 +65,16 @@ export function ChatReplay({ job, position, onSeek }: { job: Job; position: numb
             return next;
           });
         })
-        .catch((e) => latest.current.jobId === jobId && setFailure(e instanceof Error ? e.message : String(e)))
+        .catch((e) => {
+          if (latest.current.jobId !== jobId) return;
+          setFailure(e instanceof Error ? e.message : String(e));
+          // Asked again at the live pace, not at every tick: what it had stays shown meanwhile.
+          setChunks((old) => {
+            const next = new Map(old);
+            next.set(k, { records: old.get(k)?.records ?? [], fetchedAt: Date.now(), complete: false });
+            return next;
+          });
+        })
         .finally(() => inFlight.current.delete(flight));
     }
   }, []);
