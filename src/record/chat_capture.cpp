@@ -29,10 +29,19 @@ class ChatWriter {
  public:
   ChatWriter(JobStore& store, const Job& job, const fs::path& file, std::string source, const ChatClock& clock)
       : store_(store), job_(job), source_(std::move(source)), clock_(clock) {
-    // A recorder taking over a job goes on with the same file.
+    // A recorder taking over a job goes on with the same file, and knows the ids in it: what the
+    // site sends again at the new connection (a replay, a first page) is not kept twice.
     const auto counted = chat_counts(file);
     messages_ = counted.first;
     bytes_ = counted.second;
+    if (messages_ > 0) {
+      resumed_ = true;
+      std::ifstream in(file, std::ios::binary);
+      for (std::string line; std::getline(in, line);)
+        if (auto r = nlohmann::json::parse(line, nullptr, false);
+            r.is_object() && r.contains("id") && r["id"].is_string())
+          (void)seen_.first_time(r["id"].get<std::string>());
+    }
     out_.open(file, std::ios::app | std::ios::binary);
   }
 
@@ -40,6 +49,9 @@ class ChatWriter {
   // it says and it is under half a minute old; else when it arrived), and never before the line
   // above it: the file stays in timeline order, which a player's window and `--follow` rely on.
   void add(nlohmann::json r) {
+    if (const auto id = r.find("id"); resumed_ && id != r.end() && id->is_string() && r["type"] != "delete" &&
+                                      r["type"] != "clear" && !seen_.first_time(id->get<std::string>()))
+      return;
     double at_s = clock_.position_s();
     const auto now_ms = to_epoch_ms(now());
     if (auto sent = r.find("sent_ms"); sent != r.end() && sent->is_number_integer())
@@ -87,6 +99,9 @@ class ChatWriter {
   std::uint64_t messages_ = 0, bytes_ = 0;
   double last_at_s_ = 0;
   bool changed_ = false;
+  // Only for a file taken over: within one recorder the readers keep each message once themselves.
+  bool resumed_ = false;
+  chat::SeenIds seen_;
   SteadyClock::time_point last_state_ = SteadyClock::now();
 };
 

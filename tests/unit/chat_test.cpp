@@ -14,7 +14,11 @@
 #include "chat/irc.hpp"
 #include "chat/twitch.hpp"
 #include "chat/youtube.hpp"
+#include "contract/jobs.hpp"
+#include "record/chat_capture.hpp"
+#include "store/sqlite/sqlite_job_store.hpp"
 #include "sys/process.hpp"
+#include "temp_dir.hpp"
 
 using namespace chronicle::chat;
 namespace fs = std::filesystem;
@@ -269,4 +273,74 @@ TEST(TwitchChat, ReadsAChannelThroughADisconnectAndMarksIt) {
   }
   EXPECT_EQ(ids.back(), "msg-60");
   fs::remove(log);
+}
+
+// A recorder that takes over a job goes on with its chat file, and what the site sends again at
+// the new connection (Twitch's replay of recent messages) is not kept a second time.
+TEST(ChatCapture, ARecorderTakingOverKeepsEachMessageOnce) {
+  namespace fs = std::filesystem;
+  chronicle::test_support::TempDir dir;
+  const fs::path log = dir.path / "sent.jsonl";
+  chronicle::sys::SpawnOptions spawn;
+  spawn.argv = {"/usr/bin/python3",
+                std::string(CHRONICLE_SOURCE_DIR) + "/tests/e2e/twitch_irc.py",
+                "--channel",
+                "somebody",
+                "--messages",
+                "40",
+                "--interval-ms",
+                "30",
+                "--replay",
+                "10",
+                "--log",
+                log.string()};
+  spawn.capture_stdout = true;
+  auto server = chronicle::sys::spawn(spawn);
+  ASSERT_TRUE(server) << server.error().message;
+  std::string port;
+  char c = 0;
+  while (::read(server->stdout_fd, &c, 1) == 1 && c != '\n') port += c;
+  ASSERT_FALSE(port.empty());
+
+  auto db = *chronicle::sqlite::Db::open(dir.path / "db");
+  auto store = std::move(*chronicle::sqlite::SqliteJobStore::open(db));
+  const auto job = store->create_or_get_active(chronicle::contract::new_job("https://www.twitch.tv/somebody"))->job;
+  chronicle::Config config;
+  config.chat = true;
+  config.twitch_irc_url = "ws://127.0.0.1:" + port + "/";
+  config.allow_private_networks = true;
+  const fs::path work = dir.path / "work";
+  fs::create_directories(work);
+  const auto lines = [&](const fs::path& file) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  };
+  const auto started = std::chrono::steady_clock::now();
+  const auto position = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  // The first recorder ends (a crash, as far as the file knows) after 15 messages...
+  chronicle::record::capture_chat(
+      config, *store, job, "twitch", work, "",
+      {position, [] { return false; }, [&] { return lines(chronicle::record::chat_file(work)).size() >= 15; }});
+  // ... and the next goes on until the server has sent everything.
+  chronicle::record::capture_chat(config, *store, job, "twitch", work, "",
+                                  {position, [] { return false; },
+                                   [&] {
+                                     const auto sent = lines(log);
+                                     return !sent.empty() && sent.back()["type"] == "done";
+                                   }});
+  ::kill(server->pid, SIGTERM);
+  chronicle::sys::wait_for(server->pid);
+
+  std::vector<std::string> ids;
+  for (const auto& r : lines(chronicle::record::chat_file(work)))
+    if (r["type"] == "message") ids.push_back(r["id"].get<std::string>());
+  const std::set<std::string> unique(ids.begin(), ids.end());
+  EXPECT_EQ(unique.size(), ids.size()) << "the replay at the second connection is not kept twice";
+  EXPECT_GE(ids.size(), 15u);
+  const auto counted = chronicle::record::chat_counts(chronicle::record::chat_file(work));
+  EXPECT_EQ(counted.first, ids.size());
 }
