@@ -25,7 +25,7 @@ const LIVE_REFRESH_MS = 2000;
  * The live chat beside the player, in step with playback: what was said up to the position shown,
  * newest at the bottom, following along until the viewer scrolls up. The chat is fetched a minute
  * of the timeline at a time around the position (and again while a recording in progress writes
- * into it), and only the rows in view are rendered, so 100,000 messages cost what 30 do.
+ * into it), and only the rows in view are rendered.
  */
 export function ChatReplay({ job, position, onSeek }: { job: Job; position: number; onSeek: (at_s: number) => void }) {
   const [chunks, setChunks] = useState<Map<number, ChatChunk>>(() => new Map());
