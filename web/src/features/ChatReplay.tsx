@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { ArrowDown, MessageSquare } from "lucide-react";
 import { Button } from "@/components/ui/button";
-import { api } from "@/lib/api";
+import { api, ApiError } from "@/lib/api";
 import type { ChatRecord, Job } from "@/lib/types";
 import {
   CHUNK_S,
@@ -68,10 +68,12 @@ export function ChatReplay({ job, position, onSeek }: { job: Job; position: numb
         .catch((e) => {
           if (latest.current.jobId !== jobId) return;
           setFailure(e instanceof Error ? e.message : String(e));
-          // Asked again at the live pace, not at every tick: what it had stays shown meanwhile.
+          // Asked again at the live pace, not at every tick (and not at all when a finished job
+          // has none): what it had stays shown meanwhile.
+          const settled = !recording && e instanceof ApiError && e.status === 404;
           setChunks((old) => {
             const next = new Map(old);
-            next.set(k, { records: old.get(k)?.records ?? [], fetchedAt: Date.now(), complete: false });
+            next.set(k, { records: old.get(k)?.records ?? [], fetchedAt: Date.now(), complete: settled });
             return next;
           });
         })
