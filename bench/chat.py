@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../tests/e2e"))
-from harness import MountedChronicle, ffprobe_duration  # noqa: E402
+from harness import ffprobe_duration  # noqa: E402
 from hls_sim import SimulatedLive, encode_segments  # noqa: E402
-from test_chat import standin_ytdlp, twitch_irc  # noqa: E402
+from test_chat import TwitchChronicle, twitch_irc  # noqa: E402
 from long_recording import rss_kib  # noqa: E402
 
 HERE = os.path.dirname(__file__)
@@ -64,10 +64,8 @@ def main():
                               "--ping-ms", "60000", "--log", str(sent_log))
     c = None
     try:
-        c = MountedChronicle({"/etc/hosts": "127.0.0.1 localhost www.twitch.tv twitch.tv\n"},
-                             env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp, sim.url)),
-                                  "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/",
-                                  "CHRONICLE_HEARTBEAT_INTERVAL": "5", "CHRONICLE_HEARTBEAT_STALE": "30"})
+        c = TwitchChronicle(tmp, sim.url, port,
+                            env={"CHRONICLE_HEARTBEAT_INTERVAL": "5", "CHRONICLE_HEARTBEAT_STALE": "30"})
         _, with_chat = c.api("POST", "/api/v1/jobs", {"url": "https://www.twitch.tv/somebody", "name": "with chat"})
         _, without = c.api("POST", "/api/v1/jobs", {"url": sim.url, "name": "without chat"})
         jobs = {"with chat": with_chat["id"], "without chat": without["id"]}

@@ -31,17 +31,14 @@ class ChatWriter {
       : store_(store), job_(job), source_(std::move(source)), clock_(clock) {
     // A recorder taking over a job goes on with the same file, and knows the ids in it: what the
     // site sends again at the new connection (a replay, a first page) is not kept twice.
-    const auto counted = chat_counts(file);
+    const auto counted = chat_counts(file, [this](const std::string& line) {
+      if (auto r = nlohmann::json::parse(line, nullptr, false);
+          r.is_object() && r.contains("id") && r["id"].is_string())
+        (void)seen_.first_time(r["id"].get<std::string>());
+    });
     messages_ = counted.first;
     bytes_ = counted.second;
-    if (messages_ > 0) {
-      resumed_ = true;
-      std::ifstream in(file, std::ios::binary);
-      for (std::string line; std::getline(in, line);)
-        if (auto r = nlohmann::json::parse(line, nullptr, false);
-            r.is_object() && r.contains("id") && r["id"].is_string())
-          (void)seen_.first_time(r["id"].get<std::string>());
-    }
+    resumed_ = bytes_ > 0;
     out_.open(file, std::ios::app | std::ios::binary);
   }
 
@@ -248,10 +245,12 @@ std::string chat_source_of(const Job& job, const std::string& extractor) {
   return "";
 }
 
-std::pair<std::uint64_t, std::uint64_t> chat_counts(const fs::path& file) {
+std::pair<std::uint64_t, std::uint64_t> chat_counts(const fs::path& file,
+                                                    const std::function<void(const std::string&)>& each_line) {
   std::ifstream in(file, std::ios::binary);
   std::uint64_t messages = 0, bytes = 0;
   for (std::string line; std::getline(in, line);) {
+    if (each_line) each_line(line);
     bytes += line.size() + 1;
     if (line.find("\"type\":\"message\"") != std::string::npos) ++messages;
   }

@@ -30,7 +30,8 @@ std::string chat_source_of(const Job& job, const std::string& extractor = "");
 void capture_chat(const Config& config, JobStore& store, const Job& job, const std::string& source,
                   const std::filesystem::path& work, const std::string& cookies, const ChatClock& clock);
 
-// Messages (lines of type "message") and bytes of a chat file.
-std::pair<std::uint64_t, std::uint64_t> chat_counts(const std::filesystem::path& file);
+// Messages (lines of type "message") and bytes of a chat file; `each_line` sees every line on the way.
+std::pair<std::uint64_t, std::uint64_t> chat_counts(const std::filesystem::path& file,
+                                                    const std::function<void(const std::string&)>& each_line = {});
 
 }  // namespace chronicle::record

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { launchChromium } from "./chromium.mjs";
+import { launchChromium, openJobDetails } from "./chromium.mjs";
 
 const [base, jobId, artifacts] = process.argv.slice(2);
 fs.mkdirSync(artifacts, { recursive: true });
@@ -17,10 +17,7 @@ const browser = await launchChromium();
 const m = {};
 try {
   const page = browser.page;
-  await page.goto(base);
-  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
-  await page.locator(`[data-testid=job-card][data-job-id="${jobId}"]`).click();
-  const details = page.getByTestId("job-details");
+  const details = await openJobDetails(page, base, jobId);
   const video = details.locator("[data-testid=player][data-mode=live]");
   const chat = details.getByTestId("chat-replay");
   await video.waitFor({ timeout: 15000 });

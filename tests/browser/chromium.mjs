@@ -23,3 +23,11 @@ export async function launchChromium() {
     },
   };
 }
+
+// The dashboard at `base`, connected, with the details drawer of job `jobId` open; returns the drawer.
+export async function openJobDetails(page, base, jobId) {
+  await page.goto(base);
+  await page.getByTestId("connection").and(page.locator("[data-state=connected]")).waitFor({ timeout: 15000 });
+  await page.locator(`[data-testid=job-card][data-job-id="${jobId}"]`).click();
+  return page.getByTestId("job-details");
+}

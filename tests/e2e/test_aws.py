@@ -94,11 +94,11 @@ def test_whole_path_on_the_aws_backend(moto, make_stream, sims, tmp_path):
     provision(dict(os.environ, **aws_env), tmp_path)
     # serve does not seed here: the standalone seeding node below does, from S3. It resolves
     # www.twitch.tv to this machine (a Twitch stand-in whose chat is a local IRC server).
-    from test_chat import TwitchChronicle, standin_ytdlp, twitch_irc
+    from test_chat import TwitchChronicle, twitch_irc
     irc, port = twitch_irc("--messages", "150", "--interval-ms", "60")
-    c = TwitchChronicle(env=dict(aws_env, CHRONICLE_BACKEND="aws", CHRONICLE_SEED="0", CHRONICLE_COOKIES_KEY=COOKIES_KEY,
-                                 CHRONICLE_YTDLP=str(standin_ytdlp(tmp_path, "http://127.0.0.1:9/later.m3u8")),
-                                 CHRONICLE_TWITCH_IRC_URL=f"ws://127.0.0.1:{port}/"))
+    # The stand-in's stream is set when the chat recording starts (record_chat_to_s3).
+    c = TwitchChronicle(tmp_path, "http://127.0.0.1:9/later.m3u8", port,
+                        env=dict(aws_env, CHRONICLE_BACKEND="aws", CHRONICLE_SEED="0", CHRONICLE_COOKIES_KEY=COOKIES_KEY))
     try:
         stream = make_stream(12)
         t0 = time.monotonic()

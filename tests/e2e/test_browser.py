@@ -300,13 +300,12 @@ def test_the_drawer_plays_a_recording_in_progress_from_its_start_and_clips_it(ch
 
 def test_the_chat_follows_playback_seeks_and_streams_at_the_live_edge(make_stream, tmp_path):
     from harness import wait_for
-    from test_chat import TwitchChronicle, standin_ytdlp, twitch_irc
+    from test_chat import TwitchChronicle, twitch_irc
     stream = make_stream(120)
     server, port = twitch_irc("--messages", "2000", "--interval-ms", "80", "--odd", "--ping-ms", "5000")
     c = None
     try:
-        c = TwitchChronicle(env={"CHRONICLE_YTDLP": str(standin_ytdlp(tmp_path, stream.url)),
-                                 "CHRONICLE_TWITCH_IRC_URL": f"ws://127.0.0.1:{port}/"})
+        c = TwitchChronicle(tmp_path, stream.url, port)
         status, job = c.api("POST", "/api/v1/jobs", {"url": "https://www.twitch.tv/somebody", "name": "chat in the browser"})
         assert status == 201, job
         wait_for(lambda: c.job(job["id"])["duration_s"] >= 24, 60, what="24 s recorded")

@@ -172,6 +172,33 @@ TEST(YoutubeChat, WhatIsNotChatAndBrokenLinesGiveNothing) {
   EXPECT_FALSE(chronicle::chat::is_youtube_url("https://www.youtube.com.example/watch?v=x"));
 }
 
+// tests/e2e/twitch_irc.py for #somebody with `args`, on a port of its own; stopped (by its PID)
+// when the test ends, whatever the test asserted.
+struct TwitchServer {
+  chronicle::sys::Child child;
+  std::string port;
+  explicit TwitchServer(const std::vector<std::string>& args) {
+    chronicle::sys::SpawnOptions spawn;
+    spawn.argv = {"/usr/bin/python3", std::string(CHRONICLE_SOURCE_DIR) + "/tests/e2e/twitch_irc.py", "--channel",
+                  "somebody"};
+    spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
+    spawn.capture_stdout = true;
+    auto started = chronicle::sys::spawn(spawn);
+    if (!started) return;
+    child = *started;
+    char c = 0;
+    while (::read(child.stdout_fd, &c, 1) == 1 && c != '\n') port += c;
+  }
+  ~TwitchServer() {
+    if (child.pid <= 0) return;
+    ::kill(child.pid, SIGTERM);
+    chronicle::sys::wait_for(child.pid);
+    if (child.stdout_fd >= 0) ::close(child.stdout_fd);
+  }
+  TwitchServer(const TwitchServer&) = delete;
+  TwitchServer& operator=(const TwitchServer&) = delete;
+};
+
 // The client against a local server speaking Twitch's dialect over WebSocket (tests/e2e/twitch_irc.py):
 // every message the server delivered or replayed is passed once and in order, PINGs are answered,
 // a forced disconnect is marked and followed by a reconnect, a deleted message is an event.
@@ -179,29 +206,9 @@ TEST(TwitchChat, ReadsAChannelThroughADisconnectAndMarksIt) {
   namespace fs = std::filesystem;
   const fs::path log = fs::temp_directory_path() / ("chat-sent-" + std::to_string(::getpid()) + ".jsonl");
   fs::remove(log);
-  chronicle::sys::SpawnOptions spawn;
-  spawn.argv = {"/usr/bin/python3",
-                std::string(CHRONICLE_SOURCE_DIR) + "/tests/e2e/twitch_irc.py",
-                "--channel",
-                "somebody",
-                "--messages",
-                "60",
-                "--interval-ms",
-                "20",
-                "--drop-after",
-                "30",
-                "--replay",
-                "5",
-                "--ping-ms",
-                "300",
-                "--log",
-                log.string()};
-  spawn.capture_stdout = true;
-  auto server = chronicle::sys::spawn(spawn);
-  ASSERT_TRUE(server) << server.error().message;
-  std::string port;
-  char c = 0;
-  while (::read(server->stdout_fd, &c, 1) == 1 && c != '\n') port += c;
+  TwitchServer server({"--messages", "60", "--interval-ms", "20", "--drop-after", "30", "--replay", "5", "--ping-ms",
+                       "300", "--log", log.string()});
+  const std::string& port = server.port;
   ASSERT_FALSE(port.empty()) << "the test server did not start (python3-websockets installed?)";
 
   std::mutex mutex;
@@ -234,8 +241,6 @@ TEST(TwitchChat, ReadsAChannelThroughADisconnectAndMarksIt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   done = true;
   reader.join();
-  ::kill(server->pid, SIGTERM);
-  chronicle::sys::wait_for(server->pid);
   ASSERT_FALSE(sent.empty());
   ASSERT_EQ(sent.back()["type"], "done");
   EXPECT_GE(sent.back()["pongs"].get<int>(), 1) << "PINGs are answered";
@@ -281,25 +286,8 @@ TEST(ChatCapture, ARecorderTakingOverKeepsEachMessageOnce) {
   namespace fs = std::filesystem;
   chronicle::test_support::TempDir dir;
   const fs::path log = dir.path / "sent.jsonl";
-  chronicle::sys::SpawnOptions spawn;
-  spawn.argv = {"/usr/bin/python3",
-                std::string(CHRONICLE_SOURCE_DIR) + "/tests/e2e/twitch_irc.py",
-                "--channel",
-                "somebody",
-                "--messages",
-                "40",
-                "--interval-ms",
-                "30",
-                "--replay",
-                "10",
-                "--log",
-                log.string()};
-  spawn.capture_stdout = true;
-  auto server = chronicle::sys::spawn(spawn);
-  ASSERT_TRUE(server) << server.error().message;
-  std::string port;
-  char c = 0;
-  while (::read(server->stdout_fd, &c, 1) == 1 && c != '\n') port += c;
+  TwitchServer server({"--messages", "40", "--interval-ms", "30", "--replay", "10", "--log", log.string()});
+  const std::string& port = server.port;
   ASSERT_FALSE(port.empty());
 
   auto db = *chronicle::sqlite::Db::open(dir.path / "db");
@@ -332,8 +320,6 @@ TEST(ChatCapture, ARecorderTakingOverKeepsEachMessageOnce) {
                                      const auto sent = lines(log);
                                      return !sent.empty() && sent.back()["type"] == "done";
                                    }});
-  ::kill(server->pid, SIGTERM);
-  chronicle::sys::wait_for(server->pid);
 
   std::vector<std::string> ids;
   for (const auto& r : lines(chronicle::record::chat_file(work)))
